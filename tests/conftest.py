@@ -1,0 +1,3 @@
+"""Shared pytest set-up: fixture plugins each part of the suite provides."""
+
+pytest_plugins: list[str] = []
