@@ -1,0 +1,184 @@
+"""The stage mapping RevOps write: which plan template an Opportunity gets and what is in it.
+
+This is the typed form of ``mappings/*.yaml``. It only describes; loading and cross-checking
+(unknown stages, cycles, duplicate keys, ...) live in ``mappings/loader.py`` and
+``mappings/validate.py``; turning it into dated milestones is the planner's job (``sync``).
+Unknown keys are rejected (``extra="forbid"``) so a typo in the YAML is an error, not a
+silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Side(StrEnum):
+    """Which side of the deal owns a milestone (the Salesforce picklist values)."""
+
+    BUYER = "Buyer"
+    SELLER = "Seller"
+    JOINT = "Joint"
+
+
+class Anchor(StrEnum):
+    """Where a milestone is scheduled from.
+
+    ``before_close`` milestones are worked back from the target close date (latest finish);
+    ``after_close`` ones run forward from the close date to go-live and the ROI review.
+    """
+
+    BEFORE_CLOSE = "before_close"
+    AFTER_CLOSE = "after_close"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Condition(_Strict):
+    """One test on an Opportunity field; a template's rule holds when all its conditions do.
+
+    ``field`` is the Opportunity field's API name (``Type``, ``Amount``, ``RecordType.Name``).
+    Exactly one comparison is given. Text compares case-insensitively, as Salesforce does.
+    """
+
+    field: str
+    equals: str | float | None = None
+    not_equals: str | float | None = None
+    in_: list[str] | None = Field(default=None, alias="in")
+    not_in: list[str] | None = None
+    gte: Decimal | None = None
+    gt: Decimal | None = None
+    lte: Decimal | None = None
+    lt: Decimal | None = None
+
+    def matches(self, opportunity: dict[str, Any]) -> bool:
+        """Whether ``opportunity`` (field name → value) satisfies this condition."""
+        value = _lookup(opportunity, self.field)
+        if self.equals is not None:
+            return _same(value, self.equals)
+        if self.not_equals is not None:
+            return not _same(value, self.not_equals)
+        if self.in_ is not None:
+            return any(_same(value, v) for v in self.in_)
+        if self.not_in is not None:
+            return not any(_same(value, v) for v in self.not_in)
+        number = _number(value)
+        if number is None:
+            return False
+        checks = (
+            (self.gte, lambda b: number >= b),
+            (self.gt, lambda b: number > b),
+            (self.lte, lambda b: number <= b),
+            (self.lt, lambda b: number < b),
+        )
+        return all(check(bound) for bound, check in checks if bound is not None)
+
+
+class MilestoneSpec(_Strict):
+    """One step of a template, before it is dated."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)
+    name: str = Field(min_length=1, max_length=80)
+    why: str = ""
+    side: Side
+    role: str = Field(min_length=1, max_length=80)
+    stage: str | None = None  # passing this Opportunity stage completes the milestone
+    duration: int = Field(default=0, ge=0, le=250)  # business days
+    depends_on: list[str] = Field(default_factory=list)
+    anchor: Anchor = Anchor.BEFORE_CLOSE
+    go_live: bool = False  # this milestone's due date is the plan's go-live date
+
+
+class Template(_Strict):
+    """A plan template: the milestones an Opportunity gets when its rule matches."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str = ""
+    summary: str = ""
+    success_criteria: str = ""
+    when: list[Condition] = Field(default_factory=list)  # all must hold; empty = never by rule
+    milestones: list[MilestoneSpec]
+
+    def matches(self, opportunity: dict[str, Any]) -> bool:
+        return bool(self.when) and all(c.matches(opportunity) for c in self.when)
+
+    def milestone(self, key: str) -> MilestoneSpec | None:
+        return next((m for m in self.milestones if m.key == key), None)
+
+
+class CalendarSpec(_Strict):
+    """Business days: weekends skipped, public holidays of a country, and listed dates."""
+
+    skip_weekends: bool = True
+    holidays_country: str | None = None  # ISO code for the ``holidays`` package, e.g. "US"
+    holidays_subdivision: str | None = None  # e.g. "CA"
+    holidays: list[dt.date] = Field(default_factory=list)
+
+
+class HealthThresholds(_Strict):
+    """When a plan stops being On Track: days the projected close slips past the target."""
+
+    at_risk_days: int = Field(default=1, ge=0)
+    off_track_days: int = Field(default=10, ge=0)
+
+
+class StageMapping(_Strict):
+    """The whole mapping file."""
+
+    version: int = Field(ge=1)
+    stages: list[str] = Field(min_length=1)  # the Opportunity stage order this file assumes
+    create_at: str  # a plan is created once the Opportunity reaches this stage
+    closed_won: str
+    closed_lost: str
+    templates: list[Template] = Field(min_length=1)
+    default_template: str | None = None
+    calendar: CalendarSpec = CalendarSpec()
+    health: HealthThresholds = HealthThresholds()
+
+    def stage_index(self, stage: str | None) -> int | None:
+        """Position of ``stage`` in the stage order (case-insensitive), ``None`` if unknown."""
+        if stage is None:
+            return None
+        low = stage.casefold()
+        return next((i for i, s in enumerate(self.stages) if s.casefold() == low), None)
+
+    def template(self, name: str) -> Template | None:
+        return next((t for t in self.templates if t.name == name), None)
+
+    def select_template(self, opportunity: dict[str, Any]) -> Template | None:
+        """First template whose rule matches, else the default, else ``None``."""
+        for t in self.templates:
+            if t.matches(opportunity):
+                return t
+        return self.template(self.default_template) if self.default_template else None
+
+
+def _lookup(record: dict[str, Any], path: str) -> Any:
+    value: Any = record
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = next((v for k, v in value.items() if k.casefold() == part.casefold()), None)
+    return value
+
+
+def _number(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        return None
+
+
+def _same(value: Any, expected: str | float) -> bool:
+    if isinstance(expected, str):
+        return isinstance(value, str) and value.casefold() == expected.casefold()
+    number = _number(value)
+    return number is not None and number == Decimal(str(expected))
