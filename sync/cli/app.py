@@ -1,0 +1,52 @@
+"""The ``mapsync`` command tree and the one place errors become exit codes.
+
+Each command group lives in its own module (``sync/cli/<group>.py``) and is registered here.
+Every command fails the same way: one clear line on stderr, exit code 1 (2 for usage errors,
+from typer), never a traceback for an error mapsync raised on purpose.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import typer
+
+from config.errors import ConfigurationError, MapsyncError
+
+app = typer.Typer(
+    name="mapsync",
+    help="Mutual Action Plans inside Salesforce: plans, milestones and slip, kept in sync.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def fail(message: str, details: list[str] | None = None, code: int = 1) -> typer.Exit:
+    """Print one clear line (and optional detail lines) on stderr; return the Exit to raise."""
+    print(f"mapsync: {message}", file=sys.stderr)
+    for line in details or []:
+        print(f"  - {line}", file=sys.stderr)
+    return typer.Exit(code)
+
+
+def run_guarded(fn: Callable[[], Any]) -> Any:
+    """Run a command body, turning mapsync's own errors into one line and exit 1."""
+    try:
+        return fn()
+    except ConfigurationError as err:
+        raise fail(str(err).split(": ", 1)[0] if err.problems else str(err),
+                   err.problems) from None
+    except MapsyncError as err:
+        raise fail(str(err)) from None
+
+
+def _register() -> None:
+    from sync.cli import commands  # noqa: F401  (registers the command groups)
+
+
+def main() -> None:
+    _register()
+    app()

@@ -1,0 +1,3 @@
+"""Registers every command group on the app; a group module adds itself with one line here."""
+
+from sync.cli import config_cmd  # noqa: F401
