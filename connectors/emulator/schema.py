@@ -55,6 +55,9 @@ class FieldDef:
     custom: bool = False
     system: bool = False  # maintained by the server (Id, CreatedDate, SystemModstamp, ...)
     default_value: object = None
+    # name of the child relationship on the parent (e.g. ``Contacts`` for Contact.AccountId);
+    # when None, one is made from the relationship name
+    relationship_plural: str | None = None
 
     @property
     def required(self) -> bool:
@@ -127,5 +130,6 @@ class Schema:
                     parent = self.get(target)
                     if parent is not None and f.relationship_name:
                         rel = f.relationship_name
-                        plural = rel[:-3] + "s__r" if rel.endswith("__r") else rel + "s"
+                        plural = f.relationship_plural or (
+                            rel[:-3] + "s__r" if rel.endswith("__r") else rel + "s")
                         parent.child_relationships.append((obj.name, f.name, plural))

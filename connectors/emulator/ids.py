@@ -1,0 +1,76 @@
+"""Salesforce record Ids: 15-character keys, the 18-character case-safe form, key prefixes.
+
+Clients compare, store and validate Ids (the connector checks the checksum, reports group
+by key prefix), so the local org mints them exactly as Salesforce shapes them: a 3-character
+key prefix naming the object, 12 base-62 characters, and a 3-character suffix that encodes
+which of the first 15 characters are upper case.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+
+BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase  # in ASCII order
+_CHECKSUM_CHARS = string.ascii_uppercase + "012345"
+_ID_SHAPE = re.compile(r"^[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?$")
+# Two characters that name the pod in real Ids; a constant keeps generated Ids believable.
+POD = "8d"
+_SERIAL_WIDTH = 15 - 3 - len(POD)
+
+
+def checksum(id15: str) -> str:
+    """The 3-character case-safe suffix of a 15-character Id."""
+    out = []
+    for chunk in range(3):
+        bits = 0
+        for i, ch in enumerate(id15[chunk * 5:chunk * 5 + 5]):
+            if "A" <= ch <= "Z":
+                bits |= 1 << i
+        out.append(_CHECKSUM_CHARS[bits])
+    return "".join(out)
+
+
+def to18(id15: str) -> str:
+    """The 18-character form of a 15-character Id."""
+    return id15 + checksum(id15)
+
+
+def make_id(prefix: str, serial: int) -> str:
+    """The 18-character Id of the ``serial``-th record minted under ``prefix``.
+
+    The serial is written in base 62 with digits in ASCII order, so Ids of one object sort
+    (as text) in the order they were minted.
+    """
+    digits = []
+    n = serial
+    while n:
+        n, r = divmod(n, 62)
+        digits.append(BASE62[r])
+    body = "".join(reversed(digits)).rjust(_SERIAL_WIDTH, "0")
+    if len(body) > _SERIAL_WIDTH:
+        raise ValueError(f"serial {serial} does not fit in an Id")
+    return to18(prefix + POD + body)
+
+
+def serial_of(record_id: str) -> int:
+    """The serial ``make_id`` encoded into ``record_id`` (inverse of ``make_id``)."""
+    n = 0
+    for ch in record_id[3 + len(POD):15]:
+        n = n * 62 + BASE62.index(ch)
+    return n
+
+
+def normalize(value: str) -> str | None:
+    """The 18-character form of a 15- or 18-character Id, or None when it is not an Id.
+
+    An 18-character Id is matched on its first 15 characters (Salesforce ignores a suffix
+    that disagrees with the case of the key), and answered with the right suffix.
+    """
+    if not isinstance(value, str) or not _ID_SHAPE.match(value):
+        return None
+    return to18(value[:15])
+
+
+def looks_like_id(value: object) -> bool:
+    return isinstance(value, str) and bool(_ID_SHAPE.match(value))

@@ -1,0 +1,431 @@
+"""The org's records in SQLite: one table per sObject, written with Salesforce's rules.
+
+Every write path of the emulator (REST rows, Collections, Composite, Bulk, seeds) goes
+through this one store, so a record is validated, stamped and cascaded the same way however
+it arrives. The table layout is the contract in ``schema.py`` (the SOQL compiler reads the
+same tables). A request's records are written in one transaction with a savepoint per
+record, so one record can fail alone, or all can be rolled back for ``allOrNone``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from . import ids
+from .derived import derive
+from .errors import ROLLED_BACK_MESSAGE, RecordError, RecordFailed, RecordResult
+from .schema import FieldDef, Schema, SObjectDef
+from .values import format_datetime, to_json, to_storage
+
+SQL_TYPES = {"double": "REAL", "currency": "REAL", "percent": "REAL", "int": "INTEGER",
+             "long": "INTEGER", "boolean": "INTEGER"}
+
+
+class MultipleMatches(Exception):
+    """An upsert's external id value matched more than one record (HTTP 300)."""
+
+    def __init__(self, record_ids: list[str]) -> None:
+        super().__init__(", ".join(record_ids))
+        self.record_ids = record_ids
+
+
+def q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class OrgStore:
+    """The records of one org; thread-safe (one lock around the connection)."""
+
+    def __init__(self, schema: Schema, path: Path | None = None, *,
+                 clock: Callable[[], datetime] = utc_now,
+                 stamp_lag_ms: Callable[[], int] = lambda: 0) -> None:
+        self.schema = schema
+        self.path = path
+        self.clock = clock
+        self.stamp_lag_ms = stamp_lag_ms
+        self.lock = threading.RLock()
+        self.conn = sqlite3.connect(str(path) if path else ":memory:",
+                                    check_same_thread=False, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=WAL" if path else "PRAGMA journal_mode=MEMORY")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self._serials: dict[str, int] = {}
+        self.create_tables()
+
+    # ---- layout ---------------------------------------------------------------------
+
+    def create_tables(self) -> None:
+        """Create missing tables, columns and indexes (existing data is kept)."""
+        with self.lock:
+            for obj in self.schema.objects.values():
+                cols = [f"{q(f.name)} {SQL_TYPES.get(f.type, 'TEXT')}"
+                        + (" PRIMARY KEY" if f.name == "Id" else "")
+                        for f in obj.fields.values()]
+                self.conn.execute(f"CREATE TABLE IF NOT EXISTS {q(obj.name)} ({', '.join(cols)})")
+                have = {r[1] for r in self.conn.execute(f"PRAGMA table_info({q(obj.name)})")}
+                for f in obj.fields.values():
+                    if f.name not in have:
+                        self.conn.execute(f"ALTER TABLE {q(obj.name)} ADD COLUMN {q(f.name)} "
+                                          f"{SQL_TYPES.get(f.type, 'TEXT')}")
+                self._index(obj, "SystemModstamp", "SystemModstamp")
+                for f in obj.fields.values():
+                    if f.unique or f.external_id:
+                        self._index(obj, f.name, f"{q(f.name)} COLLATE NOCASE")
+                    elif f.type == "reference" and not f.system:
+                        self._index(obj, f.name, q(f.name))
+
+    def _index(self, obj: SObjectDef, fname: str, expr: str) -> None:
+        name = q(f"ix_{obj.name}_{fname}")
+        self.conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {q(obj.name)} ({expr})")
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+    # ---- ids and stamps -------------------------------------------------------------
+
+    def new_id(self, obj: SObjectDef) -> str:
+        serial = self._serials.get(obj.name)
+        if serial is None:
+            row = self.conn.execute(f"SELECT MAX(Id) FROM {q(obj.name)}").fetchone()
+            serial = ids.serial_of(row[0]) if row and row[0] else 0
+        serial += 1
+        self._serials[obj.name] = serial
+        return ids.make_id(obj.key_prefix, serial)
+
+    def stamp(self) -> str:
+        """The time a write commits at; may lag behind when late commits are emulated."""
+        return format_datetime(self.clock() - timedelta(milliseconds=self.stamp_lag_ms()))
+
+    def object_of(self, record_id: str) -> SObjectDef | None:
+        return self.schema.by_prefix(record_id[:3])
+
+    # ---- transactions ---------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.lock:
+            self.conn.execute("BEGIN")
+            try:
+                yield
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    def run_batch(self, ops: Iterable[Callable[[], RecordResult]],
+                  all_or_none: bool = False) -> list[RecordResult]:
+        """Run each record's write in one transaction; a failing record leaves no trace.
+
+        With ``all_or_none`` a single failure rolls back every record, and those that had
+        succeeded report ``ALL_OR_NONE_OPERATION_ROLLED_BACK``.
+        """
+        results: list[RecordResult] = []
+        with self.lock:
+            self.conn.execute("BEGIN")
+            try:
+                for op in ops:
+                    self.conn.execute("SAVEPOINT rec")
+                    try:
+                        results.append(op())
+                    except RecordFailed as failed:
+                        self.conn.execute("ROLLBACK TO rec")
+                        results.append(RecordResult(None, failed.errors))
+                    self.conn.execute("RELEASE rec")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            if all_or_none and any(not r.success for r in results):
+                self.conn.execute("ROLLBACK")
+                rolled = RecordError("ALL_OR_NONE_OPERATION_ROLLED_BACK", ROLLED_BACK_MESSAGE)
+                return [RecordResult(None, [rolled]) if r.success else RecordResult(None, r.errors)
+                        for r in results]
+            self.conn.execute("COMMIT")
+        return results
+
+    # ---- reads ----------------------------------------------------------------------
+
+    def find(self, obj: SObjectDef, record_id: str) -> dict[str, object] | None:
+        """The stored row of ``record_id`` (deleted rows too), or None."""
+        with self.lock:
+            cur = self.conn.execute(f"SELECT * FROM {q(obj.name)} WHERE Id = ?", (record_id,))
+            row = cur.fetchone()
+            if row is None:
+                return None
+            return dict(zip([d[0] for d in cur.description], row, strict=True))
+
+    def find_many(self, obj: SObjectDef, record_ids: list[str]) -> dict[str, dict[str, object]]:
+        out: dict[str, dict[str, object]] = {}
+        with self.lock:
+            for start in range(0, len(record_ids), 500):
+                chunk = record_ids[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                cur = self.conn.execute(
+                    f"SELECT * FROM {q(obj.name)} WHERE Id IN ({marks})", chunk)
+                names = [d[0] for d in cur.description]
+                for row in cur:
+                    rec = dict(zip(names, row, strict=True))
+                    out[str(rec["Id"])] = rec
+        return out
+
+    def record_json(self, obj: SObjectDef, row: dict[str, object], version: str,
+                    fields: list[FieldDef] | None = None) -> dict[str, object]:
+        """One record as Salesforce answers it, with ``attributes``."""
+        out: dict[str, object] = {"attributes": {
+            "type": obj.name, "url": f"/services/data/v{version}/sobjects/{obj.name}/{row['Id']}"}}
+        for f in fields if fields is not None else obj.fields.values():
+            out[f.name] = to_json(f, row.get(f.name))
+        return out
+
+    def ids_by_value(self, obj: SObjectDef, f: FieldDef, value: object,
+                     include_deleted: bool = False) -> list[str]:
+        coll = "" if f.case_sensitive or f.type not in ("string", "email", "id") else \
+            " COLLATE NOCASE"
+        deleted = "" if include_deleted else " AND IsDeleted = 0"
+        with self.lock:
+            return [r[0] for r in self.conn.execute(
+                f"SELECT Id FROM {q(obj.name)} WHERE {q(f.name)} = ?{coll}{deleted} ORDER BY Id",
+                (value,))]
+
+    def changed_between(self, obj: SObjectDef, start: str, end: str,
+                        deleted: bool) -> list[tuple[str, str]]:
+        """(Id, SystemModstamp) of rows stamped in [start, end), deleted or not."""
+        with self.lock:
+            return [(r[0], r[1]) for r in self.conn.execute(
+                f"SELECT Id, SystemModstamp FROM {q(obj.name)} WHERE SystemModstamp >= ? AND "
+                f"SystemModstamp < ? AND IsDeleted = ? ORDER BY SystemModstamp, Id",
+                (start, end, int(deleted)))]
+
+    def count(self, obj: SObjectDef, include_deleted: bool = False) -> int:
+        where = "" if include_deleted else " WHERE IsDeleted = 0"
+        with self.lock:
+            return int(self.conn.execute(f"SELECT COUNT(*) FROM {q(obj.name)}{where}")
+                       .fetchone()[0])
+
+    # ---- writes (call inside run_batch or transaction) ------------------------------
+
+    def create(self, obj: SObjectDef, body: dict[str, object], user_id: str) -> str:
+        values = self._prepare(obj, body, creating=True)
+        for f in obj.fields.values():
+            if f.name not in values and f.default_value is not None and f.createable:
+                values[f.name] = user_id if f.default_value == "$user" else (
+                    int(f.default_value) if isinstance(f.default_value, bool)
+                    else f.default_value)
+            elif f.type == "boolean" and f.name not in values and not f.system:
+                values.setdefault(f.name, 0)
+        missing = [f.name for f in obj.fields.values() if f.required and values.get(f.name) is None]
+        if missing:
+            raise RecordFailed(RecordError(
+                "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(missing)}]",
+                missing))
+        self._check_references(obj, values)
+        new_id = self.new_id(obj)
+        self._check_unique(obj, values, new_id)
+        values.update(derive(obj.name, values, values, creating=True))
+        stamp = self.stamp()
+        values.update(Id=new_id, IsDeleted=0, CreatedDate=stamp, CreatedById=user_id,
+                      LastModifiedDate=stamp, LastModifiedById=user_id, SystemModstamp=stamp)
+        names = list(values)
+        self.conn.execute(
+            f"INSERT INTO {q(obj.name)} ({', '.join(q(n) for n in names)}) "
+            f"VALUES ({', '.join('?' * len(names))})", [values[n] for n in names])
+        return new_id
+
+    def update(self, obj: SObjectDef, record_id: str, body: dict[str, object],
+               user_id: str) -> None:
+        current = self._live_row(obj, record_id)
+        body = {k: v for k, v in body.items() if k.lower() != "id"}
+        values = self._prepare(obj, body, creating=False)
+        missing = [n for n, v in values.items() if v is None and obj.fields[n].required]
+        if missing:
+            raise RecordFailed(RecordError(
+                "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(missing)}]",
+                missing))
+        self._check_references(obj, values)
+        self._check_unique(obj, values, record_id)
+        merged = {**current, **values}
+        values.update(derive(obj.name, merged, values, creating=False))
+        stamp = self.stamp()
+        values.update(LastModifiedDate=stamp, LastModifiedById=user_id, SystemModstamp=stamp)
+        sets = ", ".join(f"{q(n)} = ?" for n in values)
+        self.conn.execute(f"UPDATE {q(obj.name)} SET {sets} WHERE Id = ?",
+                          [*values.values(), record_id])
+
+    def upsert(self, obj: SObjectDef, ext: FieldDef, ext_value: object,
+               body: dict[str, object], user_id: str) -> tuple[str, bool]:
+        """Create or update the record whose ``ext`` field equals ``ext_value``.
+
+        Returns (Id, created); raises MultipleMatches when several records match.
+        """
+        body = {k: v for k, v in body.items() if k.lower() != ext.name.lower()}
+        if ext.name == "Id":
+            if ext_value in (None, ""):
+                return self.create(obj, body, user_id), True
+            norm = ids.normalize(str(ext_value))
+            if norm is None:
+                raise RecordFailed(RecordError("MALFORMED_ID", f"malformed id {ext_value}",
+                                               ["Id"]))
+            self.update(obj, norm, body, user_id)
+            return norm, False
+        stored = to_storage(ext, ext_value)
+        if stored is None:
+            raise RecordFailed(RecordError(
+                "MISSING_ARGUMENT", f"{ext.name} not specified", [ext.name]))
+        matches = self.ids_by_value(obj, ext, stored)
+        if len(matches) > 1:
+            raise MultipleMatches(matches)
+        if matches:
+            self.update(obj, matches[0], body, user_id)
+            return matches[0], False
+        return self.create(obj, {**body, ext.name: ext_value}, user_id), True
+
+    def delete(self, record_id: str, user_id: str) -> None:
+        """Soft-delete a record (queryAll still sees it) and its master-detail children."""
+        norm = ids.normalize(record_id)
+        obj = self.object_of(norm) if norm else None
+        if norm is None or obj is None:
+            raise RecordFailed(RecordError("MALFORMED_ID", f"malformed id {record_id}"))
+        row = self.find(obj, norm)
+        if row is None:
+            raise RecordFailed(RecordError("INVALID_CROSS_REFERENCE_KEY",
+                                           "invalid cross reference id"))
+        if row["IsDeleted"]:
+            raise RecordFailed(RecordError("ENTITY_IS_DELETED", "entity is deleted"))
+        self._soft_delete(obj, [norm], user_id)
+
+    def _soft_delete(self, obj: SObjectDef, record_ids: list[str], user_id: str) -> None:
+        stamp = self.stamp()
+        self.conn.executemany(
+            f"UPDATE {q(obj.name)} SET IsDeleted = 1, SystemModstamp = ?, LastModifiedDate = ?, "
+            f"LastModifiedById = ? WHERE Id = ?",
+            [(stamp, stamp, user_id, rid) for rid in record_ids])
+        for child in self.schema.objects.values():
+            for f in child.fields.values():
+                if f.cascade_delete and obj.name in f.reference_to:
+                    kids: list[str] = []
+                    for start in range(0, len(record_ids), 500):
+                        chunk = record_ids[start:start + 500]
+                        kids += [r[0] for r in self.conn.execute(
+                            f"SELECT Id FROM {q(child.name)} WHERE {q(f.name)} IN "
+                            f"({','.join('?' * len(chunk))}) AND IsDeleted = 0", chunk)]
+                    if kids:
+                        self._soft_delete(child, kids, user_id)
+
+    def insert_rows(self, obj: SObjectDef, rows: list[dict[str, object]], user_id: str,
+                    stamp: str | None = None) -> list[str]:
+        """Load already-valid stored values fast (seeds, bulk loads): no checks, one executemany."""
+        stamp = stamp or self.stamp()
+        names = [f.name for f in obj.fields.values()]
+        batch = []
+        new_ids = []
+        with self.lock:
+            for row in rows:
+                values: dict[str, object] = dict.fromkeys(names)
+                for f in obj.fields.values():
+                    if f.default_value is not None and f.createable:
+                        values[f.name] = user_id if f.default_value == "$user" else (
+                            int(f.default_value) if isinstance(f.default_value, bool)
+                            else f.default_value)
+                    elif f.type == "boolean":
+                        values[f.name] = 0
+                values.update(row)
+                values.update(derive(obj.name, values, row, creating=True))
+                rid = str(row.get("Id") or self.new_id(obj))
+                new_ids.append(rid)
+                values.update(Id=rid, IsDeleted=0, CreatedById=user_id,
+                              LastModifiedById=user_id)
+                for n in ("CreatedDate", "LastModifiedDate", "SystemModstamp"):
+                    values[n] = row.get(n) or stamp
+                batch.append([values[n] for n in names])
+            self.conn.execute("BEGIN")
+            self.conn.executemany(
+                f"INSERT INTO {q(obj.name)} ({', '.join(q(n) for n in names)}) "
+                f"VALUES ({', '.join('?' * len(names))})", batch)
+            self.conn.execute("COMMIT")
+        return new_ids
+
+    # ---- checks ---------------------------------------------------------------------
+
+    def _live_row(self, obj: SObjectDef, record_id: str) -> dict[str, object]:
+        norm = ids.normalize(record_id)
+        if norm is None or norm[:3] != obj.key_prefix:
+            raise RecordFailed(RecordError(
+                "MALFORMED_ID", f"{obj.label or obj.name} ID: id value of incorrect type: "
+                f"{record_id}", ["Id"]))
+        row = self.find(obj, norm)
+        if row is None:
+            raise RecordFailed(RecordError("NOT_FOUND", "The requested resource does not exist"))
+        if row["IsDeleted"]:
+            raise RecordFailed(RecordError("ENTITY_IS_DELETED", "entity is deleted"))
+        return row
+
+    def _prepare(self, obj: SObjectDef, body: dict[str, object],
+                 creating: bool) -> dict[str, object]:
+        values: dict[str, object] = {}
+        errors: list[RecordError] = []
+        locked: list[str] = []
+        for key, value in body.items():
+            if key == "attributes":
+                continue
+            f = obj.field(key)
+            if f is None:
+                raise RecordFailed(RecordError(
+                    "INVALID_FIELD", f"No such column '{key}' on sobject of type {obj.name}",
+                    [key]))
+            if not (f.createable if creating else f.updateable):
+                locked.append(f.name)
+                continue
+            try:
+                values[f.name] = to_storage(f, value)
+            except RecordFailed as failed:
+                errors.extend(failed.errors)
+        if locked:
+            raise RecordFailed(RecordError(
+                "INVALID_FIELD_FOR_INSERT_UPDATE",
+                f"Unable to create/update fields: {', '.join(locked)}. Please check the "
+                "security settings of this field and verify that it is read/write for your "
+                "profile or permission set.", locked))
+        if errors:
+            raise RecordFailed(*errors)
+        return values
+
+    def _check_references(self, obj: SObjectDef, values: dict[str, object]) -> None:
+        for name, value in values.items():
+            f = obj.fields[name]
+            if f.type != "reference" or value is None:
+                continue
+            value = str(value)
+            targets = [t for t in (self.schema.get(n) for n in f.reference_to) if t is not None]
+            target = next((t for t in targets if t.key_prefix == value[:3]), None)
+            if target is None:
+                raise RecordFailed(RecordError(
+                    "FIELD_INTEGRITY_EXCEPTION",
+                    f"field integrity exception: unknown ({f.label or f.name}: id value of "
+                    f"incorrect type: {value})", [f.name]))
+            row = self.conn.execute(f"SELECT IsDeleted FROM {q(target.name)} WHERE Id = ?",
+                                    (value,)).fetchone()
+            if row is None:
+                raise RecordFailed(RecordError(
+                    "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [f.name]))
+            if row[0]:
+                raise RecordFailed(RecordError("ENTITY_IS_DELETED", "entity is deleted",
+                                               [f.name]))
+
+    def _check_unique(self, obj: SObjectDef, values: dict[str, object], own_id: str) -> None:
+        for name, value in values.items():
+            f = obj.fields[name]
+            if not f.unique or value is None:
+                continue
+            others = [i for i in self.ids_by_value(obj, f, value) if i != own_id]
+            if others:
+                raise RecordFailed(RecordError(
+                    "DUPLICATE_VALUE", f"duplicate value found: {f.name} duplicates value on "
+                    f"record with id: {others[0]}", [f.name]))
