@@ -1,5 +1,6 @@
 """The ``mapsync`` command line (console script ``mapsync = sync.cli:main``)."""
 
-from sync.cli.app import main
+from sync.cli import commands  # noqa: F401  (registers every command group on the app)
+from sync.cli.app import app, main
 
-__all__ = ["main"]
+__all__ = ["app", "main"]

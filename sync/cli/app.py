@@ -43,10 +43,5 @@ def run_guarded(fn: Callable[[], Any]) -> Any:
         raise fail(str(err)) from None
 
 
-def _register() -> None:
-    from sync.cli import commands  # noqa: F401  (registers the command groups)
-
-
 def main() -> None:
-    _register()
     app()
