@@ -1,3 +1,5 @@
 """Shared pytest set-up: fixture plugins each part of the suite provides."""
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = [
+    "tests.fixtures.postgres",
+]
