@@ -10,11 +10,18 @@ silently ignored setting.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+#: The mapping file versions this code reads.
+SUPPORTED_VERSIONS = (1,)
+
+#: The comparisons a rule condition may use, as written in YAML.
+COMPARISONS = ("equals", "not_equals", "in", "not_in", "gte", "gt", "lte", "lt")
 
 
 class Side(StrEnum):
@@ -40,11 +47,42 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+def _choice(enum: type[StrEnum], value: Any) -> Any:
+    """Accept an enum value written in any case (``buyer``, ``Buyer``, ``BUYER``)."""
+    if isinstance(value, enum):
+        return value
+    if isinstance(value, str):
+        for member in enum:
+            if member.value.casefold() == value.strip().casefold():
+                return member
+    allowed = ", ".join(m.value.lower() for m in enum)
+    raise ValueError(f"must be one of {allowed}")
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date(value: Any) -> Any:
+    """Dates are written YYYY-MM-DD; anything else (numbers, 1/2/2025) is refused."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value.strip()):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError as err:
+            raise ValueError(f"{value!r} is not a valid date ({err})") from None
+    raise ValueError(f"{value!r} is not a date written YYYY-MM-DD")
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+
+
 class Condition(_Strict):
     """One test on an Opportunity field; a template's rule holds when all its conditions do.
 
     ``field`` is the Opportunity field's API name (``Type``, ``Amount``, ``RecordType.Name``).
-    Exactly one comparison is given. Text compares case-insensitively, as Salesforce does.
+    Exactly one comparison is given (a range is two conditions on the same field), so a rule
+    reads the same way it is evaluated. Text compares case-insensitively, as Salesforce does.
     """
 
     field: str
@@ -56,6 +94,33 @@ class Condition(_Strict):
     gt: Decimal | None = None
     lte: Decimal | None = None
     lt: Decimal | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_comparison(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        if not data:
+            raise ValueError(
+                "empty condition: write field: <Opportunity field> and one comparison ("
+                + ", ".join(COMPARISONS) + ")"
+            )
+        if "field" not in data:
+            raise ValueError(
+                "a condition is written field: <Opportunity field> plus one comparison, "
+                "e.g. {field: Amount, gte: 100000}"
+            )
+        given = [k for k in (*COMPARISONS, "in_") if data.get(k) is not None]
+        field = data.get("field")
+        subject = f"condition on {field}" if isinstance(field, str) else "condition"
+        if not given:
+            raise ValueError(f"{subject} has no comparison: give one of " + ", ".join(COMPARISONS))
+        if len(given) > 1:
+            raise ValueError(
+                f"{subject} has {len(given)} comparisons ({', '.join(given)}): give one per "
+                "condition (write a range as two conditions on the same field)"
+            )
+        return data
 
     def matches(self, opportunity: dict[str, Any]) -> bool:
         """Whether ``opportunity`` (field name → value) satisfies this condition."""
@@ -94,6 +159,20 @@ class MilestoneSpec(_Strict):
     anchor: Anchor = Anchor.BEFORE_CLOSE
     go_live: bool = False  # this milestone's due date is the plan's go-live date
 
+    @field_validator("side", mode="before")
+    @classmethod
+    def _side_any_case(cls, value: Any) -> Any:
+        return _choice(Side, value)
+
+    @field_validator("anchor", mode="before")
+    @classmethod
+    def _anchor_any_case(cls, value: Any) -> Any:
+        return _choice(Anchor, value)
+
+    @property
+    def after_close(self) -> bool:
+        return self.anchor is Anchor.AFTER_CLOSE
+
 
 class Template(_Strict):
     """A plan template: the milestones an Opportunity gets when its rule matches."""
@@ -103,7 +182,7 @@ class Template(_Strict):
     summary: str = ""
     success_criteria: str = ""
     when: list[Condition] = Field(default_factory=list)  # all must hold; empty = never by rule
-    milestones: list[MilestoneSpec]
+    milestones: list[MilestoneSpec] = Field(min_length=1)
 
     def matches(self, opportunity: dict[str, Any]) -> bool:
         return bool(self.when) and all(c.matches(opportunity) for c in self.when)
@@ -118,7 +197,12 @@ class CalendarSpec(_Strict):
     skip_weekends: bool = True
     holidays_country: str | None = None  # ISO code for the ``holidays`` package, e.g. "US"
     holidays_subdivision: str | None = None  # e.g. "CA"
-    holidays: list[dt.date] = Field(default_factory=list)
+    holidays: list[IsoDate] = Field(default_factory=list)
+
+    @field_validator("holidays_country", mode="before")
+    @classmethod
+    def _country_upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
 
 
 class HealthThresholds(_Strict):
