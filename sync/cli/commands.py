@@ -1,3 +1,6 @@
 """Registers every command group on the app; a group module adds itself with one line here."""
 
-from sync.cli import config_cmd  # noqa: F401
+from sync.cli import (
+    config_cmd,  # noqa: F401
+    mappings_cmd,  # noqa: F401
+)
