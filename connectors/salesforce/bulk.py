@@ -1,0 +1,211 @@
+"""Bulk API 2.0: writes and reads too large for REST, in a handful of calls per job.
+
+Above ``SF_BULK_THRESHOLD`` records (Salesforce advises 2,000) a Collections write costs one
+call per 200 records; a Bulk ingest job costs a constant handful — create, upload, close, a few
+polls, three result downloads — whatever the size. Results come back per record and are
+matched to the input by external id, so the caller gets the same per-record outcomes as from
+Collections. A Bulk query pages its CSV results by ``Sforce-Locator``.
+
+CSV conventions: ``None`` is written as ``#N/A`` (Bulk's "set to null"), booleans as
+``true``/``false``, dates and datetimes in ISO 8601. Rows read by :func:`query` are strings as
+the CSV gives them, with empty cells as ``None``; relationship fields keep dotted names
+(``Account.Name``). Bulk calls go through the same transport, so they are budgeted, counted,
+retried and re-authenticated (a 401 mid-job logs in again) like every REST call.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import structlog
+
+from config.errors import FatalError
+from connectors.salesforce.errors import RecordError
+from connectors.salesforce.results import RecordResult
+from connectors.salesforce.transport import Transport
+
+log = structlog.get_logger(__name__)
+
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024  # Salesforce allows 150 MB of CSV per job
+DONE_STATES = frozenset({"JobComplete"})
+FAILED_STATES = frozenset({"Failed", "Aborted"})
+CSV_ACCEPT = {"Accept": "text/csv"}
+
+
+def csv_value(value: Any) -> str:
+    if value is None:
+        return "#N/A"
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def to_csv(records: Sequence[dict[str, Any]], columns: list[str]) -> str:
+    """``records`` as one CSV text with LF line endings."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for record in records:
+        writer.writerow([csv_value(record[c]) if c in record else "" for c in columns])
+    return out.getvalue()
+
+
+def _columns(records: Sequence[dict[str, Any]], first: str) -> list[str]:
+    columns = {first: None}
+    for record in records:
+        columns.update(dict.fromkeys(record))
+    return list(columns)
+
+
+def _parts(records: Sequence[dict[str, Any]], columns: list[str],
+           max_bytes: int) -> Iterator[Sequence[dict[str, Any]]]:
+    """Runs of records whose CSV fits one upload."""
+    start, size = 0, len(",".join(columns)) + 1
+    for n, record in enumerate(records):
+        row = len(to_csv([record], columns).encode()) - size
+        if n > start and size + row > max_bytes:
+            yield records[start:n]
+            start, size = n, len(",".join(columns)) + 1
+        size += row
+    if start < len(records):
+        yield records[start:]
+
+
+class BulkJobs:
+    """Bulk API 2.0 jobs over one transport; polling sleeps through the retry policy."""
+
+    def __init__(self, transport: Transport, poll_seconds: float, timeout_seconds: float = 3600,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.transport = transport
+        self.poll_seconds = poll_seconds
+        self.timeout_seconds = timeout_seconds
+        self._clock = clock
+
+    # --- ingest --------------------------------------------------------------------------
+
+    def upsert(self, sobject: str, external_id_field: str, records: Sequence[dict[str, Any]],
+               max_bytes: int = MAX_UPLOAD_BYTES) -> list[RecordResult]:
+        """Upsert by external id through ingest jobs; one result per record, in input order."""
+        for record in records:
+            if external_id_field not in record:
+                raise ValueError(f"every record needs {external_id_field} to be upserted")
+        if not records:
+            return []
+        columns = _columns(records, external_id_field)
+        results: list[RecordResult] = []
+        for part in _parts(records, columns, max_bytes):
+            results.extend(self._ingest(sobject, external_id_field, part, columns))
+        return results
+
+    def _ingest(self, sobject: str, external_id_field: str, records: Sequence[dict[str, Any]],
+                columns: list[str]) -> list[RecordResult]:
+        t = self.transport
+        job = t.request("POST", "jobs/ingest", context=f"create bulk upsert job for {sobject}",
+                        json={"object": sobject, "externalIdFieldName": external_id_field,
+                              "contentType": "CSV", "operation": "upsert",
+                              "lineEnding": "LF", "columnDelimiter": "COMMA"}).json()
+        job_id = str(job["id"])
+        t.request("PUT", f"jobs/ingest/{job_id}/batches", context=f"upload bulk job {job_id}",
+                  data=to_csv(records, columns).encode(), headers={"Content-Type": "text/csv"})
+        t.request("PATCH", f"jobs/ingest/{job_id}", context=f"close bulk job {job_id}",
+                  json={"state": "UploadComplete"})
+        info = self._wait(f"jobs/ingest/{job_id}")
+        outcome = self._results(job_id, external_id_field, records)
+        log.info("salesforce.bulk.upsert", sobject=sobject, job_id=job_id,
+                 records=len(records), processed=info.get("numberRecordsProcessed"),
+                 failed=info.get("numberRecordsFailed"))
+        return outcome
+
+    def _results(self, job_id: str, key: str,
+                 records: Sequence[dict[str, Any]]) -> list[RecordResult]:
+        by_key: dict[str | None, list[RecordResult]] = {}
+
+        def rows(kind: str) -> list[dict[str, str]]:
+            text = self.transport.request("GET", f"jobs/ingest/{job_id}/{kind}/",
+                                          headers=CSV_ACCEPT,
+                                          context=f"{kind} of bulk job {job_id}").text
+            return list(csv.DictReader(io.StringIO(text)))
+
+        for row in rows("successfulResults"):
+            by_key.setdefault(row.get(key), []).append(RecordResult(
+                external_id=row.get(key), id=row.get("sf__Id") or None, success=True,
+                created=row.get("sf__Created", "").lower() == "true"))
+        for row in rows("failedResults"):
+            by_key.setdefault(row.get(key), []).append(RecordResult.failed(
+                row.get(key), [parse_bulk_error(row.get("sf__Error", ""))],
+                id=row.get("sf__Id") or None))
+        for row in rows("unprocessedrecords"):
+            by_key.setdefault(row.get(key), []).append(RecordResult.failed(
+                row.get(key), [RecordError("UNPROCESSED", "the Bulk job ended before this "
+                                                          "record was processed")]))
+        out: list[RecordResult] = []
+        for record in records:
+            value = None if record[key] is None else csv_value(record[key])
+            found = by_key.get(value)
+            out.append(found.pop(0) if found else RecordResult.failed(
+                value, [RecordError("UNPROCESSED", "missing from the Bulk job's results")]))
+        return out
+
+    # --- query ---------------------------------------------------------------------------
+
+    def query(self, soql: str, *, include_deleted: bool = False,
+              max_records: int = 50_000) -> Iterator[dict[str, str | None]]:
+        """Rows of ``soql`` from a query job, page by page (``Sforce-Locator``), lazily."""
+        t = self.transport
+        operation = "queryAll" if include_deleted else "query"
+        job = t.request("POST", "jobs/query", context="create bulk query job",
+                        json={"operation": operation, "query": soql,
+                              "contentType": "CSV", "lineEnding": "LF"}).json()
+        job_id = str(job["id"])
+        self._wait(f"jobs/query/{job_id}")
+        locator: str | None = None
+        while True:
+            params = {"maxRecords": str(max_records)}
+            if locator:
+                params["locator"] = locator
+            response = t.request("GET", f"jobs/query/{job_id}/results", params=params,
+                                 headers=CSV_ACCEPT, context=f"results of bulk query {job_id}")
+            for row in csv.DictReader(io.StringIO(response.text)):
+                yield {k: (v if v != "" else None) for k, v in row.items()}
+            locator = response.headers.get("Sforce-Locator")
+            if not locator or locator == "null":
+                return
+
+    # --- polling -------------------------------------------------------------------------
+
+    def _wait(self, path: str) -> dict[str, Any]:
+        """Poll a job every ``poll_seconds`` until it completes; a failed job is fatal."""
+        deadline = self._clock() + self.timeout_seconds
+        while True:
+            self.transport.policy.sleep(self.poll_seconds)
+            info: dict[str, Any] = self.transport.request("GET", path,
+                                                          context=f"poll {path}").json()
+            state = str(info.get("state"))
+            if state in DONE_STATES:
+                return info
+            if state in FAILED_STATES:
+                raise FatalError(f"Bulk job {info.get('id')} ended {state}: "
+                                 f"{info.get('errorMessage') or 'no message'}",
+                                 error_code=f"BULK_JOB_{state.upper()}")
+            if self._clock() > deadline:
+                raise FatalError(f"Bulk job {info.get('id')} still {state} after "
+                                 f"{self.timeout_seconds:.0f} s", error_code="BULK_JOB_TIMEOUT")
+
+
+def parse_bulk_error(text: str) -> RecordError:
+    """``CODE:message:fields --`` as Bulk writes ``sf__Error``."""
+    code, _, rest = text.partition(":")
+    message = rest.rstrip(" -")
+    fields: list[str] = []
+    head, sep, tail = message.rpartition(":")
+    if sep and tail and all(part.strip().replace("_", "").isalnum()
+                            for part in tail.split(",")):
+        message, fields = head, [p.strip() for p in tail.split(",")]
+    return RecordError(code.strip() or "UNKNOWN_ERROR", message.strip(), fields)

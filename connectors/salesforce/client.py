@@ -1,0 +1,183 @@
+"""The Salesforce client the engine uses: every operation it needs, in the fewest calls.
+
+One object per run and org. It logs in lazily with the configured flow, and each operation
+goes through one transport that budgets, counts, classifies, retries and re-authenticates
+(see ``transport.py``). Reads page lazily; writes return per-record results instead of raising
+for the records Salesforce refused. ``simple_salesforce`` gives the underlying library on the
+same session, for the few things (metadata deploys) the client does not wrap.
+
+Writes: :meth:`upsert` always uses sObject Collections (200 records a call); :meth:`bulk_upsert`
+always uses Bulk API 2.0; :meth:`upsert_auto` picks Bulk above ``SF_BULK_THRESHOLD`` records.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import requests
+import structlog
+from simple_salesforce import Salesforce
+
+from config.settings import Settings
+from connectors.salesforce import queries, sobject_collections
+from connectors.salesforce.auth import Token
+from connectors.salesforce.bulk import BulkJobs
+from connectors.salesforce.results import RecordResult
+from connectors.salesforce.retry import RetryPolicy, Sleep
+from connectors.salesforce.session import build_session, configure_session
+from connectors.salesforce.sobject_collections import GroupKey, group_function
+from connectors.salesforce.transport import Transport
+from connectors.salesforce.usage import ApiUsage
+
+log = structlog.get_logger(__name__)
+
+
+class SalesforceClient:
+    """A session with one org, built from Settings.
+
+    ``sleep`` (retry waits, Bulk polling), ``session`` (an existing requests.Session, which is
+    configured for Salesforce in place) and ``clock`` (wall time, for JWT expiry and Bulk
+    deadlines) can be injected.
+    """
+
+    def __init__(self, settings: Settings, *, sleep: Sleep = time.sleep,
+                 session: requests.Session | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.session = (configure_session(session, settings) if session is not None
+                        else build_session(settings))
+        self._usage = ApiUsage(budget_share=settings.api_budget_share)
+        self.policy = RetryPolicy.from_settings(settings, sleep)
+        self.transport = Transport(settings, self.session, self._usage, self.policy, clock)
+        self.bulk = BulkJobs(self.transport, settings.sf_bulk_poll_seconds, clock=clock)
+        self._simple: Salesforce | None = None
+        self.transport.on_token(self._forget_simple)
+
+    def __repr__(self) -> str:
+        return f"SalesforceClient(login_url={self.settings.sf_login_url!r}, usage={self._usage})"
+
+    # --- session and identity -------------------------------------------------------------
+
+    def connect(self) -> Token:
+        """Log in now (otherwise the first call does); returns the session's identity."""
+        return self.transport.authenticate()
+
+    @property
+    def token(self) -> Token:
+        return self.transport.token
+
+    @property
+    def instance_url(self) -> str:
+        return self.transport.token.instance_url
+
+    @property
+    def org_id(self) -> str | None:
+        """The organization Id from the token response's identity URL."""
+        return self.transport.token.org_id
+
+    @property
+    def user_id(self) -> str | None:
+        """The integration user's Id from the token response's identity URL."""
+        return self.transport.token.user_id
+
+    @property
+    def usage(self) -> ApiUsage:
+        """Calls this client made and the org's daily usage as last reported."""
+        return self._usage
+
+    @property
+    def simple_salesforce(self) -> Salesforce:
+        """simple-salesforce on this client's session and token (rebuilt after a re-login).
+
+        Calls made through it are counted in :attr:`usage` but not budgeted or retried."""
+        if self._simple is None:
+            token = self.transport.token
+            self._simple = Salesforce(instance_url=token.instance_url,
+                                      session_id=token.access_token.get_secret_value(),
+                                      session=self.session,
+                                      version=self.settings.sf_api_version)
+        return self._simple
+
+    def _forget_simple(self, token: Token) -> None:
+        self._simple = None
+
+    # --- reads ----------------------------------------------------------------------------
+
+    def query(self, soql: str, batch_size: int = queries.MAX_BATCH) -> Iterator[dict[str, Any]]:
+        """Rows of ``soql`` (deleted rows excluded), fetched page by page as iterated."""
+        return queries.iterate(self.transport, soql, include_deleted=False,
+                               batch_size=batch_size)
+
+    def query_all(self, soql: str,
+                  batch_size: int = queries.MAX_BATCH) -> Iterator[dict[str, Any]]:
+        """Rows of ``soql`` including deleted and archived ones (``IsDeleted``), lazily."""
+        return queries.iterate(self.transport, soql, include_deleted=True,
+                               batch_size=batch_size)
+
+    def count(self, soql: str) -> int:
+        """The ``totalSize`` of a ``SELECT COUNT() …`` query."""
+        return queries.count(self.transport, soql)
+
+    def composite_query(self, soqls: Sequence[str], *,
+                        include_deleted: bool = True) -> list[list[dict[str, Any]]]:
+        """All rows of each query, five queries per call (``queryAll`` unless told)."""
+        return queries.composite(self.transport, soqls, include_deleted=include_deleted)
+
+    def bulk_query(self, soql: str, *, include_deleted: bool = False,
+                   max_records: int = 50_000) -> Iterator[dict[str, str | None]]:
+        """Rows of ``soql`` through a Bulk 2.0 query job: strings, empty cells as None."""
+        return self.bulk.query(soql, include_deleted=include_deleted, max_records=max_records)
+
+    def describe(self, sobject: str) -> dict[str, Any]:
+        """The object's describe (fields, picklist values, child relationships)."""
+        response = self.transport.request("GET", f"sobjects/{sobject}/describe",
+                                          context=f"describe {sobject}")
+        result: dict[str, Any] = response.json()
+        return result
+
+    def limits(self) -> dict[str, Any]:
+        """The org's limits, ``{name: {Max, Remaining}}`` (costs one call)."""
+        result: dict[str, Any] = self.transport.request("GET", "limits",
+                                                        context="limits").json()
+        return result
+
+    # --- writes ---------------------------------------------------------------------------
+
+    def upsert(self, sobject: str, external_id_field: str, records: Sequence[dict[str, Any]],
+               group_key: GroupKey = None) -> list[RecordResult]:
+        """Upsert by external id with sObject Collections, 200 a call, per-record results.
+
+        ``group_key`` (a field name or a function of the record) keeps records of one group —
+        children of one parent — in the same request when they fit."""
+        return sobject_collections.upsert(self.transport, sobject, external_id_field, records,
+                                          group_key)
+
+    def bulk_upsert(self, sobject: str, external_id_field: str,
+                    records: Sequence[dict[str, Any]]) -> list[RecordResult]:
+        """Upsert by external id with Bulk API 2.0; per-record results matched by external id."""
+        return self.bulk.upsert(sobject, external_id_field, records)
+
+    def upsert_auto(self, sobject: str, external_id_field: str,
+                    records: Sequence[dict[str, Any]],
+                    group_key: GroupKey = None) -> list[RecordResult]:
+        """Collections up to ``SF_BULK_THRESHOLD`` records, Bulk API 2.0 above it."""
+        if len(records) > self.settings.sf_bulk_threshold:
+            # Children of one parent next to each other land in the same internal batch of
+            # the job, which Salesforce processes in parallel with the others.
+            positions = list(range(len(records)))
+            if group_key is not None:
+                key = group_function(group_key)
+                positions.sort(key=lambda p: str(key(records[p])))
+            answered = self.bulk_upsert(sobject, external_id_field,
+                                        [records[p] for p in positions])
+            out: list[RecordResult] = list(answered)
+            for position, result in zip(positions, answered, strict=True):
+                out[position] = result
+            return out
+        return self.upsert(sobject, external_id_field, records, group_key)
+
+    def delete(self, ids: Sequence[str]) -> list[RecordResult]:
+        """Delete by Id with Collections, 200 a call; already-deleted records count as done."""
+        return sobject_collections.delete(self.transport, ids)
