@@ -1,0 +1,50 @@
+"""The local store: state that survives crashes, on SQLite or PostgreSQL.
+
+Salesforce is the master; this is mapsync's working copy of what it must remember between
+runs. Open it with :meth:`Store.open` (``DATABASE_URL``), write through one
+:meth:`Store.transaction` per unit of work, coordinate workers with the lease methods.
+"""
+
+from sync.store.canonical import canonical_fields, canonical_json, fields_hash
+from sync.store.errors import DatabaseUnavailableError, DeadLetterStateError, SchemaOutOfDateError
+from sync.store.records import (
+    BackfillCheckpoint,
+    BackfillStatus,
+    DeadLetter,
+    DeadLetterStatus,
+    Lease,
+    PlanIndexEntry,
+    Run,
+    RunKind,
+    RunOutcome,
+    ShadowRecord,
+    ShadowWrite,
+    Tombstone,
+    Watermark,
+)
+from sync.store.store import Store
+from sync.store.unit_of_work import Transaction
+
+__all__ = [
+    "BackfillCheckpoint",
+    "BackfillStatus",
+    "DatabaseUnavailableError",
+    "DeadLetter",
+    "DeadLetterStateError",
+    "DeadLetterStatus",
+    "Lease",
+    "PlanIndexEntry",
+    "Run",
+    "RunKind",
+    "RunOutcome",
+    "SchemaOutOfDateError",
+    "ShadowRecord",
+    "ShadowWrite",
+    "Store",
+    "Tombstone",
+    "Transaction",
+    "Watermark",
+    "canonical_fields",
+    "canonical_json",
+    "fields_hash",
+]

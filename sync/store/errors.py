@@ -1,0 +1,34 @@
+"""Errors of the local store, placed in the product's tree by what an admin does about them.
+
+    ConfigurationError (config.errors)
+    └── SchemaOutOfDateError      the database's schema revision is not the code's: run
+                                  ``mapsync db upgrade`` (or upgrade mapsync, if it is newer)
+    MapsyncError (config.errors)
+    ├── DatabaseUnavailableError  the database cannot be reached or opened; the message names
+    │                             it by its URL with the password masked
+    └── DeadLetterStateError      no such dead letter, or not in a state the change applies to
+                                  (e.g. discarding a resolved one)
+
+Every message is one line and never contains the ``DATABASE_URL`` password.
+"""
+
+from __future__ import annotations
+
+from config.errors import ConfigurationError, MapsyncError
+
+
+class SchemaOutOfDateError(ConfigurationError):
+    """The database schema is behind (or ahead of) the revision this code expects."""
+
+    def __init__(self, message: str, current: str | None, expected: str) -> None:
+        super().__init__(message)
+        self.current = current
+        self.expected = expected
+
+
+class DatabaseUnavailableError(MapsyncError):
+    """The database refused the connection or could not be opened."""
+
+
+class DeadLetterStateError(MapsyncError):
+    """A dead letter does not exist, or is not in a state the requested change applies to."""

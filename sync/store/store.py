@@ -1,0 +1,190 @@
+"""The store: mapsync's local working copy, opened once per process from ``DATABASE_URL``.
+
+Opening checks the schema revision before anything is read or written, because a worker
+writing into a schema it does not know corrupts state quietly. Choice on an out-of-date
+schema: a SQLite database (one machine, often a fresh file for a demo or a single worker) is
+upgraded on open; a PostgreSQL database (shared by several workers) is not, opening fails
+with "run mapsync db upgrade", and the release step (``mapsync db upgrade``) does it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import SecretStr
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from sync.store import leases
+from sync.store.engine import BEGIN_MODE, create_store_engine, mask_url, scrub
+from sync.store.errors import DatabaseUnavailableError, SchemaOutOfDateError
+from sync.store.migrate import current_revision, head_revision, known_revisions, upgrade
+from sync.store.records import Lease
+from sync.store.unit_of_work import Transaction
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The wall clock, in UTC."""
+    return datetime.now(UTC)
+
+
+class Store:
+    """Watermarks, shadow, plan index, runs, dead letters, leases and checkpoints of one
+    database (several orgs may share it: everything is keyed by org id)."""
+
+    def __init__(self, engine: Engine, database_url: str, clock: Clock = utc_now) -> None:
+        self.engine = engine
+        self._url = database_url
+        self._clock = clock
+
+    @classmethod
+    def open(
+        cls,
+        database_url: str | SecretStr,
+        *,
+        auto_upgrade: bool | None = None,
+        clock: Clock = utc_now,
+    ) -> Store:
+        """Connect and check the schema revision.
+
+        ``auto_upgrade`` defaults to ``True`` on SQLite and ``False`` on PostgreSQL (see the
+        module docstring). Raises :class:`SchemaOutOfDateError` when the schema is not the
+        code's revision, :class:`DatabaseUnavailableError` when the database cannot be reached.
+        """
+        url = (database_url.get_secret_value() if isinstance(database_url, SecretStr)
+               else database_url)
+        engine = create_store_engine(url)
+        store = cls(engine, url, clock)
+        if auto_upgrade is None:
+            auto_upgrade = store.backend == "sqlite"
+        try:
+            store._check_revision(auto_upgrade)
+        except BaseException:
+            engine.dispose()
+            raise
+        return store
+
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    @property
+    def url_masked(self) -> str:
+        """``DATABASE_URL`` with its password masked, for messages and logs."""
+        return mask_url(self._url)
+
+    def __repr__(self) -> str:
+        return f"Store({self.url_masked!r})"
+
+    def now(self) -> datetime:
+        """The store's clock (UTC)."""
+        return self._clock()
+
+    def close(self) -> None:
+        """Release every connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # --- schema -----------------------------------------------------------------------------
+
+    def revision(self) -> str | None:
+        """The schema revision the database is at."""
+        return self._guard(lambda: current_revision(self.engine))
+
+    def upgrade(self) -> str | None:
+        """Migrate the schema to the code's revision; return the revision reached."""
+        return self._guard(lambda: upgrade(self.engine))
+
+    def _check_revision(self, auto_upgrade: bool) -> None:
+        expected = head_revision()
+        current = self.revision()
+        if current == expected:
+            return
+        if current is not None and current not in known_revisions():
+            raise SchemaOutOfDateError(
+                f"the database {self.url_masked} is at schema revision {current}, newer than "
+                f"this mapsync ({expected}): upgrade mapsync", current, expected,
+            )
+        if auto_upgrade:
+            self.upgrade()
+            return
+        raise SchemaOutOfDateError(
+            f"the database {self.url_masked} is at schema revision {current or 'none'} but "
+            f"this mapsync needs {expected}: run mapsync db upgrade", current, expected,
+        )
+
+    # --- units of work ----------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Transaction]:
+        """One database transaction: commits when the block ends, rolls back if it raises.
+
+        ``write=False`` is for readers (status, listings): on SQLite it does not take the
+        write lock, so it never waits for a running cycle.
+        """
+        try:
+            conn = self.engine.connect()
+        except OperationalError as err:
+            raise self._unavailable(err) from None
+        with conn:
+            if not write:
+                conn.execution_options(**{BEGIN_MODE: "DEFERRED"})
+            try:
+                with conn.begin():
+                    yield Transaction(conn, self._clock)
+            except OperationalError as err:
+                raise self._unavailable(err) from None
+
+    # --- leases -----------------------------------------------------------------------------
+
+    def try_acquire_lease(self, org_id: str, holder: str, ttl_seconds: float) -> bool:
+        """Take the lease of ``org_id`` if free, expired or already ``holder``'s."""
+        return self._guard(lambda: leases.try_acquire(
+            self.engine, org_id, holder, timedelta(seconds=ttl_seconds), self.now()))
+
+    def renew_lease(self, org_id: str, holder: str, ttl_seconds: float) -> bool:
+        """Extend ``holder``'s lease to ``ttl_seconds`` from now; ``False`` if it was lost."""
+        return self._guard(lambda: leases.renew(
+            self.engine, org_id, holder, timedelta(seconds=ttl_seconds), self.now()))
+
+    def heartbeat(self, org_id: str, holder: str) -> bool:
+        """Renew ``holder``'s lease for its last time to live; ``False`` if it was lost."""
+        return self._guard(lambda: leases.heartbeat(self.engine, org_id, holder, self.now()))
+
+    def release_lease(self, org_id: str, holder: str) -> bool:
+        """Give up ``holder``'s lease; ``False`` if it was not theirs."""
+        return self._guard(lambda: leases.release(self.engine, org_id, holder))
+
+    def lease_holder(self, org_id: str) -> str | None:
+        """Who holds a live lease on ``org_id`` (``None`` if free or expired)."""
+        return self._guard(lambda: leases.holder(self.engine, org_id, self.now()))
+
+    def lease(self, org_id: str) -> Lease | None:
+        """The lease row of ``org_id``, expired or not."""
+        return self._guard(lambda: leases.get(self.engine, org_id))
+
+    # --- errors -----------------------------------------------------------------------------
+
+    def _guard(self, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except OperationalError as err:
+            raise self._unavailable(err) from None
+
+    def _unavailable(self, err: SQLAlchemyError) -> DatabaseUnavailableError:
+        orig = getattr(err, "orig", None) or err
+        reason = " ".join(str(orig).split()) or type(orig).__name__
+        return DatabaseUnavailableError(
+            f"cannot use the database {self.url_masked}: {scrub(reason, self._url)}"
+        )
