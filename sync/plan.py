@@ -1,0 +1,364 @@
+"""The plan as data: what the planner reads (Opportunity, current plan) and what it decides.
+
+The planner is a pure function from these inputs to a ``DesiredPlan``; keeping the shapes in
+one small module lets the sync cycle, the diff, the CLI preview and the tests share them
+without importing the planning logic. Field names on the Salesforce side are the pinned API
+names of DESIGN.md, and the ownership sets below are its conflict rule in code: the diff
+consults them to decide what it may push.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+# --- picklist values -----------------------------------------------------------------------
+
+NOT_STARTED, IN_PROGRESS, DONE, BLOCKED, SKIPPED = (
+    "Not Started", "In Progress", "Done", "Blocked", "Skipped"
+)
+FINISHED_STATUSES = frozenset({DONE, SKIPPED})
+ACTIVE, COMPLETED, CANCELLED = "Active", "Completed", "Cancelled"
+ON_TRACK, AT_RISK, OFF_TRACK = "On Track", "At Risk", "Off Track"
+
+# --- field ownership (DESIGN.md, "Field ownership") ----------------------------------------
+
+SERVICE_OWNED_PLAN_FIELDS = frozenset({
+    "Opportunity__c", "Template__c", "Status__c", "Health__c", "Percent_Complete__c",
+    "Target_Close_Date__c", "Projected_Close_Date__c", "Days_Slipped__c", "Slip_Cause__c",
+    "Next_Milestone__c", "Next_Due_Date__c",
+})
+REP_OWNED_PLAN_FIELDS = frozenset({"Summary__c", "Success_Criteria__c", "Go_Live_Date__c"})
+SERVICE_OWNED_MILESTONE_FIELDS = frozenset({
+    "Name", "Key__c", "Sequence__c", "Stage__c", "Owner_Side__c", "Owner_Role__c",
+    "Baseline_Due_Date__c", "Days_Slipped__c", "Depends_On__c", "Why_It_Matters__c",
+})
+REP_OWNED_MILESTONE_FIELDS = frozenset({"Owner_Contact__c", "Notes__c"})
+REP_PINNABLE_MILESTONE_FIELDS = frozenset({"Status__c", "Completed_Date__c", "Due_Date__c"})
+OPPORTUNITY_ROLLUP_FIELDS = frozenset({
+    "MAP_Health__c", "MAP_Percent_Complete__c", "MAP_Days_Slipped__c",
+    "MAP_Projected_Close_Date__c",
+})
+DATE_FIELDS = frozenset({
+    "Baseline_Due_Date__c", "Due_Date__c", "Completed_Date__c", "Target_Close_Date__c",
+    "Projected_Close_Date__c", "Go_Live_Date__c", "Next_Due_Date__c", "CloseDate",
+})
+
+
+def as_date(value: Any) -> dt.date | None:
+    """A Salesforce date value (``date`` or ``"YYYY-MM-DD"``) as a ``date``."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+# --- inputs --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Opportunity:
+    """What the planner needs of an Opportunity. ``fields`` feeds template rules."""
+
+    id: str
+    name: str
+    stage: str
+    close_date: dt.date | None
+    amount: Decimal | None = None
+    type: str | None = None
+    is_deleted: bool = False
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    contact_roles: tuple[tuple[str, str], ...] = ()  # (role, contact id), in Salesforce order
+
+    def rule_fields(self) -> dict[str, Any]:
+        """The record as template rules see it (standard names, then any extra fields)."""
+        record: dict[str, Any] = {
+            "Id": self.id, "Name": self.name, "StageName": self.stage,
+            "CloseDate": self.close_date, "Amount": self.amount, "Type": self.type,
+        }
+        record.update(self.fields)
+        return record
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Opportunity:
+        """From a Salesforce REST record; contact roles from an ``OpportunityContactRoles``
+        subquery when selected."""
+        roles = record.get("OpportunityContactRoles") or {}
+        pairs = tuple(
+            (str(r.get("Role") or ""), str(r["ContactId"]))
+            for r in roles.get("records", [])
+            if r.get("ContactId")
+        )
+        amount = record.get("Amount")
+        return cls(
+            id=str(record["Id"]),
+            name=str(record.get("Name") or ""),
+            stage=str(record.get("StageName") or ""),
+            close_date=as_date(record.get("CloseDate")),
+            amount=None if amount is None else Decimal(str(amount)),
+            type=record.get("Type"),
+            is_deleted=bool(record.get("IsDeleted", False)),
+            fields={k: v for k, v in record.items() if k not in ("attributes",)},
+            contact_roles=pairs,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MilestoneState:
+    """One existing milestone: what Salesforce holds now, and what mapsync last wrote.
+
+    ``written`` maps a Salesforce field API name to the value mapsync last wrote there; a field
+    absent from it was never written. A rep-pinnable field whose Salesforce value differs from
+    the written one is a rep's edit.
+    """
+
+    key: str
+    status: str | None = NOT_STARTED
+    completed_date: dt.date | None = None
+    due_date: dt.date | None = None
+    baseline_due_date: dt.date | None = None
+    owner_contact_id: str | None = None
+    notes: str | None = None
+    written: Mapping[str, Any] = field(default_factory=dict)
+
+    def value(self, api_name: str) -> Any:
+        """Salesforce's current value of a rep-pinnable field."""
+        return getattr(self, _PINNABLE_ATTRIBUTE[api_name])
+
+    def pinned_fields(self) -> frozenset[str]:
+        """The rep-pinnable fields a rep has changed since mapsync last wrote them."""
+        written = self.written
+        return frozenset(
+            f for f in REP_PINNABLE_MILESTONE_FIELDS
+            if f in written and not _same_value(self.value(f), written[f])
+        )
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any], written: Mapping[str, Any]) -> MilestoneState:
+        return cls(
+            key=str(record["Key__c"]),
+            status=record.get("Status__c"),
+            completed_date=as_date(record.get("Completed_Date__c")),
+            due_date=as_date(record.get("Due_Date__c")),
+            baseline_due_date=as_date(record.get("Baseline_Due_Date__c")),
+            owner_contact_id=record.get("Owner_Contact__c"),
+            notes=record.get("Notes__c"),
+            written=dict(written),
+        )
+
+
+_PINNABLE_ATTRIBUTE = {
+    "Status__c": "status", "Completed_Date__c": "completed_date", "Due_Date__c": "due_date",
+}
+
+
+def _same_value(current: Any, written: Any) -> bool:
+    if isinstance(current, dt.date) or isinstance(written, dt.date):
+        try:
+            return as_date(current) == as_date(written)
+        except ValueError:
+            return False
+    return bool(current == written)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanState:
+    """An existing plan: its Salesforce values, mapsync's shadow, and its milestones by key."""
+
+    template: str | None
+    status: str | None = ACTIVE
+    target_close_date: dt.date | None = None
+    go_live_date: dt.date | None = None
+    summary: str | None = None
+    success_criteria: str | None = None
+    written: Mapping[str, Any] = field(default_factory=dict)
+    milestones: Mapping[str, MilestoneState] = field(default_factory=dict)
+
+    @classmethod
+    def from_records(
+        cls,
+        plan: Mapping[str, Any],
+        plan_written: Mapping[str, Any],
+        milestones: list[tuple[Mapping[str, Any], Mapping[str, Any]]],
+    ) -> PlanState:
+        """From Salesforce records, each with the values mapsync last wrote to it."""
+        states = (MilestoneState.from_record(rec, w) for rec, w in milestones)
+        return cls(
+            template=plan.get("Template__c"),
+            status=plan.get("Status__c"),
+            target_close_date=as_date(plan.get("Target_Close_Date__c")),
+            go_live_date=as_date(plan.get("Go_Live_Date__c")),
+            summary=plan.get("Summary__c"),
+            success_criteria=plan.get("Success_Criteria__c"),
+            written=dict(plan_written),
+            milestones={m.key: m for m in states},
+        )
+
+
+# --- outputs -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredMilestone:
+    """One milestone as the plan wants it. ``pinned``: the fields a rep owns on it now."""
+
+    key: str
+    name: str
+    sequence: int
+    stage: str | None
+    side: str
+    role: str
+    why: str
+    depends_on: tuple[str, ...]
+    baseline_due_date: dt.date | None
+    due_date: dt.date | None
+    completed_date: dt.date | None
+    status: str
+    days_slipped: int
+    projected_date: dt.date | None
+    owner_contact_id: str | None
+    notes: str | None = None
+    pinned: frozenset[str] = frozenset()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in FINISHED_STATUSES
+
+    def fields(self) -> dict[str, Any]:
+        """``MAP_Milestone__c`` values by API name (``Plan__c``/``External_Id__c`` excluded)."""
+        return {
+            "Name": self.name[:80],
+            "Key__c": self.key,
+            "Sequence__c": self.sequence,
+            "Stage__c": self.stage,
+            "Owner_Side__c": self.side,
+            "Owner_Role__c": self.role[:80],
+            "Owner_Contact__c": self.owner_contact_id,
+            "Baseline_Due_Date__c": self.baseline_due_date,
+            "Due_Date__c": self.due_date,
+            "Completed_Date__c": self.completed_date,
+            "Status__c": self.status,
+            "Days_Slipped__c": self.days_slipped,
+            "Depends_On__c": _joined(self.depends_on, 255),
+            "Why_It_Matters__c": self.why[:255] or None,
+            "Notes__c": self.notes,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredPlan:
+    """The plan one Opportunity should have, with its rollup onto the Opportunity."""
+
+    opportunity_id: str
+    template: str
+    status: str
+    health: str
+    percent_complete: float
+    target_close_date: dt.date
+    projected_close_date: dt.date
+    go_live_date: dt.date | None
+    days_slipped: int
+    slip_cause: str | None
+    next_milestone: str | None
+    next_due_date: dt.date | None
+    summary: str | None
+    success_criteria: str | None
+    milestones: tuple[DesiredMilestone, ...]
+
+    def milestone(self, key: str) -> DesiredMilestone | None:
+        return next((m for m in self.milestones if m.key == key), None)
+
+    def fields(self) -> dict[str, Any]:
+        """``Mutual_Action_Plan__c`` values by API name (``External_Id__c`` excluded)."""
+        return {
+            "Opportunity__c": self.opportunity_id,
+            "Template__c": self.template,
+            "Status__c": self.status,
+            "Health__c": self.health,
+            "Percent_Complete__c": self.percent_complete,
+            "Target_Close_Date__c": self.target_close_date,
+            "Projected_Close_Date__c": self.projected_close_date,
+            "Go_Live_Date__c": self.go_live_date,
+            "Days_Slipped__c": self.days_slipped,
+            "Slip_Cause__c": self.slip_cause,
+            "Next_Milestone__c": self.next_milestone,
+            "Next_Due_Date__c": self.next_due_date,
+            "Summary__c": self.summary,
+            "Success_Criteria__c": self.success_criteria,
+        }
+
+    def opportunity_rollup(self) -> dict[str, Any]:
+        """The Opportunity's ``MAP_*`` fields, for forecasting."""
+        return {
+            "MAP_Health__c": self.health,
+            "MAP_Percent_Complete__c": self.percent_complete,
+            "MAP_Days_Slipped__c": self.days_slipped,
+            "MAP_Projected_Close_Date__c": self.projected_close_date,
+        }
+
+
+def _joined(keys: tuple[str, ...], limit: int) -> str | None:
+    """Comma-separated keys, as many whole keys as fit in the field."""
+    out = ""
+    for key in keys:
+        candidate = f"{out},{key}" if out else key
+        if len(candidate) > limit:
+            break
+        out = candidate
+    return out or None
+
+
+def state_after_writing(desired: DesiredPlan, previous: PlanState | None = None) -> PlanState:
+    """The plan as Salesforce and the shadow hold it once ``desired`` has been pushed.
+
+    On creation every field is written. Afterwards a push carries neither rep-owned fields nor
+    the fields a rep has pinned, so their shadow values stay what mapsync wrote before (which
+    keeps a pin a pin), while Salesforce holds the desired value (which is the rep's).
+    """
+    plan_fields = desired.fields()
+    if previous is None:
+        plan_written: dict[str, Any] = dict(plan_fields)
+    else:
+        plan_written = dict(previous.written)
+        plan_written.update(
+            (f, v) for f, v in plan_fields.items() if f not in REP_OWNED_PLAN_FIELDS
+        )
+    before = previous.milestones if previous is not None else {}
+    milestones: dict[str, MilestoneState] = {}
+    for m in desired.milestones:
+        values = m.fields()
+        old = before.get(m.key)
+        if old is None:
+            written: dict[str, Any] = dict(values)
+        else:
+            written = dict(old.written)
+            written.update(
+                (f, v) for f, v in values.items()
+                if f not in REP_OWNED_MILESTONE_FIELDS and f not in m.pinned
+            )
+        milestones[m.key] = MilestoneState(
+            key=m.key,
+            status=m.status,
+            completed_date=m.completed_date,
+            due_date=m.due_date,
+            baseline_due_date=m.baseline_due_date,
+            owner_contact_id=m.owner_contact_id,
+            notes=m.notes,
+            written=written,
+        )
+    return PlanState(
+        template=desired.template,
+        status=desired.status,
+        target_close_date=desired.target_close_date,
+        go_live_date=desired.go_live_date,
+        summary=desired.summary,
+        success_criteria=desired.success_criteria,
+        written=plan_written,
+        milestones=milestones,
+    )

@@ -1,0 +1,295 @@
+"""The planner: one Opportunity and its current plan in, the plan it should have out.
+
+This is mapsync's brain and it is pure — no I/O, no clock: ``today`` and the calendar are
+arguments — so every rule is a table-driven or property test, and planning a plan that is
+already written (and unchanged) returns exactly what was written (idempotent). It composes:
+``schedule`` (work-back due dates), ``progress`` (stage progress and the rep's pinned edits)
+and ``slip`` (projections, cause, health).
+
+Whether a plan exists:
+- a deleted Opportunity has none (``None``: the sync removes it);
+- a plan is created once the stage reaches the mapping's ``create_at`` stage (Closed Won
+  included, Closed Lost not); an existing plan is never dropped by the planner, even when the
+  stage moves back below ``create_at`` (its stage-completed milestones reopen);
+- Closed Lost cancels the plan and leaves its milestones as they are; Closed Won completes
+  every before-close milestone while the after-close ones (kickoff, go-live, ROI) stay live;
+  a plan whose milestones are all Done or Skipped is Completed.
+
+The template is the plan's own while the mapping still has it (a plan never switches template
+under a rep's feet), else the first template whose rule matches, else the default. The target
+close date is the Opportunity's close date (the plan's last target if Salesforce has none).
+Percent complete counts Done and Skipped milestones; the next milestone is the open one due
+first. Rep-owned values (owner contact, notes, summary, success criteria, go-live date) are
+initial values for a new plan and Salesforce's values afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from config.errors import MappingError
+from mappings.model import Anchor, Side, StageMapping, Template
+
+from .calendar import BusinessCalendar
+from .plan import (
+    ACTIVE,
+    CANCELLED,
+    COMPLETED,
+    FINISHED_STATUSES,
+    DesiredMilestone,
+    DesiredPlan,
+    MilestoneState,
+    Opportunity,
+    PlanState,
+)
+from .progress import Resolution, StageProgress, resolve
+from .schedule import ScheduleBook, TemplateSchedule
+from .slip import cause_text, days_slipped, health, plan_days_slipped, project
+
+
+@dataclass(frozen=True, slots=True)
+class _MilestoneStatic:
+    """What a template says about a milestone, prepared once."""
+
+    key: str
+    name: str
+    stage: str | None
+    stage_index: int | None
+    side: str
+    role: str
+    role_folded: str
+    why: str
+    depends_on: tuple[str, ...]
+    before_close: bool
+    go_live: bool
+    names_contact: bool  # buyer or joint side: the owner contact comes from contact roles
+
+
+class Planner:
+    """``plan`` bound to one mapping and calendar; compiled templates are reused across plans."""
+
+    def __init__(self, mapping: StageMapping, calendar: BusinessCalendar | None = None) -> None:
+        self.mapping = mapping
+        self.calendar = calendar or BusinessCalendar.from_spec(mapping.calendar)
+        self._stage_index = {s.casefold(): i for i, s in enumerate(mapping.stages)}
+        create_at = self._stage_index.get(mapping.create_at.casefold())
+        self._create_at = create_at if create_at is not None else 0
+        self._won = mapping.closed_won.casefold()
+        self._lost = mapping.closed_lost.casefold()
+        self._book = ScheduleBook()
+        self._statics: dict[str, tuple[_MilestoneStatic, ...]] = {}
+
+    def plan(
+        self, opportunity: Opportunity, current: PlanState | None, today: dt.date
+    ) -> DesiredPlan | None:
+        """The plan ``opportunity`` should have, or ``None`` when it should have none."""
+        if opportunity.is_deleted:
+            return None
+        stage = opportunity.stage.casefold()
+        progress = StageProgress(
+            self._stage_index.get(stage), closed_won=stage == self._won,
+            closed_lost=stage == self._lost,
+        )
+        if current is None and (
+            progress.closed_lost or progress.index is None or progress.index < self._create_at
+        ):
+            return None
+        close = opportunity.close_date or (current.target_close_date if current else None)
+        if close is None:
+            if current is None:
+                return None
+            close = today
+        template = self._template(opportunity, current)
+        return self._build(opportunity, current, template, progress, close, today)
+
+    # --- steps ------------------------------------------------------------------------------
+
+    def _template(self, opportunity: Opportunity, current: PlanState | None) -> Template:
+        if current is not None and current.template:
+            own = self.mapping.template(current.template)
+            if own is not None:
+                return own
+        chosen = self.mapping.select_template(opportunity.rule_fields())
+        if chosen is None:
+            raise MappingError(
+                f"no template for Opportunity {opportunity.id}: no rule matches and the "
+                "mapping has no default_template"
+            )
+        return chosen
+
+    def _build(
+        self,
+        opportunity: Opportunity,
+        current: PlanState | None,
+        template: Template,
+        progress: StageProgress,
+        close: dt.date,
+        today: dt.date,
+    ) -> DesiredPlan:
+        schedule = self._book.schedule(template, self.calendar)
+        statics = self._static(template)
+        scheduled = schedule.due_dates(close)
+        states = current.milestones if current is not None else {}
+        frozen = progress.closed_lost
+        resolved = [
+            resolve(
+                states.get(s.key),
+                progress.completes(s.stage_index, s.before_close),
+                scheduled[i],
+                today,
+                frozen=frozen,
+            )
+            for i, s in enumerate(statics)
+        ]
+        statuses = [r.status for r in resolved]
+        due = [r.due_date or scheduled[i] for i, r in enumerate(resolved)]
+        overdue_today = [
+            None if frozen or (progress.closed_won and s.before_close) else today
+            for s in statics
+        ]
+        projection = project(
+            schedule.graph, self.calendar, close, statuses, due,
+            [r.completed_date for r in resolved], overdue_today,
+        )
+        milestones = tuple(
+            self._milestone(i, s, r, states.get(s.key), opportunity, projection.dates[i],
+                            overdue_today[i], schedule)
+            for i, (s, r) in enumerate(zip(statics, resolved, strict=True))
+        )
+        return self._plan(opportunity, current, template, milestones, progress, close,
+                          projection.close, projection.cause)
+
+    def _milestone(
+        self,
+        i: int,
+        s: _MilestoneStatic,
+        r: Resolution,
+        state: MilestoneState | None,
+        opportunity: Opportunity,
+        projected: dt.date,
+        today: dt.date | None,
+        schedule: TemplateSchedule,
+    ) -> DesiredMilestone:
+        open_ = r.status not in FINISHED_STATUSES
+        if state is not None:
+            owner, notes = state.owner_contact_id, state.notes
+        else:
+            owner, notes = _contact_for(s, opportunity), None
+        return DesiredMilestone(
+            key=s.key, name=s.name, sequence=i + 1, stage=s.stage, side=s.side, role=s.role,
+            why=s.why, depends_on=s.depends_on, baseline_due_date=r.baseline_due_date,
+            due_date=r.due_date, completed_date=r.completed_date, status=r.status,
+            days_slipped=days_slipped(
+                schedule.calendar, r.baseline_due_date, r.due_date, today if open_ else None
+            ),
+            projected_date=projected, owner_contact_id=owner, notes=notes, pinned=r.pinned,
+        )
+
+    def _plan(
+        self,
+        opportunity: Opportunity,
+        current: PlanState | None,
+        template: Template,
+        milestones: tuple[DesiredMilestone, ...],
+        progress: StageProgress,
+        close: dt.date,
+        projected_close: dt.date,
+        cause: int | None,
+    ) -> DesiredPlan:
+        finished = sum(1 for m in milestones if not m.is_open)
+        if progress.closed_lost:
+            status = CANCELLED
+        elif milestones and finished == len(milestones):
+            status = COMPLETED
+        else:
+            status = ACTIVE
+        open_ = [m for m in milestones if m.is_open]
+        upcoming = min(open_, key=_due_order) if open_ else None
+        slipped = plan_days_slipped(self.calendar, close, projected_close)
+        culprit = milestones[cause] if cause is not None and slipped > 0 else None
+        if current is None:
+            go_live = next((m.due_date for m in milestones if self._is_go_live(template, m)), None)
+            summary = template.summary or None
+            criteria = template.success_criteria or None
+        else:
+            go_live, summary, criteria = (
+                current.go_live_date, current.summary, current.success_criteria
+            )
+        return DesiredPlan(
+            opportunity_id=opportunity.id,
+            template=template.name,
+            status=status,
+            health=health(slipped, self.mapping.health),
+            percent_complete=round(100.0 * finished / len(milestones), 2) if milestones else 0.0,
+            target_close_date=close,
+            projected_close_date=projected_close,
+            go_live_date=go_live,
+            days_slipped=slipped,
+            slip_cause=cause_text(culprit.name, culprit.side) if culprit else None,
+            next_milestone=upcoming.name[:255] if upcoming else None,
+            next_due_date=upcoming.due_date if upcoming else None,
+            summary=summary,
+            success_criteria=criteria,
+            milestones=milestones,
+        )
+
+    def _is_go_live(self, template: Template, milestone: DesiredMilestone) -> bool:
+        statics = self._statics[template.name]
+        return statics[milestone.sequence - 1].go_live
+
+    def _static(self, template: Template) -> tuple[_MilestoneStatic, ...]:
+        statics = self._statics.get(template.name)
+        if statics is None:
+            statics = tuple(
+                _MilestoneStatic(
+                    key=m.key, name=m.name,
+                    stage=m.stage,
+                    stage_index=self._stage_index.get(m.stage.casefold()) if m.stage else None,
+                    side=str(m.side), role=m.role, role_folded=m.role.casefold(), why=m.why,
+                    depends_on=tuple(m.depends_on),
+                    before_close=m.anchor is Anchor.BEFORE_CLOSE, go_live=m.go_live,
+                    names_contact=m.side in (Side.BUYER, Side.JOINT),
+                )
+                for m in template.milestones
+            )
+            self._statics[template.name] = statics
+        return statics
+
+
+def _due_order(m: DesiredMilestone) -> tuple[dt.date, int]:
+    return (m.due_date or dt.date.max, m.sequence)
+
+
+def _contact_for(s: _MilestoneStatic, opportunity: Opportunity) -> str | None:
+    if not s.names_contact:
+        return None
+    return next(
+        (cid for role, cid in opportunity.contact_roles if role.casefold() == s.role_folded),
+        None,
+    )
+
+
+_PLANNERS: dict[tuple[int, int], tuple[StageMapping, BusinessCalendar, Planner]] = {}
+
+
+def plan(
+    opportunity: Opportunity,
+    current: PlanState | None,
+    mapping: StageMapping,
+    calendar: BusinessCalendar,
+    today: dt.date,
+) -> DesiredPlan | None:
+    """The plan ``opportunity`` should have given its current plan, or ``None`` for none.
+
+    Pure: the result depends only on the arguments. The templates compiled for a mapping and
+    calendar are memoised (both are immutable), so repeated calls cost no recompilation.
+    """
+    key = (id(mapping), id(calendar))
+    entry = _PLANNERS.get(key)
+    if entry is None or entry[0] is not mapping or entry[1] is not calendar:
+        if len(_PLANNERS) >= 32:
+            _PLANNERS.clear()
+        entry = (mapping, calendar, Planner(mapping, calendar))
+        _PLANNERS[key] = entry
+    return entry[2].plan(opportunity, current, today)
