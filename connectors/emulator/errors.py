@@ -30,12 +30,13 @@ class ApiError(Exception):
         self.error_code = error_code
         self.message = message
         self.fields = fields
+        self.extra: list[dict[str, object]] = []  # further errors of the same request
 
     def body(self) -> list[dict[str, object]]:
         entry: dict[str, object] = {"message": self.message, "errorCode": self.error_code}
         if self.fields is not None:
             entry["fields"] = self.fields
-        return [entry]
+        return [entry, *self.extra]
 
 
 def not_found() -> ApiError:
@@ -92,3 +93,12 @@ class RecordResult:
         if with_created:
             out["created"] = bool(self.created) if self.success else False
         return out
+
+
+def record_errors_as_api_error(errors: list[RecordError]) -> ApiError:
+    """A single-record REST write's failure, answered the way Salesforce does."""
+    first = errors[0].as_api_error()
+    if len(errors) > 1 and not errors[0].parse_error:
+        first.extra = [{"message": e.message, "errorCode": e.status_code, "fields": e.fields}
+                       for e in errors[1:]]
+    return first

@@ -41,7 +41,8 @@ STANDARD_STAGES: tuple[Stage, ...] = (
 
 CONTACT_ROLES = (
     "Business User", "Decision Maker", "Economic Buyer", "Economic Decision Maker",
-    "Evaluator", "Executive Sponsor", "Influencer", "Technical Buyer", "Other",
+    "Evaluator", "Executive Sponsor", "Influencer", "Technical Buyer", "Legal", "Procurement",
+    "Other",
 )
 FORECAST_CATEGORIES = ("Omitted", "Pipeline", "Best Case", "Commit", "Closed")
 

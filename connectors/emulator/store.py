@@ -92,14 +92,23 @@ class OrgStore:
 
     # ---- ids and stamps -------------------------------------------------------------
 
-    def new_id(self, obj: SObjectDef) -> str:
+    def _last_serial(self, obj: SObjectDef) -> int:
         serial = self._serials.get(obj.name)
         if serial is None:
             row = self.conn.execute(f"SELECT MAX(Id) FROM {q(obj.name)}").fetchone()
             serial = ids.serial_of(row[0]) if row and row[0] else 0
-        serial += 1
+        return serial
+
+    def new_id(self, obj: SObjectDef) -> str:
+        serial = self._last_serial(obj) + 1
         self._serials[obj.name] = serial
         return ids.make_id(obj.key_prefix, serial)
+
+    def claim_id(self, obj: SObjectDef, record_id: str) -> None:
+        """Note an Id given from outside so ``new_id`` never mints it again."""
+        serial = ids.serial_of(record_id)
+        if serial > self._last_serial(obj):
+            self._serials[obj.name] = serial
 
     def stamp(self) -> str:
         """The time a write commits at; may lag behind when late commits are emulated."""
@@ -111,15 +120,21 @@ class OrgStore:
     # ---- transactions ---------------------------------------------------------------
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self, name: str = "tx") -> Iterator[None]:
+        """All writes inside commit together or not at all.
+
+        Savepoints, not BEGIN, so a Composite request can wrap the transactions of its
+        subrequests in one of its own.
+        """
         with self.lock:
-            self.conn.execute("BEGIN")
+            self.conn.execute(f"SAVEPOINT {name}")
             try:
                 yield
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                self.conn.execute(f"ROLLBACK TO {name}")
+                self.conn.execute(f"RELEASE {name}")
                 raise
-            self.conn.execute("COMMIT")
+            self.conn.execute(f"RELEASE {name}")
 
     def run_batch(self, ops: Iterable[Callable[[], RecordResult]],
                   all_or_none: bool = False) -> list[RecordResult]:
@@ -130,7 +145,7 @@ class OrgStore:
         """
         results: list[RecordResult] = []
         with self.lock:
-            self.conn.execute("BEGIN")
+            self.conn.execute("SAVEPOINT batch")
             try:
                 for op in ops:
                     self.conn.execute("SAVEPOINT rec")
@@ -141,14 +156,16 @@ class OrgStore:
                         results.append(RecordResult(None, failed.errors))
                     self.conn.execute("RELEASE rec")
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                self.conn.execute("ROLLBACK TO batch")
+                self.conn.execute("RELEASE batch")
                 raise
             if all_or_none and any(not r.success for r in results):
-                self.conn.execute("ROLLBACK")
+                self.conn.execute("ROLLBACK TO batch")
+                self.conn.execute("RELEASE batch")
                 rolled = RecordError("ALL_OR_NONE_OPERATION_ROLLED_BACK", ROLLED_BACK_MESSAGE)
                 return [RecordResult(None, [rolled]) if r.success else RecordResult(None, r.errors)
                         for r in results]
-            self.conn.execute("COMMIT")
+            self.conn.execute("RELEASE batch")
         return results
 
     # ---- reads ----------------------------------------------------------------------
@@ -338,18 +355,21 @@ class OrgStore:
                         values[f.name] = 0
                 values.update(row)
                 values.update(derive(obj.name, values, row, creating=True))
-                rid = str(row.get("Id") or self.new_id(obj))
+                if row.get("Id"):
+                    rid = str(row["Id"])
+                    self.claim_id(obj, rid)
+                else:
+                    rid = self.new_id(obj)
                 new_ids.append(rid)
                 values.update(Id=rid, IsDeleted=0, CreatedById=user_id,
                               LastModifiedById=user_id)
                 for n in ("CreatedDate", "LastModifiedDate", "SystemModstamp"):
                     values[n] = row.get(n) or stamp
                 batch.append([values[n] for n in names])
-            self.conn.execute("BEGIN")
-            self.conn.executemany(
-                f"INSERT INTO {q(obj.name)} ({', '.join(q(n) for n in names)}) "
-                f"VALUES ({', '.join('?' * len(names))})", batch)
-            self.conn.execute("COMMIT")
+            with self.transaction("load"):
+                self.conn.executemany(
+                    f"INSERT INTO {q(obj.name)} ({', '.join(q(n) for n in names)}) "
+                    f"VALUES ({', '.join('?' * len(names))})", batch)
         return new_ids
 
     # ---- checks ---------------------------------------------------------------------

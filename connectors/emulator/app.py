@@ -1,0 +1,70 @@
+"""The local org's ASGI application: every route module mounted in one place.
+
+OAuth and the versions list sit at the top; every API resource is mounted under
+``/services/data/vNN.0``. A new group of resources (Bulk API 2.0, say) is one more module
+with a ``ROUTES`` list, added to ``API_ROUTE_MODULES``.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount
+
+from . import (
+    routes_auth,
+    routes_collections,
+    routes_composite,
+    routes_limits,
+    routes_query,
+    routes_rest,
+)
+from .auth import JwtKeyPair
+from .errors import ApiError, not_found
+from .gate import error_response
+from .org import Org
+
+# Order matters only where paths overlap: the more specific module first.
+API_ROUTE_MODULES: list[ModuleType] = [
+    routes_collections,
+    routes_composite,
+    routes_query,
+    routes_limits,
+    routes_rest,
+]
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = getattr(exc, "status_code", 500)
+    if status == 405:
+        allowed = ""
+        if isinstance(exc, HTTPException) and exc.headers:
+            allowed = exc.headers.get("Allow", "")
+        return error_response(ApiError(
+            405, "METHOD_NOT_ALLOWED",
+            f"HTTP Method '{request.method}' not allowed. Allowed are {allowed}"))
+    if status == 404:
+        return error_response(not_found())
+    return error_response(ApiError(status, "UNKNOWN_EXCEPTION", str(exc)))
+
+
+def create_app(org: Org, jwt_keys: JwtKeyPair,
+               extra_modules: list[ModuleType] | None = None) -> Starlette:
+    """The ASGI app serving ``org`` (``jwt_keys`` verify JWT bearer assertions)."""
+    api_routes: list[BaseRoute] = []
+    for module in [*(extra_modules or []), *API_ROUTE_MODULES]:
+        api_routes += module.ROUTES
+    routes: list[BaseRoute] = [
+        *routes_auth.ROUTES,
+        *routes_rest.TOP_ROUTES,
+        Mount("/services/data/v{version}", routes=api_routes),
+    ]
+    app = Starlette(routes=routes, exception_handlers={404: _http_error, 405: _http_error})
+    app.router.redirect_slashes = False
+    app.state.org = org
+    app.state.jwt_keys = jwt_keys
+    return app

@@ -1,0 +1,146 @@
+"""What every REST API call goes through before and after its route runs.
+
+Salesforce answers every call under ``/services/data/vNN.0`` the same way around the
+resource itself: it may be slow or unavailable, it checks the session, it refuses once the
+daily quota is spent, it counts the call, and it reports usage in ``Sforce-Limit-Info``.
+``api_route`` wraps a route with exactly that, so routes only do their own work. Composite
+subrequests come back in through the app marked as such: they are neither delayed, faulted
+nor counted again (the Composite request is one call).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .auth import Session
+from .errors import ApiError, invalid_session
+from .org import Org
+
+SUBREQUEST = "emulator.subrequest"  # scope key: the Session of the enclosing Composite call
+OLDEST_VERSION, LATEST_VERSION = 20, 64
+
+
+def json_response(body: object, status: int = 200,
+                  headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+                    status_code=status, headers=headers, media_type="application/json")
+
+
+def error_response(err: ApiError, headers: dict[str, str] | None = None) -> Response:
+    return json_response(err.body(), err.status, headers)
+
+
+@dataclass
+class Call:
+    """One API call being answered: the request, its org, session and API version."""
+
+    request: Request
+    org: Org
+    session: Session
+    version: str
+
+    @property
+    def user_id(self) -> str:
+        return self.session.user_id
+
+    async def json(self) -> Any:
+        raw = await self.request.body()
+        if not raw.strip():
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise ApiError(400, "JSON_PARSER_ERROR",
+                           f"Unexpected character: was expecting a JSON value at [line:1, "
+                           f"column:{getattr(exc, 'colno', 1)}]") from None
+
+
+Route = Callable[[Call], Awaitable[Response]]
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() in ("bearer", "oauth") and token.strip():
+        return token.strip()
+    return None
+
+
+def drop_connection(request: Request) -> bool:
+    """Close the client's connection without an answer, as a dying proxy does."""
+    owner = getattr(request.receive, "__self__", None)
+    transport = getattr(owner, "transport", None)
+    if transport is None:
+        return False
+    transport.abort()
+    return True
+
+
+def version_of(request: Request) -> str | None:
+    raw = str(request.path_params.get("version", ""))
+    try:
+        number = float(raw)
+    except ValueError:
+        return None
+    if raw.endswith(".0") and OLDEST_VERSION <= number <= LATEST_VERSION:
+        return raw
+    return None
+
+
+def api_route(route: Route) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap ``route`` with Salesforce's per-call behaviour (see the module docstring)."""
+
+    async def endpoint(request: Request) -> Response:
+        org: Org = request.app.state.org
+        version = version_of(request)
+        enclosing: Session | None = request.scope.get(SUBREQUEST)
+        if enclosing is not None:
+            if version is None:
+                return error_response(ApiError(404, "NOT_FOUND",
+                                               "The requested resource does not exist"))
+            try:
+                return await route(Call(request, org, enclosing, version))
+            except ApiError as err:
+                return error_response(err)
+        knobs = org.knobs
+        if knobs.latency_ms:
+            await asyncio.sleep(knobs.latency_ms / 1000)
+        if org.dice.roll(knobs.drop_rate) and drop_connection(request):
+            return Response(status_code=503)
+        if org.dice.roll(knobs.unavailable_rate):
+            return error_response(ApiError(
+                503, "SERVER_UNAVAILABLE",
+                "Server temporarily unavailable: please try again shortly"))
+        token = bearer_token(request)
+        session = org.sessions.find(token, knobs.session_max_calls,
+                                    knobs.session_ttl_seconds) if token else None
+        if session is None:
+            return error_response(invalid_session())
+        if version is None:
+            return error_response(ApiError(404, "NOT_FOUND",
+                                           "The requested resource does not exist"))
+        if not org.usage.take(knobs.daily_api_limit):
+            return error_response(ApiError(403, "REQUEST_LIMIT_EXCEEDED",
+                                           "TotalRequests Limit exceeded."),
+                                  {"Sforce-Limit-Info": usage_header(org)})
+        session.calls += 1
+        try:
+            response = await route(Call(request, org, session, version))
+        except ApiError as err:
+            response = error_response(err)
+        response.headers["Sforce-Limit-Info"] = usage_header(org)
+        return response
+
+    endpoint.__name__ = getattr(route, "__name__", "endpoint")
+    return endpoint
+
+
+def usage_header(org: Org) -> str:
+    return f"api-usage={org.usage.used}/{org.knobs.daily_api_limit}"

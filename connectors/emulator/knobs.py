@@ -1,0 +1,91 @@
+"""Realism knobs: how slow, flaky and stingy the local org is, reproducibly.
+
+A sync engine is only proven against the failures it will meet: latency, 503s, connections
+that drop without an answer, rows locked by another transaction, sessions that expire, a
+daily API quota that runs out, and ``SystemModstamp`` values committed out of order. Each is
+a knob here; every random draw comes from one seeded generator, so a failing run can be
+replayed with the same ``fault_seed``.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass, fields, replace
+
+DEFAULT_DAILY_API_LIMIT = 100_000
+
+
+@dataclass(frozen=True)
+class Knobs:
+    """The org's behaviour settings (all off by default)."""
+
+    latency_ms: int = 0  # added before every API call is answered
+    unavailable_rate: float = 0.0  # share of API calls answered 503 SERVER_UNAVAILABLE
+    drop_rate: float = 0.0  # share of API calls whose connection is closed without answer
+    lock_rate: float = 0.0  # share of records in a write failing UNABLE_TO_LOCK_ROW
+    session_max_calls: int | None = None  # a token stops working after this many calls
+    session_ttl_seconds: float | None = None  # ... or after this many seconds
+    daily_api_limit: int = DEFAULT_DAILY_API_LIMIT
+    late_stamp_rate: float = 0.0  # share of writes stamped in the past, as a late commit is
+    late_stamp_ms: int = 2_000  # how far in the past such a write is stamped
+
+    @classmethod
+    def with_fault_rate(cls, fault_rate: float, **kw: object) -> Knobs:
+        """Knobs where ``fault_rate`` of calls fail (half 503, half dropped connections) and
+        ``fault_rate`` of written records meet a locked row."""
+        return replace(cls(**kw),  # type: ignore[arg-type]
+                       unavailable_rate=fault_rate / 2, drop_rate=fault_rate / 2,
+                       lock_rate=fault_rate)
+
+    def changed(self, **kw: object) -> Knobs:
+        known = {f.name for f in fields(self)}
+        unknown = set(kw) - known
+        if unknown:
+            raise TypeError(f"unknown knobs: {', '.join(sorted(unknown))}")
+        return replace(self, **kw)  # type: ignore[arg-type]
+
+
+class Dice:
+    """The org's one seeded source of randomness (thread-safe).
+
+    A knob at zero never draws, so turning one knob on does not shift the others' draws.
+    """
+
+    def __init__(self, seed: int) -> None:
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+
+    def roll(self, rate: float) -> bool:
+        if rate <= 0:
+            return False
+        with self._lock:
+            return self._rng.random() < rate
+
+    def reseed(self, seed: int) -> None:
+        with self._lock:
+            self._rng.seed(seed)
+
+
+class ApiUsage:
+    """Daily API requests used, counted as Salesforce counts them (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._used = 0
+        self._lock = threading.Lock()
+
+    @property
+    def used(self) -> int:
+        return self._used
+
+    def take(self, limit: int) -> bool:
+        """Count one call; False (and nothing counted) when the limit is already spent."""
+        with self._lock:
+            if self._used >= limit:
+                return False
+            self._used += 1
+            return True
+
+    def reset(self, used: int = 0) -> None:
+        with self._lock:
+            self._used = used

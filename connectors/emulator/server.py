@@ -1,0 +1,182 @@
+"""Run a local org over HTTPS: in-process for tests and the demo, or until stopped.
+
+Clients reach the org exactly as they reach Salesforce (``https://host/services/...``), so
+the server speaks TLS with a certificate from a throw-away CA (trustme) whose PEM is written
+to ``ca.pem`` for clients to trust. ``Emulator`` is the handle: start/stop (or ``with``), the
+connection settings a client needs, and the org itself for tests to turn knobs and read
+API usage.
+
+    with Emulator(seed="empty") as org:
+        token = org.access_token()
+        requests.get(org.instance_url + "/services/data/v59.0/limits", ...)
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from datetime import date
+from pathlib import Path
+from types import ModuleType, TracebackType
+
+import trustme
+import uvicorn
+
+from .app import create_app
+from .auth import JwtKeyPair
+from .knobs import DEFAULT_DAILY_API_LIMIT, Knobs
+from .org import Org
+
+API_VERSION = "59.0"
+
+
+class Emulator:
+    """A local Salesforce org served over HTTPS on 127.0.0.1."""
+
+    def __init__(self, state_dir: Path | None = None, *, seed: str = "demo",
+                 opportunities: int = 0, latency_ms: int = 0, fault_rate: float = 0.0,
+                 fault_seed: int = 0, daily_api_limit: int | None = None, port: int = 0,
+                 host: str = "127.0.0.1", knobs: Knobs | None = None,
+                 metadata_dir: Path | None = None, today: date | None = None,
+                 extra_route_modules: list[ModuleType] | None = None) -> None:
+        if knobs is None:
+            knobs = Knobs.with_fault_rate(
+                fault_rate, latency_ms=latency_ms,
+                daily_api_limit=daily_api_limit or DEFAULT_DAILY_API_LIMIT)
+        self._own_dir = state_dir is None
+        self.state_dir = Path(tempfile.mkdtemp(prefix="sf-org-")) if state_dir is None \
+            else Path(state_dir)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.org = Org(state_dir=None if self._own_dir else self.state_dir, seed=seed,
+                       opportunities=opportunities, knobs=knobs, fault_seed=fault_seed,
+                       metadata_dir=metadata_dir, today=today)
+        self.jwt_keys = JwtKeyPair.load_or_create(self.state_dir)
+        self.host = host
+        self.port = port
+        self._extra = extra_route_modules
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # ---- lifecycle ------------------------------------------------------------------
+
+    def start(self) -> Emulator:
+        ca = trustme.CA(organization_name="mapsync local org CA")
+        ca.cert_pem.write_to_path(str(self.ca_file))
+        leaf = ca.issue_cert(self.host, "localhost", "127.0.0.1")
+        cert_file, key_file = self.state_dir / "server.pem", self.state_dir / "server.key"
+        cert_file.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+        leaf.private_key_pem.write_to_path(str(key_file))
+        key_file.chmod(0o600)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        self.port = sock.getsockname()[1]
+        self.org.instance_url = f"https://{self.host}:{self.port}"
+        config = uvicorn.Config(create_app(self.org, self.jwt_keys, self._extra),
+                                ssl_certfile=str(cert_file), ssl_keyfile=str(key_file),
+                                log_level="warning", access_log=False, lifespan="off",
+                                timeout_keep_alive=30)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
+                                        name="sf-org", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 15
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the local org did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.org.close()
+        if self._own_dir:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    def wait(self) -> None:
+        """Block until the server stops (``stop`` from another thread or a signal)."""
+        while self._thread is not None and self._thread.is_alive():
+            self._thread.join(timeout=0.5)
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    # ---- what a client needs ------------------------------------------------------------
+
+    @property
+    def instance_url(self) -> str:
+        return self.org.instance_url
+
+    @property
+    def login_url(self) -> str:
+        return self.org.instance_url
+
+    @property
+    def ca_file(self) -> Path:
+        return self.state_dir / "ca.pem"
+
+    @property
+    def client_id(self) -> str:
+        return self.org.credentials.client_id
+
+    @property
+    def client_secret(self) -> str:
+        return self.org.credentials.client_secret
+
+    @property
+    def username(self) -> str:
+        return self.org.credentials.username
+
+    @property
+    def password(self) -> str:
+        return self.org.credentials.password
+
+    @property
+    def private_key_file(self) -> Path:
+        return self.jwt_keys.private_key_file
+
+    @property
+    def certificate_file(self) -> Path:
+        return self.jwt_keys.certificate_file
+
+    def env(self, api_version: str = API_VERSION) -> dict[str, str]:
+        """The mapsync settings (DESIGN.md's environment) that point at this org."""
+        return {"SF_LOGIN_URL": self.login_url, "SF_CLIENT_ID": self.client_id,
+                "SF_CLIENT_SECRET": self.client_secret, "SF_USERNAME": self.username,
+                "SF_PRIVATE_KEY_FILE": str(self.private_key_file),
+                "SF_CA_BUNDLE": str(self.ca_file), "SF_API_VERSION": api_version}
+
+    def write_env(self, path: Path | None = None) -> Path:
+        path = path or self.state_dir / "emulator.env"
+        path.write_text("".join(f"{k}={v}\n" for k, v in self.env().items()))
+        path.chmod(0o600)
+        return path
+
+    # ---- in-process handle --------------------------------------------------------------
+
+    def access_token(self, user_id: str | None = None) -> str:
+        """A fresh session id, without an OAuth round-trip."""
+        return self.org.new_session(user_id).token
+
+    @property
+    def api_calls(self) -> int:
+        return self.org.api_calls
+
+    def set_knobs(self, **changes: object) -> None:
+        self.org.set_knobs(**changes)
+
+    def reset_api_usage(self, used: int = 0) -> None:
+        self.org.reset_api_usage(used)
+
+    def expire_sessions(self) -> None:
+        self.org.expire_sessions()
