@@ -243,6 +243,7 @@ def _field_def(path: Path) -> FieldDef:
             nillable=not (master or required),
             updateable=_flag(root, "reparentableMasterDetail") if master else True,
             cascade_delete=master or _text(root, "deleteConstraint") == "Cascade",
+            restricted_delete=not master and _text(root, "deleteConstraint") == "Restrict",
         )
 
     if kind not in _SIMPLE_TYPES:

@@ -52,6 +52,7 @@ class FieldDef:
     reference_to: tuple[str, ...] = ()
     relationship_name: str | None = None
     cascade_delete: bool = False
+    restricted_delete: bool = False  # the parent cannot be deleted while this points at it
     custom: bool = False
     system: bool = False  # maintained by the server (Id, CreatedDate, SystemModstamp, ...)
     default_value: object = None

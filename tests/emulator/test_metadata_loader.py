@@ -173,7 +173,7 @@ def test_master_detail_plan_is_required_cascades_and_names_both_relationships(
     plan = field(schema, "MAP_Milestone__c", "Plan__c")
     assert plan.reference_to == ("Mutual_Action_Plan__c",)
     assert plan.relationship_name == "Plan__r"
-    assert plan.cascade_delete
+    assert plan.cascade_delete and not plan.restricted_delete
     assert not plan.nillable and plan.required
     assert plan.updateable  # reparentable: upserts of existing milestones carry the plan
     parent = schema.get("Mutual_Action_Plan__c")
@@ -187,7 +187,8 @@ def test_required_opportunity_lookup_is_not_nillable_and_does_not_cascade(
     assert opp.reference_to == ("Opportunity",)
     assert opp.relationship_name == "Opportunity__r"
     assert not opp.nillable and opp.required
-    assert not opp.cascade_delete  # Restrict: Salesforce refuses to delete the Opportunity
+    assert not opp.cascade_delete
+    assert opp.restricted_delete  # Salesforce refuses to delete an Opportunity that has a plan
     parent = schema.get("Opportunity")
     assert parent is not None
     assert ("Mutual_Action_Plan__c", "Opportunity__c",
@@ -199,6 +200,7 @@ def test_optional_contact_lookup_is_nillable(schema: Schema) -> None:
     assert contact.reference_to == ("Contact",)
     assert contact.relationship_name == "Owner_Contact__r"
     assert contact.nillable and not contact.cascade_delete and not contact.required
+    assert not contact.restricted_delete  # SetNull: deleting the contact clears the field
 
 
 def test_only_lookups_and_master_details_are_required_among_custom_fields(
@@ -271,3 +273,21 @@ def test_a_new_field_in_the_metadata_appears_in_the_emulator(tmp_path: Path) -> 
 def test_a_folder_without_sfdx_project_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(MetadataError, match=r"sfdx-project\.json"):
         apply_metadata(standard_schema(), tmp_path)
+
+
+def test_metadata_fits_onto_the_emulators_standard_objects() -> None:
+    from connectors.emulator.standard_objects import standard_schema as real_standard_objects
+
+    schema = real_standard_objects()
+    prefixes_before = {o.key_prefix for o in schema.objects.values()}
+    apply_metadata(schema, default_metadata_dir())
+    plan = schema.get("Mutual_Action_Plan__c")
+    assert plan is not None and plan.key_prefix not in prefixes_before
+    opportunity = schema.get("Opportunity")
+    assert opportunity is not None
+    assert opportunity.field("StageName") is not None  # the standard fields stay
+    assert opportunity.field("map_health__c") is not None  # looked up case-insensitively
+    contact = schema.get("Contact")
+    assert contact is not None
+    assert ("MAP_Milestone__c", "Owner_Contact__c", "MAP_Milestones__r") in (
+        contact.child_relationships)
