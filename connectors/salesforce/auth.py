@@ -23,6 +23,7 @@ from pydantic import SecretStr
 
 from config.errors import AuthenticationError, ConfigurationError, RetryableError
 from config.settings import AuthMode, Settings
+from connectors.salesforce.errors import error_from_network
 
 log = structlog.get_logger(__name__)
 
@@ -134,8 +135,9 @@ def request_token(settings: Settings, session: requests.Session,
     try:
         response = session.post(url, data=form, headers={"Accept": "application/json"})
     except requests.RequestException as err:
-        raise RetryableError(redact(f"token request to {url} failed: "
-                                    f"{type(err).__name__}: {err}", secrets)) from None
+        failure = error_from_network(err, f"token request to {url} failed")
+        failure.args = (redact(str(failure), secrets),)
+        raise failure from None
     if response.status_code >= 500:
         raise RetryableError(f"token request to {url} failed: HTTP {response.status_code}",
                              status=response.status_code)

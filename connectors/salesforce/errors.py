@@ -30,6 +30,7 @@ from typing import Any
 
 from config.errors import (
     AuthenticationError,
+    ConfigurationError,
     FatalError,
     RateLimitedError,
     RecordGoneError,
@@ -196,6 +197,17 @@ def error_from_body(status: int, body: str, context: str) -> SalesforceError:
     details = "; ".join(f"{e.code}: {e.message}" for e in errors)
     fields = [f for e in errors for f in e.fields]
     return error_for(outcome, f"{context} failed ({status}): {details}", code, status, fields)
+
+
+def error_from_network(err: Exception, context: str) -> SalesforceError | ConfigurationError:
+    """A request that got no answer: retryable, except a certificate the configured trust
+    cannot verify, which no retry fixes."""
+    text = f"{context}: {type(err).__name__}: {err}"
+    if "CERTIFICATE_VERIFY_FAILED" in str(err) or "certificate verify failed" in str(err):
+        return ConfigurationError(
+            f"{text} — the server's TLS certificate is not trusted; for the emulator set "
+            "SF_CA_BUNDLE to its ca.pem", problems=["SF_CA_BUNDLE does not hold the server's CA"])
+    return RetryableError(text)
 
 
 def error_from_simple_salesforce(exc: Exception, context: str) -> SalesforceError:

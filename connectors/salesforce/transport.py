@@ -17,10 +17,14 @@ from typing import Any, TypeVar
 import requests
 import structlog
 
-from config.errors import AuthenticationError, RetryableError, SalesforceError
+from config.errors import AuthenticationError, SalesforceError
 from config.settings import Settings
 from connectors.salesforce.auth import Token, redact, request_token
-from connectors.salesforce.errors import SessionExpiredError, error_from_body
+from connectors.salesforce.errors import (
+    SessionExpiredError,
+    error_from_body,
+    error_from_network,
+)
 from connectors.salesforce.retry import RetryPolicy
 from connectors.salesforce.usage import ApiUsage, is_counted
 
@@ -129,8 +133,9 @@ class Transport:
                                             params=dict(params) if params else None,
                                             headers=merged)
         except requests.RequestException as err:
-            message = redact(f"{what}: {type(err).__name__}: {err}", self._secrets())
-            raise RetryableError(message) from None
+            error = error_from_network(err, what)
+            error.args = (redact(str(error), self._secrets()),)
+            raise error from None
         log.debug("salesforce.call", method=method, path=_path_of(url),
                   status=response.status_code,
                   ms=round((time.monotonic() - started) * 1000, 1))
