@@ -1,0 +1,85 @@
+"""Diff: which fields of which records must go to Salesforce, and nothing more.
+
+The planner says what a record should hold; Salesforce says what it holds now; the shadow
+says what mapsync last wrote. A field goes out only when mapsync may write it (field
+ownership, DESIGN.md) and Salesforce does not already hold the desired value. Values are
+compared in Salesforce's wire form (dates as ``YYYY-MM-DD``, numbers as floats, empty text
+as null), so a value read back from Salesforce equals the one mapsync wrote: that is echo
+suppression.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+
+def wire(value: Any) -> Any:
+    """A value in Salesforce's JSON form, as it is sent and as it is read back."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal | int | float):
+        number = round(float(value), 6)
+        return int(number) if number.is_integer() else number
+    if isinstance(value, str):
+        return value if value != "" else None
+    return value
+
+
+def same(a: Any, b: Any) -> bool:
+    """Whether two values are equal once both are in wire form."""
+    wa, wb = wire(a), wire(b)
+    if isinstance(wa, int | float) and isinstance(wb, int | float):
+        return abs(float(wa) - float(wb)) < 1e-6
+    return bool(wa == wb)
+
+
+def fingerprint(fields: Mapping[str, Any]) -> str:
+    """A stable hash of a record's fields in wire form (canonical JSON, sorted keys)."""
+    canon = json.dumps({k: wire(v) for k, v in fields.items()}, sort_keys=True, default=str)
+    return hashlib.sha256(canon.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    """One record to write: its key, the fields that differ, and whether it is new."""
+
+    sobject: str
+    key: str  # external id (plans, milestones) or record Id (Opportunity)
+    fields: dict[str, Any]
+    created: bool
+    group: str | None = None  # records of one parent travel together (row locks)
+    written: dict[str, Any] = field(default_factory=dict)  # shadow after success
+
+    def payload(self) -> dict[str, Any]:
+        return {k: wire(v) for k, v in self.fields.items()}
+
+
+def changed_fields(
+    desired: Mapping[str, Any],
+    current: Mapping[str, Any] | None,
+    writable: Iterable[str],
+) -> dict[str, Any]:
+    """The writable fields whose desired value Salesforce does not hold yet.
+
+    ``current`` is ``None`` for a record that does not exist: then every desired field goes
+    out (the initial values of rep-owned fields included, ``writable`` ignored).
+    """
+    if current is None:
+        return {k: v for k, v in desired.items() if v is not None}
+    return {
+        k: desired[k]
+        for k in writable
+        if k in desired and not same(desired[k], current.get(k))
+    }
