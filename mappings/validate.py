@@ -58,6 +58,7 @@ def cross_check(data: Mapping[str, Any]) -> Findings:
         found.errors.append(
             f"default_template: no template named {default!r}{_suggest(default, names)}"
         )
+        default = None if data.get("default_template") is None else ""  # reported already
     create_at = stages.index_of(_text(data.get("create_at")))
     for i, template in _items(data.get("templates")):
         _check_template(i, template, stages, create_at, default, found)
@@ -169,7 +170,7 @@ def _check_template(
             f"{label}: the plan ends at the signature; end it with the buyer's value "
             "(go-live, ROI review) anchored after_close"
         )
-    if not template.get("when") and name is not None and name != default:
+    if not template.get("when") and name is not None and default != "" and name != default:
         found.warnings.append(
             f"{label}: no `when` rule and not the default_template, so no Opportunity gets it"
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mappings.graph import CycleError, find_cycles, topological_order
@@ -63,6 +63,7 @@ def dags(draw: st.DrawFn) -> dict[str, list[str]]:
     return {name: edges[name] for name in order}
 
 
+@settings(max_examples=60)
 @given(dags())
 def test_every_dependency_comes_before_its_dependent(edges: dict[str, list[str]]) -> None:
     assert find_cycles(edges) == []
@@ -72,6 +73,7 @@ def test_every_dependency_comes_before_its_dependent(edges: dict[str, list[str]]
     assert all(position[dep] < position[key] for key, deps in edges.items() for dep in deps)
 
 
+@settings(max_examples=60)
 @given(dags(), st.data())
 def test_closing_any_path_back_is_found_as_a_cycle(
     edges: dict[str, list[str]], data: st.DataObject
