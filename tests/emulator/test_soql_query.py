@@ -230,7 +230,8 @@ def test_parent_fields_nest_several_levels_and_are_null_without_a_parent(
 
 def test_custom_relationships_use_the_r_name(db: sqlite3.Connection, schema: Schema) -> None:
     rows = run(db, schema, "SELECT Name, Plan__r.Opportunity__c, "
-                           "Plan__r.Opportunity__r.Account.Name FROM MAP_Milestone__c WHERE Plan__r.External_Id__c = "
+                           "Plan__r.Opportunity__r.Account.Name FROM MAP_Milestone__c "
+                           "WHERE Plan__r.External_Id__c = "
                            f"'{O1}' ORDER BY Sequence__c")
     assert [r["Name"] for r in rows] == ["Kickoff", "Legal review"]
     assert rows[0]["Plan__r"]["Opportunity__c"] == O1
@@ -247,8 +248,11 @@ def test_the_from_alias_and_the_object_name_may_prefix_fields(
 
 def test_selecting_a_field_twice_is_an_error(schema: Schema) -> None:
     err = compile_error(schema, "SELECT Name, name FROM Account")
-    assert err.error_code == "MALFORMED_QUERY"
-    assert "duplicate field selected: name" in err.message
+    assert err.error_code == "INVALID_FIELD"
+    assert err.message.endswith("ERROR at Row:1:Column:14\nduplicate field selected: Name")
+    assert compile_error(schema, "SELECT Account.Name, account.NAME FROM Opportunity"
+                         ).error_code == "INVALID_FIELD"
+    assert compile_query(parse("SELECT Name, Account.Name FROM Opportunity"), schema, now=NOW)
 
 
 def test_aliasing_a_plain_field_is_an_error(schema: Schema) -> None:

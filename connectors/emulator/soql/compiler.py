@@ -133,8 +133,8 @@ def _select(query: ast.Query, resolver: Resolver,
         column = resolver.resolve(item.field)
         key = (column.table.alias, column.field.name)
         if key in seen:
-            raise at("MALFORMED_QUERY", query.text, item.field.pos.line, item.field.pos.column,
-                     f"duplicate field selected: {item.field.text}")
+            raise at("INVALID_FIELD", query.text, item.field.pos.line, item.field.pos.column,
+                     f"duplicate field selected: {column.field.name}")
         seen.add(key)
         table = column.table
         _ensure_plan(table, plans, metas, columns, api_version)
