@@ -29,7 +29,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic configuration pointing at the shipped migrations (and a connection)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("version_locations", str(MIGRATIONS_DIR / "versions"))
+    config.set_main_option("path_separator", "os")
     if connection is not None:
         config.attributes["connection"] = connection
     return config
