@@ -134,10 +134,19 @@ class MilestoneState:
     def pinned_fields(self) -> frozenset[str]:
         """The rep-pinnable fields a rep has changed since mapsync last wrote them."""
         written = self.written
-        return frozenset(
-            f for f in REP_PINNABLE_MILESTONE_FIELDS
-            if f in written and not _same_value(self.value(f), written[f])
-        )
+        if not written:
+            return _NONE
+        pinned = _NONE
+        for api_name, current in (
+            ("Status__c", self.status),
+            ("Completed_Date__c", self.completed_date),
+            ("Due_Date__c", self.due_date),
+        ):
+            if api_name in written:
+                before = written[api_name]
+                if current != before and not _same_value(current, before):
+                    pinned = pinned | {api_name}
+        return pinned
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any], written: Mapping[str, Any]) -> MilestoneState:
@@ -153,6 +162,7 @@ class MilestoneState:
         )
 
 
+_NONE: frozenset[str] = frozenset()
 _PINNABLE_ATTRIBUTE = {
     "Status__c": "status", "Completed_Date__c": "completed_date", "Due_Date__c": "due_date",
 }

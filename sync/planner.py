@@ -39,12 +39,11 @@ from .plan import (
     FINISHED_STATUSES,
     DesiredMilestone,
     DesiredPlan,
-    MilestoneState,
     Opportunity,
     PlanState,
 )
 from .progress import Resolution, StageProgress, resolve
-from .schedule import ScheduleBook, TemplateSchedule
+from .schedule import ScheduleBook
 from .slip import cause_text, days_slipped, health, plan_days_slipped, project
 
 
@@ -132,59 +131,42 @@ class Planner:
         scheduled = schedule.due_dates(close)
         states = current.milestones if current is not None else {}
         frozen = progress.closed_lost
-        resolved = [
-            resolve(
-                states.get(s.key),
-                progress.completes(s.stage_index, s.before_close),
-                scheduled[i],
-                today,
-                frozen=frozen,
-            )
-            for i, s in enumerate(statics)
-        ]
-        statuses = [r.status for r in resolved]
-        due = [r.due_date or scheduled[i] for i, r in enumerate(resolved)]
-        overdue_today = [
-            None if frozen or (progress.closed_won and s.before_close) else today
-            for s in statics
-        ]
+        resolved: list[Resolution] = []
+        overdue_today: list[dt.date | None] = []
+        for i, s in enumerate(statics):
+            stage_done = progress.completes(s.stage_index, s.before_close)
+            resolved.append(resolve(states.get(s.key), stage_done, scheduled[i], today,
+                                    frozen=frozen))
+            can_be_late = not frozen and not (progress.closed_won and s.before_close)
+            overdue_today.append(today if can_be_late else None)
         projection = project(
-            schedule.graph, self.calendar, close, statuses, due,
+            schedule.graph, self.calendar, close, scheduled,
+            [r.status for r in resolved],
+            [r.due_date or scheduled[i] for i, r in enumerate(resolved)],
             [r.completed_date for r in resolved], overdue_today,
         )
-        milestones = tuple(
-            self._milestone(i, s, r, states.get(s.key), opportunity, projection.dates[i],
-                            overdue_today[i], schedule)
-            for i, (s, r) in enumerate(zip(statics, resolved, strict=True))
-        )
-        return self._plan(opportunity, current, template, milestones, progress, close,
+        contacts = _contacts_by_role(opportunity) if len(states) < len(statics) else {}
+        calendar = self.calendar
+        milestones: list[DesiredMilestone] = []
+        for i, (s, r) in enumerate(zip(statics, resolved, strict=True)):
+            state = states.get(s.key)
+            if state is not None:
+                owner, notes = state.owner_contact_id, state.notes
+            else:
+                owner = contacts.get(s.role_folded) if s.names_contact else None
+                notes = None
+            late = overdue_today[i] if r.status not in FINISHED_STATUSES else None
+            if r.due_date == r.baseline_due_date and (late is None or late <= r.due_date):
+                slipped = 0
+            else:
+                slipped = days_slipped(calendar, r.baseline_due_date, r.due_date, late)
+            milestones.append(DesiredMilestone(
+                s.key, s.name, i + 1, s.stage, s.side, s.role, s.why, s.depends_on,
+                r.baseline_due_date, r.due_date, r.completed_date, r.status, slipped,
+                projection.dates[i], owner, notes, r.pinned,
+            ))
+        return self._plan(opportunity, current, template, tuple(milestones), progress, close,
                           projection.close, projection.cause)
-
-    def _milestone(
-        self,
-        i: int,
-        s: _MilestoneStatic,
-        r: Resolution,
-        state: MilestoneState | None,
-        opportunity: Opportunity,
-        projected: dt.date,
-        today: dt.date | None,
-        schedule: TemplateSchedule,
-    ) -> DesiredMilestone:
-        open_ = r.status not in FINISHED_STATUSES
-        if state is not None:
-            owner, notes = state.owner_contact_id, state.notes
-        else:
-            owner, notes = _contact_for(s, opportunity), None
-        return DesiredMilestone(
-            key=s.key, name=s.name, sequence=i + 1, stage=s.stage, side=s.side, role=s.role,
-            why=s.why, depends_on=s.depends_on, baseline_due_date=r.baseline_due_date,
-            due_date=r.due_date, completed_date=r.completed_date, status=r.status,
-            days_slipped=days_slipped(
-                schedule.calendar, r.baseline_due_date, r.due_date, today if open_ else None
-            ),
-            projected_date=projected, owner_contact_id=owner, notes=notes, pinned=r.pinned,
-        )
 
     def _plan(
         self,
@@ -197,19 +179,21 @@ class Planner:
         projected_close: dt.date,
         cause: int | None,
     ) -> DesiredPlan:
-        finished = sum(1 for m in milestones if not m.is_open)
+        open_ = [m for m in milestones if m.status not in FINISHED_STATUSES]
+        finished = len(milestones) - len(open_)
         if progress.closed_lost:
             status = CANCELLED
         elif milestones and finished == len(milestones):
             status = COMPLETED
         else:
             status = ACTIVE
-        open_ = [m for m in milestones if m.is_open]
         upcoming = min(open_, key=_due_order) if open_ else None
         slipped = plan_days_slipped(self.calendar, close, projected_close)
         culprit = milestones[cause] if cause is not None and slipped > 0 else None
         if current is None:
-            go_live = next((m.due_date for m in milestones if self._is_go_live(template, m)), None)
+            statics = self._statics[template.name]
+            go_live = next((m.due_date for m, s in zip(milestones, statics, strict=True)
+                            if s.go_live), None)
             summary = template.summary or None
             criteria = template.success_criteria or None
         else:
@@ -234,10 +218,6 @@ class Planner:
             milestones=milestones,
         )
 
-    def _is_go_live(self, template: Template, milestone: DesiredMilestone) -> bool:
-        statics = self._statics[template.name]
-        return statics[milestone.sequence - 1].go_live
-
     def _static(self, template: Template) -> tuple[_MilestoneStatic, ...]:
         statics = self._statics.get(template.name)
         if statics is None:
@@ -261,13 +241,12 @@ def _due_order(m: DesiredMilestone) -> tuple[dt.date, int]:
     return (m.due_date or dt.date.max, m.sequence)
 
 
-def _contact_for(s: _MilestoneStatic, opportunity: Opportunity) -> str | None:
-    if not s.names_contact:
-        return None
-    return next(
-        (cid for role, cid in opportunity.contact_roles if role.casefold() == s.role_folded),
-        None,
-    )
+def _contacts_by_role(opportunity: Opportunity) -> dict[str, str]:
+    """Contact id by role (case-folded); the first contact listed for a role names it."""
+    contacts: dict[str, str] = {}
+    for role, contact_id in opportunity.contact_roles:
+        contacts.setdefault(role.casefold(), contact_id)
+    return contacts
 
 
 _PLANNERS: dict[tuple[int, int], tuple[StageMapping, BusinessCalendar, Planner]] = {}

@@ -50,6 +50,8 @@ def days_slipped(
     """Business days a milestone runs behind its baseline (``overdue_from``: today, if open)."""
     if baseline is None or due is None:
         return 0
+    if due == baseline and (overdue_from is None or overdue_from <= due):
+        return 0
     end = overdue_from if overdue_from is not None and overdue_from > due else due
     return max(0, calendar.business_days_between(baseline, end))
 
@@ -58,6 +60,7 @@ def project(
     graph: TemplateGraph,
     calendar: BusinessCalendar,
     close: dt.date,
+    scheduled: Sequence[dt.date],
     statuses: Sequence[str],
     due: Sequence[dt.date],
     completed: Sequence[dt.date | None],
@@ -65,7 +68,8 @@ def project(
 ) -> Projection:
     """Push every milestone's lateness through the dependency graph.
 
-    ``due`` holds each milestone's due date (the scheduled one where Salesforce has none);
+    ``scheduled`` holds the work-back dates for ``close``, ``due`` each milestone's due date
+    (the scheduled one where Salesforce has none);
     ``today_for[i]`` is today for milestones that can be overdue, ``None`` for those that
     cannot (finished plans, or before-close steps of a won deal).
     """
@@ -90,6 +94,15 @@ def project(
             if today is not None and today > own:
                 own = calendar.next_business_day(today)
             best, source = own, i
+            if own >= scheduled[i] and (not after_close_pass or projected_close == close):
+                for p in graph.depends_on[i]:
+                    if end[p] > scheduled[p]:
+                        break
+                else:
+                    # nothing it waits for runs late: by construction of the schedule it
+                    # cannot be pushed past its own date
+                    end[i] = own
+                    continue
             duration = graph.durations[i]
             if after_close_pass:
                 start = projected_close
