@@ -3,8 +3,9 @@
 Every write path of the emulator (REST rows, Collections, Composite, Bulk, seeds) goes
 through this one store, so a record is validated, stamped and cascaded the same way however
 it arrives. The table layout is the contract in ``schema.py`` (the SOQL compiler reads the
-same tables). A request's records are written in one transaction with a savepoint per
-record, so one record can fail alone, or all can be rolled back for ``allOrNone``.
+same tables). A request's records are written in one transaction; each record makes all its
+checks before its first statement, so one record can fail alone, or all can be rolled back
+for ``allOrNone``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from . import ids
@@ -38,6 +40,17 @@ def q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+@lru_cache(maxsize=512)
+def insert_sql(table: str, names: tuple[str, ...]) -> str:
+    return (f"INSERT INTO {q(table)} ({', '.join(q(n) for n in names)}) "
+            f"VALUES ({', '.join('?' * len(names))})")
+
+
+@lru_cache(maxsize=512)
+def update_sql(table: str, names: tuple[str, ...]) -> str:
+    return f"UPDATE {q(table)} SET {', '.join(f'{q(n)} = ?' for n in names)} WHERE Id = ?"
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -58,6 +71,9 @@ class OrgStore:
         self.conn.execute("PRAGMA journal_mode=WAL" if path else "PRAGMA journal_mode=MEMORY")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self._serials: dict[str, int] = {}
+        self._batch_now: datetime | None = None
+        self._required: dict[str, list[str]] = {}
+        self._live_refs: set[str] = set()  # lookup targets seen alive in the current batch
         self.create_tables()
 
     # ---- layout ---------------------------------------------------------------------
@@ -111,8 +127,13 @@ class OrgStore:
             self._serials[obj.name] = serial
 
     def stamp(self) -> str:
-        """The time a write commits at; may lag behind when late commits are emulated."""
-        return format_datetime(self.clock() - timedelta(milliseconds=self.stamp_lag_ms()))
+        """The time a write commits at; may lag behind when late commits are emulated.
+
+        Records of one request share the request's time, as one transaction's do.
+        """
+        now = self._batch_now or self.clock()
+        lag = self.stamp_lag_ms()
+        return format_datetime(now - timedelta(milliseconds=lag) if lag else now)
 
     def object_of(self, record_id: str) -> SObjectDef | None:
         return self.schema.by_prefix(record_id[:3])
@@ -147,18 +168,21 @@ class OrgStore:
         with self.lock:
             self.conn.execute("SAVEPOINT batch")
             try:
+                self._batch_now = self.clock()
                 for op in ops:
-                    self.conn.execute("SAVEPOINT rec")
+                    # each write makes all its checks before its first statement, so a
+                    # failed record has written nothing and needs no savepoint of its own
                     try:
                         results.append(op())
                     except RecordFailed as failed:
-                        self.conn.execute("ROLLBACK TO rec")
                         results.append(RecordResult(None, failed.errors))
-                    self.conn.execute("RELEASE rec")
             except BaseException:
                 self.conn.execute("ROLLBACK TO batch")
                 self.conn.execute("RELEASE batch")
                 raise
+            finally:
+                self._batch_now = None
+                self._live_refs.clear()
             if all_or_none and any(not r.success for r in results):
                 self.conn.execute("ROLLBACK TO batch")
                 self.conn.execute("RELEASE batch")
@@ -229,7 +253,9 @@ class OrgStore:
 
     # ---- writes (call inside run_batch or transaction) ------------------------------
 
-    def create(self, obj: SObjectDef, body: dict[str, object], user_id: str) -> str:
+    def create(self, obj: SObjectDef, body: dict[str, object], user_id: str,
+               checked_unique: str | None = None) -> str:
+        """Insert one record; ``checked_unique`` names a unique field already checked."""
         values = self._prepare(obj, body, creating=True)
         for f in obj.fields.values():
             if f.name not in values and f.default_value is not None and f.createable:
@@ -238,22 +264,23 @@ class OrgStore:
                     else f.default_value)
             elif f.type == "boolean" and f.name not in values and not f.system:
                 values.setdefault(f.name, 0)
-        missing = [f.name for f in obj.fields.values() if f.required and values.get(f.name) is None]
+        required = self._required.get(obj.name)
+        if required is None:
+            required = self._required[obj.name] = [
+                f.name for f in obj.fields.values() if f.required]
+        missing = [n for n in required if values.get(n) is None]
         if missing:
             raise RecordFailed(RecordError(
                 "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(missing)}]",
                 missing))
         self._check_references(obj, values)
         new_id = self.new_id(obj)
-        self._check_unique(obj, values, new_id)
+        self._check_unique(obj, values, new_id, checked_unique)
         values.update(derive(obj.name, values, values, creating=True))
         stamp = self.stamp()
         values.update(Id=new_id, IsDeleted=0, CreatedDate=stamp, CreatedById=user_id,
                       LastModifiedDate=stamp, LastModifiedById=user_id, SystemModstamp=stamp)
-        names = list(values)
-        self.conn.execute(
-            f"INSERT INTO {q(obj.name)} ({', '.join(q(n) for n in names)}) "
-            f"VALUES ({', '.join('?' * len(names))})", [values[n] for n in names])
+        self.conn.execute(insert_sql(obj.name, tuple(values)), list(values.values()))
         return new_id
 
     def update(self, obj: SObjectDef, record_id: str, body: dict[str, object],
@@ -272,9 +299,7 @@ class OrgStore:
         values.update(derive(obj.name, merged, values, creating=False))
         stamp = self.stamp()
         values.update(LastModifiedDate=stamp, LastModifiedById=user_id, SystemModstamp=stamp)
-        sets = ", ".join(f"{q(n)} = ?" for n in values)
-        self.conn.execute(f"UPDATE {q(obj.name)} SET {sets} WHERE Id = ?",
-                          [*values.values(), record_id])
+        self.conn.execute(update_sql(obj.name, tuple(values)), [*values.values(), record_id])
 
     def upsert(self, obj: SObjectDef, ext: FieldDef, ext_value: object,
                body: dict[str, object], user_id: str) -> tuple[str, bool]:
@@ -302,7 +327,7 @@ class OrgStore:
         if matches:
             self.update(obj, matches[0], body, user_id)
             return matches[0], False
-        return self.create(obj, {**body, ext.name: ext_value}, user_id), True
+        return self.create(obj, {**body, ext.name: ext_value}, user_id, ext.name), True
 
     def delete(self, record_id: str, user_id: str) -> None:
         """Soft-delete a record (queryAll still sees it) and its master-detail children."""
@@ -319,6 +344,7 @@ class OrgStore:
         self._soft_delete(obj, [norm], user_id)
 
     def _soft_delete(self, obj: SObjectDef, record_ids: list[str], user_id: str) -> None:
+        self._live_refs.clear()
         stamp = self.stamp()
         self.conn.executemany(
             f"UPDATE {q(obj.name)} SET IsDeleted = 1, SystemModstamp = ?, LastModifiedDate = ?, "
@@ -423,6 +449,8 @@ class OrgStore:
             if f.type != "reference" or value is None:
                 continue
             value = str(value)
+            if value in self._live_refs:
+                continue
             targets = [t for t in (self.schema.get(n) for n in f.reference_to) if t is not None]
             target = next((t for t in targets if t.key_prefix == value[:3]), None)
             if target is None:
@@ -438,11 +466,14 @@ class OrgStore:
             if row[0]:
                 raise RecordFailed(RecordError("ENTITY_IS_DELETED", "entity is deleted",
                                                [f.name]))
+            if self._batch_now is not None:
+                self._live_refs.add(value)
 
-    def _check_unique(self, obj: SObjectDef, values: dict[str, object], own_id: str) -> None:
+    def _check_unique(self, obj: SObjectDef, values: dict[str, object], own_id: str,
+                      skip: str | None = None) -> None:
         for name, value in values.items():
             f = obj.fields[name]
-            if not f.unique or value is None:
+            if not f.unique or value is None or name == skip:
                 continue
             others = [i for i in self.ids_by_value(obj, f, value) if i != own_id]
             if others:
