@@ -169,6 +169,7 @@ REJECTED = [
     "SELECT Id FROM Account WHERE a = $5",
     "SELECT Id FROM Account WHERE a = LAST_N_DAYS:3.5",    "SELECT Id FROM Account;",
     "SELECT Id FROM Account WHERE a ! = 1",
+    "SELECT Id FROM Account WHERE Name = 'line\nbreak'",
 ]
 
 
@@ -311,11 +312,12 @@ def test_like_patterns_keep_escaped_wildcards_literal(literal: str, pattern: str
 
 def test_operators_are_normalised() -> None:
     ops = []
-    for text in ("a <> 1", "a != 1", "a not in (1)", "a includes ('x')", "a like 'x'"):
+    for text in ("a <> 1", "a != 1", "a not in (1)", "a includes ('x')", "a like 'x'",
+                 "a > = 1", "a <\t= 1"):
         cond = _where(text)
         assert isinstance(cond, soql_ast.Comparison)
         ops.append(cond.op)
-    assert ops == ["!=", "!=", "NOT_IN", "INCLUDES", "LIKE"]
+    assert ops == ["!=", "!=", "NOT_IN", "INCLUDES", "LIKE", ">=", "<="]
 
 
 def test_conditions_keep_their_grouping() -> None:

@@ -183,6 +183,7 @@ class _Reader:
         op = str(op_tok).upper()
         if kind == "compare_set":
             return ast.Comparison(field, op, self._values(tree.children[2], False), pos)
+        op = "".join(op.split())
         op = "!=" if op == "<>" else op
         value = self.value(tree.children[2], like=op == "LIKE")
         return ast.Comparison(field, op, (value,), pos)
