@@ -89,11 +89,8 @@ def load_mapping_text_report(text: str) -> MappingReport:
     if isinstance(version, int) and not isinstance(version, bool) and (
         version not in SUPPORTED_VERSIONS
     ):
-        supported = ", ".join(str(v) for v in SUPPORTED_VERSIONS)
-        return MappingReport(
-            None, [*errors, f"version: unsupported version {version} (this mapsync reads "
-                             f"version {supported})"], []
-        )
+        # Another version's schema would only add findings that do not apply to it.
+        return MappingReport(None, [*errors, *_version_problem(version)], [])
     mapping: StageMapping | None = None
     try:
         mapping = StageMapping.model_validate(data)
@@ -161,6 +158,14 @@ def _yaml_problem(err: yaml.MarkedYAMLError) -> str:
     hint = " (indent with spaces, not tabs)" if "'\\t'" in problem else ""
     context = f" ({err.context})" if err.context else ""
     return f"{where}: YAML syntax error: {problem}{context}{hint}"
+
+
+def _version_problem(version: int) -> list[str]:
+    try:
+        StageMapping.model_validate({"version": version})
+    except ValidationError as err:
+        return [p for p in schema_problems(err) if p.startswith("version:")]
+    return []  # pragma: no cover - only called for unsupported versions
 
 
 def _or_raise(mapping: StageMapping | None, errors: list[str], source: str) -> StageMapping:

@@ -94,11 +94,13 @@ def _sentence(e: Any, loc: tuple[int | str, ...], root: type[BaseModel]) -> str:
 
 
 def _merge(sentences: list[str]) -> str:
-    """``must be text`` + ``must be a number`` → ``must be text or a number``."""
+    """``must be true or false`` + ``must be text`` + ``must be a number`` →
+    ``must be true or false, text or a number``."""
     if len(sentences) > 1 and all(s.startswith("must be ") for s in sentences):
         bare = [s.removeprefix("must be ").split(" (got ")[0] for s in sentences]
         got = sentences[0].partition(" (got ")[2]
-        return "must be " + " or ".join(bare) + (f" (got {got}" if got else "")
+        listed = ", ".join(bare[:-1]) + " or " + bare[-1]
+        return "must be " + listed + (f" (got {got}" if got else "")
     return "; ".join(sentences)
 
 

@@ -86,10 +86,10 @@ class Condition(_Strict):
     """
 
     field: str
-    equals: str | float | None = None
-    not_equals: str | float | None = None
-    in_: list[str] | None = Field(default=None, alias="in")
-    not_in: list[str] | None = None
+    equals: bool | str | float | None = None
+    not_equals: bool | str | float | None = None
+    in_: list[bool | str | float] | None = Field(default=None, alias="in")
+    not_in: list[bool | str | float] | None = None
     gte: Decimal | None = None
     gt: Decimal | None = None
     lte: Decimal | None = None
@@ -225,6 +225,16 @@ class StageMapping(_Strict):
     calendar: CalendarSpec = CalendarSpec()
     health: HealthThresholds = HealthThresholds()
 
+    @field_validator("version")
+    @classmethod
+    def _supported(cls, version: int) -> int:
+        if version not in SUPPORTED_VERSIONS:
+            readable = ", ".join(str(v) for v in SUPPORTED_VERSIONS)
+            raise ValueError(
+                f"unsupported version {version} (this mapsync reads version {readable})"
+            )
+        return version
+
     def stage_index(self, stage: str | None) -> int | None:
         """Position of ``stage`` in the stage order (case-insensitive), ``None`` if unknown."""
         if stage is None:
@@ -261,7 +271,9 @@ def _number(value: Any) -> Decimal | None:
         return None
 
 
-def _same(value: Any, expected: str | float) -> bool:
+def _same(value: Any, expected: bool | str | float) -> bool:
+    if isinstance(expected, bool):  # a checkbox field
+        return isinstance(value, bool) and value is expected
     if isinstance(expected, str):
         return isinstance(value, str) and value.casefold() == expected.casefold()
     number = _number(value)

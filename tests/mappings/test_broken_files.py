@@ -182,9 +182,9 @@ CASES: list[tuple[str, Change, list[str]]] = [
         ["templates[0].when[0].gte: must be a number (got '100k')"],
     ),
     (
-        "rule value that is neither text nor number",
+        "rule value that is neither a checkbox, text nor number",
         put("templates", 0, "when", value=[{"field": "Type", "equals": ["a"]}]),
-        ["templates[0].when[0].equals: must be text or a number (got list)"],
+        ["templates[0].when[0].equals: must be true or false, text or a number (got list)"],
     ),
     (
         "misspelled milestone field",

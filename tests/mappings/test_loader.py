@@ -74,6 +74,14 @@ def test_an_unsupported_version_is_the_only_problem_reported() -> None:
     ]
 
 
+def test_a_version_written_as_a_decimal_is_still_checked() -> None:
+    text = sample_text().replace("version: 1", "version: 2.0")
+    assert load_mapping_text_report(text).errors == [
+        "version: unsupported version 2 (this mapsync reads version 1)"
+    ]
+    assert load_mapping_text(sample_text().replace("version: 1", "version: 1.0")).version == 1
+
+
 def test_a_version_that_is_not_a_number_is_a_schema_error() -> None:
     text = sample_text().replace("version: 1", "version: one")
     assert load_mapping_text_report(text).errors == ["version: must be a whole number (got 'one')"]

@@ -28,6 +28,9 @@ templates:
   - name: partner
     when:
       - {field: RecordType.Name, in: [Partner Deal, Reseller]}
+  - name: partner_flag
+    when:
+      - {field: Is_Partner__c, equals: true}
   - name: not_new
     when:
       - {field: Type, not_equals: New Customer}
@@ -77,6 +80,9 @@ def choose() -> Any:
         ({"LeadSource": "Partner"}, "not_new"),  # a missing field is not equal to anything
         ({"type": "EXISTING BUSINESS"}, "renewal"),  # field names ignore case too
         ({"Type": "New Customer", "Amount": True}, "mid_market"),  # a checkbox is no number
+        ({"Type": "New Customer", "Is_Partner__c": True}, "partner_flag"),  # checkbox rule
+        ({"Type": "New Customer", "Is_Partner__c": 1}, "mid_market"),
+        ({"Type": "New Customer", "Is_Partner__c": "true"}, "mid_market"),
     ],
 )
 def test_template_for_opportunity(
