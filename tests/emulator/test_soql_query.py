@@ -39,6 +39,7 @@ def build_schema() -> Schema:
     schema.add(SObjectDef("Account", "001", fields=_fields(
         FieldDef("Type", "picklist"), FieldDef("Industry", "picklist"),
         FieldDef("NumberOfEmployees", "int"), FieldDef("AnnualRevenue", "currency"),
+        FieldDef("Visits__c", "long", custom=True),
         FieldDef("Description", "textarea", length=32000),
         FieldDef("Code__c", "string", case_sensitive=True, custom=True),
         _ref("OwnerId", "User", "Owner"), _ref("ParentId", "Account", "Parent"))))
@@ -60,8 +61,8 @@ def build_schema() -> Schema:
     return schema
 
 
-_SQL_TYPES = {"boolean": "INTEGER", "int": "INTEGER", "double": "REAL", "currency": "REAL",
-              "percent": "REAL"}
+_SQL_TYPES = {"boolean": "INTEGER", "int": "INTEGER", "long": "INTEGER", "double": "REAL",
+              "currency": "REAL", "percent": "REAL"}
 
 
 def create_tables(db: sqlite3.Connection, schema: Schema) -> None:
@@ -105,7 +106,7 @@ def db(schema: Schema) -> Iterator[sqlite3.Connection]:
     insert(con, "User", Id=U1, Name="Ada Lovelace")
     insert(con, "User", Id=U2, Name="Grace Hopper")
     insert(con, "Account", Id=ACME, Name="Acme", Type="Customer", OwnerId=U1,
-           NumberOfEmployees=50, AnnualRevenue=1e6, Code__c="AB")
+           NumberOfEmployees=50, AnnualRevenue=1e6, Code__c="AB", Visits__c=12345678901)
     insert(con, "Account", Id=GLOBEX, Name="globex", Type="Prospect", OwnerId=U2,
            ParentId=ACME, NumberOfEmployees=5, Code__c="ab")
     insert(con, "Account", Id=INITECH, Name="Initech", IsDeleted=1)
@@ -303,6 +304,14 @@ def test_comparison_operators_follow_soql(db: sqlite3.Connection, schema: Schema
 
 def test_text_equality_ignores_case(db: sqlite3.Connection, schema: Schema) -> None:
     assert names(db, schema, "SELECT Name FROM Account WHERE Name = 'GLOBEX'") == ["globex"]
+
+
+def test_long_integers_compare_as_numbers_and_come_back_as_integers(
+        db: sqlite3.Connection, schema: Schema) -> None:
+    rows = run(db, schema, "SELECT Visits__c FROM Account WHERE Visits__c > 12345678900")
+    assert [r["Visits__c"] for r in rows] == [12345678901]
+    assert compile_error(schema, "SELECT Id FROM Account WHERE Visits__c = '1'").error_code \
+        == "INVALID_FIELD"
 
 
 def test_case_sensitive_fields_compare_exactly(db: sqlite3.Connection, schema: Schema) -> None:

@@ -17,6 +17,7 @@ from . import ast
 from .errors import SoqlError, at
 
 ID_TYPES = frozenset({"id", "reference"})
+NUMERIC_TYPES = NUMBER_TYPES | {"long"}
 _ID = re.compile(r"[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?")
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _FRACTION = re.compile(r"\.(\d+)")
@@ -49,7 +50,8 @@ def soap_type(f: FieldDef) -> str:
     """The type name Salesforce uses in filter error messages."""
     if f.type in ("double", "currency", "percent"):
         return "double"
-    return {"datetime": "dateTime", "int": "integer", "id": "id", "reference": "id"}.get(
+    return {"datetime": "dateTime", "int": "integer", "long": "long", "id": "id",
+            "reference": "id"}.get(
         f.type, "boolean" if f.type == "boolean" else "date" if f.type == "date" else "string")
 
 
@@ -81,7 +83,7 @@ class LiteralChecker:
                 raise at("INVALID_QUERY_FILTER_OPERATOR", self.text, v.pos.line, v.pos.column,
                          f"invalid ID field: {v.value}")
             return normal
-        if f.type in NUMBER_TYPES:
+        if f.type in NUMERIC_TYPES:
             if v.kind != "number":
                 raise self._wrong_type(f, v)
             return v.value

@@ -17,11 +17,12 @@ from ..schema import FieldDef, SObjectDef
 Converter = Callable[[Any], Any] | None
 
 _CONVERTERS: dict[str, Converter] = {
-    "boolean": bool, "int": int, "double": float, "currency": float, "percent": float,
+    "boolean": bool, "int": int, "long": int, "double": float, "currency": float, "percent": float,
 }
 _APEX_TYPES = {
-    "id": "Id", "reference": "Id", "boolean": "Boolean", "int": "Integer", "double": "Double",
-    "currency": "Decimal", "percent": "Double", "date": "Date", "datetime": "Datetime",
+    "id": "Id", "reference": "Id", "boolean": "Boolean", "int": "Integer", "long": "Long",
+    "double": "Double", "currency": "Decimal", "percent": "Double", "date": "Date",
+    "datetime": "Datetime",
 }
 
 
@@ -70,7 +71,7 @@ def column_metadata(f: FieldDef, display: str) -> dict[str, Any]:
         "foreignKeyName": None,
         "insertable": f.createable and not f.system,
         "joinColumns": [],
-        "numberType": f.type in ("int", "double", "currency", "percent"),
+        "numberType": f.type in ("int", "long", "double", "currency", "percent"),
         "textType": _APEX_TYPES.get(f.type, "String") == "String",
         "updatable": f.updateable and not f.system,
     }
