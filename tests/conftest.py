@@ -2,4 +2,5 @@
 
 pytest_plugins: list[str] = [
     "tests.fixtures.postgres",
+    "connectors.emulator.pytest_plugin",
 ]

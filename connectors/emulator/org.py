@@ -75,7 +75,8 @@ class Org:
 
     def __init__(self, *, state_dir: Path | None = None, seed: str = "demo",
                  opportunities: int = 0, knobs: Knobs | None = None, fault_seed: int = 0,
-                 metadata_dir: Path | None = None, today: date | None = None) -> None:
+                 metadata_dir: Path | None = None, today: date | None = None,
+                 credentials: Credentials | None = None) -> None:
         self.knobs = knobs or Knobs()
         self.dice = Dice(fault_seed)
         self.usage = ApiUsage()
@@ -84,7 +85,7 @@ class Org:
         db = state_dir / DB_FILE if state_dir is not None else None
         fresh = db is None or not db.exists()
         self.store = OrgStore(self.schema, db, stamp_lag_ms=self._stamp_lag)
-        self.credentials = Credentials.load_or_create(
+        self.credentials = credentials or Credentials.load_or_create(
             state_dir / "credentials.json" if state_dir is not None else None)
         if fresh:
             seed_org(self.store, seed, self.credentials.username, opportunities, today)

@@ -1,0 +1,7 @@
+"""``python -m connectors.emulator --state-dir DIR ...``: run the local org until stopped."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

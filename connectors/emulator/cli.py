@@ -1,0 +1,69 @@
+"""Run the local org from a terminal until stopped (``mapsync emulator`` calls ``run``).
+
+The org lives in ``state_dir``: its SQLite file (so a restart keeps the records),
+credentials, JWT key pair, ``ca.pem`` and ``emulator.env`` with the settings that point
+mapsync at it (``set -a; . DIR/emulator.env``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from .knobs import DEFAULT_DAILY_API_LIMIT
+from .seed import SEEDS
+from .server import Emulator
+
+
+def run(state_dir: Path, port: int = 0, seed: str = "demo", opportunities: int = 0,
+        latency_ms: int = 0, fault_rate: float = 0.0, fault_seed: int = 0,
+        daily_api_limit: int | None = None) -> None:
+    """Serve the org in ``state_dir`` until SIGTERM or Ctrl-C."""
+    org = Emulator(Path(state_dir), seed=seed, opportunities=opportunities,
+                   latency_ms=latency_ms, fault_rate=fault_rate, fault_seed=fault_seed,
+                   daily_api_limit=daily_api_limit, port=port)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    org.start()
+    try:
+        env = org.write_env()
+        print(f"Local Salesforce org at {org.instance_url}", flush=True)
+        print(f"  settings: {env}   (set -a; . {env})", flush=True)
+        print(f"  CA: {org.ca_file}   user: {org.username}", flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        org.stop()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        print("Local Salesforce org stopped", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m connectors.emulator",
+                                     description="Run a local Salesforce org over HTTPS.")
+    parser.add_argument("--state-dir", type=Path, required=True)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--seed", choices=SEEDS, default="demo")
+    parser.add_argument("--opportunities", type=int, default=0)
+    parser.add_argument("--latency-ms", type=int, default=0)
+    parser.add_argument("--fault-rate", type=float, default=0.0)
+    parser.add_argument("--fault-seed", type=int, default=0)
+    parser.add_argument("--daily-api-limit", type=int, default=None,
+                        help=f"default {DEFAULT_DAILY_API_LIMIT}")
+    args = parser.parse_args(argv)
+    try:
+        run(args.state_dir, args.port, args.seed, args.opportunities, args.latency_ms,
+            args.fault_rate, args.fault_seed, args.daily_api_limit)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
