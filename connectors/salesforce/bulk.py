@@ -142,15 +142,14 @@ class BulkJobs:
                 row.get(key), [parse_bulk_error(row.get("sf__Error", ""))],
                 id=row.get("sf__Id") or None))
         for row in rows("unprocessedrecords"):
-            by_key.setdefault(row.get(key), []).append(RecordResult.failed(
-                row.get(key), [RecordError("UNPROCESSED", "the Bulk job ended before this "
-                                                          "record was processed")]))
+            by_key.setdefault(row.get(key), []).append(_unprocessed(
+                row.get(key), "the Bulk job ended before this record was processed"))
         out: list[RecordResult] = []
         for record in records:
             value = None if record[key] is None else csv_value(record[key])
             found = by_key.get(value)
-            out.append(found.pop(0) if found else RecordResult.failed(
-                value, [RecordError("UNPROCESSED", "missing from the Bulk job's results")]))
+            out.append(found.pop(0) if found else _unprocessed(
+                value, "missing from the Bulk job's results"))
         return out
 
     # --- query ---------------------------------------------------------------------------
@@ -197,6 +196,12 @@ class BulkJobs:
             if self._clock() > deadline:
                 raise FatalError(f"Bulk job {info.get('id')} still {state} after "
                                  f"{self.timeout_seconds:.0f} s", error_code="BULK_JOB_TIMEOUT")
+
+
+def _unprocessed(external_id: str | None, why: str) -> RecordResult:
+    """A record the job never processed: nothing was written, so sending it again is safe."""
+    return RecordResult(external_id=external_id, id=None, success=False,
+                        errors=[RecordError("UNPROCESSED", why)], outcome="retryable")
 
 
 def parse_bulk_error(text: str) -> RecordError:

@@ -59,7 +59,7 @@ def make_settings(**overrides: Any) -> Settings:
         "sf_retry_attempts": 4, "sf_retry_max_wait": 8.0, "sf_bulk_poll_seconds": 0.5,
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 class Sleeps(list[float]):

@@ -133,10 +133,12 @@ def test_html_error_page_from_a_proxy_is_classified_by_status() -> None:
 def test_simple_salesforce_refused_request_is_classified_by_its_error_code() -> None:
     from simple_salesforce.exceptions import SalesforceRefusedRequest
 
-    quota = SalesforceRefusedRequest("u", 403, "r", [{"errorCode": "REQUEST_LIMIT_EXCEEDED",
-                                                      "message": "TotalRequests Limit exceeded."}])
-    access = SalesforceRefusedRequest("u", 403, "r", [{"errorCode": "INSUFFICIENT_ACCESS",
-                                                       "message": "no access"}])
+    quota = SalesforceRefusedRequest(
+        "u", 403, "r", [{"errorCode": "REQUEST_LIMIT_EXCEEDED",  # type: ignore[arg-type]
+                         "message": "TotalRequests Limit exceeded."}])
+    access = SalesforceRefusedRequest(
+        "u", 403, "r", [{"errorCode": "INSUFFICIENT_ACCESS",  # type: ignore[arg-type]
+                         "message": "no access"}])
     assert type(error_from_simple_salesforce(quota, "call")) is RateLimitedError
     assert type(error_from_simple_salesforce(access, "call")) is SkippableRecordError
 

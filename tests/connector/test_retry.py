@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 import responses
 
@@ -24,7 +26,8 @@ def test_transient_failures_are_retried_until_success(
 
 
 def test_retries_stop_after_the_configured_attempts_and_reraise(
-        sf: responses.RequestsMock, make_client, sleeps: Sleeps) -> None:  # type: ignore[no-untyped-def]
+        sf: responses.RequestsMock, make_client: Callable[..., SalesforceClient],
+        sleeps: Sleeps) -> None:
     client = make_client(sf_retry_attempts=3)
     add_token(sf)
     for _ in range(3):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import http.server
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,12 +20,13 @@ from tests.connector.conftest import API, TOKEN_URL, add_token, make_settings
 
 
 def test_every_request_carries_the_configured_timeouts(
-        sf: responses.RequestsMock, make_client) -> None:  # type: ignore[no-untyped-def]
+        sf: responses.RequestsMock, make_client: Callable[..., SalesforceClient]) -> None:
     client = make_client(sf_connect_timeout=3.5, sf_read_timeout=42.0)
     add_token(sf)
     sf.add(responses.GET, f"{API}/limits", json={})
     client.limits()
-    assert [c.request.req_kwargs["timeout"] for c in sf.calls] == [(3.5, 42.0), (3.5, 42.0)]
+    timeouts = [getattr(c.request, "req_kwargs", {})["timeout"] for c in sf.calls]
+    assert timeouts == [(3.5, 42.0), (3.5, 42.0)]
 
 
 def test_every_request_names_mapsync_in_call_options(
@@ -42,7 +43,7 @@ def test_simple_salesforce_calls_share_the_session_and_are_counted(
     sf.add(responses.GET, f"{API}/limits/", json={},
            headers={"Sforce-Limit-Info": "api-usage=9/100"})
     client.simple_salesforce.limits()
-    assert sf.calls[1].request.req_kwargs["timeout"] is not None
+    assert getattr(sf.calls[1].request, "req_kwargs", {})["timeout"] is not None
     assert (client.usage.calls, client.usage.used) == (1, 9)
 
 

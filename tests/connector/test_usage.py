@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 import responses
 
@@ -61,7 +63,7 @@ def test_a_failed_call_still_counts(sf: responses.RequestsMock, client: Salesfor
 
 
 def test_budget_guard_stops_before_the_call_once_usage_passes_the_share(
-        sf: responses.RequestsMock, make_client) -> None:  # type: ignore[no-untyped-def]
+        sf: responses.RequestsMock, make_client: Callable[..., SalesforceClient]) -> None:
     client = make_client(api_budget_share=0.8)
     add_token(sf)
     sf.add(responses.GET, f"{API}/limits", json={}, headers=limit_info(12000))
@@ -73,7 +75,7 @@ def test_budget_guard_stops_before_the_call_once_usage_passes_the_share(
 
 
 def test_budget_guard_lets_calls_through_below_the_share(
-        sf: responses.RequestsMock, make_client) -> None:  # type: ignore[no-untyped-def]
+        sf: responses.RequestsMock, make_client: Callable[..., SalesforceClient]) -> None:
     client = make_client(api_budget_share=0.8)
     add_token(sf)
     sf.add(responses.GET, f"{API}/limits", json={}, headers=limit_info(11999))

@@ -1,0 +1,136 @@
+"""Bulk API 2.0: one ingest job per upsert, results mapped back by external id; query paging."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+
+import pytest
+import responses
+
+from config.errors import FatalError
+from connectors.salesforce import SalesforceClient
+from connectors.salesforce.bulk import parse_bulk_error, to_csv
+from tests.connector.conftest import API, Sleeps, add_token
+
+JOB = "7505g00000AbCdEAAV"
+
+
+def add_ingest_job(sf: responses.RequestsMock, success: str, failed: str, unprocessed: str,
+                   polls: int = 1) -> None:
+    sf.add(responses.POST, f"{API}/jobs/ingest", json={"id": JOB, "state": "Open"})
+    sf.add(responses.PUT, f"{API}/jobs/ingest/{JOB}/batches", status=201)
+    sf.add(responses.PATCH, f"{API}/jobs/ingest/{JOB}", json={"id": JOB,
+                                                              "state": "UploadComplete"})
+    for _ in range(polls - 1):
+        sf.add(responses.GET, f"{API}/jobs/ingest/{JOB}", json={"id": JOB, "state": "InProgress"})
+    sf.add(responses.GET, f"{API}/jobs/ingest/{JOB}", json={"id": JOB, "state": "JobComplete"})
+    sf.add(responses.GET, f"{API}/jobs/ingest/{JOB}/successfulResults/", body=success)
+    sf.add(responses.GET, f"{API}/jobs/ingest/{JOB}/failedResults/", body=failed)
+    sf.add(responses.GET, f"{API}/jobs/ingest/{JOB}/unprocessedrecords/", body=unprocessed)
+
+
+def test_bulk_upsert_runs_one_job_and_maps_every_record_back_by_external_id(
+        sf: responses.RequestsMock, client: SalesforceClient, sleeps: Sleeps) -> None:
+    add_token(sf)
+    add_ingest_job(
+        sf,
+        success='"sf__Id","sf__Created",External_Id__c,Name\n'
+                '"a01000000000003AAA","false",P:3,Three\n"a01000000000001AAA","true",P:1,One\n',
+        failed='"sf__Id","sf__Error",External_Id__c,Name\n'
+               '"","REQUIRED_FIELD_MISSING:Required fields are missing: [Plan__c]:Plan__c --",'
+               'P:2,Two\n',
+        unprocessed="External_Id__c,Name\nP:4,Four\n", polls=3)
+    records = [{"External_Id__c": f"P:{n}", "Name": name}
+               for n, name in [(1, "One"), (2, "Two"), (3, "Three"), (4, "Four")]]
+    results = client.bulk_upsert("MAP_Milestone__c", "External_Id__c", records)
+    assert [(r.external_id, r.outcome, r.id, r.created) for r in results] == [
+        ("P:1", "ok", "a01000000000001AAA", True),
+        ("P:2", "skippable", None, False),
+        ("P:3", "ok", "a01000000000003AAA", False),
+        ("P:4", "retryable", None, False)]
+    assert results[1].errors[0].code == "REQUIRED_FIELD_MISSING"
+    assert results[1].errors[0].fields == ["Plan__c"]
+    created = json.loads(sf.calls[1].request.body or b"{}")
+    assert created == {"object": "MAP_Milestone__c", "externalIdFieldName": "External_Id__c",
+                       "contentType": "CSV", "operation": "upsert", "lineEnding": "LF",
+                       "columnDelimiter": "COMMA"}
+    assert sf.calls[2].request.headers["Content-Type"] == "text/csv"
+    assert json.loads(sf.calls[3].request.body or b"{}") == {"state": "UploadComplete"}
+    assert sleeps == [0.5, 0.5, 0.5]
+    assert client.usage.calls == 9
+
+
+def test_bulk_csv_writes_null_as_na_and_booleans_in_lowercase() -> None:
+    from datetime import date
+
+    text = to_csv([{"External_Id__c": "P:1", "Notes__c": None, "Done__c": True,
+                    "Due_Date__c": date(2026, 4, 1), "Name": 'Say "hi", then go'}],
+                  ["External_Id__c", "Notes__c", "Done__c", "Due_Date__c", "Name"])
+    assert list(csv.reader(io.StringIO(text))) == [
+        ["External_Id__c", "Notes__c", "Done__c", "Due_Date__c", "Name"],
+        ["P:1", "#N/A", "true", "2026-04-01", 'Say "hi", then go']]
+
+
+def test_bulk_error_text_is_split_into_code_message_and_fields() -> None:
+    error = parse_bulk_error("FIELD_CUSTOM_VALIDATION_EXCEPTION:Due date too early:"
+                             "Due_Date__c,Baseline_Due_Date__c --")
+    assert (error.code, error.message, error.fields) == (
+        "FIELD_CUSTOM_VALIDATION_EXCEPTION", "Due date too early",
+        ["Due_Date__c", "Baseline_Due_Date__c"])
+    assert parse_bulk_error("UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this "
+                            "record or 1 records: a01000000000001AAA:--").code == (
+        "UNABLE_TO_LOCK_ROW")
+
+
+def test_a_failed_job_is_fatal_with_salesforce_message(
+        sf: responses.RequestsMock, client: SalesforceClient) -> None:
+    add_token(sf)
+    sf.add(responses.POST, f"{API}/jobs/ingest", json={"id": JOB, "state": "Open"})
+    sf.add(responses.PUT, f"{API}/jobs/ingest/{JOB}/batches", status=201)
+    sf.add(responses.PATCH, f"{API}/jobs/ingest/{JOB}", json={"id": JOB})
+    sf.add(responses.GET, f"{API}/jobs/ingest/{JOB}", json={
+        "id": JOB, "state": "Failed", "errorMessage": "InvalidBatch : Field name not found"})
+    with pytest.raises(FatalError, match="Field name not found"):
+        client.bulk_upsert("MAP_Milestone__c", "External_Id__c", [{"External_Id__c": "P:1"}])
+
+
+def test_bulk_query_pages_results_by_locator(sf: responses.RequestsMock,
+                                             client: SalesforceClient) -> None:
+    add_token(sf)
+    sf.add(responses.POST, f"{API}/jobs/query", json={"id": "750Q", "state": "UploadComplete"})
+    sf.add(responses.GET, f"{API}/jobs/query/750Q", json={"id": "750Q", "state": "JobComplete"})
+    sf.add(responses.GET, f"{API}/jobs/query/750Q/results",
+           body='"Id","Name","Account.Name"\n"0061","Big deal","Acme"\n',
+           headers={"Sforce-Locator": "MTAwMDA", "Sforce-NumberOfRecords": "1"},
+           match=[responses.matchers.query_param_matcher({"maxRecords": "1000"})])
+    sf.add(responses.GET, f"{API}/jobs/query/750Q/results",
+           body='"Id","Name","Account.Name"\n"0062","","Acme"\n',
+           headers={"Sforce-Locator": "null"},
+           match=[responses.matchers.query_param_matcher({"maxRecords": "1000",
+                                                          "locator": "MTAwMDA"})])
+    rows = list(client.bulk_query("SELECT Id, Name, Account.Name FROM Opportunity",
+                                  include_deleted=True, max_records=1000))
+    assert rows == [{"Id": "0061", "Name": "Big deal", "Account.Name": "Acme"},
+                    {"Id": "0062", "Name": None, "Account.Name": "Acme"}]
+    assert json.loads(sf.calls[1].request.body or b"{}")["operation"] == "queryAll"
+
+
+def test_upsert_auto_switches_to_bulk_above_the_threshold_keeping_input_order(
+        sf: responses.RequestsMock, make_client: Callable[..., SalesforceClient]) -> None:
+    client = make_client(sf_bulk_threshold=2)
+    add_token(sf)
+    add_ingest_job(sf, success='"sf__Id","sf__Created",External_Id__c,Plan\n'
+                               '"a1","true",B:1,B\n"a2","true",A:1,A\n"a3","true",B:2,B\n',
+                   failed='"sf__Id","sf__Error",External_Id__c,Plan\n',
+                   unprocessed="External_Id__c,Plan\n")
+    records = [{"External_Id__c": "B:1", "Plan": "B"}, {"External_Id__c": "A:1", "Plan": "A"},
+               {"External_Id__c": "B:2", "Plan": "B"}]
+    results = client.upsert_auto("MAP_Milestone__c", "External_Id__c", records, group_key="Plan")
+    assert [r.external_id for r in results] == ["B:1", "A:1", "B:2"]
+    body = sf.calls[2].request.body or b""
+    text = body.decode() if isinstance(body, bytes) else str(body)
+    uploaded = list(csv.reader(io.StringIO(text)))
+    assert [row[1] for row in uploaded[1:]] == ["A", "B", "B"]
