@@ -4,6 +4,7 @@ SQLite evaluates the filter, so indexes apply and nothing is filtered in Python.
 differs from SQL, the SQL is shaped to follow SOQL:
 - text compares case-insensitively (``COLLATE NOCASE``; ASCII folding), unless the field is
   case-sensitive; Ids compare exactly after normalising 15-character Ids to 18;
+- an empty string on a text or Id field means null, since Salesforce stores '' as null;
 - ``!=``, ``NOT IN`` and ``EXCLUDES`` match rows whose field is null, and ``NOT`` is two-valued
   (a null comparison is false, so its negation is true), unlike SQL's three-valued logic;
 - a date constant is a range of days; on a datetime field the range is in UTC;
@@ -73,8 +74,11 @@ class FilterCompiler:
         text = f.type in TEXT_TYPES and f.type not in ID_TYPES and not f.case_sensitive
         return " COLLATE NOCASE" if text else ""
 
+    def _is_null(self, v: ast.Value, f: FieldDef) -> bool:
+        return v.kind == "null" or (v.kind == "string" and v.value == "" and f.type in TEXT_TYPES)
+
     def _single(self, op: str, v: ast.Value, f: FieldDef, col: str) -> str:
-        if v.kind == "null":
+        if self._is_null(v, f):
             if op == "=":
                 return f"{col} IS NULL"
             if op == "!=":
@@ -119,9 +123,9 @@ class FilterCompiler:
         return f"{col} LIKE {self._param(v.value)} ESCAPE '\\'"
 
     def _membership(self, c: ast.Comparison, f: FieldDef, col: str) -> str:
-        has_null = any(v.kind == "null" for v in c.values)
+        has_null = any(self._is_null(v, f) for v in c.values)
         ranges = [v for v in c.values if v.kind == "date_constant"]
-        plain = [v for v in c.values if v.kind not in ("null", "date_constant")]
+        plain = [v for v in c.values if v.kind != "date_constant" and not self._is_null(v, f)]
         parts: list[str] = []
         if plain:
             marks = ", ".join(self._param(self.checker.scalar(f, v)) for v in plain)
