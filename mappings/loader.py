@@ -44,7 +44,7 @@ def resolve_mapping_path(explicit: Path | None, env: Path | None) -> Path:
     else the shipped default."""
     if explicit is not None:
         return explicit
-    if env is not None and str(env).strip():
+    if env is not None and str(env).strip() not in ("", "."):  # MAPSYNC_MAPPINGS= means unset
         return env
     return default_mapping_path()
 

@@ -6,8 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import yaml
 
-from tests.mappings.sample import milestone, report_after
+from mappings.loader import load_mapping_text
+from mappings.validate import validate_mapping
+from tests.mappings.sample import milestone, report_after, sample
 
 Change = Callable[[dict[str, Any]], object]
 
@@ -342,3 +345,18 @@ def test_a_plan_ending_at_the_signature_is_warned_about() -> None:
         "templates[1] (mid_market): the plan ends at the signature; end it with the buyer's "
         "value (go-live, ROI review) anchored after_close"
     ]
+
+
+def test_a_mapping_built_in_code_gets_the_same_cross_checks() -> None:
+    mapping = load_mapping_text(yaml.safe_dump(sample()))
+    templates = list(mapping.templates)
+    steps = list(templates[0].milestones)
+    steps[1] = steps[1].model_copy(update={"depends_on": ["procurement"]})
+    steps[2] = steps[2].model_copy(update={"depends_on": ["legal"]})
+    templates[0] = templates[0].model_copy(update={"milestones": steps})
+    broken = mapping.model_copy(update={"templates": templates})
+    findings = validate_mapping(broken)
+    assert findings.errors == [
+        "templates[0] (enterprise): dependency cycle legal -> procurement -> legal"
+    ]
+    assert validate_mapping(mapping).errors == []

@@ -143,6 +143,7 @@ def test_the_mapping_path_is_the_argument_then_the_environment_then_the_default(
     assert resolve_mapping_path(explicit, env) == explicit
     assert resolve_mapping_path(None, env) == env
     assert resolve_mapping_path(None, None) == default_mapping_path()
+    assert resolve_mapping_path(None, Path("")) == default_mapping_path()
 
 
 def test_the_default_mapping_is_package_data_next_to_the_loader() -> None:
