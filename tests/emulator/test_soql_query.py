@@ -434,6 +434,12 @@ def test_long_text_areas_cannot_be_filtered(schema: Schema) -> None:
     assert "can not be filtered" in err.message
 
 
+def test_long_text_areas_cannot_be_sorted(schema: Schema) -> None:
+    err = compile_error(schema, "SELECT Id FROM Account ORDER BY Description")
+    assert err.error_code == "INVALID_FIELD"
+    assert "field 'Description' can not be sorted in a query call" in err.message
+
+
 def test_literals_travel_as_bound_parameters(schema: Schema) -> None:
     cq = compile_query(parse("SELECT Id FROM Account WHERE Name = 'x\\' OR 1=1 --'"), schema,
                        now=NOW)
