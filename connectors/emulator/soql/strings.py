@@ -1,16 +1,18 @@
 """SOQL string literals: the escapes Salesforce accepts, decoded for equality or for LIKE.
 
-Salesforce accepts ``\\n \\r \\t \\b \\" \\' \\\\`` (either case) and ``\\uXXXX`` everywhere, and
-``\\%`` / ``\\_`` only inside a LIKE pattern; any other backslash sequence makes the query
-malformed. A LIKE pattern is turned into an SQLite pattern whose escape character is ``\\``, so
-``\\%`` stays a literal percent sign and a decoded backslash is escaped in turn.
+Salesforce accepts ``\\n \\r \\t \\b \\f \\" \\' \\\\`` (either case) and ``\\uXXXX``
+everywhere, and ``\\%`` / ``\\_`` only inside a LIKE pattern; any other backslash sequence
+makes the query malformed. (``\\f`` is in Salesforce's list of escapes and simple-salesforce
+writes it, though the ``@salesforce/soql-common`` parser refuses it.) A LIKE pattern is turned
+into an SQLite pattern whose escape character is ``\\``, so ``\\%`` stays a literal percent
+sign and a decoded backslash is escaped in turn.
 """
 
 from __future__ import annotations
 
 import re
 
-_SIMPLE = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", '"': '"', "'": "'", "\\": "\\"}
+_SIMPLE = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 _HEX4 = re.compile(r"[0-9a-fA-F]{4}")
 
 
