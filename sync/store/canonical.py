@@ -5,7 +5,8 @@ what the planner wants now. That only works if equal values always serialise to 
 whatever Python type produced them and on whichever run: keys are sorted, there is no
 whitespace, dates are ISO text as Salesforce sends them, and numbers are written in one form
 (``10``, ``10.0`` and ``Decimal("10.00")`` all become ``10``). Values come back from JSON in
-that canonical form, so callers compare ``canonical_fields(desired)`` with stored fields.
+that canonical form (integral numbers as ``int``, others as exact ``Decimal``), so callers
+compare ``canonical_fields(desired)`` with stored fields.
 """
 
 from __future__ import annotations
@@ -26,8 +27,12 @@ def canonical_json(value: Any) -> str:
 
 def canonical_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     """``fields`` as they read back from the store (dates as ISO text, numbers normalised)."""
-    decoded: dict[str, Any] = json.loads(canonical_json(dict(fields)))
-    return decoded
+    return decode(canonical_json(dict(fields)))
+
+
+def decode(text: str) -> Any:
+    """Read canonical JSON back; non-integral numbers come back as exact ``Decimal``."""
+    return json.loads(text, parse_float=Decimal)
 
 
 def fields_hash(fields: Mapping[str, Any]) -> str:

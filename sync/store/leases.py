@@ -100,8 +100,8 @@ def _insert_if_absent(
     dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(t).values(
         org_id=org_id, holder=holder, acquired_at=now, expires_at=now + ttl, heartbeat_at=now,
-    ).on_conflict_do_nothing(index_elements=["org_id"])
-    return conn.execute(stmt).rowcount == 1
+    ).on_conflict_do_nothing(index_elements=["org_id"]).returning(t.c.org_id)
+    return conn.execute(stmt).first() is not None
 
 
 def _lease(r: Row[Any]) -> Lease:

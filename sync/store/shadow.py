@@ -8,7 +8,6 @@ go out as batched upserts; reads go by chunks of external ids, or stream a whole
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection, Row
 
-from sync.store.canonical import canonical_json, text_hash
+from sync.store.canonical import canonical_json, decode, text_hash
 from sync.store.models import shadow_table as t
 from sync.store.records import ShadowRecord, ShadowWrite
 from sync.store.sql import IN_CHUNK, batched, upsert
@@ -85,4 +84,4 @@ def remove(conn: Connection, org_id: str, object_name: str, external_ids: Iterab
 
 
 def _record(r: Row[Any]) -> ShadowRecord:
-    return ShadowRecord(r.external_id, r.record_id, json.loads(r.fields_json), r.fields_hash)
+    return ShadowRecord(r.external_id, r.record_id, decode(r.fields_json), r.fields_hash)

@@ -121,3 +121,12 @@ def store(database_url: str, clock: ManualClock) -> Iterator[Store]:
     opened = Store.open(database_url, clock=clock)
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def postgres_store(migrated_postgres: str, clock: ManualClock) -> Iterator[Store]:
+    """An open store on an emptied PostgreSQL database (for PostgreSQL-only behaviour)."""
+    _truncate(migrated_postgres)
+    opened = Store.open(migrated_postgres, clock=clock)
+    yield opened
+    opened.close()

@@ -60,7 +60,7 @@ def test_a_postgresql_store_behind_the_code_says_to_run_db_upgrade(postgres_serv
 
 
 def test_a_sqlite_store_can_be_told_not_to_upgrade(tmp_path) -> None:
-    with pytest.raises(SchemaOutOfDateError, match="revision none .* run mapsync db upgrade"):
+    with pytest.raises(SchemaOutOfDateError, match=r"revision none .* run mapsync db upgrade"):
         Store.open(f"sqlite:///{tmp_path / 'fresh.db'}", auto_upgrade=False)
 
 
