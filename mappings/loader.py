@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from config.errors import MappingError
 from mappings.messages import schema_problems
 from mappings.model import SUPPORTED_VERSIONS, StageMapping
+from mappings.positions import Path_, in_file_order, node_positions
 from mappings.validate import cross_check
 
 DEFAULT_MAPPING_FILE = "default.yaml"
@@ -78,7 +79,7 @@ def load_mapping_report(path: Path) -> MappingReport:
 
 def load_mapping_text_report(text: str) -> MappingReport:
     """Load YAML ``text`` without raising: the mapping (``None`` if any error), errors, warnings."""
-    data, errors = parse_yaml(text)
+    data, errors, positions = parse_yaml(text)
     if data is None and errors:
         return MappingReport(None, errors, [])
     if not isinstance(data, dict):
@@ -97,28 +98,31 @@ def load_mapping_text_report(text: str) -> MappingReport:
     except ValidationError as err:
         errors.extend(schema_problems(err))
     findings = cross_check(data)
-    errors.extend(findings.errors)
-    return MappingReport(None if errors else mapping, errors, findings.warnings)
+    errors = in_file_order([*errors, *findings.errors], positions)
+    warnings = in_file_order(findings.warnings, positions)
+    return MappingReport(None if errors else mapping, errors, warnings)
 
 
-def parse_yaml(text: str) -> tuple[Any, list[str]]:
-    """The plain data of ``text`` and its problems; data is ``None`` if it cannot be parsed.
+def parse_yaml(text: str) -> tuple[Any, list[str], dict[Path_, tuple[int, int]]]:
+    """The plain data of ``text``, its problems and where each value is in the text.
 
-    Dates stay text (the schema reads them, so ``2025-02-30`` is a located error, not a crash),
-    and a key written twice in one mapping is an error instead of the last one silently winning.
+    Data is ``None`` if the text cannot be parsed. Dates stay text (the schema reads them, so
+    ``2025-02-30`` is a located error, not a crash), and a key written twice in one mapping is
+    an error instead of the last one silently winning.
     """
     if not text.strip():
-        return "", []
+        return "", [], {}
     loader = _MappingLoader(text)
     try:
-        data = loader.get_single_data()
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as err:
-        return None, [_yaml_problem(err)]
+        return None, [_yaml_problem(err)], {}
     except yaml.YAMLError as err:
-        return None, [f"(file): not valid YAML: {err}"]
+        return None, [f"(file): not valid YAML: {err}"], {}
     finally:
         loader.dispose()
-    return data, list(loader.problems)
+    return data, list(loader.problems), node_positions(node)
 
 
 class _MappingLoader(yaml.SafeLoader):

@@ -75,10 +75,10 @@ CASES: list[tuple[str, Change, list[str]]] = [
     (
         "before close depends on after close",
         put(*M, 3, "depends_on", value=["legal", "go_live"]),
-        ["templates[0].milestones[3].depends_on: signature is before close but depends on "
+        ["templates[0] (enterprise): dependency cycle signature -> go_live -> signature",
+         "templates[0].milestones[3].depends_on: signature is before close but depends on "
          "go_live, which is after close (it would have to finish before close but start "
-         "after it)",
-         "templates[0] (enterprise): dependency cycle signature -> go_live -> signature"],
+         "after it)"],
     ),
     (
         "side written in any case, but not misspelled",
@@ -278,11 +278,11 @@ def test_every_problem_of_a_file_is_reported_at_once() -> None:
         data["calendar"]["holidays_country"] = "XX"  # unknown country
 
     report = report_after(break_many)
-    assert report.errors == [
-        "templates[0].milestones[1].side: must be one of buyer, seller, joint",
-        "default_template: no template named 'smb'",
-        "templates[0].milestones[3].stage: unknown stage 'Contracting', not one of stages",
+    assert report.errors == [  # in the order of the file, whichever pass found them
         "templates[0] (enterprise): dependency cycle legal -> procurement -> legal",
+        "templates[0].milestones[1].side: must be one of buyer, seller, joint",
+        "templates[0].milestones[3].stage: unknown stage 'Contracting', not one of stages",
+        "default_template: no template named 'smb'",
         "calendar.holidays_country: unknown country 'XX' for the holidays package "
         "(ISO 3166 codes such as US, GB, DE)",
     ]

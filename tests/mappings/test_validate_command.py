@@ -69,9 +69,9 @@ def test_every_problem_is_listed_on_stderr_one_per_line_with_exit_1(tmp_path: Pa
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
         f"mapsync: {path}: 3 problems",
+        "  - templates[0] (enterprise): dependency cycle legal -> procurement -> legal",
         "  - templates[0].milestones[1].side: must be one of buyer, seller, joint",
         "  - default_template: no template named 'smb'",
-        "  - templates[0] (enterprise): dependency cycle legal -> procurement -> legal",
     ]
 
 
