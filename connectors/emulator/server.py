@@ -52,6 +52,24 @@ class NoDelayH11Protocol(H11Protocol):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().connection_made(transport)
 
+    def shutdown(self) -> None:
+        """Close an idle keep-alive connection at once when the server stops.
+
+        A TLS close waits for the client's close_notify, which an idle pooled client never
+        sends: without the abort every stop would wait out the TLS shutdown timeout.
+        """
+        idle = self.cycle is None or self.cycle.response_complete
+        super().shutdown()
+        if idle:
+            self.transport.abort()
+
+
+def warm_up_soql() -> None:
+    """Build the SOQL parser now, so the first query a client sends is not the slow one."""
+    from .soql import parse
+
+    parse("SELECT Id FROM Account")
+
 
 class Emulator:
     """A local Salesforce org served over HTTPS on 127.0.0.1."""
@@ -104,11 +122,13 @@ class Emulator:
         config = uvicorn.Config(self._app,
                                 ssl_certfile=str(cert_file), ssl_keyfile=str(key_file),
                                 log_level="warning", access_log=False, lifespan="off",
-                                timeout_keep_alive=30, http=NoDelayH11Protocol)
+                                timeout_keep_alive=30, timeout_graceful_shutdown=2,
+                                http=NoDelayH11Protocol)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
                                         name="sf-org", daemon=True)
         self._thread.start()
+        warm_up_soql()
         deadline = time.monotonic() + 15
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
