@@ -93,14 +93,17 @@ def seed_org(store: OrgStore, kind: str, integration_username: str,
     user_ids = store.insert_rows(obj("User"), users, integration_id)  # type: ignore[arg-type]
     reps = user_ids[1:]
     account_ids: list[str] = []
+    # Sales data is entered by the reps, as in a real org: only mapsync's own writes carry
+    # the integration user, which is how it tells a rep's change from the echo of its own.
+    sales_rep = reps[0]
     if kind == "demo":
-        account_ids = _demo(store, rng, reps, today, integration_id)
+        account_ids = _demo(store, rng, reps, today, sales_rep)
     if opportunities:
         if not account_ids:
             account_ids = store.insert_rows(obj("Account"), [  # type: ignore[arg-type]
                 {"Name": name, "Industry": industry, "BillingCity": city, "OwnerId": reps[i % 4]}
-                for i, (name, industry, city) in enumerate(ACCOUNTS)], integration_id)
-        generate_opportunities(store, opportunities, account_ids, reps, today, integration_id)
+                for i, (name, industry, city) in enumerate(ACCOUNTS)], sales_rep)
+        generate_opportunities(store, opportunities, account_ids, reps, today, sales_rep)
 
 
 def _demo(store: OrgStore, rng: random.Random, reps: list[str], today: date,

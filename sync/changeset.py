@@ -1,0 +1,107 @@
+"""From a desired plan and what Salesforce holds to the records that must be written.
+
+Field ownership decides what may go out for an existing record: service-owned fields always,
+rep-pinnable fields while the rep has not pinned them, rep-owned fields never. A record that
+does not exist yet is written whole (rep-owned fields get their initial values). What mapsync
+will have written once the push lands (the new shadow) is computed here too, so the shadow
+advances only for records that were really written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .diff import RecordChange, changed_fields, wire
+from .plan import (
+    OPPORTUNITY_ROLLUP_FIELDS,
+    REP_PINNABLE_MILESTONE_FIELDS,
+    SERVICE_OWNED_MILESTONE_FIELDS,
+    SERVICE_OWNED_PLAN_FIELDS,
+    DesiredPlan,
+)
+from .pull import MILESTONE, OPPORTUNITY, PLAN
+
+
+def milestone_external_id(opportunity_id: str, key: str) -> str:
+    return f"{opportunity_id}:{key}"
+
+
+@dataclass
+class PlanChanges:
+    """The writes one Opportunity's plan needs."""
+
+    opportunity_id: str
+    plan_id: str | None = None  # the plan's Salesforce Id when it exists already
+    plan: RecordChange | None = None
+    milestones: list[RecordChange] = field(default_factory=list)
+    rollup: RecordChange | None = None
+    shadows: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    # (object, key) -> shadow once written, also for records that needed no write
+
+    @property
+    def empty(self) -> bool:
+        return self.plan is None and not self.milestones and self.rollup is None
+
+
+def _shadow_after(previous: Mapping[str, Any] | None, desired: Mapping[str, Any],
+                  writable: frozenset[str] | set[str], created: bool) -> dict[str, Any]:
+    """What mapsync will have written to a record once the change lands.
+
+    A writable field counts as written even when no write was needed (Salesforce already
+    held the desired value): from then on a different value there is a rep's edit.
+    """
+    if created:
+        return {k: wire(v) for k, v in desired.items()}
+    out = dict(previous or {})
+    out.update((k, wire(desired[k])) for k in writable if k in desired)
+    return out
+
+
+def plan_changes(
+    desired: DesiredPlan,
+    opportunity: Mapping[str, Any],
+    plan_record: Mapping[str, Any] | None,
+    milestone_records: Mapping[str, Mapping[str, Any]],
+    shadows: Mapping[tuple[str, str], Mapping[str, Any]],
+    deleted_milestones: frozenset[str] = frozenset(),
+) -> PlanChanges:
+    """The records to write for ``desired``, given Salesforce's records and the shadow.
+
+    ``deleted_milestones``: keys of milestones a rep deleted (mapsync wrote them, Salesforce no
+    longer has them); they are not recreated.
+    """
+    opp_id = desired.opportunity_id
+    out = PlanChanges(opportunity_id=opp_id,
+                      plan_id=str(plan_record["Id"]) if plan_record else None)
+    name = f"MAP: {opportunity.get('Name') or opp_id}"
+    plan_values = {"Name": name[:80], **desired.fields()}
+    plan_writable = set(SERVICE_OWNED_PLAN_FIELDS) | {"Name"}  # follows the Opportunity
+    created = plan_record is None
+    fields = changed_fields(plan_values, plan_record, plan_writable)
+    if fields:
+        out.plan = RecordChange(PLAN, opp_id, fields, created)
+    out.shadows[(PLAN, opp_id)] = _shadow_after(shadows.get((PLAN, opp_id)), plan_values,
+                                                plan_writable, created)
+    for m in desired.milestones:
+        if m.key in deleted_milestones:
+            continue
+        key = milestone_external_id(opp_id, m.key)
+        current = milestone_records.get(m.key)
+        values = m.fields()
+        writable = SERVICE_OWNED_MILESTONE_FIELDS | (REP_PINNABLE_MILESTONE_FIELDS - m.pinned)
+        m_created = current is None
+        m_fields = changed_fields(values, current, writable)
+        if m_fields:
+            out.milestones.append(RecordChange(MILESTONE, key, m_fields, m_created,
+                                               group=opp_id))
+        out.shadows[(MILESTONE, key)] = _shadow_after(shadows.get((MILESTONE, key)), values,
+                                                      set(writable), m_created)
+    rollup = desired.opportunity_rollup()
+    r_fields = changed_fields(rollup, opportunity, OPPORTUNITY_ROLLUP_FIELDS)
+    if r_fields:
+        out.rollup = RecordChange(OPPORTUNITY, opp_id, r_fields, False)
+    out.shadows[(OPPORTUNITY, opp_id)] = _shadow_after(
+        shadows.get((OPPORTUNITY, opp_id)), rollup, set(OPPORTUNITY_ROLLUP_FIELDS), False)
+    return out

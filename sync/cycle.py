@@ -1,0 +1,364 @@
+"""One sync cycle: pull → plan → diff → push → commit.
+
+A cycle reads what changed in Salesforce since the watermarks, plans every Opportunity the
+changes touch, writes only the fields that differ, and then commits — watermarks, shadow,
+plan index, tombstones, dead letters and the run record in one local transaction, only once
+the push outcome is known. A crash anywhere before that commit re-runs the same changes next
+time; upserts by external id make the repeat safe. When the API quota runs out mid-push the
+run stops: what landed is recorded, the watermarks stay, and the next cycle resumes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from config.errors import RateLimitedError
+from config.logging import bind_run, get_logger
+from connectors.salesforce.client import SalesforceClient
+from mappings.model import StageMapping
+
+from .calendar import BusinessCalendar
+from .changeset import PlanChanges, milestone_external_id, plan_changes
+from .plan import DesiredPlan, Opportunity, PlanState
+from .planner import plan
+from .pull import (
+    MILESTONE,
+    OBJECTS,
+    OPPORTUNITY,
+    PLAN,
+    Context,
+    opportunity_id_of,
+    read_changes,
+    read_context,
+)
+from .push import PushResult, delete, upsert
+from .store import Store
+from .store.records import PlanIndexEntry, RunKind, RunOutcome, ShadowWrite, Watermark
+from .watermark import advance, unseen
+
+log = get_logger("mapsync.cycle")
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class CycleReport:
+    """What one cycle did, for the CLI summary, the run record and the demo."""
+
+    run_id: int | None = None
+    outcome: str = RunOutcome.SUCCEEDED.value
+    pulled: dict[str, int] = field(default_factory=dict)
+    touched: int = 0
+    plans_created: int = 0
+    plans_updated: int = 0
+    plans_unchanged: int = 0
+    plans_deleted: int = 0
+    milestones_written: int = 0
+    rollups_written: int = 0
+    dead_letters: int = 0
+    owner_unknown: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    api_calls: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+    plans: dict[str, DesiredPlan] = field(default_factory=dict)  # planned this cycle
+
+    def counts(self) -> dict[str, Any]:
+        return {
+            "pulled": self.pulled, "touched": self.touched,
+            "plans_created": self.plans_created, "plans_updated": self.plans_updated,
+            "plans_unchanged": self.plans_unchanged, "plans_deleted": self.plans_deleted,
+            "milestones_written": self.milestones_written,
+            "rollups_written": self.rollups_written, "dead_letters": self.dead_letters,
+            "owner_unknown": self.owner_unknown, "skipped": self.skipped,
+        }
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+
+@dataclass
+class _Work:
+    """Everything one cycle decided before pushing."""
+
+    changes: list[PlanChanges] = field(default_factory=list)
+    delete_plans: dict[str, str] = field(default_factory=dict)  # opp id -> plan Id
+    tombstones: dict[str, str | None] = field(default_factory=dict)  # opp id -> deleted by
+    forget: set[str] = field(default_factory=set)  # opp ids whose local state goes
+
+
+class SyncEngine:
+    """Runs cycles for one org: a connector, a store, a mapping and a clock."""
+
+    def __init__(self, client: SalesforceClient, store: Store, mapping: StageMapping, *,
+                 lookback: dt.timedelta = dt.timedelta(minutes=5),
+                 clock: Clock = utc_now) -> None:
+        self.client = client
+        self.store = store
+        self.mapping = mapping
+        self.calendar = BusinessCalendar.from_spec(mapping.calendar)
+        self.lookback = lookback
+        self.clock = clock
+
+    @property
+    def org_id(self) -> str:
+        org = self.client.org_id
+        if org is None:
+            self.client.connect()
+            org = self.client.org_id
+        return str(org)
+
+    # --- the cycle -----------------------------------------------------------------------
+
+    def run_cycle(self, *, extra_opportunities: Iterable[str] = (),
+                  kind: RunKind = RunKind.CYCLE) -> CycleReport:
+        """One cycle; never raises for a rate limit (the report says so), re-raises the rest
+        after recording the failed run."""
+        started = time.perf_counter()
+        calls_before = self.client.usage.calls
+        report = CycleReport()
+        org = self.org_id
+        with self.store.transaction() as tx:
+            report.run_id = tx.start_run(org, kind)
+            marks: dict[str, Watermark | None] = dict(tx.watermarks(org))
+        with bind_run(run_id=report.run_id, org=org, kind=str(kind)):
+            try:
+                self._cycle(org, marks, report, list(extra_opportunities))
+            except RateLimitedError as err:
+                report.outcome = RunOutcome.RATE_LIMITED.value
+                report.error = str(err)
+                log.warning("cycle stopped: API limit", error=str(err))
+            except Exception as err:
+                report.outcome = RunOutcome.FAILED.value
+                report.error = f"{type(err).__name__}: {err}"
+                self._finish(org, report, started, calls_before)
+                log.error("cycle failed", error=report.error)
+                raise
+            self._finish(org, report, started, calls_before)
+            log.info("cycle finished", outcome=report.outcome, api_calls=report.api_calls,
+                     seconds=round(report.seconds, 2), **report.counts())
+        return report
+
+    def _finish(self, org: str, report: CycleReport, started: float, calls_before: int) -> None:
+        report.api_calls = self.client.usage.calls - calls_before
+        report.seconds = time.perf_counter() - started
+        if report.run_id is None:
+            return
+        with self.store.transaction() as tx:
+            tx.finish_run(report.run_id, report.outcome, report.counts(), report.api_calls,
+                          report.error)
+
+    def _cycle(self, org: str, marks: dict[str, Watermark | None], report: CycleReport,
+               extra: list[str]) -> None:
+        me = self.client.user_id
+        changes = read_changes(self.client, marks, self.lookback, me)
+        fresh: dict[str, list[Mapping[str, Any]]] = {
+            obj: unseen(changes.rows[obj], marks.get(obj)) for obj in OBJECTS
+        }
+        report.pulled = {obj: len(rows) for obj, rows in fresh.items()}
+        touched: dict[str, None] = {}
+        for obj in OBJECTS:
+            for row in fresh[obj]:
+                opp = opportunity_id_of(obj, row)
+                if opp:
+                    touched[opp] = None
+        for opp in extra:
+            touched[opp] = None
+        new_marks = {obj: advance(marks.get(obj), changes.rows[obj], self.lookback)
+                     for obj in OBJECTS}
+        report.touched = len(touched)
+        work = _Work()
+        result = PushResult()
+        if touched:
+            work = self._plan(org, list(touched), fresh, marks, me, report)
+            try:
+                result = self._push(work, report)
+            except RateLimitedError:
+                self._commit(org, work, result, report, marks=None)
+                raise
+        self._commit(org, work, result, report, marks=new_marks)
+
+    # --- plan ----------------------------------------------------------------------------
+
+    def _plan(self, org: str, touched: list[str], fresh: dict[str, list[Mapping[str, Any]]],
+              marks: Mapping[str, Watermark | None], me: str | None,
+              report: CycleReport) -> _Work:
+        pulled_opps = {str(r["Id"]): dict(r) for r in fresh[OPPORTUNITY]}
+        deleted_plans = {opportunity_id_of(PLAN, r): r for r in fresh[PLAN] if r.get("IsDeleted")}
+        with self.store.transaction(write=False) as tx:
+            index = tx.plan_index(org, touched)
+            tombstoned = tx.tombstoned_ids(org, touched)
+        first_read = marks.get(OPPORTUNITY) is None
+        known = {o for o in touched if o in index or not first_read}
+        known |= {opportunity_id_of(obj, r) or "" for obj in (PLAN, MILESTONE)
+                  for r in fresh[obj]}
+        need_opps = [o for o in touched if o not in pulled_opps]
+        need_plans = [o for o in touched if o in known and o not in tombstoned]
+        without_plan = [o for o in touched if o not in index and o not in tombstoned]
+        context = read_context(self.client, need_opportunities=need_opps,
+                               need_plans=need_plans, need_roles=without_plan)
+        context.opportunities.update(pulled_opps)
+        with self.store.transaction(write=False) as tx:
+            shadows = self._shadows(tx, org, touched, context)
+        work = _Work()
+        today = self.clock().date()
+        for opp_id in touched:
+            self._plan_one(opp_id, context, shadows, index, tombstoned, deleted_plans, me,
+                           today, work, report)
+        return work
+
+    def _shadows(self, tx: Any, org: str, touched: list[str],
+                 context: Context) -> dict[tuple[str, str], dict[str, Any]]:
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+        for obj in (PLAN, OPPORTUNITY):
+            for ext, rec in tx.shadow(org, obj, touched).items():
+                out[(obj, ext)] = rec.fields
+        keys = [milestone_external_id(o, k) for o, ms in context.milestones.items() for k in ms]
+        for ext, rec in tx.shadow(org, MILESTONE, keys).items():
+            out[(MILESTONE, ext)] = rec.fields
+        return out
+
+    def _plan_one(self, opp_id: str, context: Context,
+                  shadows: Mapping[tuple[str, str], dict[str, Any]],
+                  index: Mapping[str, PlanIndexEntry], tombstoned: set[str],
+                  deleted_plans: Mapping[str | None, Mapping[str, Any]], me: str | None,
+                  today: dt.date, work: _Work, report: CycleReport) -> None:
+        record = context.opportunities.get(opp_id)
+        plan_record = context.plans.get(opp_id)
+        if record is None or record.get("IsDeleted"):
+            plan_id = (plan_record or {}).get("Id") or (index.get(opp_id) or _NO_ENTRY).plan_id
+            if plan_id:
+                work.delete_plans[opp_id] = str(plan_id)
+            work.forget.add(opp_id)
+            return
+        if opp_id in tombstoned:
+            report.skip("tombstoned")
+            return
+        gone = deleted_plans.get(opp_id)
+        if plan_record is None and gone is not None and gone.get("LastModifiedById") != me:
+            work.tombstones[opp_id] = gone.get("LastModifiedById")
+            work.forget.add(opp_id)
+            report.skip("plan deleted by a rep")
+            return
+        ms_records = context.milestones.get(opp_id, {})
+        state = None
+        if plan_record is not None:
+            state = PlanState.from_records(
+                plan_record, shadows.get((PLAN, opp_id), {}),
+                [(rec, shadows.get((MILESTONE, milestone_external_id(opp_id, key)), {}))
+                 for key, rec in ms_records.items()])
+        roles = tuple(context.contact_roles.get(opp_id, ()))
+        opportunity = Opportunity.from_record({**record, "OpportunityContactRoles": None})
+        opportunity = _with_roles(opportunity, roles)
+        desired = plan(opportunity, state, self.mapping, self.calendar, today)
+        if desired is None:
+            template = self.mapping.select_template(opportunity.rule_fields())
+            report.skip("no mapping template" if template is None else "before plan stage")
+            return
+        report.plans[opp_id] = desired
+        deleted_ms = frozenset(
+            key for key in (m.key for m in desired.milestones)
+            if key not in ms_records and plan_record is not None
+            and (MILESTONE, milestone_external_id(opp_id, key)) in shadows
+        )
+        changes = plan_changes(desired, record, plan_record, ms_records, shadows, deleted_ms)
+        if plan_record is None:
+            report.owner_unknown += sum(1 for m in desired.milestones
+                                        if m.side != "Seller" and not m.owner_contact_id)
+        if plan_record is not None and changes.plan is None and not changes.milestones:
+            report.plans_unchanged += 1
+        work.changes.append(changes)
+
+    # --- push ----------------------------------------------------------------------------
+
+    def _push(self, work: _Work, report: CycleReport) -> PushResult:
+        result = PushResult()
+        upsert(self.client, PLAN, [c.plan for c in work.changes if c.plan], result)
+        plan_ids = result.ids(PLAN)
+        failed_plans = {f.change.key for f in result.failed} | {c.key for c in result.gone}
+        milestones = []
+        for c in work.changes:
+            if c.opportunity_id in failed_plans:
+                continue
+            for m in c.milestones:
+                if m.created:
+                    parent = plan_ids.get(c.opportunity_id) or c.plan_id
+                    if parent is None:
+                        continue
+                    m.fields["Plan__c"] = parent
+                milestones.append(m)
+        upsert(self.client, MILESTONE, milestones, result)
+        upsert(self.client, OPPORTUNITY,
+               [c.rollup for c in work.changes
+                if c.rollup and c.opportunity_id not in failed_plans], result)
+        deleted = delete(self.client, list(work.delete_plans.values()))
+        report.plans_deleted = sum(1 for r in deleted if r.success)
+        for change, res in result.written:
+            if change.sobject == PLAN:
+                if res.created:
+                    report.plans_created += 1
+                else:
+                    report.plans_updated += 1
+            elif change.sobject == MILESTONE:
+                report.milestones_written += 1
+            else:
+                report.rollups_written += 1
+        updated_by_children = {c.opportunity_id for c in work.changes
+                               if c.plan is None and c.milestones}
+        report.plans_updated += len(updated_by_children)
+        report.dead_letters = len(result.failed)
+        return result
+
+    # --- commit --------------------------------------------------------------------------
+
+    def _commit(self, org: str, work: _Work, result: PushResult, report: CycleReport,
+                marks: Mapping[str, Watermark | None] | None) -> None:
+        written = {(c.sobject, c.key): r.id for c, r in result.written}
+        attempted = {(c.sobject, c.key) for pc in work.changes
+                     for c in (pc.plan, pc.rollup, *pc.milestones) if c is not None}
+        if report.dead_letters and report.outcome == RunOutcome.SUCCEEDED.value:
+            report.outcome = RunOutcome.PARTIAL.value
+        with self.store.transaction() as tx:
+            writes: dict[str, list[ShadowWrite]] = {obj: [] for obj in OBJECTS}
+            entries = []
+            for pc in work.changes:
+                for (obj, key), fields in pc.shadows.items():
+                    if (obj, key) in attempted and (obj, key) not in written:
+                        continue  # refused, or not known to have landed
+                    writes[obj].append(ShadowWrite(key, written.get((obj, key)), fields))
+                plan_id = written.get((PLAN, pc.opportunity_id)) or pc.plan_id
+                if plan_id:
+                    entries.append(PlanIndexEntry(pc.opportunity_id, plan_id))
+            for obj, rows in writes.items():
+                if rows:
+                    tx.put_shadows(org, obj, rows)
+            if entries:
+                tx.put_plan_indexes(org, entries)
+            for failure in result.failed:
+                tx.add_dead_letter(org, failure.change.sobject, failure.change.key, "upsert",
+                                   failure.change.payload(), failure.code, failure.message)
+            for opp_id, by in work.tombstones.items():
+                tx.add_tombstone(org, opp_id, deleted_by=by)
+            if work.forget:
+                gone = sorted(work.forget)
+                tx.delete_plan_index(org, gone)
+                tx.delete_shadow(org, PLAN, gone)
+                tx.delete_shadow(org, OPPORTUNITY, gone)
+            if marks is not None:
+                for obj, mark in marks.items():
+                    if mark is not None:
+                        tx.set_watermark(org, obj, mark)
+
+
+_NO_ENTRY = PlanIndexEntry("", None)
+
+
+def _with_roles(opportunity: Opportunity, roles: tuple[tuple[str, str], ...]) -> Opportunity:
+    return replace(opportunity, contact_roles=roles)
