@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Mount
 
 from . import (
     routes_auth,
+    routes_bulk,
     routes_collections,
     routes_composite,
     routes_limits,
@@ -30,6 +31,7 @@ from .org import Org
 
 # Order matters only where paths overlap: the more specific module first.
 API_ROUTE_MODULES: list[ModuleType] = [
+    routes_bulk,
     routes_collections,
     routes_composite,
     routes_query,

@@ -1,0 +1,263 @@
+"""Processing a Bulk API 2.0 ingest job: the uploaded CSV becomes writes through the org's store.
+
+Bulk rows go through the very same validation, stamping and cascades as REST and Collections
+writes (``OrgStore``), so a record fails in a Bulk job with the same code it would fail with
+anywhere else. Rows are written in chunks of 10,000 (Salesforce's internal batch size), each
+chunk one transaction; a failing row fails alone. CSV conventions are Salesforce's: an empty
+cell leaves the field alone, ``#N/A`` sets it to null, and a column such as
+``Plan__r.External_Id__c`` names the parent by its external id.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import ids
+from .bulk_jobs import ABORTED, FAILED, IN_PROGRESS, JOB_COMPLETE, IngestOutcome, Job
+from .errors import RecordError, RecordFailed, RecordResult
+from .org import Org
+from .schema import FieldDef, SObjectDef
+from .store import MultipleMatches, OrgStore
+
+CHUNK = 10_000
+NULL = "#N/A"
+
+
+class JobFailed(Exception):
+    """The whole job fails (a bad header, unreadable CSV): ``errorMessage`` says why."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One CSV column: a field, or a parent named by external id (``Plan__r.External_Id__c``)."""
+
+    index: int
+    field: FieldDef  # the field written (the lookup field for a parent reference)
+    parent: SObjectDef | None = None
+    parent_key: FieldDef | None = None
+
+
+def format_error(error: RecordError) -> str:
+    """``sf__Error`` text: ``CODE:message:Field1,Field2 --``; ``CODE:message:--`` without fields."""
+    fields = ",".join(error.fields)
+    return f"{error.status_code}:{error.message}:{fields + ' ' if fields else ''}--"
+
+
+def read_csv(job: Job) -> tuple[list[str], list[list[str]]]:
+    """The header and rows of the job's upload."""
+    raw = job.upload or b""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise JobFailed("InvalidBatch : the CSV data is not valid UTF-8") from None
+    rows = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=job.delimiter)
+            if r]
+    if not rows:
+        return [], []
+    header, body = rows[0], rows[1:]
+    for n, row in enumerate(body, start=2):
+        if len(row) != len(header):
+            raise JobFailed(f"ClientInputError : Wrong number of columns in row {n}: expected "
+                            f"{len(header)}, found {len(row)}")
+    return header, body
+
+
+def resolve_columns(org: Org, obj: SObjectDef, header: list[str]) -> list[Column]:
+    columns: list[Column] = []
+    for index, name in enumerate(header):
+        rel, dot, key = name.strip().partition(".")
+        if dot:
+            ref = obj.relationship(rel)
+            parent = org.schema.get(ref.reference_to[0]) if ref and ref.reference_to else None
+            parent_key = parent.field(key) if parent else None
+            if ref is None or parent is None or parent_key is None or not (
+                    parent_key.external_id or parent_key.id_lookup):
+                raise JobFailed(f"InvalidBatch : Field name not found : {name}")
+            columns.append(Column(index, ref, parent, parent_key))
+            continue
+        f = obj.field(name.strip())
+        if f is None:
+            raise JobFailed(f"InvalidBatch : Field name not found : {name}")
+        columns.append(Column(index, f))
+    return columns
+
+
+class RowWriter:
+    """Turns CSV rows of one job into store writes."""
+
+    def __init__(self, org: Org, job: Job, obj: SObjectDef, columns: list[Column]) -> None:
+        self.store: OrgStore = org.store
+        self.job = job
+        self.obj = obj
+        self.columns = columns
+        self.user_id = job.created_by
+        by_name = {c.field.name: c for c in columns if c.parent is None}
+        self.id_column = by_name.get("Id")
+        self.ext: FieldDef | None = None
+        if job.operation == "upsert":
+            self.ext = obj.field(job.external_id_field or "")
+            if self.ext is None or self.ext.name not in by_name:
+                raise JobFailed(f"InvalidBatch : Field name not found : "
+                                f"{job.external_id_field}")
+        elif job.operation != "insert" and self.id_column is None:
+            raise JobFailed("InvalidBatch : Field name not found : Id")
+        self._parents: dict[tuple[str, str], str] = {}
+
+    def body(self, cells: list[str]) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for c in self.columns:
+            value = cells[c.index]
+            if value == "":
+                continue
+            if c.parent is not None and c.parent_key is not None:
+                out[c.field.name] = None if value == NULL else self._parent_id(c, value)
+            else:
+                out[c.field.name] = None if value == NULL else value
+        return out
+
+    def _parent_id(self, c: Column, value: str) -> str:
+        assert c.parent is not None and c.parent_key is not None
+        key = (c.field.name, value)
+        found = self._parents.get(key)
+        if found is None:
+            matches = self.store.ids_by_value(c.parent, c.parent_key, value)
+            if len(matches) != 1:
+                why = "not found" if not matches else "matches more than one record"
+                raise RecordFailed(RecordError(
+                    "INVALID_FIELD", f"Foreign key external ID: {value} {why} for field "
+                    f"{c.parent_key.name} in entity {c.parent.name}", []))
+            found = self._parents[key] = matches[0]
+        return found
+
+    def op(self, cells: list[str], duplicate: bool) -> Callable[[], RecordResult]:
+        def run() -> RecordResult:
+            operation = self.job.operation
+            body = self.body(cells)
+            if operation == "insert":
+                return RecordResult(self.store.create(self.obj, body, self.user_id),
+                                    created=True)
+            if operation == "upsert":
+                assert self.ext is not None
+                value = body.pop(self.ext.name, None)
+                if duplicate:
+                    raise RecordFailed(RecordError(
+                        "DUPLICATE_EXTERNAL_ID", f"Duplicate external id specified: {value}",
+                        [self.ext.name]))
+                try:
+                    rid, created = self.store.upsert(self.obj, self.ext, value, body,
+                                                     self.user_id)
+                except MultipleMatches as many:
+                    raise RecordFailed(RecordError(
+                        "DUPLICATE_EXTERNAL_ID", f"{self.ext.name}: more than one record "
+                        f"found for external id field: {many.record_ids}",
+                        [self.ext.name])) from None
+                return RecordResult(rid, created=created)
+            raw_id = str(body.pop("Id", "") or "")
+            norm = ids.normalize(raw_id)
+            if norm is None or norm[:3] != self.obj.key_prefix:
+                raise RecordFailed(RecordError(
+                    "MALFORMED_ID", f"{self.obj.label or self.obj.name} ID: id value of "
+                    f"incorrect type: {raw_id}", ["Id"]))
+            if operation == "update":
+                self.store.update(self.obj, norm, body, self.user_id)
+            else:
+                self.store.delete(norm, self.user_id)
+            return RecordResult(norm, created=False)
+        return run
+
+    def duplicates(self, rows: list[list[str]]) -> list[bool]:
+        """Which rows of one chunk repeat an external id another row of the chunk carries."""
+        if self.ext is None:
+            return [False] * len(rows)
+        index = next(c.index for c in self.columns
+                     if c.parent is None and c.field.name == self.ext.name)
+        fold = (lambda v: v) if self.ext.case_sensitive else str.lower
+        keys = [fold(r[index]) if r[index] not in ("", NULL) else None for r in rows]
+        seen: dict[str, int] = {}
+        for k in keys:
+            if k is not None:
+                seen[k] = seen.get(k, 0) + 1
+        return [k is not None and seen[k] > 1 for k in keys]
+
+
+def process_ingest(org: Org, job: Job) -> None:
+    """Run an ingest job that has reached UploadComplete to JobComplete (or Failed)."""
+    started = time.perf_counter()
+    with job.lock:
+        if job.state == ABORTED:
+            return
+        job.state = IN_PROGRESS
+    job.modstamp = org.store.stamp()
+    try:
+        obj = org.schema.get(job.sobject)
+        assert obj is not None
+        header, rows = read_csv(job)
+        job.header = header
+        writer = RowWriter(org, job, obj, resolve_columns(org, obj, header)) if header else None
+    except JobFailed as failed:
+        job.error_message = str(failed)
+        _finish(org, job, FAILED, started)
+        return
+    job.upload = None  # the rows are parsed; results keep their cells
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start:start + CHUNK]
+        if job.state == ABORTED or writer is None:
+            job.unprocessed.extend(rows[start:])
+            break
+        ops = [writer.op(r, d) for r, d in zip(chunk, writer.duplicates(chunk), strict=True)]
+        results = org.store.run_batch(ops)
+        for cells, result in zip(chunk, results, strict=True):
+            error = format_error(result.errors[0]) if result.errors else None
+            job.outcomes.append(IngestOutcome(result.id, bool(result.created), error, cells))
+            job.processed += 1
+            job.failed += error is not None
+    _finish(org, job, ABORTED if job.state == ABORTED else JOB_COMPLETE, started)
+
+
+def _finish(org: Org, job: Job, state: str, started: float) -> None:
+    job.processing_ms = int((time.perf_counter() - started) * 1000)
+    job.modstamp = org.store.stamp()
+    job.state = state
+
+
+def successful_csv(job: Job) -> str:
+    out = io.StringIO()
+    w = csv.writer(out, delimiter=job.delimiter, lineterminator=job.newline,
+                   quoting=csv.QUOTE_ALL)
+    w.writerow(["sf__Id", "sf__Created", *job.header])
+    for o in job.outcomes:
+        if o.error is None:
+            w.writerow([o.record_id or "", "true" if o.created else "false", *o.cells])
+    return out.getvalue()
+
+
+def failed_csv(job: Job) -> str:
+    out = io.StringIO()
+    w = csv.writer(out, delimiter=job.delimiter, lineterminator=job.newline,
+                   quoting=csv.QUOTE_ALL)
+    w.writerow(["sf__Id", "sf__Error", *job.header])
+    for o in job.outcomes:
+        if o.error is not None:
+            w.writerow([o.record_id or "", o.error, *o.cells])
+    return out.getvalue()
+
+
+def unprocessed_csv(job: Job) -> str:
+    out = io.StringIO()
+    w = csv.writer(out, delimiter=job.delimiter, lineterminator=job.newline,
+                   quoting=csv.QUOTE_ALL)
+    header = job.header
+    rows = job.unprocessed
+    if not header and job.upload:
+        try:
+            header, rows = read_csv(job)
+        except JobFailed:
+            return ""
+    if header:
+        w.writerow(header)
+    w.writerows(rows)
+    return out.getvalue()

@@ -1,0 +1,154 @@
+"""Bulk API 2.0 jobs of the local org: what a job is, its states and the book that holds them.
+
+A Bulk job is a small state machine that clients poll: ingest jobs go Open → UploadComplete →
+InProgress → JobComplete (or Failed, or Aborted on request); query jobs start at
+UploadComplete. Clients decide what to do from the state and the counters in the job's JSON
+(``numberRecordsProcessed``, ``numberRecordsFailed``), so both are kept exactly as Salesforce
+reports them. Jobs live in memory, in a ``JobBook`` per running org: like query cursors they
+survive nothing more than the process, which is all a client ever relies on.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import ids
+from .errors import ApiError
+
+JOB_PREFIX = "750"
+OPEN, UPLOAD_COMPLETE, IN_PROGRESS = "Open", "UploadComplete", "InProgress"
+JOB_COMPLETE, FAILED, ABORTED = "JobComplete", "Failed", "Aborted"
+FINISHED = frozenset({JOB_COMPLETE, FAILED, ABORTED})
+INGEST_OPERATIONS = ("insert", "update", "upsert", "delete", "hardDelete")
+QUERY_OPERATIONS = ("query", "queryAll")
+LINE_ENDINGS = ("LF", "CRLF")
+DELIMITERS = {"COMMA": ",", "TAB": "\t", "PIPE": "|", "SEMICOLON": ";", "CARET": "^",
+              "BACKQUOTE": "`"}
+
+
+def invalid_job(message: str) -> ApiError:
+    return ApiError(400, "INVALIDJOB", message)
+
+
+@dataclass
+class IngestOutcome:
+    """One processed CSV row: its record Id, whether it was created, its error, its cells."""
+
+    record_id: str | None
+    created: bool
+    error: str | None  # ``CODE:message:fields --`` as ``sf__Error`` writes it
+    cells: list[str]
+
+
+@dataclass
+class Job:
+    """One Bulk API 2.0 job and everything its result resources answer."""
+
+    id: str
+    kind: str  # "ingest" | "query"
+    operation: str
+    sobject: str
+    created_by: str
+    created_date: str
+    api_version: str
+    line_ending: str = "LF"
+    column_delimiter: str = "COMMA"
+    external_id_field: str | None = None
+    query: str | None = None
+    state: str = OPEN
+    modstamp: str = ""
+    error_message: str | None = None
+    processed: int = 0
+    failed: int = 0
+    processing_ms: int = 0
+    # ingest: the uploaded CSV, then one outcome per row and the rows never processed
+    upload: bytes | None = None
+    header: list[str] = field(default_factory=list)
+    outcomes: list[IngestOutcome] = field(default_factory=list)
+    unprocessed: list[list[str]] = field(default_factory=list)
+    # query: (CSV column, row index, cell renderer) and the rows the query returned
+    query_columns: list[tuple[str, int, Callable[[Any], str]]] = field(default_factory=list)
+    query_rows: list[tuple[Any, ...]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def delimiter(self) -> str:
+        return DELIMITERS[self.column_delimiter]
+
+    @property
+    def newline(self) -> str:
+        return "\r\n" if self.line_ending == "CRLF" else "\n"
+
+    def info(self, detail: bool = True) -> dict[str, Any]:
+        """The job as ``GET jobs/{kind}/{id}`` answers it (``detail=False``: as created)."""
+        out: dict[str, Any] = {"id": self.id, "operation": self.operation,
+                               "object": self.sobject, "createdById": self.created_by,
+                               "createdDate": self.created_date,
+                               "systemModstamp": self.modstamp or self.created_date,
+                               "state": self.state}
+        if self.external_id_field:
+            out["externalIdFieldName"] = self.external_id_field
+        out.update(concurrencyMode="Parallel", contentType="CSV",
+                   apiVersion=float(self.api_version))
+        if self.kind == "ingest" and not detail:
+            out["contentUrl"] = f"services/data/v{self.api_version}/jobs/ingest/{self.id}/batches"
+        if detail:
+            out["jobType"] = "V2Ingest" if self.kind == "ingest" else "V2Query"
+        out.update(lineEnding=self.line_ending, columnDelimiter=self.column_delimiter)
+        if detail:
+            out["numberRecordsProcessed"] = self.processed
+            if self.kind == "ingest":
+                out["numberRecordsFailed"] = self.failed
+            out["retries"] = 0
+            out["totalProcessingTime"] = self.processing_ms
+            if self.kind == "ingest":
+                out.update(apiActiveProcessingTime=self.processing_ms, apexProcessingTime=0)
+            else:
+                out["isPkChunkingSupported"] = True
+            if self.error_message:
+                out["errorMessage"] = self.error_message
+        return out
+
+
+class JobBook:
+    """The Bulk jobs of one org by Id, the oldest finished ones forgotten first (thread-safe)."""
+
+    def __init__(self, keep: int = 500) -> None:
+        self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._keep = keep
+        self._serial = 0
+        self._lock = threading.Lock()
+
+    def new_id(self) -> str:
+        with self._lock:
+            self._serial += 1
+            return ids.make_id(JOB_PREFIX, self._serial)
+
+    def add(self, job: Job) -> Job:
+        with self._lock:
+            self._jobs[job.id] = job
+            finished = [j for j in self._jobs.values() if j.state in FINISHED]
+            for old in finished[:max(0, len(self._jobs) - self._keep)]:
+                self._jobs.pop(old.id, None)
+        return job
+
+    def get(self, job_id: str, kind: str) -> Job:
+        """The job ``job_id`` of ``kind``; 404 NOT_FOUND as Salesforce answers unknown ids."""
+        norm = ids.normalize(job_id)
+        with self._lock:
+            job = self._jobs.get(norm or "")
+        if job is None or job.kind != kind:
+            raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+        return job
+
+    def remove(self, job: Job) -> None:
+        with self._lock:
+            self._jobs.pop(job.id, None)
+
+    def all(self, kind: str) -> list[Job]:
+        with self._lock:
+            return [j for j in self._jobs.values() if j.kind == kind]

@@ -1,0 +1,262 @@
+"""Bulk API 2.0 over HTTP: ingest and query jobs under ``/services/data/vNN.0/jobs``.
+
+These are the resources simple-salesforce's ``sf.bulk2``, jsforce's ``conn.bulk2`` and
+mapsync's own Bulk client call, answered with Salesforce's statuses, JSON job shapes and CSV
+results. Every request is one API call, as Salesforce counts it. A job runs in a background
+thread once it is closed (ingest) or created (query), so clients see it move through
+UploadComplete and InProgress to JobComplete by polling, as they do against Salesforce.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from .bulk_ingest import failed_csv, process_ingest, successful_csv, unprocessed_csv
+from .bulk_jobs import (
+    ABORTED,
+    DELIMITERS,
+    FAILED,
+    FINISHED,
+    INGEST_OPERATIONS,
+    JOB_COMPLETE,
+    LINE_ENDINGS,
+    OPEN,
+    QUERY_OPERATIONS,
+    UPLOAD_COMPLETE,
+    Job,
+    JobBook,
+    invalid_job,
+)
+from .bulk_query import DEFAULT_PAGE, compile_job_query, decode_locator, result_page, run_query
+from .errors import ApiError
+from .gate import Call, json_response
+from .routing import api
+
+MAX_UPLOAD_BYTES = 150 * 1024 * 1024
+_BOOK_LOCK = threading.Lock()
+
+
+def book_of(call: Call) -> JobBook:
+    """The org's Bulk jobs, kept with the running app."""
+    state = call.request.app.state
+    with _BOOK_LOCK:
+        book: JobBook | None = getattr(state, "bulk_jobs", None)
+        if book is None:
+            book = JobBook()
+            state.bulk_jobs = book
+    return book
+
+
+def _start(target: Any, *args: Any) -> None:
+    threading.Thread(target=target, args=args, name="bulk-job", daemon=True).start()
+
+
+def _csv(text: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(text, media_type="text/csv", headers=headers)
+
+
+async def _options(call: Call) -> dict[str, Any]:
+    body = await call.json()
+    if not isinstance(body, dict):
+        raise invalid_job("InvalidJob : the request body must be a JSON object")
+    content = body.get("contentType", "CSV")
+    if content != "CSV":
+        raise invalid_job(f"InvalidJob : contentType {content} is not supported, use CSV")
+    if body.get("lineEnding", "LF") not in LINE_ENDINGS:
+        raise invalid_job(f"InvalidJob : Invalid lineEnding: {body.get('lineEnding')}")
+    if body.get("columnDelimiter", "COMMA") not in DELIMITERS:
+        raise invalid_job(f"InvalidJob : Invalid columnDelimiter: "
+                          f"{body.get('columnDelimiter')}")
+    return body
+
+
+def _new_job(call: Call, kind: str, body: dict[str, Any], operation: str,
+             sobject: str) -> Job:
+    stamp = call.org.store.stamp()
+    return Job(id=book_of(call).new_id(), kind=kind, operation=operation, sobject=sobject,
+               created_by=call.user_id, created_date=stamp, modstamp=stamp,
+               api_version=call.version, line_ending=body.get("lineEnding", "LF"),
+               column_delimiter=body.get("columnDelimiter", "COMMA"))
+
+
+def _listing(jobs: list[Job]) -> Response:
+    return json_response({"done": True, "records": [j.info() for j in jobs],
+                          "nextRecordsUrl": None})
+
+
+# ---- ingest -------------------------------------------------------------------------------
+
+async def ingest_jobs(call: Call) -> Response:
+    if call.request.method == "GET":
+        return _listing(book_of(call).all("ingest"))
+    body = await _options(call)
+    operation = body.get("operation")
+    if operation not in INGEST_OPERATIONS:
+        raise invalid_job(f"InvalidJob : Invalid operation: {operation}")
+    obj = call.org.schema.get(str(body.get("object") or ""))
+    if obj is None:
+        raise invalid_job(f"InvalidJob : Unable to find object: {body.get('object')}")
+    job = _new_job(call, "ingest", body, str(operation), obj.name)
+    if operation == "upsert":
+        name = str(body.get("externalIdFieldName") or "")
+        ext = obj.field(name) if name else None
+        if not name:
+            raise invalid_job("InvalidJob : External ID field name is required for upsert")
+        if ext is None or not (ext.external_id or ext.id_lookup or ext.name == "Id"):
+            raise invalid_job(f"InvalidJob : Field name provided, {name} is not an External "
+                              f"ID or indexed field for {obj.name}")
+        job.external_id_field = ext.name
+    book_of(call).add(job)
+    return json_response(job.info(detail=False))
+
+
+async def ingest_job(call: Call) -> Response:
+    job = book_of(call).get(str(call.request.path_params["job_id"]), "ingest")
+    method = call.request.method
+    if method == "GET":
+        return json_response(job.info())
+    if method == "DELETE":
+        if job.state not in (UPLOAD_COMPLETE, *FINISHED):
+            raise invalid_job(f"InvalidJob : Job {job.id} can not be deleted in state "
+                              f"{job.state}")
+        book_of(call).remove(job)
+        return Response(status_code=204)
+    target = await _target_state(call)
+    with job.lock:
+        if target == UPLOAD_COMPLETE:
+            if job.state != OPEN:
+                raise invalid_job(f"InvalidJob : Job {job.id} is in state {job.state} and "
+                                  f"can not be set to {target}")
+            job.state = UPLOAD_COMPLETE
+            job.modstamp = call.org.store.stamp()
+            _start(process_ingest, call.org, job)
+        else:
+            _abort(call, job)
+        return json_response(job.info(detail=False))
+
+
+async def _target_state(call: Call) -> str:
+    body = await call.json()
+    state = body.get("state") if isinstance(body, dict) else None
+    if state not in (UPLOAD_COMPLETE, ABORTED):
+        raise ApiError(400, "INVALIDJOBSTATE", f"InvalidJobState : Invalid state: {state}")
+    return str(state)
+
+
+def _abort(call: Call, job: Job) -> None:
+    if job.state in FINISHED:
+        raise invalid_job(f"InvalidJob : Job {job.id} is in state {job.state} and can not "
+                          f"be set to {ABORTED}")
+    job.state = ABORTED
+    job.modstamp = call.org.store.stamp()
+
+
+async def upload(call: Call) -> Response:
+    job = book_of(call).get(str(call.request.path_params["job_id"]), "ingest")
+    data = await call.request.body()
+    with job.lock:
+        if job.state != OPEN:
+            raise invalid_job(f"InvalidJob : Job {job.id} is in state {job.state}: data can "
+                              "only be uploaded to an Open job")
+        if job.upload is not None:
+            raise invalid_job(f"InvalidJob : Found multiple contents for job: {job.id}, "
+                              "please 'Close' / 'Abort' / 'Delete' the current Job then "
+                              "create a new Job and make sure you only do 'PUT' once on a "
+                              "given Job.")
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise ApiError(413, "INVALIDJOB", "InvalidJob : the upload exceeds 150 MB")
+        job.upload = data
+    return Response(status_code=201)
+
+
+async def successful_results(call: Call) -> Response:
+    job = book_of(call).get(str(call.request.path_params["job_id"]), "ingest")
+    return _csv(successful_csv(job))
+
+
+async def failed_results(call: Call) -> Response:
+    job = book_of(call).get(str(call.request.path_params["job_id"]), "ingest")
+    return _csv(failed_csv(job))
+
+
+async def unprocessed_records(call: Call) -> Response:
+    job = book_of(call).get(str(call.request.path_params["job_id"]), "ingest")
+    return _csv(unprocessed_csv(job))
+
+
+# ---- query --------------------------------------------------------------------------------
+
+async def query_jobs(call: Call) -> Response:
+    if call.request.method == "GET":
+        return _listing(book_of(call).all("query"))
+    body = await _options(call)
+    operation = body.get("operation")
+    if operation not in QUERY_OPERATIONS:
+        raise invalid_job(f"InvalidJob : Invalid operation: {operation}")
+    text = body.get("query")
+    if not isinstance(text, str) or not text.strip():
+        raise invalid_job("InvalidJob : The query is required")
+    compiled = compile_job_query(call.org, text, operation == "queryAll", call.version)
+    job = _new_job(call, "query", body, str(operation), compiled.sobject)
+    job.query = text
+    job.state = UPLOAD_COMPLETE
+    book_of(call).add(job)
+    answer = json_response(job.info(detail=False))
+    _start(run_query, call.org, job, compiled)
+    return answer
+
+
+async def query_job(call: Call) -> Response:
+    job = book_of(call).get(str(call.request.path_params["job_id"]), "query")
+    method = call.request.method
+    if method == "GET":
+        return json_response(job.info())
+    if method == "DELETE":
+        if job.state not in FINISHED:
+            raise invalid_job(f"InvalidJob : Job {job.id} can not be deleted in state "
+                              f"{job.state}")
+        book_of(call).remove(job)
+        return Response(status_code=204)
+    target = await _target_state(call)
+    if target != ABORTED:
+        raise invalid_job(f"InvalidJob : a query job can not be set to {target}")
+    with job.lock:
+        _abort(call, job)
+    return json_response(job.info(detail=False))
+
+
+async def query_results(call: Call) -> Response:
+    job = book_of(call).get(str(call.request.path_params["job_id"]), "query")
+    if job.state != JOB_COMPLETE:
+        detail = job.error_message if job.state == FAILED else ""
+        raise invalid_job(f"InvalidJob : Job {job.id} is in state {job.state}; results are "
+                          f"ready once it is {JOB_COMPLETE}. {detail}".strip())
+    params = call.request.query_params
+    raw_max = params.get("maxRecords")
+    if raw_max is not None and (not raw_max.isdigit() or int(raw_max) < 1):
+        raise invalid_job(f"InvalidJob : Invalid maxRecords: {raw_max}")
+    locator = params.get("locator")
+    offset = decode_locator(locator) if locator and locator != "null" else 0
+    if offset > len(job.query_rows):
+        raise ApiError(400, "INVALIDLOCATOR", f"Invalid locator: {locator}")
+    text, count, next_locator = result_page(job, offset, int(raw_max or DEFAULT_PAGE))
+    return _csv(text, {"Sforce-Locator": next_locator, "Sforce-NumberOfRecords": str(count)})
+
+
+ROUTES: list[BaseRoute] = [
+    *api("/jobs/ingest", ingest_jobs, ["GET", "POST"]),
+    *api("/jobs/ingest/{job_id}", ingest_job, ["GET", "PATCH", "DELETE"]),
+    *api("/jobs/ingest/{job_id}/batches", upload, ["PUT"]),
+    *api("/jobs/ingest/{job_id}/successfulResults", successful_results, ["GET"]),
+    *api("/jobs/ingest/{job_id}/failedResults", failed_results, ["GET"]),
+    *api("/jobs/ingest/{job_id}/unprocessedrecords", unprocessed_records, ["GET"]),
+    # simple-salesforce spells it with a capital R, which Salesforce answers too
+    *api("/jobs/ingest/{job_id}/unprocessedRecords", unprocessed_records, ["GET"]),
+    *api("/jobs/query", query_jobs, ["GET", "POST"]),
+    *api("/jobs/query/{job_id}", query_job, ["GET", "PATCH", "DELETE"]),
+    *api("/jobs/query/{job_id}/results", query_results, ["GET"]),
+]
