@@ -360,3 +360,32 @@ def test_a_mapping_built_in_code_gets_the_same_cross_checks() -> None:
         "templates[0] (enterprise): dependency cycle legal -> procurement -> legal"
     ]
     assert validate_mapping(mapping).errors == []
+
+
+def test_a_milestone_of_a_stage_before_plans_exist_is_warned_about() -> None:
+    report = report_after(put(*M, 0, "stage", value="Prospecting"))
+    assert report.errors == []
+    assert report.warnings == [
+        "templates[0].milestones[0].stage: 'Prospecting' comes before create_at "
+        "'Qualification', so discovery is already done when the plan is created"
+    ]
+
+
+def test_a_milestone_completed_before_one_it_waits_on_is_warned_about() -> None:
+    def out_of_order(data: dict[str, Any]) -> None:
+        milestone(data, 0, 0)["stage"] = "Negotiation"
+        milestone(data, 0, 1)["stage"] = "Proposal"
+
+    report = report_after(out_of_order)
+    assert report.errors == []
+    assert report.warnings == [
+        "templates[0].milestones[1].stage: legal completes at 'Proposal', before discovery "
+        "it depends on (completes at 'Negotiation')"
+    ]
+
+
+def test_closed_lost_completes_no_milestone() -> None:
+    assert report_after(put(*M, 3, "stage", value="closed lost")).errors == [
+        "templates[0].milestones[3].stage: 'closed lost' is the closed_lost stage and "
+        "completes nothing"
+    ]
