@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -119,8 +119,55 @@ class SyncEngine:
 
     def run_cycle(self, *, extra_opportunities: Iterable[str] = (),
                   kind: RunKind = RunKind.CYCLE) -> CycleReport:
-        """One cycle; never raises for a rate limit (the report says so), re-raises the rest
-        after recording the failed run."""
+        """One incremental cycle (plus any ``extra_opportunities`` to re-plan).
+
+        Never raises for a rate limit (the report says so and the watermarks stay, so the
+        next cycle resumes); other errors are recorded on the run and re-raised."""
+        extra = list(extra_opportunities)
+
+        def body(org: str, marks: dict[str, Watermark | None], report: CycleReport) -> None:
+            self._cycle(org, marks, report, extra)
+
+        return self._run(kind, body)
+
+    def run_batch(self, opportunities: Sequence[Mapping[str, Any]], *,
+                  kind: RunKind = RunKind.BACKFILL, dry_run: bool = False,
+                  recreate_deleted: bool = False,
+                  on_commit: Callable[[Any], None] | None = None) -> CycleReport:
+        """Plan and push the given Opportunity records, whatever the watermarks say.
+
+        For backfills, the nightly reconcile and dead-letter retries: ``opportunities`` are
+        Opportunity rows with at least :data:`sync.pull.OPPORTUNITY_FIELDS`. ``dry_run``
+        plans and diffs only (the report counts what would be written); ``recreate_deleted``
+        lifts the tombstone of plans reps deleted; ``on_commit(tx)`` runs inside the commit
+        transaction (a backfill's checkpoint lands with the data it covers).
+        """
+        rows = {str(r["Id"]): dict(r) for r in opportunities}
+
+        def body(org: str, marks: dict[str, Watermark | None], report: CycleReport) -> None:
+            report.pulled = {OPPORTUNITY: len(rows)}
+            report.touched = len(rows)
+            if recreate_deleted and not dry_run:
+                with self.store.transaction() as tx:
+                    for opp_id in tx.tombstoned_ids(org, list(rows)):
+                        tx.remove_tombstone(org, opp_id)
+            work = self._plan(org, list(rows), {OPPORTUNITY: list(rows.values()), PLAN: [],
+                                                MILESTONE: []}, {}, self.client.user_id,
+                              report, known_all=True)
+            if dry_run:
+                _count_planned(work, report)
+                return
+            result = PushResult()
+            try:
+                result = self._push(work, report)
+            finally:
+                self._commit(org, work, result, report, marks=None, on_commit=on_commit)
+
+        return self._run(kind, body)
+
+    def _run(self, kind: RunKind,
+             body: Callable[[str, dict[str, Watermark | None], CycleReport], None],
+             ) -> CycleReport:
         started = time.perf_counter()
         calls_before = self.client.usage.calls
         report = CycleReport()
@@ -130,19 +177,19 @@ class SyncEngine:
             marks: dict[str, Watermark | None] = dict(tx.watermarks(org))
         with bind_run(run_id=report.run_id, org=org, kind=str(kind)):
             try:
-                self._cycle(org, marks, report, list(extra_opportunities))
+                body(org, marks, report)
             except RateLimitedError as err:
                 report.outcome = RunOutcome.RATE_LIMITED.value
                 report.error = str(err)
-                log.warning("cycle stopped: API limit", error=str(err))
+                log.warning("run stopped: API limit", error=str(err))
             except Exception as err:
                 report.outcome = RunOutcome.FAILED.value
                 report.error = f"{type(err).__name__}: {err}"
                 self._finish(org, report, started, calls_before)
-                log.error("cycle failed", error=report.error)
+                log.error("run failed", error=report.error)
                 raise
             self._finish(org, report, started, calls_before)
-            log.info("cycle finished", outcome=report.outcome, api_calls=report.api_calls,
+            log.info("run finished", outcome=report.outcome, api_calls=report.api_calls,
                      seconds=round(report.seconds, 2), **report.counts())
         return report
 
@@ -189,13 +236,13 @@ class SyncEngine:
 
     def _plan(self, org: str, touched: list[str], fresh: dict[str, list[Mapping[str, Any]]],
               marks: Mapping[str, Watermark | None], me: str | None,
-              report: CycleReport) -> _Work:
+              report: CycleReport, known_all: bool = False) -> _Work:
         pulled_opps = {str(r["Id"]): dict(r) for r in fresh[OPPORTUNITY]}
         deleted_plans = {opportunity_id_of(PLAN, r): r for r in fresh[PLAN] if r.get("IsDeleted")}
         with self.store.transaction(write=False) as tx:
             index = tx.plan_index(org, touched)
             tombstoned = tx.tombstoned_ids(org, touched)
-        first_read = marks.get(OPPORTUNITY) is None
+        first_read = marks.get(OPPORTUNITY) is None and not known_all
         known = {o for o in touched if o in index or not first_read}
         known |= {opportunity_id_of(obj, r) or "" for obj in (PLAN, MILESTONE)
                   for r in fresh[obj]}
@@ -319,7 +366,8 @@ class SyncEngine:
     # --- commit --------------------------------------------------------------------------
 
     def _commit(self, org: str, work: _Work, result: PushResult, report: CycleReport,
-                marks: Mapping[str, Watermark | None] | None) -> None:
+                marks: Mapping[str, Watermark | None] | None,
+                on_commit: Callable[[Any], None] | None = None) -> None:
         written = {(c.sobject, c.key): r.id for c, r in result.written}
         attempted = {(c.sobject, c.key) for pc in work.changes
                      for c in (pc.plan, pc.rollup, *pc.milestones) if c is not None}
@@ -355,9 +403,23 @@ class SyncEngine:
                 for obj, mark in marks.items():
                     if mark is not None:
                         tx.set_watermark(org, obj, mark)
+            if on_commit is not None:
+                on_commit(tx)
 
 
 _NO_ENTRY = PlanIndexEntry("", None)
+
+
+def _count_planned(work: _Work, report: CycleReport) -> None:
+    """A dry run's counts: what a real run would create, update or leave alone."""
+    for c in work.changes:
+        if c.plan is not None and c.plan.created:
+            report.plans_created += 1
+        elif c.plan is not None or c.milestones:
+            report.plans_updated += 1
+        report.milestones_written += len(c.milestones)
+        report.rollups_written += int(c.rollup is not None)
+    report.plans_deleted = len(work.delete_plans)
 
 
 def _with_roles(opportunity: Opportunity, roles: tuple[tuple[str, str], ...]) -> Opportunity:

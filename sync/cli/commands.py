@@ -3,4 +3,5 @@
 from sync.cli import (
     config_cmd,  # noqa: F401
     mappings_cmd,  # noqa: F401
+    sync_cmd,  # noqa: F401
 )
