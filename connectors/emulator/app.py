@@ -7,10 +7,13 @@ with a ``ROUTES`` list, added to ``API_ROUTE_MODULES``.
 
 from __future__ import annotations
 
+import re
 from types import ModuleType
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount
@@ -40,6 +43,22 @@ API_ROUTE_MODULES: list[ModuleType] = [
 ]
 
 
+class CollapseSlashes:
+    """Read ``//services/data`` as ``/services/data``, as Salesforce does.
+
+    The sf CLI keeps its instance URL with a trailing slash and appends paths that start
+    with one, so some of its calls arrive with a doubled slash.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and "//" in scope["path"]:
+            scope = {**scope, "path": re.sub("/{2,}", "/", scope["path"])}
+        await self.app(scope, receive, send)
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     status = getattr(exc, "status_code", 500)
     if status == 405:
@@ -65,7 +84,8 @@ def create_app(org: Org, jwt_keys: JwtKeyPair,
         *routes_rest.TOP_ROUTES,
         Mount("/services/data/v{version}", routes=api_routes),
     ]
-    app = Starlette(routes=routes, exception_handlers={404: _http_error, 405: _http_error})
+    app = Starlette(routes=routes, exception_handlers={404: _http_error, 405: _http_error},
+                    middleware=[Middleware(CollapseSlashes)])
     app.router.redirect_slashes = False
     app.state.org = org
     app.state.jwt_keys = jwt_keys

@@ -101,6 +101,9 @@ def organization() -> SObjectDef:
                                       "Unlimited Edition", "Professional Edition"), "Edition"),
         text("InstanceName", 5, "Instance Name"),
         typed("IsSandbox", "boolean", "Is Sandbox"),
+        # read by the sf CLI when it logs in (null: not a trial org, no namespace)
+        typed("TrialExpirationDate", "datetime", "Trial Expiration Date"),
+        text("NamespacePrefix", 15, "Namespace Prefix"),
         text("Country", 80),
         picklist("TimeZoneSidKey", ("America/Los_Angeles", "Europe/London", "UTC"), "Time Zone"),
         picklist("LanguageLocaleKey", ("en_US",), "Language"),
