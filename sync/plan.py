@@ -281,8 +281,12 @@ class DesiredPlan:
     success_criteria: str | None
     milestones: tuple[DesiredMilestone, ...]
 
-    def milestone(self, key: str) -> DesiredMilestone | None:
-        return next((m for m in self.milestones if m.key == key), None)
+    def milestone(self, key: str) -> DesiredMilestone:
+        """The milestone with ``key``; ``KeyError`` if the plan has none."""
+        for m in self.milestones:
+            if m.key == key:
+                return m
+        raise KeyError(key)
 
     def fields(self) -> dict[str, Any]:
         """``Mutual_Action_Plan__c`` values by API name (``External_Id__c`` excluded)."""

@@ -7,7 +7,7 @@ already written (and unchanged) returns exactly what was written (idempotent). I
 and ``slip`` (projections, cause, health).
 
 Whether a plan exists:
-- a deleted Opportunity has none (``None``: the sync removes it);
+- a deleted Opportunity has none (``None``; removing its plan is the sync's job);
 - a plan is created once the stage reaches the mapping's ``create_at`` stage (Closed Won
   included, Closed Lost not); an existing plan is never dropped by the planner, even when the
   stage moves back below ``create_at`` (its stage-completed milestones reopen);
@@ -16,7 +16,8 @@ Whether a plan exists:
   a plan whose milestones are all Done or Skipped is Completed.
 
 The template is the plan's own while the mapping still has it (a plan never switches template
-under a rep's feet), else the first template whose rule matches, else the default. The target
+under a rep's feet), else the first template whose rule matches, else the default; with none
+of these there is nothing to plan (``None``, and an existing plan is left as it is). The target
 close date is the Opportunity's close date (the plan's last target if Salesforce has none).
 Percent complete counts Done and Skipped milestones; the next milestone is the open one due
 first. Rep-owned values (owner contact, notes, summary, success criteria, go-live date) are
@@ -28,7 +29,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from config.errors import MappingError
 from mappings.model import Anchor, Side, StageMapping, Template
 
 from .calendar import BusinessCalendar
@@ -82,7 +82,11 @@ class Planner:
     def plan(
         self, opportunity: Opportunity, current: PlanState | None, today: dt.date
     ) -> DesiredPlan | None:
-        """The plan ``opportunity`` should have, or ``None`` when it should have none."""
+        """The plan ``opportunity`` should have, or ``None`` when there is none to write.
+
+        ``None``: the Opportunity is deleted; or it has no plan and should not get one yet
+        (before ``create_at``, Closed Lost, no close date); or no template applies to it.
+        """
         if opportunity.is_deleted:
             return None
         stage = opportunity.stage.casefold()
@@ -100,22 +104,18 @@ class Planner:
                 return None
             close = today
         template = self._template(opportunity, current)
+        if template is None:
+            return None
         return self._build(opportunity, current, template, progress, close, today)
 
     # --- steps ------------------------------------------------------------------------------
 
-    def _template(self, opportunity: Opportunity, current: PlanState | None) -> Template:
+    def _template(self, opportunity: Opportunity, current: PlanState | None) -> Template | None:
         if current is not None and current.template:
             own = self.mapping.template(current.template)
             if own is not None:
                 return own
-        chosen = self.mapping.select_template(opportunity.rule_fields())
-        if chosen is None:
-            raise MappingError(
-                f"no template for Opportunity {opportunity.id}: no rule matches and the "
-                "mapping has no default_template"
-            )
-        return chosen
+        return self.mapping.select_template(opportunity.rule_fields())
 
     def _build(
         self,
@@ -259,7 +259,7 @@ def plan(
     calendar: BusinessCalendar,
     today: dt.date,
 ) -> DesiredPlan | None:
-    """The plan ``opportunity`` should have given its current plan, or ``None`` for none.
+    """The plan ``opportunity`` should have given its current plan (``None``: none to write).
 
     Pure: the result depends only on the arguments. The templates compiled for a mapping and
     calendar are memoised (both are immutable), so repeated calls cost no recompilation.

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 
-from config.errors import MappingError
 from sync.plan import (
     ACTIVE,
     CANCELLED,
@@ -125,10 +124,11 @@ def test_plan_keeps_its_template_when_the_opportunity_later_matches_another() ->
     assert grown is not None and grown.template == "mid_market"
 
 
-def test_no_matching_template_and_no_default_is_a_mapping_error() -> None:
+def test_opportunity_no_template_applies_to_gets_no_plan() -> None:
     mapping = sample_mapping().model_copy(update={"default_template": None})
-    with pytest.raises(MappingError, match="no template"):
-        plan(opportunity(amount=Decimal(10)), None, mapping, CALENDAR, TODAY)
+    calendar = CALENDAR.from_spec(mapping.calendar)
+    assert plan(opportunity(amount=Decimal(10)), None, mapping, calendar, TODAY) is None
+    assert plan(opportunity(amount=Decimal(10**6)), None, mapping, calendar, TODAY) is not None
 
 
 def test_missing_close_date_falls_back_to_the_plans_target() -> None:

@@ -99,8 +99,9 @@ def test_moved_close_date_moves_only_untouched_due_dates() -> None:
         if m.key == "legal":
             assert m.due_date == dt.date(2026, 3, 27)
         else:
-            assert before[m.key] is not None
-            assert m.due_date == CALENDAR.add_business_days(before[m.key], 10)
+            previous = before[m.key]
+            assert previous is not None
+            assert m.due_date == CALENDAR.add_business_days(previous, 10)
         assert m.baseline_due_date == state.milestones[m.key].baseline_due_date
 
 
