@@ -1,0 +1,196 @@
+"""``mapsync demo``: the whole product in a minute, with nothing to set up.
+
+Starts a local Salesforce org seeded with a believable pipeline, runs a sync, and shows the
+plans. Then it acts as reps do inside Salesforce — completes a milestone, moves a due date,
+advances a stage, closes a deal lost — runs another cycle and shows what changed and why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+from rich.console import Console
+from rich.table import Table
+from simple_salesforce import Salesforce
+
+from config.logging import configure_logging
+from config.settings import load_settings
+
+from .cycle import CycleReport
+from .runtime import open_runtime
+
+PLAN_VIEW = (
+    "SELECT Opportunity__c, Opportunity__r.Name, Opportunity__r.StageName, Status__c, "
+    "Health__c, Percent_Complete__c, Next_Milestone__c, Next_Due_Date__c, "
+    "Target_Close_Date__c, Projected_Close_Date__c, Days_Slipped__c, Slip_Cause__c "
+    "FROM Mutual_Action_Plan__c ORDER BY Opportunity__r.Name"
+)
+
+
+@dataclass
+class RepAction:
+    opportunity_id: str
+    opportunity: str
+    what: str
+
+
+def plans_table(rows: list[dict[str, Any]], title: str,
+                only: set[str] | None = None) -> Table:
+    table = Table(title=title)
+    for col in ("Opportunity", "Stage", "Health", "%", "Next milestone (due)",
+                "Target → projected close"):
+        table.add_column(col, no_wrap=True)
+    for r in rows:
+        if only is not None and r["Opportunity__c"] not in only:
+            continue
+        opp = r.get("Opportunity__r") or {}
+        health = str(r["Health__c"]) if r["Status__c"] == "Active" else str(r["Status__c"])
+        nxt = (f"{str(r['Next_Milestone__c'])[:30]} ({r['Next_Due_Date__c']})"
+               if r["Next_Milestone__c"] else "—")
+        table.add_row(
+            str(opp.get("Name", ""))[:40], str(opp.get("StageName", "")), health,
+            f"{r['Percent_Complete__c'] or 0:.0f}", nxt,
+            f"{r['Target_Close_Date__c']} → {r['Projected_Close_Date__c']}",
+        )
+    return table
+
+
+def cycle_line(report: CycleReport) -> str:
+    return (f"cycle {report.run_id}: {report.outcome}; touched {report.touched}, plans created "
+            f"{report.plans_created}, updated {report.plans_updated}, milestones written "
+            f"{report.milestones_written}, rollups {report.rollups_written}, dead letters "
+            f"{report.dead_letters}; {report.api_calls} API calls, {report.seconds:.1f} s")
+
+
+def act_as_reps(sf: Salesforce, plans: list[dict[str, Any]],
+                today: dt.date) -> list[RepAction]:
+    """Four edits a rep makes in Salesforce, each on a different open plan."""
+    active = [p for p in plans if p["Status__c"] == "Active"
+              and (p.get("Opportunity__r") or {}).get("StageName") not in ("Closed Won",)]
+    actions: list[RepAction] = []
+
+    def milestones(opp_id: str) -> list[dict[str, Any]]:
+        soql = ("SELECT Id, Name, Status__c, Due_Date__c FROM MAP_Milestone__c "
+                f"WHERE Plan__r.Opportunity__c = '{opp_id}' ORDER BY Sequence__c")
+        return list(sf.query_all(soql)["records"])
+
+    def name(p: dict[str, Any]) -> str:
+        return str((p.get("Opportunity__r") or {}).get("Name", p["Opportunity__c"]))
+
+    def complete(p: dict[str, Any]) -> str:
+        m = next(m for m in milestones(p["Opportunity__c"]) if m["Status__c"] != "Done")
+        update(sf, "MAP_Milestone__c", m["Id"],
+               {"Status__c": "Done", "Completed_Date__c": today.isoformat()})
+        return f"marked milestone '{m['Name']}' Done"
+
+    def move_due(p: dict[str, Any]) -> str:
+        m = next(m for m in milestones(p["Opportunity__c"]) if m["Status__c"] != "Done"
+                 and dt.date.fromisoformat(m["Due_Date__c"]) >= today)
+        due = dt.date.fromisoformat(m["Due_Date__c"]) + dt.timedelta(days=21)
+        update(sf, "MAP_Milestone__c", m["Id"], {"Due_Date__c": due.isoformat()})
+        return f"moved '{m['Name']}' due date 3 weeks later, to {due}"
+
+    def advance(p: dict[str, Any]) -> str:
+        update(sf, "Opportunity", p["Opportunity__c"], {"StageName": "Proposal/Price Quote"})
+        return "advanced the stage to Proposal/Price Quote"
+
+    def lose(p: dict[str, Any]) -> str:
+        update(sf, "Opportunity", p["Opportunity__c"], {"StageName": "Closed Lost"})
+        return "closed the deal lost"
+
+    def stage(p: dict[str, Any]) -> str:
+        return str((p.get("Opportunity__r") or {}).get("StageName"))
+
+    def future(p: dict[str, Any]) -> bool:
+        due = p.get("Next_Due_Date__c")
+        return bool(due) and dt.date.fromisoformat(str(due)) > today + dt.timedelta(days=7)
+
+    early = ("Qualification", "Needs Analysis", "Value Proposition")
+    picks: list[tuple[Callable[[dict[str, Any]], str], Callable[[dict[str, Any]], bool]]] = [
+        (complete, lambda p: True),
+        (move_due, future),
+        (advance, lambda p: stage(p) in early),
+        (lose, lambda p: True),
+    ]
+    used: set[str] = set()
+    for step, wanted in picks:
+        plan = next((p for p in active if p["Opportunity__c"] not in used and wanted(p)), None)
+        if plan is None:
+            continue
+        used.add(plan["Opportunity__c"])
+        actions.append(RepAction(plan["Opportunity__c"], name(plan), step(plan)))
+    return actions
+
+
+def update(sf: Salesforce, sobject: str, record_id: str, fields: dict[str, Any]) -> None:
+    """A rep's edit of one record, as the Salesforce UI makes it (REST PATCH)."""
+    sf.restful(f"sobjects/{sobject}/{record_id}", method="PATCH", data=json.dumps(fields))
+
+
+def run_demo(console: Console | None = None, state_dir: Path | None = None) -> int:
+    """Run the demo; returns the exit code."""
+    from connectors.emulator.server import Emulator
+
+    console = console or Console(width=None if sys.stdout.isatty() else 150)
+    work = Path(state_dir or tempfile.mkdtemp(prefix="mapsync-demo-"))
+    configure_logging("console", "WARNING")
+    console.print("[bold]mapsync demo[/bold]: starting a local Salesforce org with a sample "
+                  "pipeline…")
+    with Emulator(work / "org", seed="demo") as org:
+        settings = load_settings(**{k.lower(): v for k, v in org.env().items()},
+                                 database_url=f"sqlite:///{work / 'mapsync.db'}",
+                                 log_format="console", log_level="WARNING")
+        with open_runtime(settings, log=False) as rt:
+            first = rt.engine.run_cycle()
+            console.print(cycle_line(first))
+            plans = list(rt.client.query(PLAN_VIEW))
+            console.print(plans_table(plans, f"{len(plans)} plans in Salesforce after the "
+                                             "first sync"))
+            rep_id = next(iter(rt.client.query(
+                "SELECT Id FROM User WHERE Username != "
+                f"'{org.username}' ORDER BY Username LIMIT 1")))["Id"]
+            session = requests.Session()
+            session.trust_env = False
+            session.verify = str(org.ca_file)
+            sf = Salesforce(instance_url=org.instance_url,
+                            session_id=org.access_token(rep_id), session=session)
+            today = rt.engine.clock().date()
+            actions = act_as_reps(sf, plans, today)
+            console.print("\n[bold]Meanwhile, in Salesforce, reps work on their deals:[/bold]")
+            for a in actions:
+                console.print(f"  • {a.opportunity}: {a.what}")
+            second = rt.engine.run_cycle()
+            console.print("\n" + cycle_line(second))
+            after = {p["Opportunity__c"]: p for p in rt.client.query(PLAN_VIEW)}
+            before = {p["Opportunity__c"]: p for p in plans}
+            console.print(changes_table(actions, before, after))
+            idle = rt.engine.run_cycle()
+            console.print(f"\nA third cycle with nothing changed: {idle.api_calls} API call(s),"
+                          f" {idle.milestones_written + idle.rollups_written} records written.")
+    console.print(f"\nState kept in {work} (the org's data and mapsync's store).")
+    return 0
+
+
+def changes_table(actions: list[RepAction], before: dict[str, dict[str, Any]],
+                  after: dict[str, dict[str, Any]]) -> Table:
+    table = Table(title="What changed, and why")
+    for col in ("Opportunity", "Why (the rep's edit)", "What mapsync changed on the plan"):
+        table.add_column(col, overflow="fold")
+    fields = (("Status__c", "status"), ("Health__c", "health"),
+              ("Percent_Complete__c", "% complete"), ("Next_Milestone__c", "next milestone"),
+              ("Days_Slipped__c", "days slipped"),
+              ("Projected_Close_Date__c", "projected close"), ("Slip_Cause__c", "slip cause"))
+    for a in actions:
+        b, c = before.get(a.opportunity_id, {}), after.get(a.opportunity_id, {})
+        diffs = [f"{label}: {b.get(f)} → {c.get(f)}" for f, label in fields
+                 if b.get(f) != c.get(f)]
+        table.add_row(a.opportunity[:38], a.what, "\n".join(diffs) or "nothing to change")
+    return table
