@@ -22,7 +22,12 @@ from typing import Any
 
 def canonical_json(value: Any) -> str:
     """The canonical JSON text of ``value`` (mappings, sequences, scalars, dates, decimals)."""
-    return "".join(_encode(value))
+    try:
+        plain = _plain(value)
+    except _NeedsExactDigits:
+        return canonical_json_exact(value)
+    return json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False)
 
 
 def canonical_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -51,6 +56,48 @@ def format_datetime(value: datetime) -> str:
         raise ValueError(f"naive datetime {value.isoformat()} has no timezone; use UTC")
     utc = value.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
+
+
+def canonical_json_exact(value: Any) -> str:
+    """The same text as :func:`canonical_json`, built digit by digit (the reference, and the
+    path for numbers with more significant digits than a float holds)."""
+    return "".join(_encode(value))
+
+
+class _NeedsExactDigits(Exception):
+    """A number whose canonical digits a float cannot carry: take the exact (slower) path."""
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with every non-JSON type replaced by its canonical JSON-native equivalent.
+
+    This is the fast path (the C encoder does the rest); it must produce exactly the text of
+    :func:`canonical_json_exact`, which a property test checks.
+    """
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if isinstance(value, Mapping):
+        return {_key(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        text = _number(value)
+        if "." not in text:
+            return int(text)
+        as_float = float(text)
+        if repr(as_float) != text:
+            raise _NeedsExactDigits
+        return as_float
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return [_plain(v) for v in sorted(value)]
+    if isinstance(value, str):
+        return str(value)
+    raise TypeError(f"cannot store a {type(value).__name__} as JSON: {value!r}")
 
 
 def _encode(value: Any) -> list[str]:

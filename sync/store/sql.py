@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 T = TypeVar("T")
 
 UPSERT_BATCH = 2_000
+COPY_THRESHOLD = 1_000
 IN_CHUNK = 900  # under SQLite's oldest bound-parameter limit, with room for the other filters
 
 
@@ -36,21 +37,85 @@ def upsert(
     update: Sequence[str] | None = None,
 ) -> None:
     """Insert ``rows``; where the ``keys`` already exist, overwrite the ``update`` columns
-    (every non-key column when not given; nothing at all when empty)."""
+    (every non-key column when not given; nothing at all when empty).
+
+    Every row must have the same columns. The statement is compiled once and the rows go
+    straight to the driver's ``executemany``: SQLAlchemy's per-row parameter processing
+    would otherwise cost more than the database's work on a 100k-row write.
+    """
     if not rows:
         return
+    names = list(rows[0])
     if conn.dialect.name == "postgresql":
         stmt: Any = postgresql.insert(table)
     else:
         stmt = sqlite.insert(table)
-    columns = update if update is not None else [
-        c for c in rows[0] if c not in set(keys)
-    ]
+    columns = update if update is not None else [c for c in names if c not in set(keys)]
     if columns:
         stmt = stmt.on_conflict_do_update(
             index_elements=list(keys), set_={c: stmt.excluded[c] for c in columns}
         )
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+    if conn.dialect.name == "postgresql" and len(rows) >= COPY_THRESHOLD:
+        _copy_then_upsert(conn, table, rows, names, keys, columns)
+        return
+    compiled = stmt.compile(dialect=conn.dialect, column_keys=names)
+    order = compiled.positiontup if compiled.positional else None
+    convert = _converters(conn, table, names)
     for chunk in batched(rows, UPSERT_BATCH):
-        conn.execute(stmt, chunk)
+        params: list[Any] = []
+        for row in chunk:
+            values = {n: convert[n](row[n]) if n in convert else row[n] for n in names}
+            params.append(tuple(values[n] for n in order) if order is not None else values)
+        conn.exec_driver_sql(str(compiled), params)
+
+
+def _copy_then_upsert(
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], names: Sequence[str],
+    keys: Sequence[str], columns: Sequence[str],
+) -> None:
+    """PostgreSQL, many rows: ``COPY`` into a temporary table, then one ``INSERT … SELECT …
+    ON CONFLICT``. Several times faster than ``executemany`` on 100k rows."""
+    latest: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:  # one statement may not touch a row twice: the last write wins
+        latest[tuple(row[k] for k in keys)] = row
+    staging = f"mapsync_staging_{table.name}"
+    cols = ", ".join(f'"{n}"' for n in names)
+    conflict = ", ".join(f'"{k}"' for k in keys)
+    action = (
+        "DO UPDATE SET " + ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in columns)
+        if columns else "DO NOTHING"
+    )
+    conn.exec_driver_sql(
+        f'CREATE TEMPORARY TABLE IF NOT EXISTS "{staging}" '
+        f'(LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DROP'
+    )
+    conn.exec_driver_sql(f'TRUNCATE "{staging}"')
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(f'COPY "{staging}" ({cols}) FROM STDIN') as copy:
+        for row in latest.values():
+            copy.write_row([row[n] for n in names])
+    conn.exec_driver_sql(
+        f'INSERT INTO "{table.name}" ({cols}) SELECT {cols} FROM "{staging}" '
+        f"ON CONFLICT ({conflict}) {action}"
+    )
+
+
+def _converters(conn: Connection, table: Table, names: Sequence[str]) -> dict[str, Any]:
+    """Each column's bind conversion (e.g. UTC timestamps), memoised: bulk rows repeat them."""
+    out: dict[str, Any] = {}
+    for name in names:
+        process = table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        if process is None:
+            continue
+        cache: dict[Any, Any] = {}
+
+        def convert(value: Any, process: Any = process, cache: dict[Any, Any] = cache) -> Any:
+            if value not in cache:
+                cache[value] = process(value)
+            return cache[value]
+
+        out[name] = convert
+    return out

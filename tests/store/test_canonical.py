@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sync.store import canonical_fields, canonical_json, fields_hash
+from sync.store.canonical import canonical_json_exact
 
 
 def test_keys_are_sorted_and_there_is_no_whitespace() -> None:
@@ -62,3 +63,16 @@ def test_hash_depends_on_values_not_on_key_order(fields: dict) -> None:
     reordered = dict(reversed(list(fields.items())))
     assert fields_hash(reordered) == fields_hash(fields)
     assert canonical_json(canonical_fields(fields)) == canonical_json(fields)
+
+
+nested = st.recursive(
+    json_scalars | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner,
+                                                                 max_size=4),
+    max_leaves=12,
+)
+
+
+@given(nested)
+def test_the_fast_encoder_writes_exactly_what_the_exact_encoder_writes(value: object) -> None:
+    assert canonical_json(value) == canonical_json_exact(value)
