@@ -162,7 +162,10 @@ class SalesforceClient:
     def upsert_auto(self, sobject: str, external_id_field: str,
                     records: Sequence[dict[str, Any]],
                     group_key: GroupKey = None) -> list[RecordResult]:
-        """Collections up to ``SF_BULK_THRESHOLD`` records, Bulk API 2.0 above it."""
+        """Collections up to ``SF_BULK_THRESHOLD`` records, Bulk API 2.0 above it.
+
+        Records a Bulk job left retryable (a locked row, a job that ended early) are sent
+        again through Collections, which retries them under the policy."""
         if len(records) > self.settings.sf_bulk_threshold:
             # Children of one parent next to each other land in the same internal batch of
             # the job, which Salesforce processes in parallel with the others.
@@ -175,6 +178,13 @@ class SalesforceClient:
             out: list[RecordResult] = list(answered)
             for position, result in zip(positions, answered, strict=True):
                 out[position] = result
+            # Locked or unprocessed records are few: Collections retries them record by record.
+            again = [p for p, r in enumerate(out) if r.outcome == "retryable"]
+            if again:
+                retried = self.upsert(sobject, external_id_field,
+                                      [records[p] for p in again], group_key)
+                for position, result in zip(again, retried, strict=True):
+                    out[position] = result
             return out
         return self.upsert(sobject, external_id_field, records, group_key)
 

@@ -134,3 +134,22 @@ def test_upsert_auto_switches_to_bulk_above_the_threshold_keeping_input_order(
     text = body.decode() if isinstance(body, bytes) else str(body)
     uploaded = list(csv.reader(io.StringIO(text)))
     assert [row[1] for row in uploaded[1:]] == ["A", "B", "B"]
+
+
+def test_upsert_auto_sends_records_bulk_left_locked_again_through_collections(
+        sf: responses.RequestsMock, make_client: Callable[..., SalesforceClient]) -> None:
+    client = make_client(sf_bulk_threshold=1)
+    add_token(sf)
+    add_ingest_job(sf, success='"sf__Id","sf__Created",External_Id__c\n"a1","true",P:1\n',
+                   failed='"sf__Id","sf__Error",External_Id__c\n'
+                          '"","UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this '
+                          'record:--",P:2\n',
+                   unprocessed="External_Id__c\n")
+    sf.add(responses.PATCH, f"{API}/composite/sobjects/MAP_Milestone__c/External_Id__c",
+           json=[{"id": "a2", "success": True, "errors": [], "created": True}])
+    results = client.upsert_auto("MAP_Milestone__c", "External_Id__c",
+                                 [{"External_Id__c": "P:1"}, {"External_Id__c": "P:2"}])
+    assert [(r.external_id, r.id, r.outcome) for r in results] == [("P:1", "a1", "ok"),
+                                                                   ("P:2", "a2", "ok")]
+    sent = json.loads(sf.calls[-1].request.body or b"{}")["records"]
+    assert [r["External_Id__c"] for r in sent] == ["P:2"]
