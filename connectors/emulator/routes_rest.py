@@ -42,7 +42,10 @@ async def resources(call: Call) -> Response:
     base = f"/services/data/v{call.version}"
     names = ("sobjects", "query", "queryAll", "composite", "limits", "jobs", "search",
              "recent", "tooling")
-    return json_response({n: f"{base}/{n}" for n in names})
+    out = {n: f"{base}/{n}" for n in names}
+    # the caller's identity URL: jsforce's identity() finds it here when it has only a token
+    out["identity"] = f"{call.org.instance_url}/id/{call.org.org_id}/{call.user_id}"
+    return json_response(out)
 
 
 async def global_describe(call: Call) -> Response:
