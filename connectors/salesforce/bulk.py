@@ -24,7 +24,7 @@ from typing import Any
 
 import structlog
 
-from config.errors import FatalError
+from config.errors import FatalError, MapsyncError
 from connectors.salesforce.errors import RecordError
 from connectors.salesforce.results import RecordResult
 from connectors.salesforce.transport import Transport
@@ -112,10 +112,16 @@ class BulkJobs:
                               "contentType": "CSV", "operation": "upsert",
                               "lineEnding": "LF", "columnDelimiter": "COMMA"}).json()
         job_id = str(job["id"])
-        t.request("PUT", f"jobs/ingest/{job_id}/batches", context=f"upload bulk job {job_id}",
-                  data=to_csv(records, columns).encode(), headers={"Content-Type": "text/csv"})
-        t.request("PATCH", f"jobs/ingest/{job_id}", context=f"close bulk job {job_id}",
-                  json={"state": "UploadComplete"})
+        try:
+            t.request("PUT", f"jobs/ingest/{job_id}/batches",
+                      context=f"upload bulk job {job_id}",
+                      data=to_csv(records, columns).encode(),
+                      headers={"Content-Type": "text/csv"})
+            t.request("PATCH", f"jobs/ingest/{job_id}", context=f"close bulk job {job_id}",
+                      json={"state": "UploadComplete"})
+        except MapsyncError:
+            self._abort(job_id)
+            raise
         info = self._wait(f"jobs/ingest/{job_id}")
         outcome = self._results(job_id, external_id_field, records)
         log.info("salesforce.bulk.upsert", sobject=sobject, job_id=job_id,
@@ -151,6 +157,15 @@ class BulkJobs:
             out.append(found.pop(0) if found else _unprocessed(
                 value, "missing from the Bulk job's results"))
         return out
+
+    def _abort(self, job_id: str) -> None:
+        """Abort a job whose upload failed, so no half-uploaded job lingers (best effort)."""
+        try:
+            self.transport.send_once("PATCH", f"jobs/ingest/{job_id}",
+                                     context=f"abort bulk job {job_id}",
+                                     json={"state": "Aborted"})
+        except MapsyncError as err:
+            log.warning("salesforce.bulk.abort_failed", job_id=job_id, error=str(err))
 
     # --- query ---------------------------------------------------------------------------
 

@@ -153,3 +153,15 @@ def test_upsert_auto_sends_records_bulk_left_locked_again_through_collections(
                                                                    ("P:2", "a2", "ok")]
     sent = json.loads(sf.calls[-1].request.body or b"{}")["records"]
     assert [r["External_Id__c"] for r in sent] == ["P:2"]
+
+
+def test_a_job_whose_upload_fails_is_aborted(sf: responses.RequestsMock,
+                                             client: SalesforceClient) -> None:
+    add_token(sf)
+    sf.add(responses.POST, f"{API}/jobs/ingest", json={"id": JOB, "state": "Open"})
+    sf.add(responses.PUT, f"{API}/jobs/ingest/{JOB}/batches", status=400,
+           json=[{"errorCode": "INVALIDJOBSTATE", "message": "Invalid job state"}])
+    sf.add(responses.PATCH, f"{API}/jobs/ingest/{JOB}", json={"id": JOB, "state": "Aborted"})
+    with pytest.raises(FatalError, match="INVALIDJOBSTATE"):
+        client.bulk_upsert("MAP_Milestone__c", "External_Id__c", [{"External_Id__c": "P:1"}])
+    assert json.loads(sf.calls[-1].request.body or b"{}") == {"state": "Aborted"}
