@@ -19,6 +19,7 @@ from typing import Any
 from config.errors import RateLimitedError
 from config.logging import bind_run, get_logger
 from connectors.salesforce.client import SalesforceClient
+from connectors.salesforce.errors import RETRYABLE_CODES
 from mappings.model import StageMapping
 
 from .calendar import BusinessCalendar
@@ -37,7 +38,14 @@ from .pull import (
 )
 from .push import PushResult, delete, upsert
 from .store import Store
-from .store.records import PlanIndexEntry, RunKind, RunOutcome, ShadowWrite, Watermark
+from .store.records import (
+    DeadLetterStatus,
+    PlanIndexEntry,
+    RunKind,
+    RunOutcome,
+    ShadowWrite,
+    Watermark,
+)
 from .watermark import advance, unseen
 
 log = get_logger("mapsync.cycle")
@@ -126,7 +134,7 @@ class SyncEngine:
         extra = list(extra_opportunities)
 
         def body(org: str, marks: dict[str, Watermark | None], report: CycleReport) -> None:
-            self._cycle(org, marks, report, extra)
+            self._cycle(org, marks, report, extra + self._retryable_letters(org))
 
         return self._run(kind, body)
 
@@ -140,7 +148,9 @@ class SyncEngine:
         Opportunity rows with at least :data:`sync.pull.OPPORTUNITY_FIELDS`. ``dry_run``
         plans and diffs only (the report counts what would be written); ``recreate_deleted``
         lifts the tombstone of plans reps deleted; ``on_commit(tx)`` runs inside the commit
-        transaction (a backfill's checkpoint lands with the data it covers).
+        transaction (a backfill's checkpoint lands with the data it covers), and only when
+        every record of the batch was pushed: a run stopped by the API limit commits what
+        landed but no checkpoint, so a resume repeats the batch (upserts make that safe).
         """
         rows = {str(r["Id"]): dict(r) for r in opportunities}
 
@@ -158,10 +168,14 @@ class SyncEngine:
                 _count_planned(work, report)
                 return
             result = PushResult()
+            pushed = False
             try:
                 result = self._push(work, report)
+                pushed = True
             finally:
-                self._commit(org, work, result, report, marks=None, on_commit=on_commit)
+                # A checkpoint must never claim records a stopped push did not reach.
+                self._commit(org, work, result, report, marks=None,
+                             on_commit=on_commit if pushed else None)
 
         return self._run(kind, body)
 
@@ -192,6 +206,16 @@ class SyncEngine:
             log.info("run finished", outcome=report.outcome, api_calls=report.api_calls,
                      seconds=round(report.seconds, 2), **report.counts())
         return report
+
+    def _retryable_letters(self, org: str) -> list[str]:
+        """Opportunities whose writes failed for a passing reason: the cycle tries again.
+
+        Letters that a retry cannot fix (validation and the like) wait for a person or the
+        worker's dead-letter job instead of burning calls every cycle."""
+        with self.store.transaction(write=False) as tx:
+            letters = tx.dead_letters(org, status=DeadLetterStatus.OPEN)
+        return sorted({letter.external_id.split(":", 1)[0] for letter in letters
+                       if letter.error_code in RETRYABLE_CODES})
 
     def _finish(self, org: str, report: CycleReport, started: float, calls_before: int) -> None:
         report.api_calls = self.client.usage.calls - calls_before
@@ -329,7 +353,7 @@ class SyncEngine:
         result = PushResult()
         upsert(self.client, PLAN, [c.plan for c in work.changes if c.plan], result)
         plan_ids = result.ids(PLAN)
-        failed_plans = {f.change.key for f in result.failed} | {c.key for c in result.gone}
+        failed_plans = {f.change.key for f in result.failed if f.change.sobject == PLAN}
         milestones = []
         for c in work.changes:
             if c.opportunity_id in failed_plans:
@@ -389,6 +413,11 @@ class SyncEngine:
                     tx.put_shadows(org, obj, rows)
             if entries:
                 tx.put_plan_indexes(org, entries)
+            landed = {(c.sobject, c.key) for c, _ in result.written}
+            if landed:
+                for letter in tx.dead_letters(org, status=DeadLetterStatus.OPEN):
+                    if (letter.object_name, letter.external_id) in landed:
+                        tx.resolve_dead_letter(letter.id)
             for failure in result.failed:
                 tx.add_dead_letter(org, failure.change.sobject, failure.change.key, "upsert",
                                    failure.change.payload(), failure.code, failure.message)

@@ -1,0 +1,209 @@
+"""``mapsync backfill``: plan existing Opportunities, dry run first, resumable, with progress.
+
+A backfill writes to thousands of records reps work in, so it asks before it starts (or
+needs ``--yes``, and refuses to guess when nobody is at a terminal to answer), shows records
+done, rate and ETA on a terminal and plain progress lines in logs otherwise, and ends with a
+report an admin can act on: created, updated, unchanged, skipped and why, failed with
+Salesforce's error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from config.logging import get_logger
+from sync.backfill import DEFAULT_BATCH_SIZE, Backfill, BackfillReport, NothingToResumeError
+from sync.cli.app import app, fail, run_guarded
+from sync.plan import DesiredPlan
+from sync.runtime import open_runtime
+from sync.selection import Selection
+from sync.store.records import BackfillStatus
+
+log = get_logger("mapsync.backfill")
+
+
+def _day(value: str | None, name: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise fail(f"{name} must be a date like 2024-01-31 (got {value!r})", code=2) from None
+
+
+@app.command("backfill")
+def backfill(
+    since: str | None = typer.Option(None, "--since", help="First CreatedDate day (YYYY-MM-DD)."),
+    until: str | None = typer.Option(None, "--until", help="Last CreatedDate day, inclusive."),
+    stage: list[str] = typer.Option([], "--stage", help="Only this stage (repeatable)."),
+    opportunity_type: list[str] = typer.Option([], "--type",
+                                               help="Only this Opportunity Type (repeatable)."),
+    template: list[str] = typer.Option([], "--template",
+                                       help="Only Opportunities this template applies to."),
+    dry_run: bool = typer.Option(False, "--dry-run",
+                                 help="Read and plan only; write nothing to Salesforce."),
+    resume: bool = typer.Option(False, "--resume",
+                                help="Continue the paused or interrupted backfill."),
+    recreate_deleted: bool = typer.Option(False, "--recreate-deleted",
+                                          help="Recreate plans reps deleted."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    batch_size: int = typer.Option(DEFAULT_BATCH_SIZE, "--batch-size", min=1,
+                                   help="Opportunities per checkpointed batch."),
+) -> None:
+    """Give existing Opportunities their plans (run --dry-run first)."""
+
+    def body() -> None:
+        selection = Selection(_day(since, "--since"), _day(until, "--until"), tuple(stage),
+                              tuple(opportunity_type), tuple(template))
+        if not dry_run and not yes:
+            if not sys.stdin.isatty():
+                raise fail("refusing to write to Salesforce without --yes when no terminal "
+                           "can confirm", code=2)
+            if not typer.confirm(f"Write plans for {_describe(selection)}?", default=False):
+                raise fail("backfill not started", code=1)
+        stop = threading.Event()
+        with open_runtime() as rt, _stop_on_signals(stop), _progress() as progress:
+            job = Backfill(rt.engine, selection, batch_size=batch_size, dry_run=dry_run,
+                           recreate_deleted=recreate_deleted, progress=progress,
+                           should_stop=stop.is_set)
+            try:
+                report = job.run(resume=resume)
+            except NothingToResumeError as err:
+                raise fail(str(err)) from None
+            _print_report(report, rt.store, rt.engine.org_id)
+        if report.status == BackfillStatus.PAUSED.value:
+            raise fail(f"backfill paused ({report.error}); state kept: run the same command "
+                       "with --resume to continue")
+
+    run_guarded(body)
+
+
+def _describe(selection: Selection) -> str:
+    parts = [f"{k}={v}" for k, v in selection.parameters().items() if v]
+    return "the Opportunities " + (", ".join(parts) if parts else "of the whole org")
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGTERM/SIGINT finish the batch in flight, then pause (resumable)."""
+    previous = {}
+
+    def handler(signum: int, _frame: Any) -> None:
+        stop.set()
+        log.warning("stop requested: finishing the batch in flight", signal=signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        previous[sig] = signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+class RateColumn(ProgressColumn):
+    """Records per second."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("-" if speed is None else f"{speed:,.0f} rec/s")
+
+
+@contextmanager
+def _progress() -> Iterator[Any]:
+    """A rich bar on a terminal, progress log lines otherwise."""
+    if sys.stderr.isatty():
+        bar = Progress(TextColumn("backfill"), BarColumn(), MofNCompleteColumn(),
+                       TaskProgressColumn(), RateColumn(), TimeElapsedColumn(),
+                       TimeRemainingColumn(),
+                       console=Console(stderr=True))
+        task = bar.add_task("backfill", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        with bar:
+            yield update
+        return
+
+    started = dt.datetime.now(dt.UTC)
+
+    def log_line(done: int, total: int) -> None:
+        elapsed = (dt.datetime.now(dt.UTC) - started).total_seconds() or 1e-9
+        rate = done / elapsed
+        eta = (total - done) / rate if rate > 0 else None
+        log.info("backfill progress", done=done, total=total, rate_per_s=round(rate, 1),
+                 eta_s=round(eta) if eta is not None else None)
+
+    yield log_line
+
+
+def _print_report(report: BackfillReport, store: Any, org_id: str) -> None:
+    console = Console()
+    title = "backfill dry run (nothing written)" if report.dry_run else \
+        f"backfill {report.status}"
+    table = Table(title=title, show_header=False)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    verb = "would be " if report.dry_run else ""
+    rows: list[tuple[str, Any]] = [
+        ("Opportunities selected", report.selected),
+        ("Opportunities done", report.done),
+        (f"plans {verb}created", report.counts["created"]),
+        (f"plans {verb}updated", report.counts["updated"]),
+        ("plans unchanged", report.counts["unchanged"]),
+        (f"milestones {verb}written", report.counts["milestones"]),
+    ]
+    rows += [(f"skipped: {reason}", n) for reason, n in sorted(report.skipped.items())]
+    if not report.dry_run:
+        rows.append(("failed (dead letters)", report.counts["failed"]))
+    rows.append(("API calls used", report.api_calls))
+    if report.dry_run:
+        rows.append(("API calls a real run would cost",
+                     report.api_calls + report.estimated_write_calls))
+    rows.append(("duration", f"{report.seconds:.1f} s"))
+    for what, value in rows:
+        table.add_row(what, str(value))
+    console.print(table)
+    if report.dry_run and report.sample:
+        console.print(_sample_table(report.sample))
+    if report.counts["failed"] and not report.dry_run:
+        with store.transaction(write=False) as tx:
+            letters = tx.dead_letters(org_id, status="open", limit=20)
+        for letter in letters:
+            console.print(f"  failed {letter.object_name} {letter.external_id}: "
+                          f"{letter.error_code}: {letter.error_message}")
+        console.print("see `mapsync deadletters list` for every refused record")
+
+
+def _sample_table(plans: list[DesiredPlan]) -> Table:
+    table = Table(title="sample of the plans")
+    for column in ("Opportunity", "template", "milestones", "first due", "last due"):
+        table.add_column(column)
+    for plan in plans:
+        dues = [m.due_date for m in plan.milestones if m.due_date is not None]
+        table.add_row(plan.opportunity_id, plan.template, str(len(plan.milestones)),
+                      str(min(dues)) if dues else "-", str(max(dues)) if dues else "-")
+    return table
