@@ -91,7 +91,8 @@ class OrgStore:
                     if f.name not in have:
                         self.conn.execute(f"ALTER TABLE {q(obj.name)} ADD COLUMN {q(f.name)} "
                                           f"{SQL_TYPES.get(f.type, 'TEXT')}")
-                self._index(obj, "SystemModstamp", "SystemModstamp")
+                # incremental reads filter and page on (SystemModstamp, Id)
+                self._index(obj, "SystemModstamp_Id", "SystemModstamp, Id")
                 for f in obj.fields.values():
                     if f.unique or f.external_id:
                         self._index(obj, f.name, f"{q(f.name)} COLLATE NOCASE")
@@ -287,7 +288,7 @@ class OrgStore:
                user_id: str) -> None:
         current = self._live_row(obj, record_id)
         body = {k: v for k, v in body.items() if k.lower() != "id"}
-        values = self._prepare(obj, body, creating=False)
+        values = self._prepare(obj, body, creating=False, current=current)
         missing = [n for n, v in values.items() if v is None and obj.fields[n].required]
         if missing:
             raise RecordFailed(RecordError(
@@ -341,26 +342,58 @@ class OrgStore:
                                            "invalid cross reference id"))
         if row["IsDeleted"]:
             raise RecordFailed(RecordError("ENTITY_IS_DELETED", "entity is deleted"))
-        self._soft_delete(obj, [norm], user_id)
-
-    def _soft_delete(self, obj: SObjectDef, record_ids: list[str], user_id: str) -> None:
+        doomed = self._cascade(obj, [norm])
+        self._check_restricted(doomed, row)
         self._live_refs.clear()
         stamp = self.stamp()
-        self.conn.executemany(
-            f"UPDATE {q(obj.name)} SET IsDeleted = 1, SystemModstamp = ?, LastModifiedDate = ?, "
-            f"LastModifiedById = ? WHERE Id = ?",
-            [(stamp, stamp, user_id, rid) for rid in record_ids])
+        for target, record_ids in doomed:
+            self.conn.executemany(
+                f"UPDATE {q(target.name)} SET IsDeleted = 1, SystemModstamp = ?, "
+                f"LastModifiedDate = ?, LastModifiedById = ? WHERE Id = ?",
+                [(stamp, stamp, user_id, rid) for rid in record_ids])
+
+    def _children(self, child: SObjectDef, f: FieldDef, parent_ids: list[str],
+                  columns: str = "Id") -> list[tuple[object, ...]]:
+        out: list[tuple[object, ...]] = []
+        for start in range(0, len(parent_ids), 500):
+            chunk = parent_ids[start:start + 500]
+            out += self.conn.execute(
+                f"SELECT {columns} FROM {q(child.name)} WHERE {q(f.name)} IN "
+                f"({','.join('?' * len(chunk))}) AND IsDeleted = 0", chunk).fetchall()
+        return out
+
+    def _cascade(self, obj: SObjectDef,
+                 record_ids: list[str]) -> list[tuple[SObjectDef, list[str]]]:
+        """What a delete removes: these records and, recursively, their master-detail
+        children (all found before anything is written)."""
+        doomed = [(obj, record_ids)]
         for child in self.schema.objects.values():
             for f in child.fields.values():
                 if f.cascade_delete and obj.name in f.reference_to:
-                    kids: list[str] = []
-                    for start in range(0, len(record_ids), 500):
-                        chunk = record_ids[start:start + 500]
-                        kids += [r[0] for r in self.conn.execute(
-                            f"SELECT Id FROM {q(child.name)} WHERE {q(f.name)} IN "
-                            f"({','.join('?' * len(chunk))}) AND IsDeleted = 0", chunk)]
+                    kids = [str(r[0]) for r in self._children(child, f, record_ids)]
                     if kids:
-                        self._soft_delete(child, kids, user_id)
+                        doomed += self._cascade(child, kids)
+        return doomed
+
+    def _check_restricted(self, doomed: list[tuple[SObjectDef, list[str]]],
+                          row: dict[str, object]) -> None:
+        """Refuse a delete while a lookup that restricts deletes still points at a record."""
+        leaving = {rid for _, record_ids in doomed for rid in record_ids}
+        for obj, record_ids in doomed:
+            for child in self.schema.objects.values():
+                for f in child.fields.values():
+                    if not (f.restricted_delete and obj.name in f.reference_to):
+                        continue
+                    columns = "Id, Name" if "Name" in child.fields else "Id, Id"
+                    blockers = [r for r in self._children(child, f, record_ids, columns)
+                                if r[0] not in leaving]
+                    if blockers:
+                        names = ", ".join(str(r[1]) for r in blockers[:5])
+                        raise RecordFailed(RecordError(
+                            "DELETE_FAILED",
+                            f"Your attempt to delete {row.get('Name') or row['Id']} could not "
+                            "be completed because it is associated with the following "
+                            f"{(child.label_plural or child.name).lower()}.: {names}"))
 
     def insert_rows(self, obj: SObjectDef, rows: list[dict[str, object]], user_id: str,
                     stamp: str | None = None) -> list[str]:
@@ -414,7 +447,10 @@ class OrgStore:
         return row
 
     def _prepare(self, obj: SObjectDef, body: dict[str, object],
-                 creating: bool) -> dict[str, object]:
+                 creating: bool, current: dict[str, object] | None = None) -> dict[str, object]:
+        """Body fields as stored values; on update (``current`` given) a field that may not
+        be updated is accepted only when its value is unchanged, as in an upsert that
+        repeats a master-detail parent."""
         values: dict[str, object] = {}
         errors: list[RecordError] = []
         locked: list[str] = []
@@ -422,17 +458,25 @@ class OrgStore:
             if key == "attributes":
                 continue
             f = obj.field(key)
-            if f is None:
-                raise RecordFailed(RecordError(
-                    "INVALID_FIELD", f"No such column '{key}' on sobject of type {obj.name}",
-                    [key]))
-            if not (f.createable if creating else f.updateable):
-                locked.append(f.name)
-                continue
+            stored: object
             try:
-                values[f.name] = to_storage(f, value)
+                if f is None:
+                    f = obj.relationship(key)
+                    if f is None or not isinstance(value, dict):
+                        raise RecordFailed(RecordError(
+                            "INVALID_FIELD",
+                            f"No such column '{key}' on sobject of type {obj.name}", [key]))
+                    stored = self._foreign_key(f, value)
+                else:
+                    stored = to_storage(f, value)
             except RecordFailed as failed:
                 errors.extend(failed.errors)
+                continue
+            if not (f.createable if creating else f.updateable):
+                if current is None or current.get(f.name) != stored:
+                    locked.append(f.name)
+                continue
+            values[f.name] = stored
         if locked:
             raise RecordFailed(RecordError(
                 "INVALID_FIELD_FOR_INSERT_UPDATE",
@@ -442,6 +486,30 @@ class OrgStore:
         if errors:
             raise RecordFailed(*errors)
         return values
+
+    def _foreign_key(self, f: FieldDef, ref: dict[str, object]) -> str:
+        """The Id named by ``{"External_Id__c": value}`` in a relationship field."""
+        attrs = ref.get("attributes")
+        type_name = attrs.get("type") if isinstance(attrs, dict) else f.reference_to[0]
+        target = self.schema.get(str(type_name))
+        keys = [k for k in ref if k != "attributes"]
+        if target is None or len(keys) != 1:
+            raise RecordFailed(RecordError(
+                "INVALID_FIELD", f"{f.relationship_name}: a foreign key reference names "
+                "exactly one external id field", [f.name]))
+        ext = target.field(keys[0])
+        if ext is None or not (ext.external_id or ext.id_lookup or ext.name == "Id"):
+            raise RecordFailed(RecordError(
+                "INVALID_FIELD", f"Field name provided, {keys[0]} is not an External ID or "
+                f"indexed field for {target.name}", [f.name]))
+        value = ref[keys[0]]
+        matches = self.ids_by_value(target, ext, to_storage(ext, value))
+        if len(matches) != 1:
+            problem = "not found" if not matches else "matched more than one record"
+            raise RecordFailed(RecordError(
+                "INVALID_FIELD", f"Foreign key external ID: {value} {problem} for field "
+                f"{ext.name} in entity {target.name}", [f.name]))
+        return matches[0]
 
     def _check_references(self, obj: SObjectDef, values: dict[str, object]) -> None:
         for name, value in values.items():

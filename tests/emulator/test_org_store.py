@@ -191,3 +191,49 @@ def test_late_commit_knob_stamps_writes_in_the_past():
     acc = create(org, "Account", {"Name": "Late"})
     row = org.store.find(org.schema.get("Account"), acc.id)
     assert row["SystemModstamp"] == "2026-01-01T11:59:57.000+0000"
+
+
+def test_child_can_name_its_parent_by_external_id(org):
+    opp_id = first_id(org, "Opportunity")
+    plan = create(org, "Mutual_Action_Plan__c", {"Name": "p", "Opportunity__c": opp_id,
+                                                 "External_Id__c": "PARENT-1"})
+    step = create(org, "MAP_Milestone__c", {"Name": "s", "External_Id__c": "PARENT-1:s",
+                                            "Plan__r": {"External_Id__c": "PARENT-1"}})
+    orphan = create(org, "MAP_Milestone__c", {"Name": "s", "External_Id__c": "NONE:s",
+                                              "Plan__r": {"External_Id__c": "NONE"}})
+    milestone = org.store.find(org.schema.get("MAP_Milestone__c"), step.id)
+    assert milestone["Plan__c"] == plan.id
+    assert codes(orphan) == ["INVALID_FIELD"]
+    assert "Foreign key external ID: NONE not found" in orphan.errors[0].message
+
+
+def test_update_may_repeat_an_unchangeable_field_but_not_change_it(org):
+    opps = [create(org, "Opportunity", {"Name": f"o{n}", "StageName": "Prospecting",
+                                        "CloseDate": "2026-05-01"}).id for n in (1, 2)]
+    contact = create(org, "Contact", {"LastName": "Roleholder"}).id
+    role = create(org, "OpportunityContactRole", {"OpportunityId": opps[0],
+                                                  "ContactId": contact}).id
+    obj = org.schema.get("OpportunityContactRole")
+
+    def update(body):
+        return write(org, lambda: (org.store.update(obj, role, body, org.integration_user_id),
+                                   RecordResult(role))[1])
+
+    assert update({"OpportunityId": opps[0], "Role": "Legal"}).success
+    moved = update({"OpportunityId": opps[1]})
+    assert codes(moved) == ["INVALID_FIELD_FOR_INSERT_UPDATE"]
+    assert moved.errors[0].fields == ["OpportunityId"]
+
+
+def test_deleting_an_opportunity_that_still_has_a_plan_is_refused(org):
+    opp = create(org, "Opportunity", {"Name": "Guarded", "StageName": "Prospecting",
+                                      "CloseDate": "2026-05-01"})
+    plan = create(org, "Mutual_Action_Plan__c", {"Name": "Guarding plan",
+                                                 "Opportunity__c": opp.id,
+                                                 "External_Id__c": f"guard-{opp.id}"})
+    refused = write(org, lambda: (org.store.delete(opp.id, org.integration_user_id),
+                                  RecordResult(opp.id))[1])
+    assert codes(refused) == ["DELETE_FAILED"]
+    assert "Guarding plan" in refused.errors[0].message
+    assert org.store.find(org.schema.get("Opportunity"), opp.id)["IsDeleted"] == 0
+    assert plan.success
