@@ -6,6 +6,8 @@ Bulk API 2.0 query job) and upserts 20,000 plans (sObject Collections, then a Bu
 job) against the local org with 50 ms of latency per call, and prints each method's calls and
 wall time beside the floor: ⌈N/2000⌉ calls for a read, ⌈N/200⌉ for a Collections write, a
 constant handful for a Bulk job. Target: REST and Collections within 5% of their floor.
+A further row writes milestones 12 to a plan with the plan as group key: whole plans per request
+(192 of 200 slots) is the price of never splitting a plan's children, shown, not targeted.
 
     python -m tests.benchmarks.bench_connector [--opportunities N] [--records N]
                                                [--latency-ms N]
@@ -101,9 +103,26 @@ def run(opportunities: int, records: int, latency_ms: int) -> list[Figure]:
             def collections_write() -> int:
                 results = client.upsert("Mutual_Action_Plan__c", "External_Id__c",
                                         plans(ids[:records]))
+                plan_ids.extend(r.id for r in results if r.id)
                 failed = [r for r in results if not r.success]
                 if failed:
                     raise MapsyncError(f"{len(failed)} plans failed: {failed[0].message}")
+                return len(results)
+
+            plan_ids: list[str] = []
+
+            def grouped_write() -> int:
+                per_plan = 12
+                rows = [{"External_Id__c": f"{opp}:m{m}", "Plan__c": plan, "Name": f"Step {m}",
+                         "Status__c": "Not Started", "Sequence__c": m}
+                        for opp, plan in zip(ids, plan_ids[:-(-records // per_plan)],
+                                             strict=False)
+                        for m in range(per_plan)][:records]
+                results = client.upsert("MAP_Milestone__c", "External_Id__c", rows,
+                                        group_key="Plan__c")
+                failed = [r for r in results if not r.success]
+                if failed:
+                    raise MapsyncError(f"{len(failed)} milestones failed: {failed[0].message}")
                 return len(results)
 
             def bulk_write() -> int:
@@ -130,6 +149,8 @@ def run(opportunities: int, records: int, latency_ms: int) -> list[Figure]:
                         no_floor, bulk_read),
                 measure(client, org, f"upsert {records:,} plans", "Collections",
                         write_floor, collections_write),
+                measure(client, org, f"upsert {records:,} milestones, 12/plan",
+                        "Collections+group", write_floor, grouped_write),
                 measure(client, org, f"upsert {records:,} plans", "Bulk 2.0 ingest",
                         no_floor, bulk_write),
             ]
@@ -138,7 +159,7 @@ def run(opportunities: int, records: int, latency_ms: int) -> list[Figure]:
 def report(figures: list[Figure], latency_ms: int) -> bool:
     print(f"\nlatency {latency_ms} ms per call; calls = counted by the client "
           "(org = counted by the local org)")
-    header = (f"{'operation':<32} {'method':<16} {'records':>8} {'calls':>6} {'org':>6} "
+    header = (f"{'operation':<34} {'method':<17} {'records':>8} {'calls':>6} {'org':>6} "
               f"{'floor':>6} {'over':>7} {'seconds':>8} {'rec/s':>8}")
     print(header)
     print("-" * len(header))
@@ -147,10 +168,11 @@ def report(figures: list[Figure], latency_ms: int) -> bool:
         over = f"{f.over_floor:+.1%}" if f.over_floor is not None else "-"
         floor = str(f.floor) if f.floor is not None else "const"
         rate = f"{f.records / f.seconds:,.0f}" if f.seconds and f.records else "-"
-        print(f"{f.operation:<32} {f.method:<16} {f.records:>8,} {f.calls:>6} {f.org_calls:>6} "
+        print(f"{f.operation:<34} {f.method:<17} {f.records:>8,} {f.calls:>6} {f.org_calls:>6} "
               f"{floor:>6} {over:>7} {f.seconds:>8.2f} {rate:>8}" + (f"  {f.note}" if f.note
                                                                     else ""))
-        if f.over_floor is not None and f.over_floor > TARGET_OVER_FLOOR:
+        if (f.over_floor is not None and f.over_floor > TARGET_OVER_FLOOR
+                and "group" not in f.method):
             met = False
         if f.note and f.floor is None and "Bulk" not in f.method:
             met = False
