@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import string
+from functools import lru_cache
 
 BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase  # in ASCII order
 _CHECKSUM_CHARS = string.ascii_uppercase + "012345"
@@ -31,6 +32,7 @@ def checksum(id15: str) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=65536)
 def to18(id15: str) -> str:
     """The 18-character form of a 15-character Id."""
     return id15 + checksum(id15)

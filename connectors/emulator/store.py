@@ -47,6 +47,11 @@ def insert_sql(table: str, names: tuple[str, ...]) -> str:
 
 
 @lru_cache(maxsize=512)
+def select_sql(table: str, names: tuple[str, ...]) -> str:
+    return f"SELECT {', '.join(q(n) for n in names)} FROM {q(table)} WHERE Id = ?"
+
+
+@lru_cache(maxsize=512)
 def update_sql(table: str, names: tuple[str, ...]) -> str:
     return f"UPDATE {q(table)} SET {', '.join(f'{q(n)} = ?' for n in names)} WHERE Id = ?"
 
@@ -72,6 +77,7 @@ class OrgStore:
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self._serials: dict[str, int] = {}
         self._batch_now: datetime | None = None
+        self._batch_stamp: str | None = None
         self._required: dict[str, list[str]] = {}
         self._live_refs: set[str] = set()  # lookup targets seen alive in the current batch
         self.create_tables()
@@ -132,8 +138,12 @@ class OrgStore:
 
         Records of one request share the request's time, as one transaction's do.
         """
-        now = self._batch_now or self.clock()
         lag = self.stamp_lag_ms()
+        if self._batch_now is not None and not lag:
+            if self._batch_stamp is None:
+                self._batch_stamp = format_datetime(self._batch_now)
+            return self._batch_stamp
+        now = self._batch_now or self.clock()
         return format_datetime(now - timedelta(milliseconds=lag) if lag else now)
 
     def object_of(self, record_id: str) -> SObjectDef | None:
@@ -183,6 +193,7 @@ class OrgStore:
                 raise
             finally:
                 self._batch_now = None
+                self._batch_stamp = None
                 self._live_refs.clear()
             if all_or_none and any(not r.success for r in results):
                 self.conn.execute("ROLLBACK TO batch")
@@ -197,12 +208,10 @@ class OrgStore:
 
     def find(self, obj: SObjectDef, record_id: str) -> dict[str, object] | None:
         """The stored row of ``record_id`` (deleted rows too), or None."""
+        names = tuple(obj.fields)
         with self.lock:
-            cur = self.conn.execute(f"SELECT * FROM {q(obj.name)} WHERE Id = ?", (record_id,))
-            row = cur.fetchone()
-            if row is None:
-                return None
-            return dict(zip([d[0] for d in cur.description], row, strict=True))
+            row = self.conn.execute(select_sql(obj.name, names), (record_id,)).fetchone()
+        return None if row is None else dict(zip(names, row, strict=True))
 
     def find_many(self, obj: SObjectDef, record_ids: list[str]) -> dict[str, dict[str, object]]:
         out: dict[str, dict[str, object]] = {}
