@@ -7,6 +7,7 @@ runs. Open it with :meth:`Store.open` (``DATABASE_URL``), write through one
 
 from sync.store.canonical import canonical_fields, canonical_json, fields_hash
 from sync.store.errors import DatabaseUnavailableError, DeadLetterStateError, SchemaOutOfDateError
+from sync.store.migrate import head_revision
 from sync.store.records import (
     BackfillCheckpoint,
     BackfillStatus,
@@ -22,7 +23,7 @@ from sync.store.records import (
     Tombstone,
     Watermark,
 )
-from sync.store.store import Store
+from sync.store.store import Store, database_revision, upgrade_database
 from sync.store.unit_of_work import Transaction
 
 __all__ = [
@@ -46,5 +47,8 @@ __all__ = [
     "Watermark",
     "canonical_fields",
     "canonical_json",
+    "database_revision",
     "fields_hash",
+    "head_revision",
+    "upgrade_database",
 ]

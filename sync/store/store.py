@@ -56,10 +56,9 @@ class Store:
         module docstring). Raises :class:`SchemaOutOfDateError` when the schema is not the
         code's revision, :class:`DatabaseUnavailableError` when the database cannot be reached.
         """
-        url = (database_url.get_secret_value() if isinstance(database_url, SecretStr)
-               else database_url)
-        engine = create_store_engine(url)
-        store = cls(engine, url, clock)
+        store = _unchecked(database_url)
+        store._clock = clock
+        engine = store.engine
         if auto_upgrade is None:
             auto_upgrade = store.backend == "sqlite"
         try:
@@ -188,3 +187,30 @@ class Store:
         return DatabaseUnavailableError(
             f"cannot use the database {self.url_masked}: {scrub(reason, self._url)}"
         )
+
+
+def upgrade_database(database_url: str | SecretStr) -> tuple[str | None, str | None]:
+    """Migrate the database to the code's revision (``mapsync db upgrade``).
+
+    Returns the revision before and after; errors name the database with its password masked.
+    """
+    store = _unchecked(database_url)
+    try:
+        return store.revision(), store.upgrade()
+    finally:
+        store.close()
+
+
+def database_revision(database_url: str | SecretStr) -> str | None:
+    """The schema revision the database is at (``None``: never migrated)."""
+    store = _unchecked(database_url)
+    try:
+        return store.revision()
+    finally:
+        store.close()
+
+
+def _unchecked(database_url: str | SecretStr) -> Store:
+    url = (database_url.get_secret_value() if isinstance(database_url, SecretStr)
+           else database_url)
+    return Store(create_store_engine(url), url)

@@ -1,0 +1,52 @@
+"""``mapsync db upgrade|current``: the local database's schema revision.
+
+``mapsync db upgrade`` is the Procfile's release step: it brings the database (SQLite or
+PostgreSQL, from ``DATABASE_URL``) to the revision this mapsync needs, before any worker
+starts. ``mapsync db current`` says where the database stands and exits 1 when it is behind,
+so a deploy check can run it. The database is named with its password masked.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from config.settings import load_settings, mask_url
+from sync.cli.app import app, fail, run_guarded
+from sync.store import database_revision, head_revision, upgrade_database
+
+db_app = typer.Typer(help="Manage the local database's schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def upgrade() -> None:
+    """Apply the schema migrations; print the revision reached."""
+
+    def body() -> None:
+        settings = load_settings()
+        where = mask_url(settings.database_url.get_secret_value())
+        before, after = upgrade_database(settings.database_url)
+        if before == after:
+            print(f"database {where} already at revision {after} (head)")
+        else:
+            print(f"database {where} upgraded from {before or 'empty'} to revision {after} "
+                  "(head)")
+
+    run_guarded(body)
+
+
+@db_app.command("current")
+def current() -> None:
+    """Print the database's schema revision; exit 1 if it is behind this mapsync."""
+
+    def body() -> None:
+        settings = load_settings()
+        where = mask_url(settings.database_url.get_secret_value())
+        revision, head = database_revision(settings.database_url), head_revision()
+        if revision == head:
+            print(f"database {where} at revision {revision} (head)")
+            return
+        raise fail(f"database {where} is at revision {revision or 'none'}, this mapsync "
+                   f"needs {head}: run mapsync db upgrade")
+
+    run_guarded(body)
