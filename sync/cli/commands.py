@@ -2,6 +2,7 @@
 
 from sync.cli import (
     config_cmd,  # noqa: F401
+    db_cmd,  # noqa: F401
     demo_cmd,  # noqa: F401
     emulator_cmd,  # noqa: F401
     mappings_cmd,  # noqa: F401
