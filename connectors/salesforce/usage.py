@@ -68,6 +68,12 @@ class ApiUsage:
                 error_code="API_BUDGET_REACHED",
             )
 
+    def new_run(self) -> None:
+        """Forget the org's last reported usage: a new run learns it again from its first
+        response, so a run after the quota came back is not refused on stale figures."""
+        with self._lock:
+            self.used = self.max = None
+
     def record(self, url: str, limit_info: str | None) -> None:
         """Account for one response: count it if it cost a call, keep the reported usage."""
         pair = parse_limit_info(limit_info)

@@ -101,3 +101,14 @@ def test_usage_snapshot_reports_plain_figures() -> None:
     usage.record(f"{API}/limits", "api-usage=50/200")
     assert usage.snapshot() == {"calls": 1, "used": 50, "max": 200, "share_used": 0.25,
                                 "budget_share": 0.5}
+
+
+def test_a_new_run_is_not_refused_on_the_last_run_s_stale_usage() -> None:
+    usage = ApiUsage(budget_share=0.8)
+    usage.record(f"{API}/limits", "api-usage=90/100")
+    with pytest.raises(RateLimitedError):
+        usage.guard()
+    usage.new_run()
+    usage.guard()
+    usage.record(f"{API}/limits", "api-usage=10/100")
+    assert (usage.used, usage.max, usage.calls) == (10, 100, 2)
