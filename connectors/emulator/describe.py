@@ -13,7 +13,7 @@ SOAP_TYPES = {"id": "tns:ID", "reference": "tns:ID", "boolean": "xsd:boolean",
               "double": "xsd:double", "currency": "xsd:double", "percent": "xsd:double",
               "int": "xsd:int", "long": "xsd:long", "date": "xsd:date",
               "datetime": "xsd:dateTime"}
-SETUP_OBJECTS = frozenset({"Organization", "OpportunityStage"})
+SETUP_OBJECTS = frozenset({"Organization", "OpportunityStage", "Profile"})
 
 
 def object_urls(obj: SObjectDef, version: str) -> dict[str, str]:

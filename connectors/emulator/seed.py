@@ -82,11 +82,15 @@ def seed_org(store: OrgStore, kind: str, integration_username: str,
         "IsWon": int(s.is_won), "SortOrder": i + 1, "DefaultProbability": float(s.probability),
         "ForecastCategoryName": s.forecast_category} for i, s in enumerate(STANDARD_STAGES)],
         integration_id)
+    admin_profile, rep_profile = store.insert_rows(obj("Profile"), [  # type: ignore[arg-type]
+        {"Name": "System Administrator", "UserType": "Standard"},
+        {"Name": "Standard User", "UserType": "Standard"}], integration_id)
     users = [{"Id": integration_id, "Username": integration_username, "FirstName": "Integration",
               "LastName": "User", "Email": "integration@mapsync.example", "Alias": "integ",
-              "Title": "Integration User"}]
+              "Title": "Integration User", "ProfileId": admin_profile}]
     for first, last, title in REPS:
-        users.append({"Username": f"{first.lower()}.{last.lower()}@northwind.example",
+        users.append({"ProfileId": rep_profile,
+                      "Username": f"{first.lower()}.{last.lower()}@northwind.example",
                       "FirstName": first, "LastName": last, "Title": title,
                       "Email": f"{first.lower()}.{last.lower()}@northwind.example",
                       "Alias": (first[0] + last)[:8].lower(), "Department": "Sales"})

@@ -101,6 +101,8 @@ def organization() -> SObjectDef:
                                       "Unlimited Edition", "Professional Edition"), "Edition"),
         text("InstanceName", 5, "Instance Name"),
         typed("IsSandbox", "boolean", "Is Sandbox"),
+        typed("TrialExpirationDate", "datetime", "Trial Expiration Date"),
+        text("NamespacePrefix", 15, "Namespace Prefix"),
         # read by the sf CLI when it logs in (null: not a trial org, no namespace)
         typed("TrialExpirationDate", "datetime", "Trial Expiration Date"),
         text("NamespacePrefix", 15, "Namespace Prefix"),
@@ -122,6 +124,7 @@ def user() -> SObjectDef:
         typed("IsActive", "boolean", "Active", default_value=True),
         text("Title", 80),
         text("Department", 80),
+        ref("ProfileId", "Profile", "Profile", "Profile ID", relationship_plural="Users"),
         ref("ManagerId", "User", "Manager", "Manager ID"),
         picklist("TimeZoneSidKey", ("America/Los_Angeles", "America/New_York", "Europe/London",
                                     "Europe/Berlin", "UTC"), "Time Zone",
@@ -131,6 +134,14 @@ def user() -> SObjectDef:
                  default_value="UTF-8"),
         picklist("LanguageLocaleKey", ("en_US",), "Language", default_value="en_US"),
     ])
+
+
+def profile() -> SObjectDef:
+    return sobject("Profile", "00e", "Profile", "Profiles", [readonly(f) for f in [
+        text("Name", 255, "Name", nillable=False),
+        picklist("UserType", ("Standard", "PowerPartner", "CsnOnly"), "User Type"),
+        typed("Description", "textarea", "Description", length=255),
+    ]])
 
 
 def account() -> SObjectDef:
@@ -234,7 +245,7 @@ def opportunity_contact_role() -> SObjectDef:
 def standard_schema() -> Schema:
     """A Schema holding the standard objects, with child relationships linked."""
     schema = Schema()
-    for obj in (organization(), user(), account(), contact(), opportunity(),
+    for obj in (organization(), profile(), user(), account(), contact(), opportunity(),
                 opportunity_stage(), opportunity_contact_role()):
         schema.add(obj)
     schema.link_children()
