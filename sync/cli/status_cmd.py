@@ -1,0 +1,90 @@
+"""``mapsync status``: the worker's health for an admin, or for a platform's health check.
+
+Prints the last runs, lag, today's API usage, dead letters by error code, the lease holder
+and the heartbeat's age; ``--json`` prints the same as one JSON document. Exit code 1 when
+the worker looks unhealthy (no heartbeat, lag over ``--max-lag``), so ``mapsync status`` can
+be the health check command itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from config.errors import MapsyncError
+from sync.cli.app import app, run_guarded
+from sync.runtime import open_runtime
+from sync.status import DEFAULT_MAX_HEARTBEAT_AGE, DEFAULT_MAX_LAG, Status, collect
+
+
+@app.command("status")
+def status(
+    as_json: bool = typer.Option(False, "--json", help="One JSON document, for machines."),
+    max_lag: float = typer.Option(DEFAULT_MAX_LAG.total_seconds(), "--max-lag",
+                                  help="Seconds of lag above which the worker is unhealthy."),
+    max_heartbeat_age: float = typer.Option(DEFAULT_MAX_HEARTBEAT_AGE.total_seconds(),
+                                            "--max-heartbeat-age",
+                                            help="Seconds without a heartbeat above which "
+                                                 "the worker is unhealthy."),
+    runs: int = typer.Option(10, "--runs", min=1, help="How many recent runs to show."),
+) -> None:
+    """Show runs, lag, API usage, dead letters and the worker's heartbeat; exit 1 if unhealthy."""
+
+    def body() -> Status:
+        with open_runtime(log=not as_json) as rt:
+            try:
+                limits = rt.client.limits()
+            except MapsyncError:
+                limits = None  # status must still answer when the quota is spent
+            return collect(rt.store, rt.engine.org_id, now=rt.store.now(), limits=limits,
+                           runs=runs, max_lag=dt.timedelta(seconds=max_lag),
+                           max_heartbeat_age=dt.timedelta(seconds=max_heartbeat_age))
+
+    result: Status = run_guarded(body)
+    if as_json:
+        print(json.dumps(result.as_dict(), indent=2, default=str))
+    else:
+        _print(result)
+    if not result.healthy:
+        raise typer.Exit(1)
+
+
+def _print(s: Status) -> None:
+    console = Console()
+    verdict = "healthy" if s.healthy else "UNHEALTHY"
+    console.print(f"[bold]mapsync status[/bold] org {s.org_id}: {verdict}")
+    for problem in s.problems:
+        console.print(f"  - {problem}")
+    lag = "-" if s.lag_seconds is None else f"{s.lag_seconds:.0f} s"
+    hb = "-" if s.heartbeat_age_seconds is None else f"{s.heartbeat_age_seconds:.0f} s ago"
+    usage = "-"
+    if s.api_usage:
+        usage = f"{s.api_usage['used']:,} of {s.api_usage['max']:,} today"
+    summary = Table(show_header=False)
+    summary.add_column("what")
+    summary.add_column("value")
+    for what, value in (("lag", lag), ("newest change seen", s.newest_change_seen or "-"),
+                        ("API usage", usage), ("lease holder", s.lease_holder or "-"),
+                        ("heartbeat", hb),
+                        ("dead letters", ", ".join(f"{k} {v}" for k, v in
+                                                   s.dead_letters.items() if v) or "none")):
+        summary.add_row(what, value)
+    for code, n in s.dead_letters_by_code.items():
+        summary.add_row(f"  active: {code}", str(n))
+    for bf in s.backfills:
+        summary.add_row("backfill to resume", f"{bf['id']} ({bf['status']}, {bf['done']} done)")
+    console.print(summary)
+    table = Table(title="recent runs")
+    for column in ("id", "kind", "started", "duration", "outcome", "API calls", "written"):
+        table.add_column(column)
+    for run in s.runs:
+        written = sum(int(run.counts.get(k, 0)) for k in
+                      ("plans_created", "plans_updated", "milestones_written", "rollups_written"))
+        table.add_row(str(run.id), run.kind, run.started_at[:19],
+                      "-" if run.seconds is None else f"{run.seconds:.1f} s", run.outcome,
+                      str(run.api_calls), str(written))
+    console.print(table)

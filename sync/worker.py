@@ -1,0 +1,218 @@
+"""The worker: cycles on a schedule, a nightly reconcile, dead-letter retries, one lease.
+
+``mapsync worker`` is the long-running process of a deployment. Its APScheduler 3 scheduler
+runs the incremental cycle every ``SYNC_INTERVAL_SECONDS``, a reconcile once a night and the
+dead-letter retries every few minutes, all in one worker thread (the engine and its
+Salesforce session serve one job at a time), each with ``max_instances=1`` and
+``coalesce=True`` so a slow run is never stacked up behind itself.
+
+Several workers may run against one store, on one machine or many: each job first takes the
+org's lease (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL), so only the lease holder
+syncs; the others stand by. A heartbeat thread, apart from the jobs, renews the lease while
+the holder lives; a holder that dies stops renewing and the lease expires after its time to
+live, when a standby takes it on its next tick.
+
+On SIGTERM/SIGINT the worker takes no new job and waits for the one in flight: every run
+commits its local state in one transaction at its end, so stopping after it leaves nothing
+half-written. If a run outlasts the grace period the process still exits in time, before
+that commit; the next start repeats the run, and upserts by external id keep it from
+duplicating anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from config.logging import get_logger
+
+from . import deadletters, reconcile, status
+from .cycle import CycleReport, SyncEngine
+from .metrics import WorkerMetrics
+from .store.records import RunKind
+
+log = get_logger("mapsync.worker")
+
+
+def default_holder() -> str:
+    """A name unique to this process: host, pid and a random part (pids are reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    """The schedule and the lease; defaults suit a Procfile platform."""
+
+    interval_seconds: float = 120
+    lease_ttl_seconds: float = 90
+    heartbeat_seconds: float = 15
+    retry_interval_seconds: float = 300
+    reconcile_at: dt.time = dt.time(3, 0)  # UTC
+    reconcile: bool = True
+    shutdown_grace_seconds: float = 20
+    holder: str = ""
+
+    def checked(self) -> WorkerOptions:
+        if self.heartbeat_seconds * 2 > self.lease_ttl_seconds:
+            raise ValueError("the lease's time to live must be at least two heartbeats")
+        return self
+
+
+class Worker:
+    """Runs the jobs of one org while it holds that org's lease."""
+
+    def __init__(self, engine: SyncEngine, options: WorkerOptions, *,
+                 metrics: WorkerMetrics | None = None,
+                 retry_policy: deadletters.RetryPolicy | None = None) -> None:
+        self.engine = engine
+        self.store = engine.store
+        self.options = options.checked()
+        self.holder = options.holder or default_holder()
+        self.metrics = metrics
+        self.retry_policy = retry_policy or deadletters.RetryPolicy()
+        self.org_id = engine.org_id
+        self._stopping = threading.Event()
+        self._busy = threading.Lock()
+        self._holding = False
+        self._scheduler = self._build_scheduler()
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def run(self) -> bool:
+        """Run until :meth:`stop`; return ``True`` if the last job ended within the grace."""
+        log.info("worker started", holder=self.holder, org=self.org_id,
+                 interval_s=self.options.interval_seconds,
+                 lease_ttl_s=self.options.lease_ttl_seconds)
+        self._scheduler.start()
+        while not self._stopping.wait(0.5):
+            pass
+        return self._shutdown()
+
+    def stop(self) -> None:
+        """Take no new job; safe to call from a signal handler."""
+        self._stopping.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def _shutdown(self) -> bool:
+        started = time.monotonic()
+        log.info("worker stopping: no new jobs, waiting for the one in flight")
+        self._scheduler.shutdown(wait=False)
+        finished = self._busy.acquire(timeout=self.options.shutdown_grace_seconds)
+        if finished:
+            self._busy.release()
+            if self._holding:
+                self.store.release_lease(self.org_id, self.holder)
+                self._holding = False
+            log.info("worker stopped", seconds=round(time.monotonic() - started, 2))
+        else:
+            log.warning("the run in flight outlasted the grace period; it is repeated on the "
+                        "next start", grace_s=self.options.shutdown_grace_seconds)
+        return finished
+
+    def _build_scheduler(self) -> BackgroundScheduler:
+        o = self.options
+        scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(1), "heartbeat": ThreadPoolExecutor(1)},
+            job_defaults={"coalesce": True, "max_instances": 1},
+            timezone=dt.UTC)
+        now = dt.datetime.now(dt.UTC)
+        scheduler.add_job(self.heartbeat, IntervalTrigger(seconds=o.heartbeat_seconds),
+                          id="heartbeat", executor="heartbeat", next_run_time=now,
+                          misfire_grace_time=max(int(o.heartbeat_seconds), 1))
+        scheduler.add_job(self.cycle, IntervalTrigger(seconds=o.interval_seconds), id="cycle",
+                          next_run_time=now, misfire_grace_time=max(int(o.interval_seconds), 1))
+        scheduler.add_job(self.retry_dead_letters,
+                          IntervalTrigger(seconds=o.retry_interval_seconds), id="retry",
+                          misfire_grace_time=max(int(o.retry_interval_seconds), 1))
+        if o.reconcile:
+            scheduler.add_job(self.reconcile, CronTrigger(hour=o.reconcile_at.hour,
+                                                          minute=o.reconcile_at.minute,
+                                                          timezone=dt.UTC),
+                              id="reconcile", misfire_grace_time=3600)
+        return scheduler
+
+    # --- lease -----------------------------------------------------------------------------
+
+    def heartbeat(self) -> None:
+        """Renew the lease while holding it (from its own thread, beside the jobs)."""
+        if self._holding and not self.store.heartbeat(self.org_id, self.holder):
+            self._holding = False
+            log.warning("lease lost: another worker took over", holder=self.holder)
+        if self.metrics is not None:
+            self.metrics.lease_held.set(1 if self._holding else 0)
+            if self._holding:
+                self.metrics.heartbeat.set(time.time())
+
+    def _take_lease(self) -> bool:
+        held = self.store.try_acquire_lease(self.org_id, self.holder,
+                                            self.options.lease_ttl_seconds)
+        if held and not self._holding:
+            log.info("lease taken: this worker syncs the org", holder=self.holder)
+        self._holding = held
+        return held
+
+    def _job(self, kind: RunKind, body: Callable[[], None]) -> None:
+        if self._stopping.is_set():
+            return
+        with self._busy:
+            if self._stopping.is_set():
+                return
+            try:
+                if not self._take_lease():
+                    log.debug("standing by: another worker holds the lease", job=str(kind))
+                    return
+                body()
+            except Exception as err:  # a job's failure must not end the worker
+                log.error("job failed", job=str(kind), error=f"{type(err).__name__}: {err}")
+            finally:
+                self._observe_state()
+
+    # --- jobs ------------------------------------------------------------------------------
+
+    def cycle(self) -> None:
+        """One incremental cycle."""
+        self._job(RunKind.CYCLE, lambda: self._observe(RunKind.CYCLE, self.engine.run_cycle()))
+
+    def retry_dead_letters(self) -> None:
+        """Retry the open dead letters whose backoff has passed."""
+        def body() -> None:
+            letters = deadletters.due(self.engine, self.retry_policy, self.store.now())
+            if letters:
+                deadletters.retry(self.engine, letters, self.retry_policy)
+        self._job(RunKind.RETRY, body)
+
+    def reconcile(self) -> None:
+        """Re-plan every Opportunity and repair drift."""
+        def body() -> None:
+            reconcile.reconcile(self.engine, should_stop=self._stopping.is_set)
+        self._job(RunKind.RECONCILE, body)
+
+    def _observe(self, kind: RunKind, report: CycleReport) -> None:
+        if self.metrics is not None:
+            self.metrics.observe_run(str(kind), report)
+
+    def _observe_state(self) -> None:
+        if self.metrics is None:
+            return
+        try:
+            now = self.store.now()
+            lag, _ = status.lag(self.store, self.org_id, now)
+            with self.store.transaction(write=False) as tx:
+                counts = {s.value: n for s, n in tx.dead_letter_counts(self.org_id).items()}
+            self.metrics.observe_state(counts, lag)
+        except Exception as err:  # metrics never stop a worker
+            log.warning("metrics not updated", error=str(err))
