@@ -1,0 +1,15 @@
+"""A local Salesforce org: HTTPS, OAuth, REST, SOQL, Collections, Composite, Bulk, limits.
+
+mapsync's demo, integration tests and benchmarks run against this org instead of a real one;
+clients (simple-salesforce, jsforce, the sf CLI) talk to it exactly as to Salesforce. It
+imports nothing from the rest of mapsync.
+
+    from connectors.emulator.server import Emulator
+    with Emulator(seed="demo") as org:          # org.instance_url, org.ca_file, org.client_id
+        ...                                     # org.set_knobs(...), org.api_calls
+
+Layout: ``schema``/``standard_objects``/``metadata_loader`` describe the objects, ``store``
+holds the records, ``org`` ties one org together, ``gate`` applies per-call behaviour,
+``routes_*`` answer the resources, ``app`` mounts them, ``server`` serves them over TLS,
+``cli`` runs an org until stopped, ``pytest_plugin`` gives tests a fresh org.
+"""

@@ -24,7 +24,7 @@ from .errors import ApiError, invalid_session
 from .org import Org
 
 SUBREQUEST = "emulator.subrequest"  # scope key: the Session of the enclosing Composite call
-OLDEST_VERSION, LATEST_VERSION = 20, 64
+OLDEST_VERSION, LATEST_VERSION = 20, 65
 
 
 def json_response(body: object, status: int = 200,

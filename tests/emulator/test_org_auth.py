@@ -108,3 +108,17 @@ def test_bad_token_gets_salesforces_401_body(emulator):
     assert r.status_code == 401
     assert r.json() == [{"message": "Session expired or invalid",
                          "errorCode": "INVALID_SESSION_ID"}]
+
+
+def test_unknown_refresh_token_is_refused(emulator):
+    r = token(emulator, grant_type="refresh_token", client_id=emulator.client_id,
+              refresh_token="5Aep861nothing")
+    assert r.status_code == 400
+    assert r.json()["error"] == "invalid_grant"
+
+
+def test_userinfo_without_a_valid_session_is_401(emulator):
+    r = client_session(emulator).get(emulator.instance_url + "/services/oauth2/userinfo",
+                                     headers={"Authorization": "Bearer nope"})
+    assert r.status_code == 401
+    assert r.json()[0]["errorCode"] == "INVALID_SESSION_ID"

@@ -152,3 +152,41 @@ def test_updated_and_deleted_list_what_changed_in_the_window(sf):
     assert dropped not in sf.Account.updated(start, end)["ids"]
     deleted = sf.Account.deleted(start, end)["deletedRecords"]
     assert [d["id"] for d in deleted] == [dropped]
+
+
+def test_object_root_answers_its_summary(sf):
+    info = sf.Account.metadata()
+    assert info["objectDescribe"]["name"] == "Account"
+    assert info["objectDescribe"]["keyPrefix"] == "001"
+
+
+def test_patch_with_a_malformed_id_is_400_malformed_id(sf):
+    with pytest.raises(SalesforceMalformedRequest) as bad:
+        sf.Account.update("003000000000001", {"Name": "x"})
+    assert bad.value.content[0]["errorCode"] == "MALFORMED_ID"
+
+
+def test_delete_by_external_id_removes_the_record(sf):
+    opp = sf.query("SELECT Id FROM Opportunity LIMIT 1")["records"][0]["Id"]
+    sf.Mutual_Action_Plan__c.upsert(f"External_Id__c/{opp}",
+                                    {"Name": "Plan", "Opportunity__c": opp})
+    assert sf.Mutual_Action_Plan__c.delete(f"External_Id__c/{opp}") == 204
+    assert sf.query("SELECT COUNT() FROM Mutual_Action_Plan__c")["totalSize"] == 0
+
+
+def test_unknown_resource_and_unknown_version_are_404_not_found(emulator):
+    s = client_session(emulator)
+    h = {"Authorization": "Bearer " + emulator.access_token()}
+    for path in ("/services/data/v59.0/nothing/here", "/services/data/v12.0/limits"):
+        r = s.get(emulator.instance_url + path, headers=h)
+        assert r.status_code == 404
+        assert r.json() == [{"message": "The requested resource does not exist",
+                             "errorCode": "NOT_FOUND"}]
+
+
+def test_wrong_method_is_405_method_not_allowed(emulator):
+    r = client_session(emulator).put(
+        emulator.instance_url + "/services/data/v59.0/limits",
+        headers={"Authorization": "Bearer " + emulator.access_token()})
+    assert r.status_code == 405
+    assert r.json()[0]["errorCode"] == "METHOD_NOT_ALLOWED"
