@@ -183,6 +183,7 @@ class SyncEngine:
              body: Callable[[str, dict[str, Watermark | None], CycleReport], None],
              ) -> CycleReport:
         started = time.perf_counter()
+        self.client.usage.new_run()
         calls_before = self.client.usage.calls
         report = CycleReport()
         org = self.org_id
@@ -291,8 +292,14 @@ class SyncEngine:
         for obj in (PLAN, OPPORTUNITY):
             for ext, rec in tx.shadow(org, obj, touched).items():
                 out[(obj, ext)] = rec.fields
-        keys = [milestone_external_id(o, k) for o, ms in context.milestones.items() for k in ms]
-        for ext, rec in tx.shadow(org, MILESTONE, keys).items():
+        keys = {milestone_external_id(o, k) for o, ms in context.milestones.items() for k in ms}
+        for opp_id, plan_record in context.plans.items():
+            # Template keys too: a milestone mapsync wrote that Salesforce lacks was deleted
+            # by a rep, and the shadow is how that is told apart from one never written.
+            template = self.mapping.template(str(plan_record.get("Template__c") or ""))
+            for spec in template.milestones if template else ():
+                keys.add(milestone_external_id(opp_id, spec.key))
+        for ext, rec in tx.shadow(org, MILESTONE, sorted(keys)).items():
             out[(MILESTONE, ext)] = rec.fields
         return out
 

@@ -27,6 +27,7 @@ initial values for a new plan and Salesforce's values afterwards.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mappings.model import Anchor, Side, StageMapping, Template
@@ -45,6 +46,8 @@ from .plan import (
 from .progress import Resolution, StageProgress, resolve
 from .schedule import ScheduleBook
 from .slip import cause_text, days_slipped, health, plan_days_slipped, project
+
+_NEW_PLAN_MEMO_LIMIT = 16384
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,7 @@ class Planner:
         self._lost = mapping.closed_lost.casefold()
         self._book = ScheduleBook()
         self._statics: dict[str, tuple[_MilestoneStatic, ...]] = {}
+        self._new_plans: dict[tuple[str, dt.date, StageProgress, dt.date], DesiredPlan] = {}
 
     def plan(
         self, opportunity: Opportunity, current: PlanState | None, today: dt.date
@@ -106,7 +110,10 @@ class Planner:
         template = self._template(opportunity, current)
         if template is None:
             return None
-        return self._build(opportunity, current, template, progress, close, today)
+        if current is None:
+            return self._new_plan(opportunity, template, progress, close, today)
+        contacts = _contacts_by_role(opportunity)  # for milestones new to an existing plan
+        return self._build(opportunity.id, contacts, current, template, progress, close, today)
 
     # --- steps ------------------------------------------------------------------------------
 
@@ -117,9 +124,37 @@ class Planner:
                 return own
         return self.mapping.select_template(opportunity.rule_fields())
 
-    def _build(
+    def _new_plan(
         self,
         opportunity: Opportunity,
+        template: Template,
+        progress: StageProgress,
+        close: dt.date,
+        today: dt.date,
+    ) -> DesiredPlan:
+        """A first plan. Opportunities that share template, close date, stage and day get
+        the same plan but for their id and owner contacts, so that plan is built once (a
+        backfill plans thousands of deals closing at the same month and quarter ends)."""
+        key = (template.name, close, progress, today)
+        shared = self._new_plans.get(key)
+        if shared is None:
+            if len(self._new_plans) >= _NEW_PLAN_MEMO_LIMIT:
+                self._new_plans.clear()
+            shared = self._build("", {}, None, template, progress, close, today)
+            self._new_plans[key] = shared
+        contacts = _contacts_by_role(opportunity)
+        milestones = shared.milestones
+        if contacts:
+            milestones = tuple(
+                _owned_by(m, contacts.get(s.role_folded)) if s.names_contact else m
+                for m, s in zip(milestones, self._static(template), strict=True)
+            )
+        return _for_opportunity(shared, opportunity.id, milestones)
+
+    def _build(
+        self,
+        opportunity_id: str,
+        contacts: Mapping[str, str],
         current: PlanState | None,
         template: Template,
         progress: StageProgress,
@@ -145,7 +180,6 @@ class Planner:
             [r.due_date or scheduled[i] for i, r in enumerate(resolved)],
             [r.completed_date for r in resolved], overdue_today,
         )
-        contacts = _contacts_by_role(opportunity) if len(states) < len(statics) else {}
         calendar = self.calendar
         milestones: list[DesiredMilestone] = []
         for i, (s, r) in enumerate(zip(statics, resolved, strict=True)):
@@ -165,12 +199,12 @@ class Planner:
                 r.baseline_due_date, r.due_date, r.completed_date, r.status, slipped,
                 projection.dates[i], owner, notes, r.pinned,
             ))
-        return self._plan(opportunity, current, template, tuple(milestones), progress, close,
+        return self._plan(opportunity_id, current, template, tuple(milestones), progress, close,
                           projection.close, projection.cause)
 
     def _plan(
         self,
-        opportunity: Opportunity,
+        opportunity_id: str,
         current: PlanState | None,
         template: Template,
         milestones: tuple[DesiredMilestone, ...],
@@ -201,7 +235,7 @@ class Planner:
                 current.go_live_date, current.summary, current.success_criteria
             )
         return DesiredPlan(
-            opportunity_id=opportunity.id,
+            opportunity_id=opportunity_id,
             template=template.name,
             status=status,
             health=health(slipped, self.mapping.health),
@@ -239,6 +273,27 @@ class Planner:
 
 def _due_order(m: DesiredMilestone) -> tuple[dt.date, int]:
     return (m.due_date or dt.date.max, m.sequence)
+
+
+def _owned_by(m: DesiredMilestone, contact_id: str | None) -> DesiredMilestone:
+    if contact_id is None:
+        return m
+    return DesiredMilestone(
+        m.key, m.name, m.sequence, m.stage, m.side, m.role, m.why, m.depends_on,
+        m.baseline_due_date, m.due_date, m.completed_date, m.status, m.days_slipped,
+        m.projected_date, contact_id, m.notes, m.pinned,
+    )
+
+
+def _for_opportunity(
+    p: DesiredPlan, opportunity_id: str, milestones: tuple[DesiredMilestone, ...]
+) -> DesiredPlan:
+    return DesiredPlan(
+        opportunity_id, p.template, p.status, p.health, p.percent_complete,
+        p.target_close_date, p.projected_close_date, p.go_live_date, p.days_slipped,
+        p.slip_cause, p.next_milestone, p.next_due_date, p.summary, p.success_criteria,
+        milestones,
+    )
 
 
 def _contacts_by_role(opportunity: Opportunity) -> dict[str, str]:

@@ -54,7 +54,6 @@ class PushResult:
 
     written: list[tuple[RecordChange, RecordResult]] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
-    gone: list[RecordChange] = field(default_factory=list)
 
     def ids(self, sobject: str) -> dict[str, str]:
         """Salesforce Ids of the written records of ``sobject``, by key."""
@@ -75,10 +74,10 @@ def upsert(writer: Writer, sobject: str, changes: Sequence[RecordChange],
     group = "Plan__c" if sobject == MILESTONE else None
     results = writer.upsert_auto(sobject, field_name, records, group)
     for change, result in zip(changes, results, strict=True):
+        # An upsert by external id recreates a missing record, so ENTITY_IS_DELETED here
+        # names a deleted record the payload points at (a lookup), not this one: a failure.
         if result.success:
             into.written.append((change, result))
-        elif result.outcome == "gone":
-            into.gone.append(change)
         else:
             into.failed.append(Failure(change, result))
 

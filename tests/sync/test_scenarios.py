@@ -1,0 +1,189 @@
+"""The sync cycle end to end, against the local Salesforce org over HTTPS."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from connectors.emulator.server import Emulator
+from sync.store.records import RunOutcome
+
+from .world import TODAY, World
+
+
+@pytest.fixture
+def world(emulator: Emulator, tmp_path: Path) -> World:
+    return World(emulator, tmp_path)
+
+
+def test_new_qualifying_opportunity_gets_its_plan(world: World) -> None:
+    opp = world.opportunity(stage="Needs Analysis")
+    early = world.opportunity(stage="Prospecting", name="Too early")
+    report = world.engine.run_cycle()
+    assert report.plans_created == 1
+    plan = world.plan(opp)
+    assert plan is not None and plan["Status__c"] == "Active"
+    assert len(world.milestones(opp)) == 8  # mid_market template
+    assert world.plan(early) is None
+    rollup = world.opportunity_record(opp)
+    assert rollup["MAP_Health__c"] == plan["Health__c"]
+    assert rollup["MAP_Percent_Complete__c"] == plan["Percent_Complete__c"]
+
+
+def test_second_cycle_with_nothing_changed_writes_nothing_and_costs_one_call(world: World):
+    world.opportunity()
+    world.engine.run_cycle()
+    calls = world.org.api_calls
+    report = world.engine.run_cycle()
+    assert report.touched == 0
+    assert report.milestones_written == report.rollups_written == 0
+    assert world.org.api_calls - calls == 1
+    assert report.api_calls == 1
+
+
+def test_stage_advance_completes_milestones(world: World) -> None:
+    opp = world.opportunity(stage="Qualification")
+    world.engine.run_cycle()
+    assert all(m["Status__c"] != "Done" for m in world.milestones(opp).values())
+    world.edit("Opportunity", opp, StageName="Proposal/Price Quote")
+    world.engine.run_cycle()
+    done = {k for k, m in world.milestones(opp).items() if m["Status__c"] == "Done"}
+    assert done, "passing stages completes their milestones"
+    for key in done:
+        assert world.milestones(opp)[key]["Completed_Date__c"] == TODAY.isoformat()
+    assert world.plan(opp)["Percent_Complete__c"] > 0
+
+
+def test_stage_regression_reopens_only_stage_completed_milestones(world: World) -> None:
+    opp = world.opportunity(stage="Proposal/Price Quote")
+    world.engine.run_cycle()
+    done = [k for k, m in world.milestones(opp).items() if m["Status__c"] == "Done"]
+    assert len(done) >= 2
+    rep_done = next(k for k, m in world.milestones(opp).items() if m["Status__c"] != "Done")
+    world.edit("MAP_Milestone__c", world.milestones(opp)[rep_done]["Id"], Status__c="Done",
+               Completed_Date__c=TODAY.isoformat())
+    world.engine.run_cycle()
+    world.edit("Opportunity", opp, StageName="Qualification")
+    world.engine.run_cycle()
+    after = world.milestones(opp)
+    assert after[rep_done]["Status__c"] == "Done"  # the rep's completion stays
+    assert all(after[k]["Status__c"] != "Done" for k in done)  # the stage's reopen
+
+
+def test_rep_edits_are_never_overwritten_and_move_the_rollups(world: World) -> None:
+    opp = world.opportunity(close_in_days=120)
+    world.engine.run_cycle()
+    ms = world.milestones(opp)
+    first, later = sorted(ms.values(), key=lambda m: m["Due_Date__c"])[:2]
+    moved = dt.date.fromisoformat(later["Due_Date__c"]) + dt.timedelta(days=28)
+    world.edit("MAP_Milestone__c", later["Id"], Due_Date__c=moved.isoformat(),
+               Notes__c="Legal is on holiday")
+    world.edit("MAP_Milestone__c", first["Id"], Status__c="Blocked")
+    before = world.plan(opp)
+    world.engine.run_cycle()
+    for _ in range(2):  # and again: nothing goes back
+        world.engine.run_cycle()
+    ms = world.milestones(opp)
+    assert ms[later["Key__c"]]["Due_Date__c"] == moved.isoformat()
+    assert ms[later["Key__c"]]["Notes__c"] == "Legal is on holiday"
+    assert ms[later["Key__c"]]["Days_Slipped__c"] > 0
+    assert ms[first["Key__c"]]["Status__c"] == "Blocked"
+    after = world.plan(opp)
+    assert after["Projected_Close_Date__c"] > before["Projected_Close_Date__c"]
+    assert after["Days_Slipped__c"] > 0
+    rollup = world.opportunity_record(opp)
+    assert rollup["MAP_Projected_Close_Date__c"] == after["Projected_Close_Date__c"]
+    assert rollup["MAP_Days_Slipped__c"] == after["Days_Slipped__c"]
+
+
+def test_moved_close_date_moves_only_untouched_due_dates(world: World) -> None:
+    opp = world.opportunity(close_in_days=120)
+    world.engine.run_cycle()
+    ms = world.milestones(opp)
+    pinned = sorted(ms.values(), key=lambda m: m["Due_Date__c"])[0]
+    world.edit("MAP_Milestone__c", pinned["Id"], Due_Date__c=pinned["Due_Date__c"][:8] + "28")
+    world.engine.run_cycle()
+    world.edit("Opportunity", opp,
+               CloseDate=(TODAY + dt.timedelta(days=160)).isoformat())
+    world.engine.run_cycle()
+    after = world.milestones(opp)
+    assert after[pinned["Key__c"]]["Due_Date__c"] == pinned["Due_Date__c"][:8] + "28"
+    moved = [k for k, m in after.items() if k != pinned["Key__c"]
+             and m["Due_Date__c"] != ms[k]["Due_Date__c"]]
+    assert moved, "untouched due dates follow the close date"
+    assert all(after[k]["Baseline_Due_Date__c"] == ms[k]["Baseline_Due_Date__c"] for k in after)
+
+
+def test_closed_lost_cancels_the_plan(world: World) -> None:
+    opp = world.opportunity()
+    world.engine.run_cycle()
+    world.edit("Opportunity", opp, StageName="Closed Lost")
+    world.engine.run_cycle()
+    assert world.plan(opp)["Status__c"] == "Cancelled"
+
+
+def test_closed_won_keeps_post_close_milestones_live(world: World) -> None:
+    opp = world.opportunity()
+    world.engine.run_cycle()
+    world.edit("Opportunity", opp, StageName="Closed Won")
+    world.engine.run_cycle()
+    ms = world.milestones(opp)
+    open_after = [k for k, m in ms.items() if m["Status__c"] != "Done"]
+    assert open_after, "go-live and ROI stay open after the signature"
+    assert any(m["Status__c"] == "Done" for m in ms.values())
+    assert world.plan(opp)["Status__c"] == "Active"
+
+
+def test_deleted_opportunity_removes_its_plan(world: World) -> None:
+    opp = world.opportunity()
+    world.engine.run_cycle()
+    world.delete("Opportunity", opp)
+    report = world.engine.run_cycle()
+    assert report.plans_deleted == 1
+    assert world.plan(opp) is None
+    assert world.counts() == (0, 0)
+
+
+def test_plan_deleted_by_a_rep_is_not_recreated(world: World) -> None:
+    opp = world.opportunity()
+    world.engine.run_cycle()
+    world.delete("Mutual_Action_Plan__c", world.plan(opp)["Id"])
+    world.edit("Opportunity", opp, StageName="Value Proposition")
+    world.engine.run_cycle()
+    world.engine.run_cycle()
+    assert world.plan(opp) is None
+    with world.store.transaction() as tx:
+        assert tx.is_tombstoned(world.engine.org_id, opp)
+
+
+def test_validation_failure_on_one_record_dead_letters_it_while_others_land(world: World):
+    good = world.opportunity(name="Good deal")
+    bad = world.opportunity(name="Deal whose buyer left")
+    contact = world.rep.Contact.create({"LastName": "Gone", "AccountId": world.account_id})
+    world.rep.OpportunityContactRole.create({"OpportunityId": bad, "ContactId": contact["id"],
+                                             "Role": "Economic Buyer"})
+    world.delete("Contact", contact["id"])
+    report = world.engine.run_cycle()
+    assert report.outcome == RunOutcome.PARTIAL.value
+    assert report.dead_letters >= 1
+    with world.store.transaction() as tx:
+        letters = tx.dead_letters(world.engine.org_id)
+    assert letters and all(bad in letter.external_id for letter in letters)
+    assert letters[0].error_code
+    assert len(world.milestones(good)) == 8
+    assert len(world.milestones(bad)) == 8 - len(letters)
+
+
+def test_milestone_deleted_by_a_rep_is_not_recreated(world: World) -> None:
+    opp = world.opportunity()
+    world.engine.run_cycle()
+    ms = world.milestones(opp)
+    victim = sorted(ms)[0]
+    world.delete("MAP_Milestone__c", ms[victim]["Id"])
+    world.edit("Opportunity", opp, StageName="Value Proposition")
+    world.engine.run_cycle()
+    after = world.milestones(opp)
+    assert victim not in after
+    assert len(after) == len(ms) - 1
