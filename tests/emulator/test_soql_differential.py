@@ -20,6 +20,8 @@ rejections. Left out on purpose:
 - dotted paths the reference lexer reads as one identifier (``Account.``, ``Account..Name``):
   Salesforce refuses them later as INVALID_FIELD, not as a syntax error, so they are no clear
   verdict on syntax;
+- the ``\\f`` escape (``'a\\fb'``): Salesforce documents it and simple-salesforce writes it,
+  but the reference lexer refuses it; the local org follows the documentation;
 - ``SELECT COUNT FROM Opportunity`` (``COUNT`` read as a field name), ``LIMIT -1`` and
   ``OFFSET -5``: the grammar allows them, the server refuses them on meaning.
 """
@@ -118,6 +120,7 @@ CORPUS: list[tuple[bool, str]] = [
     (OK, "SELECT Id FROM Account WHERE Name = 'unicode\\u00e9'"),
     (OK, "SELECT Id FROM Account WHERE Name = 'a\\\"b'"),
     (OK, "SELECT Id FROM Account WHERE Name = 'a\tb'"),
+    (OK, "SELECT Id FROM Account WHERE Name = 'a\\Nb\\Tc\\Bd'"),
     (OK, "SELECT Id FROM Opportunity WHERE Account.Name = 'Acme'"),
     (OK, "SELECT Id FROM MAP_Milestone__c WHERE Plan__r.Opportunity__c = '006000000000001AAA'"),
     (BAD, "SELECT Id FROM Account WHERE"),
