@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from sync.store import ShadowWrite, Store
 
 ORG = "00D000000000001AAA"
 OBJ = "MAP_Milestone__c"
 ROWS = 100_000
-SECONDS_ALLOWED = 30.0  # measured ~3-6 s on a shared 2-core machine; generous for CI
+SECONDS_ALLOWED = 30.0  # measured 1-5 s per pass on a busy 2-core machine; generous for CI
 
 
 def _writes(version: int) -> list[ShadowWrite]:
@@ -20,6 +22,7 @@ def _writes(version: int) -> list[ShadowWrite]:
     ]
 
 
+@pytest.mark.slow
 def test_a_hundred_thousand_shadow_records_insert_and_then_update_in_bulk(
     store: Store, capsys
 ) -> None:
