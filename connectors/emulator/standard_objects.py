@@ -101,8 +101,6 @@ def organization() -> SObjectDef:
                                       "Unlimited Edition", "Professional Edition"), "Edition"),
         text("InstanceName", 5, "Instance Name"),
         typed("IsSandbox", "boolean", "Is Sandbox"),
-        typed("TrialExpirationDate", "datetime", "Trial Expiration Date"),
-        text("NamespacePrefix", 15, "Namespace Prefix"),
         # read by the sf CLI when it logs in (null: not a trial org, no namespace)
         typed("TrialExpirationDate", "datetime", "Trial Expiration Date"),
         text("NamespacePrefix", 15, "Namespace Prefix"),
