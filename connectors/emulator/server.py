@@ -213,12 +213,16 @@ class Emulator:
     def certificate_file(self) -> Path:
         return self.jwt_keys.certificate_file
 
-    def env(self, api_version: str = API_VERSION) -> dict[str, str]:
-        """The mapsync settings (DESIGN.md's environment) that point at this org."""
-        return {"SF_LOGIN_URL": self.login_url, "SF_CLIENT_ID": self.client_id,
-                "SF_CLIENT_SECRET": self.client_secret, "SF_USERNAME": self.username,
-                "SF_PRIVATE_KEY_FILE": str(self.private_key_file),
-                "SF_CA_BUNDLE": str(self.ca_file), "SF_API_VERSION": api_version}
+    def env(self, api_version: str = API_VERSION, jwt: bool = False) -> dict[str, str]:
+        """The mapsync settings (DESIGN.md's environment) that point at this org: the
+        client-credentials flow, or with ``jwt`` the JWT bearer flow of the integration user."""
+        env = {"SF_LOGIN_URL": self.login_url, "SF_CLIENT_ID": self.client_id,
+               "SF_CLIENT_SECRET": self.client_secret, "SF_CA_BUNDLE": str(self.ca_file),
+               "SF_API_VERSION": api_version}
+        if jwt:
+            del env["SF_CLIENT_SECRET"]
+            env.update(SF_USERNAME=self.username, SF_PRIVATE_KEY_FILE=str(self.private_key_file))
+        return env
 
     def write_env(self, path: Path | None = None) -> Path:
         path = path or self.state_dir / "emulator.env"

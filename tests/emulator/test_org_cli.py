@@ -48,6 +48,8 @@ def stop(proc):
 def test_state_dir_org_writes_env_keeps_records_across_restart_and_stops_on_sigterm(tmp_path):
     proc, env = start(tmp_path)
     try:
+        assert set(env) == {"SF_LOGIN_URL", "SF_CLIENT_ID", "SF_CLIENT_SECRET", "SF_CA_BUNDLE",
+                            "SF_API_VERSION"}
         assert env["SF_API_VERSION"] == "59.0"
         assert Path(env["SF_CA_BUNDLE"]) == tmp_path / "ca.pem"
         s = session(env)
