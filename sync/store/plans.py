@@ -47,7 +47,8 @@ def by_plan_id(conn: Connection, org_id: str, plan_id: str) -> PlanIndexEntry | 
 
 
 def put(conn: Connection, org_id: str, entries: Iterable[PlanIndexEntry], now: datetime) -> int:
-    """Record (or replace) index entries; return how many."""
+    """Record (or replace) index entries; return how many. A ``plan_id`` of ``None`` keeps
+    the plan Id already recorded; the milestones map is replaced whole."""
     rows = [{
         "org_id": org_id,
         "opportunity_id": e.opportunity_id,
@@ -55,7 +56,7 @@ def put(conn: Connection, org_id: str, entries: Iterable[PlanIndexEntry], now: d
         "milestones_json": canonical_json(e.milestones),
         "updated_at": now,
     } for e in entries]
-    upsert(conn, p, rows, keys=["org_id", "opportunity_id"])
+    upsert(conn, p, rows, keys=["org_id", "opportunity_id"], keep_when_null=["plan_id"])
     return len(rows)
 
 

@@ -53,7 +53,10 @@ def iterate(conn: Connection, org_id: str, object_name: str) -> Iterator[ShadowR
 def put(
     conn: Connection, org_id: str, object_name: str, writes: Iterable[ShadowWrite], now: datetime
 ) -> int:
-    """Record what was written (replacing earlier values); return how many records."""
+    """Record what was written (replacing earlier values); return how many records.
+
+    A ``record_id`` of ``None`` means "not known here" and keeps the Id already recorded.
+    """
     rows = []
     for w in writes:
         text = canonical_json(w.fields)
@@ -66,7 +69,8 @@ def put(
             "fields_hash": text_hash(text),
             "written_at": now,
         })
-    upsert(conn, t, rows, keys=["org_id", "object_name", "external_id"])
+    upsert(conn, t, rows, keys=["org_id", "object_name", "external_id"],
+           keep_when_null=["record_id"])
     return len(rows)
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import Table
+from sqlalchemy import Table, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -35,9 +35,11 @@ def upsert(
     rows: Sequence[dict[str, Any]],
     keys: Sequence[str],
     update: Sequence[str] | None = None,
+    keep_when_null: Sequence[str] = (),
 ) -> None:
     """Insert ``rows``; where the ``keys`` already exist, overwrite the ``update`` columns
-    (every non-key column when not given; nothing at all when empty).
+    (every non-key column when not given; nothing at all when empty). For the columns in
+    ``keep_when_null`` a new NULL means "unknown" and keeps the stored value.
 
     Every row must have the same columns. The statement is compiled once and the rows go
     straight to the driver's ``executemany``: SQLAlchemy's per-row parameter processing
@@ -52,13 +54,15 @@ def upsert(
         stmt = sqlite.insert(table)
     columns = update if update is not None else [c for c in names if c not in set(keys)]
     if columns:
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(keys), set_={c: stmt.excluded[c] for c in columns}
-        )
+        stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_={
+            c: func.coalesce(stmt.excluded[c], table.c[c]) if c in keep_when_null
+            else stmt.excluded[c]
+            for c in columns
+        })
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
     if conn.dialect.name == "postgresql" and len(rows) >= COPY_THRESHOLD:
-        _copy_then_upsert(conn, table, rows, names, keys, columns)
+        _copy_then_upsert(conn, table, rows, names, keys, columns, keep_when_null)
         return
     compiled = stmt.compile(dialect=conn.dialect, column_keys=names)
     order = compiled.positiontup if compiled.positional else None
@@ -73,7 +77,7 @@ def upsert(
 
 def _copy_then_upsert(
     conn: Connection, table: Table, rows: Sequence[dict[str, Any]], names: Sequence[str],
-    keys: Sequence[str], columns: Sequence[str],
+    keys: Sequence[str], columns: Sequence[str], keep_when_null: Sequence[str],
 ) -> None:
     """PostgreSQL, many rows: ``COPY`` into a temporary table, then one ``INSERT … SELECT …
     ON CONFLICT``. Several times faster than ``executemany`` on 100k rows."""
@@ -83,8 +87,13 @@ def _copy_then_upsert(
     staging = f"mapsync_staging_{table.name}"
     cols = ", ".join(f'"{n}"' for n in names)
     conflict = ", ".join(f'"{k}"' for k in keys)
+    def new_value(c: str) -> str:
+        if c in keep_when_null:
+            return f'COALESCE(EXCLUDED."{c}", "{table.name}"."{c}")'
+        return f'EXCLUDED."{c}"'
+
     action = (
-        "DO UPDATE SET " + ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in columns)
+        "DO UPDATE SET " + ", ".join(f'"{c}" = {new_value(c)}' for c in columns)
         if columns else "DO NOTHING"
     )
     conn.exec_driver_sql(

@@ -59,6 +59,9 @@ class Transaction:
     def watermarks(self, org_id: str) -> dict[str, Watermark]:
         return watermarks.all_for(self.connection, org_id)
 
+    def watermarks_updated_at(self, org_id: str) -> dict[str, datetime]:
+        return watermarks.updated_at(self.connection, org_id)
+
     # --- shadow -----------------------------------------------------------------------------
 
     def shadow(

@@ -49,3 +49,11 @@ def all_for(conn: Connection, org_id: str) -> dict[str, Watermark]:
         r.object_name: Watermark(r.systemmodstamp, frozenset(json.loads(r.ids_at_json)))
         for r in rows
     }
+
+
+def updated_at(conn: Connection, org_id: str) -> dict[str, datetime]:
+    """When each object's watermark was last advanced (for lag in ``mapsync status``)."""
+    rows = conn.execute(
+        select(t.c.object_name, t.c.updated_at).where(t.c.org_id == org_id)
+    )
+    return {r.object_name: r.updated_at for r in rows}

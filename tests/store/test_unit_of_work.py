@@ -44,14 +44,18 @@ def test_watermark_round_trips_with_its_tie_break_ids_in_utc(store: Store) -> No
     assert mark is not None and mark.systemmodstamp.utcoffset() is not None
 
 
-def test_a_newer_watermark_replaces_the_old_one(store: Store) -> None:
+def test_a_newer_watermark_replaces_the_old_one_and_records_when(
+    store: Store, clock: ManualClock
+) -> None:
     first = Watermark(datetime(2026, 3, 1, tzinfo=UTC), frozenset({"006A"}))
     second = Watermark(datetime(2026, 3, 2, tzinfo=UTC), frozenset())
     with store.transaction() as tx:
         tx.set_watermark(ORG, "Opportunity", first)
+    clock.advance(120)
     with store.transaction() as tx:
         tx.set_watermark(ORG, "Opportunity", second)
         assert tx.watermarks(ORG) == {"Opportunity": second}
+        assert tx.watermarks_updated_at(ORG) == {"Opportunity": clock.now}
 
 
 def test_orgs_sharing_a_database_never_see_each_others_state(store: Store) -> None:
@@ -214,3 +218,21 @@ def test_uncommitted_writes_are_invisible_to_other_connections(store: Store) -> 
             assert reader.watermark(ORG, "Opportunity") is None
     with store.transaction(write=False) as reader:
         assert reader.watermark(ORG, "Opportunity") is not None
+
+
+def test_an_unknown_record_id_keeps_the_one_already_recorded(store: Store) -> None:
+    key = f"{OPP}:kickoff"
+    with store.transaction() as tx:
+        tx.put_shadow(ORG, MILESTONE, key, "a01000000000001AAA", {"Status__c": "Not Started"})
+        tx.put_plan_index(ORG, OPP, "a00000000000001AAA", {"kickoff": "a01000000000001AAA"})
+    bulk = [ShadowWrite(key, None, {"Status__c": "Done"})]
+    bulk += [ShadowWrite(f"{OPP}:m{i}", None, {}) for i in range(1200)]  # the bulk path too
+    with store.transaction() as tx:
+        tx.put_shadows(ORG, MILESTONE, bulk)
+        tx.put_plan_index(ORG, OPP, None, {"kickoff": "a01000000000001AAA", "go_live": None})
+    with store.transaction() as tx:
+        record = tx.shadow(ORG, MILESTONE, [key])[key]
+        entry = tx.plan_index(ORG, [OPP])[OPP]
+    assert (record.record_id, record.fields) == ("a01000000000001AAA", {"Status__c": "Done"})
+    assert entry.plan_id == "a00000000000001AAA"
+    assert entry.milestones == {"kickoff": "a01000000000001AAA", "go_live": None}
