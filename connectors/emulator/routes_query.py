@@ -17,9 +17,10 @@ from .errors import ApiError
 from .gate import Call, json_response
 from .org import QueryCursor
 from .routing import api
+from .schema import Schema
 from .soql import SoqlError, compile_query, parse
 
-DEFAULT_BATCH, MIN_BATCH, MAX_BATCH = 2000, 200, 2000
+DEFAULT_BATCH, MIN_BATCH, MAX_BATCH, LONG_TEXT_BATCH = 2000, 200, 2000, 200
 _BATCH = re.compile(r"batchSize\s*=\s*(\d+)", re.IGNORECASE)
 
 
@@ -28,6 +29,26 @@ def batch_size(call: Call) -> int:
     if not m:
         return DEFAULT_BATCH
     return max(MIN_BATCH, min(MAX_BATCH, int(m.group(1))))
+
+
+def long_text_columns(schema: Schema, sobject: str, columns: list[dict[str, Any]]) -> int:
+    """How many long text area fields (textarea above 255 characters) a query selects."""
+    obj = schema.get(sobject)
+    if obj is None:
+        return 0
+    count = 0
+    for column in columns:
+        name = str(column.get("columnName", ""))
+        joined = column.get("joinColumns") or []
+        if joined:
+            rel = obj.relationship(name)
+            if rel is not None and rel.reference_to:
+                count += long_text_columns(schema, rel.reference_to[0], joined)
+            continue
+        f = obj.field(name)
+        if f is not None and f.type == "textarea" and f.length > 255:
+            count += 1
+    return count
 
 
 def _page(call: Call, cursor: QueryCursor, locator: str | None,
@@ -69,7 +90,10 @@ async def _run(call: Call, include_deleted: bool) -> Response:
         rows = org.store.conn.execute(compiled.sql, compiled.params).fetchall()
     if compiled.is_count:
         return json_response({"totalSize": int(rows[0][0]), "done": True, "records": []})
-    cursor = QueryCursor(compiled, rows, batch_size(call))
+    size = batch_size(call)
+    if long_text_columns(org.schema, compiled.sobject, compiled.column_metadata()) >= 2:
+        size = min(size, LONG_TEXT_BATCH)  # Salesforce pages such queries by 200
+    cursor = QueryCursor(compiled, rows, size)
     return json_response(_page(call, cursor, None, 0))
 
 

@@ -100,3 +100,20 @@ def test_each_page_is_one_api_call(emulator_server):
     org.reset(seed="empty", opportunities=4500)
     salesforce_client(org).query_all("SELECT Id FROM Opportunity")
     assert org.api_calls == 3
+
+
+def test_two_long_text_fields_page_by_200(emulator_server):
+    org = emulator_server
+    org.reset(seed="empty", opportunities=1)
+    sf = salesforce_client(org)
+    opp = sf.query("SELECT Id FROM Opportunity")["records"][0]["Id"]
+    sf.restful("composite/sobjects", method="POST", json={"records": [
+        {"attributes": {"type": "Mutual_Action_Plan__c"}, "Name": f"p{i}",
+         "Opportunity__c": opp, "External_Id__c": f"lt{i}"} for i in range(200)]})
+    sf.restful("composite/sobjects", method="POST", json={"records": [
+        {"attributes": {"type": "Mutual_Action_Plan__c"}, "Name": "last",
+         "Opportunity__c": opp, "External_Id__c": "lt200"}]})
+    one = sf.query("SELECT Id, Summary__c FROM Mutual_Action_Plan__c")
+    two = sf.query("SELECT Id, Summary__c, Success_Criteria__c FROM Mutual_Action_Plan__c")
+    assert one["done"] is True and len(one["records"]) == 201
+    assert two["done"] is False and len(two["records"]) == 200
