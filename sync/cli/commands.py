@@ -8,6 +8,7 @@ from sync.cli import (
     demo_cmd,  # noqa: F401
     emulator_cmd,  # noqa: F401
     mappings_cmd,  # noqa: F401
+    mappings_org_cmd,  # noqa: F401
     status_cmd,  # noqa: F401
     sync_cmd,  # noqa: F401
     worker_cmd,  # noqa: F401

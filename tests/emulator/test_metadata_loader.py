@@ -181,14 +181,13 @@ def test_master_detail_plan_is_required_cascades_and_names_both_relationships(
     assert ("MAP_Milestone__c", "Plan__c", "Milestones__r") in parent.child_relationships
 
 
-def test_required_opportunity_lookup_is_not_nillable_and_does_not_cascade(
-        schema: Schema) -> None:
+def test_opportunity_lookup_clears_when_the_opportunity_is_deleted(schema: Schema) -> None:
     opp = field(schema, "Mutual_Action_Plan__c", "Opportunity__c")
     assert opp.reference_to == ("Opportunity",)
     assert opp.relationship_name == "Opportunity__r"
-    assert not opp.nillable and opp.required
+    assert opp.nillable and not opp.required  # required on the layout; mapsync always sets it
     assert not opp.cascade_delete
-    assert opp.restricted_delete  # Salesforce refuses to delete an Opportunity that has a plan
+    assert not opp.restricted_delete  # an Opportunity with a plan can be deleted
     parent = schema.get("Opportunity")
     assert parent is not None
     assert ("Mutual_Action_Plan__c", "Opportunity__c",
@@ -207,8 +206,7 @@ def test_only_lookups_and_master_details_are_required_among_custom_fields(
         schema: Schema) -> None:
     required = {(obj.name, f.name) for obj in schema.objects.values()
                 for f in obj.fields.values() if f.custom and not f.nillable}
-    assert required == {("Mutual_Action_Plan__c", "Opportunity__c"),
-                        ("MAP_Milestone__c", "Plan__c")}
+    assert required == {("MAP_Milestone__c", "Plan__c")}
 
 
 def test_opportunity_gains_the_map_rollup_fields(schema: Schema) -> None:

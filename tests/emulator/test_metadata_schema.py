@@ -264,9 +264,10 @@ def test_relationships_are_as_pinned() -> None:
     assert text_of(plan, "relationshipName") == "Milestones"
     opportunity = parse(field_file("Mutual_Action_Plan__c.Opportunity__c"))
     assert text_of(opportunity, "referenceTo") == "Opportunity"
-    assert text_of(opportunity, "required") == "true"
-    # a required lookup cannot clear its value when the parent goes
-    assert text_of(opportunity, "deleteConstraint") == "Restrict"
+    # not required on the field, so deleting the Opportunity is allowed and clears the
+    # lookup; mapsync then removes the plan (DESIGN: a deleted Opportunity loses its plan)
+    assert text_of(opportunity, "required") == "false"
+    assert text_of(opportunity, "deleteConstraint") == "SetNull"
     contact = parse(field_file("MAP_Milestone__c.Owner_Contact__c"))
     assert text_of(contact, "referenceTo") == "Contact"
     assert text_of(contact, "deleteConstraint") == "SetNull"
@@ -292,7 +293,7 @@ def test_permission_set_grants_every_optional_field_and_never_a_required_one() -
     not_allowed = {name for name, field in custom_fields()
                    if text_of(field, "required") == "true"
                    or text_of(field, "type") == "MasterDetail"}
-    assert not_allowed == {"Mutual_Action_Plan__c.Opportunity__c", "MAP_Milestone__c.Plan__c"}
+    assert not_allowed == {"MAP_Milestone__c.Plan__c"}
     assert set(granted) == set(PINNED_FIELDS) - not_allowed
     assert set(granted.values()) == {("true", "true")}
 
