@@ -44,9 +44,13 @@ class QueryCursor:
 
 
 class QueryCursors:
-    """Open query cursors by locator id, the oldest forgotten first (thread-safe)."""
+    """Open query cursors by locator id, the oldest forgotten first (thread-safe).
 
-    def __init__(self, keep: int = 200) -> None:
+    Salesforce keeps few open cursors per user; keeping few here also bounds the memory
+    that abandoned paging of large queries can hold.
+    """
+
+    def __init__(self, keep: int = 20) -> None:
         self._cursors: OrderedDict[str, QueryCursor] = OrderedDict()
         self._keep = keep
         self._serial = 0
