@@ -35,7 +35,10 @@ _MAX_YEAR_SPAN = 400
 class BusinessCalendar:
     """Which days count as working days, with date arithmetic in business days."""
 
-    __slots__ = ("_country", "_days", "_extra", "_first", "_last", "_skip_weekends", "_subdiv")
+    __slots__ = (
+        "_country", "_days", "_extra", "_first", "_hi", "_last", "_lo", "_skip_weekends",
+        "_subdiv",
+    )
 
     def __init__(
         self,
@@ -51,6 +54,7 @@ class BusinessCalendar:
         self._extra = frozenset(holidays)
         self._first = 0  # first covered year; 0 means nothing computed yet
         self._last = -1
+        self._lo, self._hi = 1, 0  # ordinals of the first and last covered day
         self._days: list[int] = []
         if country is not None:
             try:
@@ -127,9 +131,9 @@ class BusinessCalendar:
 
     def _cover(self, ordinal: int) -> list[int]:
         """The business days of a span of years that includes ``ordinal``'s year."""
-        year = dt.date.fromordinal(ordinal).year
-        if self._first <= year <= self._last:
+        if self._lo <= ordinal <= self._hi:
             return self._days
+        year = dt.date.fromordinal(ordinal).year
         if self._last < self._first:
             self._rebuild(year - _SPAN_MARGIN_YEARS, year + _SPAN_MARGIN_YEARS)
         else:
@@ -165,6 +169,8 @@ class BusinessCalendar:
                     continue
                 days.append(o)
         self._first, self._last, self._days = first, last, days
+        self._lo = dt.date(first, 1, 1).toordinal()
+        self._hi = dt.date(last, 12, 31).toordinal()
 
     def _holidays_of_year(self, year: int) -> frozenset[dt.date]:
         return _holidays_of_year(self._country, self._subdiv, year) | frozenset(

@@ -17,7 +17,7 @@ from sync.plan import (
     SKIPPED,
     state_after_writing,
 )
-from sync.planner import plan
+from sync.planner import Planner, plan
 from tests.planner.sample_mapping import sample_mapping
 from tests.planner.support import (
     CALENDAR,
@@ -136,3 +136,23 @@ def test_missing_close_date_falls_back_to_the_plans_target() -> None:
     result = run(opportunity(close=None), state)
     assert result.target_close_date == state.target_close_date
     assert plan(opportunity(close=None), None, MAPPING, CALENDAR, TODAY) is None
+
+
+def test_deals_sharing_close_date_and_stage_each_get_their_own_id_and_contacts() -> None:
+    planner = Planner(MAPPING, CALENDAR)
+    anon = dataclasses.replace(opportunity(), id="006000000000002AAA")
+    named = opportunity(contact_roles=(("Security", "003S"),))
+    first, second = planner.plan(anon, None, TODAY), planner.plan(named, None, TODAY)
+    assert first is not None and second is not None
+    assert (first.opportunity_id, second.opportunity_id) == (anon.id, named.id)
+    assert second.milestone("security").owner_contact_id == "003S"
+    assert first.milestone("security").owner_contact_id is None
+    assert second == Planner(MAPPING, CALENDAR).plan(named, None, TODAY)
+
+
+def test_milestone_new_to_an_existing_plan_gets_its_initial_owner() -> None:
+    opp = opportunity(contact_roles=(("Security", "003S"),))
+    state = written(opp)
+    milestones = {k: v for k, v in state.milestones.items() if k != "security"}
+    result = run(opp, dataclasses.replace(state, milestones=milestones))
+    assert result.milestone("security").owner_contact_id == "003S"
