@@ -360,6 +360,23 @@ class OrgStore:
                 f"UPDATE {q(target.name)} SET IsDeleted = 1, SystemModstamp = ?, "
                 f"LastModifiedDate = ?, LastModifiedById = ? WHERE Id = ?",
                 [(stamp, stamp, user_id, rid) for rid in record_ids])
+        for target, record_ids in doomed:
+            self._clear_lookups(target, record_ids, stamp)
+
+    def _clear_lookups(self, obj: SObjectDef, record_ids: list[str], stamp: str) -> None:
+        """Empty the plain lookups that pointed at deleted records, as Salesforce does; the
+        children's SystemModstamp moves, so incremental readers see the change."""
+        for child in self.schema.objects.values():
+            for f in child.fields.values():
+                if (f.type != "reference" or f.system or f.cascade_delete
+                        or f.restricted_delete or obj.name not in f.reference_to):
+                    continue
+                for start in range(0, len(record_ids), 500):
+                    chunk = record_ids[start:start + 500]
+                    self.conn.execute(
+                        f"UPDATE {q(child.name)} SET {q(f.name)} = NULL, SystemModstamp = ? "
+                        f"WHERE {q(f.name)} IN ({','.join('?' * len(chunk))}) "
+                        f"AND IsDeleted = 0", [stamp, *chunk])
 
     def _children(self, child: SObjectDef, f: FieldDef, parent_ids: list[str],
                   columns: str = "Id") -> list[tuple[object, ...]]:

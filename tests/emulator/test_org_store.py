@@ -225,15 +225,32 @@ def test_update_may_repeat_an_unchangeable_field_but_not_change_it(org):
     assert moved.errors[0].fields == ["OpportunityId"]
 
 
-def test_deleting_an_opportunity_that_still_has_a_plan_is_refused(org):
-    opp = create(org, "Opportunity", {"Name": "Guarded", "StageName": "Prospecting",
+def test_deleting_a_parent_clears_plain_lookups_and_moves_the_childs_modstamp():
+    clock = [datetime(2026, 1, 1, 9, 0, tzinfo=UTC)]
+    org = Org(seed="empty")
+    org.store.clock = lambda: clock[0]
+    opp = create(org, "Opportunity", {"Name": "Lost", "StageName": "Prospecting",
                                       "CloseDate": "2026-05-01"})
-    plan = create(org, "Mutual_Action_Plan__c", {"Name": "Guarding plan",
-                                                 "Opportunity__c": opp.id,
-                                                 "External_Id__c": f"guard-{opp.id}"})
-    refused = write(org, lambda: (org.store.delete(opp.id, org.integration_user_id),
-                                  RecordResult(opp.id))[1])
+    plan = create(org, "Mutual_Action_Plan__c", {"Name": "Orphaned", "Opportunity__c": opp.id,
+                                                 "External_Id__c": opp.id})
+    clock[0] += timedelta(minutes=1)
+    assert write(org, lambda: (org.store.delete(opp.id, org.integration_user_id),
+                               RecordResult(opp.id))[1]).success
+    row = org.store.find(org.schema.get("Mutual_Action_Plan__c"), plan.id)
+    assert row["Opportunity__c"] is None and row["IsDeleted"] == 0
+    assert row["SystemModstamp"] == "2026-01-01T09:01:00.000+0000"
+
+
+def test_a_lookup_that_restricts_deletes_blocks_deleting_its_parent():
+    org = Org(seed="empty")
+    contact = org.schema.get("Contact")
+    contact.add(FieldDef("Guardian__c", "reference", length=18, reference_to=("Account",),
+                         relationship_name="Guardian__r", restricted_delete=True, custom=True))
+    org.store.create_tables()
+    acc = create(org, "Account", {"Name": "Guarded"})
+    create(org, "Contact", {"LastName": "Guard", "Guardian__c": acc.id})
+    refused = write(org, lambda: (org.store.delete(acc.id, org.integration_user_id),
+                                  RecordResult(acc.id))[1])
     assert codes(refused) == ["DELETE_FAILED"]
-    assert "Guarding plan" in refused.errors[0].message
-    assert org.store.find(org.schema.get("Opportunity"), opp.id)["IsDeleted"] == 0
-    assert plan.success
+    assert "Guard" in refused.errors[0].message
+    assert org.store.find(org.schema.get("Account"), acc.id)["IsDeleted"] == 0
