@@ -42,12 +42,6 @@ OPPORTUNITY_ROLLUP_FIELDS = frozenset({
     "MAP_Health__c", "MAP_Percent_Complete__c", "MAP_Days_Slipped__c",
     "MAP_Projected_Close_Date__c",
 })
-DATE_FIELDS = frozenset({
-    "Baseline_Due_Date__c", "Due_Date__c", "Completed_Date__c", "Target_Close_Date__c",
-    "Projected_Close_Date__c", "Go_Live_Date__c", "Next_Due_Date__c", "CloseDate",
-})
-
-
 def as_date(value: Any) -> dt.date | None:
     """A Salesforce date value (``date`` or ``"YYYY-MM-DD"``) as a ``date``."""
     if value is None or value == "":
@@ -127,10 +121,6 @@ class MilestoneState:
     notes: str | None = None
     written: Mapping[str, Any] = field(default_factory=dict)
 
-    def value(self, api_name: str) -> Any:
-        """Salesforce's current value of a rep-pinnable field."""
-        return getattr(self, _PINNABLE_ATTRIBUTE[api_name])
-
     def pinned_fields(self) -> frozenset[str]:
         """The rep-pinnable fields a rep has changed since mapsync last wrote them."""
         written = self.written
@@ -150,8 +140,10 @@ class MilestoneState:
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any], written: Mapping[str, Any]) -> MilestoneState:
+        """From a Salesforce record; the key falls back to the external id's suffix."""
+        key = record.get("Key__c") or str(record.get("External_Id__c") or "").partition(":")[2]
         return cls(
-            key=str(record["Key__c"]),
+            key=str(key),
             status=record.get("Status__c"),
             completed_date=as_date(record.get("Completed_Date__c")),
             due_date=as_date(record.get("Due_Date__c")),
@@ -163,9 +155,6 @@ class MilestoneState:
 
 
 _NONE: frozenset[str] = frozenset()
-_PINNABLE_ATTRIBUTE = {
-    "Status__c": "status", "Completed_Date__c": "completed_date", "Due_Date__c": "due_date",
-}
 
 
 def _same_value(current: Any, written: Any) -> bool:
@@ -207,7 +196,7 @@ class PlanState:
             summary=plan.get("Summary__c"),
             success_criteria=plan.get("Success_Criteria__c"),
             written=dict(plan_written),
-            milestones={m.key: m for m in states},
+            milestones={m.key: m for m in states if m.key},
         )
 
 

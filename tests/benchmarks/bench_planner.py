@@ -106,6 +106,11 @@ def main() -> None:
     for label, (plans, secs, cpu) in totals.items():
         print(f"{label:<18} {plans:>9,} {secs:>9.2f} {cpu:>7.2f} {plans / secs:>10,.0f}")
     print(f"peak RSS: {peak_mb:,.0f} MB (whole process, {args.count:,} Opportunities held)")
+    _plans, secs, cpu = totals["new plans"]
+    per_100k = 100_000 / args.count
+    print(f"target 100,000 Opportunities < 10 s: {secs * per_100k:.1f} s wall, "
+          f"{cpu * per_100k:.1f} s CPU -> {'met' if secs * per_100k < 10 else 'MISSED'}"
+          + ("" if secs < cpu * 1.3 else " (the machine is busy: wall time well above CPU)"))
 
 
 def _slips_by(desired: DesiredPlan, day: dt.date) -> bool:

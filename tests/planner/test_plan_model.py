@@ -109,3 +109,12 @@ def test_plan_state_from_salesforce_records_and_shadow_values() -> None:
     assert isinstance(legal, MilestoneState)
     assert legal.due_date == dt.date(2026, 3, 27)
     assert legal.pinned_fields() == {"Status__c"}
+
+
+def test_milestone_record_without_key_is_known_by_its_external_id() -> None:
+    state = PlanState.from_records(
+        {"Template__c": "small"}, {},
+        [({"External_Id__c": "006000000000001AAA:legal", "Status__c": "Done"}, {}),
+         ({"Status__c": "Done"}, {})],  # made by hand in Salesforce: not the plan's
+    )
+    assert list(state.milestones) == ["legal"]
