@@ -1,0 +1,68 @@
+"""Two workers on one PostgreSQL store: never two cycles at once; a survivor takes over."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from connectors.emulator.server import Emulator
+from sync.store.records import RunKind, RunOutcome
+from tests.fixtures.postgres import PostgresServer
+
+from .ops import Ops, stop, wait_for
+
+WORKER = ("worker", "--interval", "0.3", "--heartbeat", "0.3", "--lease-ttl", "3",
+          "--no-reconcile", "--retry-interval", "600")
+
+
+@pytest.fixture
+def pg_ops(demo_org: Emulator, postgres_server: PostgresServer) -> Iterator[Ops]:
+    url = postgres_server.create_database()
+    bench = Ops(demo_org, url)
+    bench.store.upgrade()
+    yield bench
+    bench.close()
+    postgres_server.drop_database(url.rsplit("/", 1)[1])
+
+
+def cycle_intervals(ops: Ops, org_id: str) -> list[tuple[float, float]]:
+    with ops.store.transaction(write=False) as tx:
+        runs = tx.latest_runs(org_id, 10_000, RunKind.CYCLE)
+    return sorted((r.started_at.timestamp(), r.finished_at.timestamp())
+                  for r in runs if r.outcome is not RunOutcome.RUNNING and r.finished_at)
+
+
+def test_two_workers_never_overlap_a_cycle_and_the_survivor_takes_over(pg_ops: Ops,
+                                                                       tmp_path: Path):
+    pg_ops.org.set_knobs(latency_ms=15)  # cycles long enough to collide if unguarded
+    org_id = pg_ops.engine().org_id
+    first = pg_ops.start(*WORKER, log=tmp_path / "a.log")
+    second = pg_ops.start(*WORKER, log=tmp_path / "b.log")
+    workers = [first, second]
+    try:
+        wait_for(lambda: len(cycle_intervals(pg_ops, org_id)) >= 8, 60, what="cycles")
+        holder = wait_for(lambda: pg_ops.store.lease_holder(org_id), 10, what="a holder")
+        pid = int(holder.split(":")[1])
+        victim = next(w for w in workers if w.pid == pid)
+        survivor = next(w for w in workers if w.pid != pid)
+        before_kill = len(cycle_intervals(pg_ops, org_id))
+        stop(victim, signal.SIGKILL)
+        killed_at = time.time()
+        new_holder = wait_for(
+            lambda: (h := pg_ops.store.lease_holder(org_id)) and h != holder and h, 15,
+            what="the survivor taking the lease")
+        wait_for(lambda: len(cycle_intervals(pg_ops, org_id)) >= before_kill + 5, 30,
+                 what="cycles after the takeover")
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                stop(w)
+    assert int(new_holder.split(":")[1]) == survivor.pid
+    intervals = cycle_intervals(pg_ops, org_id)
+    for (_, end), (start, _) in zip(intervals, intervals[1:], strict=False):
+        assert start >= end, "two cycles of one org ran at the same time"
+    assert any(start > killed_at for start, _ in intervals)
