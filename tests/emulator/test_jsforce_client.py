@@ -73,6 +73,7 @@ def test_jsforce_create_and_collection_upsert_report_per_record_results(seen):
     assert created["success"] is True and created["created"] is True
     assert broken["success"] is False
     assert broken["errors"][0]["statusCode"] == "REQUIRED_FIELD_MISSING"
+    assert broken["errors"][0]["fields"] == ["Name"]
     [again] = result["second"]
     assert again == {"id": created["id"], "success": True, "errors": [], "created": False}
     assert result["health"] == "At Risk"

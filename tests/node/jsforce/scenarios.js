@@ -51,7 +51,7 @@ const scenarios = {
     });
     const plans = [
       { External_Id__c: opp.id, Name: 'jsforce plan', Opportunity__c: opp.id },
-      { External_Id__c: 'no-opportunity', Name: 'broken plan' },
+      { External_Id__c: 'nameless-plan', Opportunity__c: opp.id },
     ];
     const first = await conn.sobject('Mutual_Action_Plan__c')
       .upsert(plans, 'External_Id__c', { allOrNone: false });

