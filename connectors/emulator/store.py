@@ -15,13 +15,15 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from pathlib import Path
 
 from . import ids
+from .deletion import cascade, check_restricted, clear_lookups
 from .derived import derive
 from .errors import ROLLED_BACK_MESSAGE, RecordError, RecordFailed, RecordResult
+from .record_checks import check_references, check_unique, live_row, prepare
 from .schema import FieldDef, Schema, SObjectDef
+from .sqltext import insert_sql, q, select_sql, update_sql
 from .values import format_datetime, to_json, to_storage
 
 SQL_TYPES = {"double": "REAL", "currency": "REAL", "percent": "REAL", "int": "INTEGER",
@@ -34,26 +36,6 @@ class MultipleMatches(Exception):
     def __init__(self, record_ids: list[str]) -> None:
         super().__init__(", ".join(record_ids))
         self.record_ids = record_ids
-
-
-def q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-@lru_cache(maxsize=512)
-def insert_sql(table: str, names: tuple[str, ...]) -> str:
-    return (f"INSERT INTO {q(table)} ({', '.join(q(n) for n in names)}) "
-            f"VALUES ({', '.join('?' * len(names))})")
-
-
-@lru_cache(maxsize=512)
-def select_sql(table: str, names: tuple[str, ...]) -> str:
-    return f"SELECT {', '.join(q(n) for n in names)} FROM {q(table)} WHERE Id = ?"
-
-
-@lru_cache(maxsize=512)
-def update_sql(table: str, names: tuple[str, ...]) -> str:
-    return f"UPDATE {q(table)} SET {', '.join(f'{q(n)} = ?' for n in names)} WHERE Id = ?"
 
 
 def utc_now() -> datetime:
@@ -79,7 +61,7 @@ class OrgStore:
         self._batch_now: datetime | None = None
         self._batch_stamp: str | None = None
         self._required: dict[str, list[str]] = {}
-        self._live_refs: set[str] = set()  # lookup targets seen alive in the current batch
+        self.live_refs: set[str] = set()  # lookup targets seen alive in the current batch
         self.create_tables()
 
     # ---- layout ---------------------------------------------------------------------
@@ -146,6 +128,11 @@ class OrgStore:
         now = self._batch_now or self.clock()
         return format_datetime(now - timedelta(milliseconds=lag) if lag else now)
 
+    @property
+    def in_batch(self) -> bool:
+        """Whether a request's records are being written now (``run_batch``)."""
+        return self._batch_now is not None
+
     def object_of(self, record_id: str) -> SObjectDef | None:
         return self.schema.by_prefix(record_id[:3])
 
@@ -194,7 +181,7 @@ class OrgStore:
             finally:
                 self._batch_now = None
                 self._batch_stamp = None
-                self._live_refs.clear()
+                self.live_refs.clear()
             if all_or_none and any(not r.success for r in results):
                 self.conn.execute("ROLLBACK TO batch")
                 self.conn.execute("RELEASE batch")
@@ -266,7 +253,7 @@ class OrgStore:
     def create(self, obj: SObjectDef, body: dict[str, object], user_id: str,
                checked_unique: str | None = None) -> str:
         """Insert one record; ``checked_unique`` names a unique field already checked."""
-        values = self._prepare(obj, body, creating=True)
+        values = prepare(self, obj, body, creating=True)
         for f in obj.fields.values():
             if f.name not in values and f.default_value is not None and f.createable:
                 values[f.name] = user_id if f.default_value == "$user" else (
@@ -283,9 +270,9 @@ class OrgStore:
             raise RecordFailed(RecordError(
                 "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(missing)}]",
                 missing))
-        self._check_references(obj, values)
+        check_references(self, obj, values)
         new_id = self.new_id(obj)
-        self._check_unique(obj, values, new_id, checked_unique)
+        check_unique(self, obj, values, new_id, checked_unique)
         values.update(derive(obj.name, values, values, creating=True))
         stamp = self.stamp()
         values.update(Id=new_id, IsDeleted=0, CreatedDate=stamp, CreatedById=user_id,
@@ -295,16 +282,16 @@ class OrgStore:
 
     def update(self, obj: SObjectDef, record_id: str, body: dict[str, object],
                user_id: str) -> None:
-        current = self._live_row(obj, record_id)
+        current = live_row(self, obj, record_id)
         body = {k: v for k, v in body.items() if k.lower() != "id"}
-        values = self._prepare(obj, body, creating=False, current=current)
+        values = prepare(self, obj, body, creating=False, current=current)
         missing = [n for n, v in values.items() if v is None and obj.fields[n].required]
         if missing:
             raise RecordFailed(RecordError(
                 "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(missing)}]",
                 missing))
-        self._check_references(obj, values)
-        self._check_unique(obj, values, record_id)
+        check_references(self, obj, values)
+        check_unique(self, obj, values, record_id)
         merged = {**current, **values}
         values.update(derive(obj.name, merged, values, creating=False))
         stamp = self.stamp()
@@ -351,9 +338,9 @@ class OrgStore:
                                            "invalid cross reference id"))
         if row["IsDeleted"]:
             raise RecordFailed(RecordError("ENTITY_IS_DELETED", "entity is deleted"))
-        doomed = self._cascade(obj, [norm])
-        self._check_restricted(doomed, row)
-        self._live_refs.clear()
+        doomed = cascade(self, obj, [norm])
+        check_restricted(self, doomed, row)
+        self.live_refs.clear()
         stamp = self.stamp()
         for target, record_ids in doomed:
             self.conn.executemany(
@@ -361,65 +348,7 @@ class OrgStore:
                 f"LastModifiedDate = ?, LastModifiedById = ? WHERE Id = ?",
                 [(stamp, stamp, user_id, rid) for rid in record_ids])
         for target, record_ids in doomed:
-            self._clear_lookups(target, record_ids, stamp)
-
-    def _clear_lookups(self, obj: SObjectDef, record_ids: list[str], stamp: str) -> None:
-        """Empty the plain lookups that pointed at deleted records, as Salesforce does; the
-        children's SystemModstamp moves, so incremental readers see the change."""
-        for child in self.schema.objects.values():
-            for f in child.fields.values():
-                if (f.type != "reference" or f.system or f.cascade_delete
-                        or f.restricted_delete or obj.name not in f.reference_to):
-                    continue
-                for start in range(0, len(record_ids), 500):
-                    chunk = record_ids[start:start + 500]
-                    self.conn.execute(
-                        f"UPDATE {q(child.name)} SET {q(f.name)} = NULL, SystemModstamp = ? "
-                        f"WHERE {q(f.name)} IN ({','.join('?' * len(chunk))}) "
-                        f"AND IsDeleted = 0", [stamp, *chunk])
-
-    def _children(self, child: SObjectDef, f: FieldDef, parent_ids: list[str],
-                  columns: str = "Id") -> list[tuple[object, ...]]:
-        out: list[tuple[object, ...]] = []
-        for start in range(0, len(parent_ids), 500):
-            chunk = parent_ids[start:start + 500]
-            out += self.conn.execute(
-                f"SELECT {columns} FROM {q(child.name)} WHERE {q(f.name)} IN "
-                f"({','.join('?' * len(chunk))}) AND IsDeleted = 0", chunk).fetchall()
-        return out
-
-    def _cascade(self, obj: SObjectDef,
-                 record_ids: list[str]) -> list[tuple[SObjectDef, list[str]]]:
-        """What a delete removes: these records and, recursively, their master-detail
-        children (all found before anything is written)."""
-        doomed = [(obj, record_ids)]
-        for child in self.schema.objects.values():
-            for f in child.fields.values():
-                if f.cascade_delete and obj.name in f.reference_to:
-                    kids = [str(r[0]) for r in self._children(child, f, record_ids)]
-                    if kids:
-                        doomed += self._cascade(child, kids)
-        return doomed
-
-    def _check_restricted(self, doomed: list[tuple[SObjectDef, list[str]]],
-                          row: dict[str, object]) -> None:
-        """Refuse a delete while a lookup that restricts deletes still points at a record."""
-        leaving = {rid for _, record_ids in doomed for rid in record_ids}
-        for obj, record_ids in doomed:
-            for child in self.schema.objects.values():
-                for f in child.fields.values():
-                    if not (f.restricted_delete and obj.name in f.reference_to):
-                        continue
-                    columns = "Id, Name" if "Name" in child.fields else "Id, Id"
-                    blockers = [r for r in self._children(child, f, record_ids, columns)
-                                if r[0] not in leaving]
-                    if blockers:
-                        names = ", ".join(str(r[1]) for r in blockers[:5])
-                        raise RecordFailed(RecordError(
-                            "DELETE_FAILED",
-                            f"Your attempt to delete {row.get('Name') or row['Id']} could not "
-                            "be completed because it is associated with the following "
-                            f"{(child.label_plural or child.name).lower()}.: {names}"))
+            clear_lookups(self, target, record_ids, stamp)
 
     def insert_rows(self, obj: SObjectDef, rows: list[dict[str, object]], user_id: str,
                     stamp: str | None = None) -> list[str]:
@@ -458,119 +387,3 @@ class OrgStore:
         return new_ids
 
     # ---- checks ---------------------------------------------------------------------
-
-    def _live_row(self, obj: SObjectDef, record_id: str) -> dict[str, object]:
-        norm = ids.normalize(record_id)
-        if norm is None or norm[:3] != obj.key_prefix:
-            raise RecordFailed(RecordError(
-                "MALFORMED_ID", f"{obj.label or obj.name} ID: id value of incorrect type: "
-                f"{record_id}", ["Id"]))
-        row = self.find(obj, norm)
-        if row is None:
-            raise RecordFailed(RecordError("NOT_FOUND", "The requested resource does not exist"))
-        if row["IsDeleted"]:
-            raise RecordFailed(RecordError("ENTITY_IS_DELETED", "entity is deleted"))
-        return row
-
-    def _prepare(self, obj: SObjectDef, body: dict[str, object],
-                 creating: bool, current: dict[str, object] | None = None) -> dict[str, object]:
-        """Body fields as stored values; on update (``current`` given) a field that may not
-        be updated is accepted only when its value is unchanged, as in an upsert that
-        repeats a master-detail parent."""
-        values: dict[str, object] = {}
-        errors: list[RecordError] = []
-        locked: list[str] = []
-        for key, value in body.items():
-            if key == "attributes":
-                continue
-            f = obj.field(key)
-            stored: object
-            try:
-                if f is None:
-                    f = obj.relationship(key)
-                    if f is None or not isinstance(value, dict):
-                        raise RecordFailed(RecordError(
-                            "INVALID_FIELD",
-                            f"No such column '{key}' on sobject of type {obj.name}", [key]))
-                    stored = self._foreign_key(f, value)
-                else:
-                    stored = to_storage(f, value)
-            except RecordFailed as failed:
-                errors.extend(failed.errors)
-                continue
-            if not (f.createable if creating else f.updateable):
-                if current is None or current.get(f.name) != stored:
-                    locked.append(f.name)
-                continue
-            values[f.name] = stored
-        if locked:
-            raise RecordFailed(RecordError(
-                "INVALID_FIELD_FOR_INSERT_UPDATE",
-                f"Unable to create/update fields: {', '.join(locked)}. Please check the "
-                "security settings of this field and verify that it is read/write for your "
-                "profile or permission set.", locked))
-        if errors:
-            raise RecordFailed(*errors)
-        return values
-
-    def _foreign_key(self, f: FieldDef, ref: dict[str, object]) -> str:
-        """The Id named by ``{"External_Id__c": value}`` in a relationship field."""
-        attrs = ref.get("attributes")
-        type_name = attrs.get("type") if isinstance(attrs, dict) else f.reference_to[0]
-        target = self.schema.get(str(type_name))
-        keys = [k for k in ref if k != "attributes"]
-        if target is None or len(keys) != 1:
-            raise RecordFailed(RecordError(
-                "INVALID_FIELD", f"{f.relationship_name}: a foreign key reference names "
-                "exactly one external id field", [f.name]))
-        ext = target.field(keys[0])
-        if ext is None or not (ext.external_id or ext.id_lookup or ext.name == "Id"):
-            raise RecordFailed(RecordError(
-                "INVALID_FIELD", f"Field name provided, {keys[0]} is not an External ID or "
-                f"indexed field for {target.name}", [f.name]))
-        value = ref[keys[0]]
-        matches = self.ids_by_value(target, ext, to_storage(ext, value))
-        if len(matches) != 1:
-            problem = "not found" if not matches else "matched more than one record"
-            raise RecordFailed(RecordError(
-                "INVALID_FIELD", f"Foreign key external ID: {value} {problem} for field "
-                f"{ext.name} in entity {target.name}", [f.name]))
-        return matches[0]
-
-    def _check_references(self, obj: SObjectDef, values: dict[str, object]) -> None:
-        for name, value in values.items():
-            f = obj.fields[name]
-            if f.type != "reference" or value is None:
-                continue
-            value = str(value)
-            if value in self._live_refs:
-                continue
-            targets = [t for t in (self.schema.get(n) for n in f.reference_to) if t is not None]
-            target = next((t for t in targets if t.key_prefix == value[:3]), None)
-            if target is None:
-                raise RecordFailed(RecordError(
-                    "FIELD_INTEGRITY_EXCEPTION",
-                    f"field integrity exception: unknown ({f.label or f.name}: id value of "
-                    f"incorrect type: {value})", [f.name]))
-            row = self.conn.execute(f"SELECT IsDeleted FROM {q(target.name)} WHERE Id = ?",
-                                    (value,)).fetchone()
-            if row is None:
-                raise RecordFailed(RecordError(
-                    "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [f.name]))
-            if row[0]:
-                raise RecordFailed(RecordError("ENTITY_IS_DELETED", "entity is deleted",
-                                               [f.name]))
-            if self._batch_now is not None:
-                self._live_refs.add(value)
-
-    def _check_unique(self, obj: SObjectDef, values: dict[str, object], own_id: str,
-                      skip: str | None = None) -> None:
-        for name, value in values.items():
-            f = obj.fields[name]
-            if not f.unique or value is None or name == skip:
-                continue
-            others = [i for i in self.ids_by_value(obj, f, value) if i != own_id]
-            if others:
-                raise RecordFailed(RecordError(
-                    "DUPLICATE_VALUE", f"duplicate value found: {f.name} duplicates value on "
-                    f"record with id: {others[0]}", [f.name]))
