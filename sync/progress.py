@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .plan import DONE, NOT_STARTED, MilestoneState
 
@@ -51,8 +52,7 @@ class StageProgress:
         return self.index > milestone_stage_index
 
 
-@dataclass(frozen=True, slots=True)
-class Resolution:
+class Resolution(NamedTuple):
     """A milestone's status and dates once stage progress and the rep's edits are applied."""
 
     status: str

@@ -174,3 +174,16 @@ def test_baseline_is_the_first_committed_date_even_if_edited_in_salesforce() -> 
     state = rep_edits(state, "legal", baseline_due_date=dt.date(2026, 1, 1))
     result = run(opportunity(close=dt.date(2026, 5, 29)), state)
     assert result.milestone("legal").baseline_due_date == first
+
+
+def test_stage_the_mapping_does_not_know_leaves_progress_as_it_is() -> None:
+    state = written(opportunity("Id. Decision Makers"))
+    result = run(opportunity("Stalled (custom stage)"), state, today=LATER)
+    assert statuses(result) == statuses(run(opportunity("Id. Decision Makers"), state))
+
+
+def test_closed_won_deal_without_a_plan_gets_one_with_the_signature_done() -> None:
+    result = run(opportunity("Closed Won"))
+    assert result.milestone("signature").status == DONE
+    assert result.milestone("signature").completed_date == TODAY
+    assert result.milestone("go_live").status == NOT_STARTED
