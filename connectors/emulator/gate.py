@@ -11,7 +11,9 @@ nor counted again (the Composite request is one call).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +25,8 @@ from .auth import Session
 from .errors import ApiError, invalid_session
 from .org import Org
 
+log = logging.getLogger(__name__)
+_error_ids = itertools.count(1_000_000_001)
 SUBREQUEST = "emulator.subrequest"  # scope key: the Session of the enclosing Composite call
 OLDEST_VERSION, LATEST_VERSION = 20, 65
 
@@ -135,6 +139,12 @@ def api_route(route: Route) -> Callable[[Request], Awaitable[Response]]:
             response = await route(Call(request, org, session, version))
         except ApiError as err:
             response = error_response(err)
+        except Exception:
+            # a defect of the local org answers as Salesforce's own do: 500, retryable
+            log.exception("unexpected error answering %s %s", request.method, request.url.path)
+            response = error_response(ApiError(
+                500, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this "
+                f"ErrorId if you contact support: {next(_error_ids)}-0 (-1)"))
         response.headers["Sforce-Limit-Info"] = usage_header(org)
         return response
 

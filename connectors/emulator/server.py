@@ -248,3 +248,7 @@ class Emulator:
 
     def expire_sessions(self) -> None:
         self.org.expire_sessions()
+
+    def reseed_faults(self, fault_seed: int) -> None:
+        """Restart the fault sequence from ``fault_seed`` (replays a failing run)."""
+        self.org.reseed_faults(fault_seed)

@@ -137,7 +137,7 @@ def test_unable_to_lock_row_knob_fails_single_records(demo_org):
     sf = salesforce_client(demo_org)
     opp = an_opportunity(sf)
     demo_org.set_knobs(lock_rate=0.5)
-    demo_org.org.reseed_faults(7)
+    demo_org.reseed_faults(7)
     results = upsert(sf, [plan(f"lock{i}", opp) for i in range(40)])
     locked = [r for r in results if not r["success"]]
     assert 5 < len(locked) < 35

@@ -43,7 +43,7 @@ def test_dropped_connection_closes_the_socket_without_an_answer(emulator):
 def outcomes(org, seed, n=30):
     org.reset(seed="empty")
     org.set_knobs(unavailable_rate=0.3)
-    org.org.reseed_faults(seed)
+    org.reseed_faults(seed)
     token = org.access_token()
     s = client_session(org)
     return [call(org, token=token, session=s).status_code for _ in range(n)]

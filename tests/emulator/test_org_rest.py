@@ -190,3 +190,21 @@ def test_wrong_method_is_405_method_not_allowed(emulator):
         headers={"Authorization": "Bearer " + emulator.access_token()})
     assert r.status_code == 405
     assert r.json()[0]["errorCode"] == "METHOD_NOT_ALLOWED"
+
+
+def test_a_defect_in_a_route_answers_500_unknown_exception(tmp_path):
+    import types
+
+    from connectors.emulator.routing import api
+    from connectors.emulator.server import Emulator
+
+    async def broken(call):
+        raise RuntimeError("defect")
+
+    module = types.ModuleType("broken_routes")
+    module.ROUTES = api("/broken", broken, ["GET"])  # type: ignore[attr-defined]
+    with Emulator(seed="empty", extra_route_modules=[module], keys_dir=tmp_path) as org:
+        r = client_session(org).get(org.instance_url + "/services/data/v59.0/broken",
+                                    headers={"Authorization": "Bearer " + org.access_token()})
+    assert r.status_code == 500
+    assert r.json()[0]["errorCode"] == "UNKNOWN_EXCEPTION"
