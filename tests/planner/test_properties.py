@@ -164,3 +164,43 @@ def test_rep_edits_to_pinnable_fields_survive_any_replanning(
     if due_date != before.due_date:
         assert m.due_date == due_date and "Due_Date__c" in m.pinned
     assert m.baseline_due_date == before.baseline_due_date
+
+
+@FAST
+@given(mappings(), opportunities(), TODAYS, st.data())
+def test_projections_respect_every_dependency_whatever_reps_changed(
+    mapping: StageMapping, opp: Opportunity, today: dt.date, data: st.DataObject
+) -> None:
+    state = state_after_writing(planned(mapping, opp, today))
+    milestones = dict(state.milestones)
+    for key in data.draw(st.lists(st.sampled_from(sorted(milestones)), unique=True)):
+        milestones[key] = dataclasses.replace(
+            milestones[key],
+            status=data.draw(st.sampled_from(("Not Started", "Done", "Skipped", "Blocked"))),
+            due_date=data.draw(st.dates(dt.date(2026, 1, 1), dt.date(2027, 12, 31))),
+            completed_date=data.draw(st.none() | st.dates(dt.date(2026, 1, 1),
+                                                           dt.date(2027, 12, 31))),
+        )
+    later = today + dt.timedelta(days=data.draw(st.integers(0, 120)))
+    result = planned(mapping, opp, later, dataclasses.replace(state, milestones=milestones))
+    calendar = BusinessCalendar.from_spec(mapping.calendar)
+    specs = {m.key: m for m in mapping.templates[0].milestones}
+    ends = {m.key: m.projected_date for m in result.milestones}
+    for m in result.milestones:
+        spec, end = specs[m.key], ends[m.key]
+        assert end is not None
+        if m.status in (DONE, SKIPPED):
+            continue
+        before = spec.anchor == "before_close"
+        if before:
+            assert end <= result.projected_close_date
+        starts = [] if before else [result.projected_close_date]
+        starts += [
+            e for dep in spec.depends_on
+            if (e := ends[dep]) is not None and result.milestone(dep).status != SKIPPED
+            and (not before or specs[dep].anchor == "before_close")
+        ]
+        for start in starts:
+            earliest = (calendar.add_business_days(start, spec.duration) if spec.duration
+                        else start if before else calendar.next_business_day(start))
+            assert end >= earliest
