@@ -233,3 +233,40 @@ def test_a_spent_daily_quota_refuses_bulk_requests_too(emulator, bulk):
     refused = bulk.call("POST", "ingest", json={"object": "Account", "operation": "insert"})
     assert refused.status_code == 403
     assert refused.json()[0]["errorCode"] == "REQUEST_LIMIT_EXCEEDED"
+
+
+@pytest.mark.parametrize(("sobject", "record"), [
+    ("Account", {"Name": "x" * 300}),
+    ("Account", {"Name": "Fractional Staff", "NumberOfEmployees": "1.5"}),
+    ("Opportunity", {"Name": "No Stage", "CloseDate": "2027-01-01"}),
+    ("Opportunity", {"Name": "Odd Stage", "StageName": "Dreaming", "CloseDate": "2027-01-01"}),
+    ("Opportunity", {"Name": "Ghost", "StageName": "Prospecting", "CloseDate": "2027-01-01",
+                     "AccountId": "0018d00000zzzzzAAA"}),
+    ("Contact", {"LastName": "Mailer", "Email": "not-an-address"}),
+])
+def test_a_bulk_row_fails_with_the_error_a_collections_write_gets(emulator, bulk, sobject,
+                                                                  record):
+    sf: Any = salesforce_client(emulator)
+    rest = sf.restful("composite/sobjects", method="POST", json={
+        "allOrNone": False, "records": [{"attributes": {"type": sobject}, **record}]})[0]
+    assert rest["success"] is False
+    header = ",".join(record)
+    values = ",".join(f'"{v}"' for v in record.values())
+    job = bulk.ingest(sobject, "insert", f"{header}\n{values}\n")
+    [failed] = bulk.results(job["id"], "failedResults")
+    error = rest["errors"][0]
+    fields = ",".join(error["fields"])
+    assert failed["sf__Error"] == \
+        f"{error['statusCode']}:{error['message']}:{fields + ' ' if fields else ''}--"
+
+
+def test_crlf_lines_and_a_pipe_delimiter_are_read_as_declared(emulator, bulk):
+    job = bulk.ingest("Account", "insert", "Name|Industry\r\nPipe, Inc|Energy\r\n",
+                      lineEnding="CRLF", columnDelimiter="PIPE")
+    assert (job["lineEnding"], job["columnDelimiter"], job["numberRecordsFailed"]) == \
+        ("CRLF", "PIPE", 0)
+    raw = bulk.call("GET", f"ingest/{job['id']}/successfulResults/").text
+    assert raw.startswith('"sf__Id"|"sf__Created"|"Name"|"Industry"\r\n')
+    sf: Any = salesforce_client(emulator)
+    [acc] = sf.query("SELECT Name, Industry FROM Account")["records"]
+    assert (acc["Name"], acc["Industry"]) == ("Pipe, Inc", "Energy")
