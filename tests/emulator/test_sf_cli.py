@@ -41,6 +41,12 @@ class SfCli:
                               SF_DISABLE_TELEMETRY="true", SF_AUTOUPDATE_DISABLE="true",
                               SF_USE_GENERIC_UNIX_KEYCHAIN="true", SF_SKIP_NEW_VERSION_CHECK="true",
                               SF_DISABLE_AUTOUPDATE="true", NO_COLOR="1")
+        for key in list(self.env):  # the host's own sf settings and XDG folders stay out
+            if key.startswith(("XDG_", "SFDX_")) or (key.startswith("SF_") and key not in (
+                    "SF_ACCESS_TOKEN", "SF_DISABLE_TELEMETRY", "SF_AUTOUPDATE_DISABLE",
+                    "SF_USE_GENERIC_UNIX_KEYCHAIN", "SF_SKIP_NEW_VERSION_CHECK",
+                    "SF_DISABLE_AUTOUPDATE")):
+                del self.env[key]
         self.binary = str(modules / ".bin" / "sf")
 
     def run(self, *args: str) -> dict[str, Any]:
