@@ -77,6 +77,9 @@ class CycleReport:
     seconds: float = 0.0
     error: str | None = None
     plans: dict[str, DesiredPlan] = field(default_factory=dict)  # planned this cycle
+    finished: bool = False  # the run record is written (with the data, when there was some)
+    started_at: float = field(default_factory=time.perf_counter, repr=False)
+    calls_before: int = field(default=0, repr=False)
 
     def counts(self) -> dict[str, Any]:
         return {
@@ -182,10 +185,8 @@ class SyncEngine:
     def _run(self, kind: RunKind,
              body: Callable[[str, dict[str, Watermark | None], CycleReport], None],
              ) -> CycleReport:
-        started = time.perf_counter()
         self.client.usage.new_run()
-        calls_before = self.client.usage.calls
-        report = CycleReport()
+        report = CycleReport(calls_before=self.client.usage.calls)
         org = self.org_id
         with self.store.transaction() as tx:
             report.run_id = tx.start_run(org, kind)
@@ -194,16 +195,15 @@ class SyncEngine:
             try:
                 body(org, marks, report)
             except RateLimitedError as err:
-                report.outcome = RunOutcome.RATE_LIMITED.value
-                report.error = str(err)
+                _stopped_by_limit(report, err)
                 log.warning("run stopped: API limit", error=str(err))
             except Exception as err:
                 report.outcome = RunOutcome.FAILED.value
                 report.error = f"{type(err).__name__}: {err}"
-                self._finish(org, report, started, calls_before)
+                self._finish(report)
                 log.error("run failed", error=report.error)
                 raise
-            self._finish(org, report, started, calls_before)
+            self._finish(report)
             log.info("run finished", outcome=report.outcome, api_calls=report.api_calls,
                      seconds=round(report.seconds, 2), **report.counts())
         return report
@@ -218,14 +218,22 @@ class SyncEngine:
         return sorted({letter.external_id.split(":", 1)[0] for letter in letters
                        if letter.error_code in RETRYABLE_CODES})
 
-    def _finish(self, org: str, report: CycleReport, started: float, calls_before: int) -> None:
-        report.api_calls = self.client.usage.calls - calls_before
-        report.seconds = time.perf_counter() - started
-        if report.run_id is None:
+    def _finish(self, report: CycleReport, tx: Any = None) -> None:
+        """Write the run record: inside ``tx`` (the commit) when given, else on its own."""
+        report.api_calls = self.client.usage.calls - report.calls_before
+        report.seconds = time.perf_counter() - report.started_at
+        if report.run_id is None or report.finished:
             return
-        with self.store.transaction() as tx:
+        if report.dead_letters and report.outcome == RunOutcome.SUCCEEDED.value:
+            report.outcome = RunOutcome.PARTIAL.value
+        if tx is None:
+            with self.store.transaction() as own:
+                own.finish_run(report.run_id, report.outcome, report.counts(),
+                               report.api_calls, report.error)
+        else:
             tx.finish_run(report.run_id, report.outcome, report.counts(), report.api_calls,
                           report.error)
+        report.finished = True
 
     def _cycle(self, org: str, marks: dict[str, Watermark | None], report: CycleReport,
                extra: list[str]) -> None:
@@ -252,7 +260,8 @@ class SyncEngine:
             work = self._plan(org, list(touched), fresh, marks, me, report)
             try:
                 result = self._push(work, report)
-            except RateLimitedError:
+            except RateLimitedError as err:
+                _stopped_by_limit(report, err)
                 self._commit(org, work, result, report, marks=None)
                 raise
         self._commit(org, work, result, report, marks=new_marks)
@@ -402,8 +411,6 @@ class SyncEngine:
         written = {(c.sobject, c.key): r.id for c, r in result.written}
         attempted = {(c.sobject, c.key) for pc in work.changes
                      for c in (pc.plan, pc.rollup, *pc.milestones) if c is not None}
-        if report.dead_letters and report.outcome == RunOutcome.SUCCEEDED.value:
-            report.outcome = RunOutcome.PARTIAL.value
         with self.store.transaction() as tx:
             writes: dict[str, list[ShadowWrite]] = {obj: [] for obj in OBJECTS}
             entries = []
@@ -441,9 +448,15 @@ class SyncEngine:
                         tx.set_watermark(org, obj, mark)
             if on_commit is not None:
                 on_commit(tx)
+            self._finish(report, tx)  # the run record lands with the data it describes
 
 
 _NO_ENTRY = PlanIndexEntry("", None)
+
+
+def _stopped_by_limit(report: CycleReport, err: RateLimitedError) -> None:
+    report.outcome = RunOutcome.RATE_LIMITED.value
+    report.error = str(err)
 
 
 def _count_planned(work: _Work, report: CycleReport) -> None:

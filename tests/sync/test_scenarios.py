@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from connectors.emulator.server import Emulator
+from mappings.loader import default_mapping_path, load_mapping
 from sync.store.records import RunOutcome
 
 from .world import TODAY, World
@@ -158,22 +159,29 @@ def test_plan_deleted_by_a_rep_is_not_recreated(world: World) -> None:
         assert tx.is_tombstoned(world.engine.org_id, opp)
 
 
-def test_validation_failure_on_one_record_dead_letters_it_while_others_land(world: World):
-    good = world.opportunity(name="Good deal")
-    bad = world.opportunity(name="Deal whose buyer left")
-    contact = world.rep.Contact.create({"LastName": "Gone", "AccountId": world.account_id})
-    world.rep.OpportunityContactRole.create({"OpportunityId": bad, "ContactId": contact["id"],
-                                             "Role": "Economic Buyer"})
-    world.delete("Contact", contact["id"])
+def test_validation_failure_on_one_record_dead_letters_it_while_others_land(
+        emulator: Emulator, tmp_path: Path) -> None:
+    mapping = load_mapping(default_mapping_path())
+    enterprise = mapping.template("enterprise")
+    assert enterprise is not None
+    too_long = enterprise.model_copy(update={"summary": "x" * 40_000})  # Summary__c holds 32,768
+    mapping = mapping.model_copy(update={"templates": [
+        too_long if t.name == "enterprise" else t for t in mapping.templates]})
+    world = World(emulator, tmp_path, mapping=mapping)
+    good = world.opportunity(name="Mid-market deal", amount=50_000)
+    bad = world.opportunity(name="Enterprise deal", amount=250_000)
     report = world.engine.run_cycle()
     assert report.outcome == RunOutcome.PARTIAL.value
-    assert report.dead_letters >= 1
+    assert report.dead_letters == 1
     with world.store.transaction() as tx:
         letters = tx.dead_letters(world.engine.org_id)
-    assert letters and all(bad in letter.external_id for letter in letters)
-    assert letters[0].error_code
+    assert [(x.object_name, x.external_id, x.error_code) for x in letters] == [
+        ("Mutual_Action_Plan__c", bad, "STRING_TOO_LONG")]
+    assert "Summary" in letters[0].error_message
     assert len(world.milestones(good)) == 8
-    assert len(world.milestones(bad)) == 8 - len(letters)
+    assert world.plan(bad) is None
+    again = world.engine.run_cycle()  # not retried every cycle: a person must fix it
+    assert again.touched == 0
 
 
 def test_milestone_deleted_by_a_rep_is_not_recreated(world: World) -> None:
@@ -187,3 +195,16 @@ def test_milestone_deleted_by_a_rep_is_not_recreated(world: World) -> None:
     after = world.milestones(opp)
     assert victim not in after
     assert len(after) == len(ms) - 1
+
+
+def test_run_record_lands_with_counts_and_api_calls(world: World) -> None:
+    world.opportunity()
+    report = world.engine.run_cycle()
+    with world.store.transaction() as tx:
+        run = tx.latest_runs(world.engine.org_id, 1)[0]
+    assert run.id == report.run_id
+    assert run.outcome == RunOutcome.SUCCEEDED
+    assert run.finished_at is not None
+    assert run.api_calls == report.api_calls > 0
+    assert run.counts["plans_created"] == 1
+    assert run.counts["milestones_written"] == 8

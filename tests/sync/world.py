@@ -12,6 +12,7 @@ from connectors.emulator.pytest_plugin import salesforce_client
 from connectors.emulator.server import Emulator
 from connectors.salesforce.client import SalesforceClient
 from mappings.loader import default_mapping_path, load_mapping
+from mappings.model import StageMapping
 from sync.cycle import SyncEngine
 from sync.store import Store
 
@@ -21,7 +22,8 @@ TODAY = dt.datetime.now(dt.UTC).date()
 class World:
     """The org, a store, the engine, and a rep's Salesforce session."""
 
-    def __init__(self, org: Emulator, tmp_path: Path, **engine_kw: Any) -> None:
+    def __init__(self, org: Emulator, tmp_path: Path, mapping: StageMapping | None = None,
+                 **engine_kw: Any) -> None:
         self.org = org
         self.settings = load_settings(
             **{k.lower(): v for k, v in org.env().items()},
@@ -31,7 +33,7 @@ class World:
         self.client = SalesforceClient(self.settings, sleep=lambda s: None)
         self.store = Store.open(self.settings.database_url)
         self.engine = SyncEngine(self.client, self.store,
-                                 load_mapping(default_mapping_path()), **engine_kw)
+                                 mapping or load_mapping(default_mapping_path()), **engine_kw)
         self.admin: Any = salesforce_client(org)
         rep = self.admin.query(
             f"SELECT Id FROM User WHERE Username != '{org.username}' ORDER BY Username LIMIT 1")
