@@ -98,7 +98,8 @@ async def subrequest(call: Call, method: str, url: str, body: Any,
     await call.request.app(scope, receive, send)
     payload = b"".join(chunks)
     parsed = json.loads(payload) if payload.strip() else None
-    keep = {k: v for k, v in out_headers.items() if k.lower() in ("location", "sforce-locator")}
+    keep = {name: out_headers[name.lower()] for name in ("Location", "Sforce-Locator")
+            if name.lower() in out_headers}
     return status, keep, parsed
 
 

@@ -100,7 +100,12 @@ async def create(call: Call, obj: SObjectDef) -> Response:
     _lock_fault(call)
     store = call.org.store
     result = _write_one(call, lambda: RecordResult(store.create(obj, body, call.user_id)))
-    return json_response({"id": result.id, "success": True, "errors": []}, 201)
+    return json_response({"id": result.id, "success": True, "errors": []}, 201,
+                         {"Location": _location(call, obj, result.id)})
+
+
+def _location(call: Call, obj: SObjectDef, record_id: str | None) -> str:
+    return f"/services/data/v{call.version}/sobjects/{obj.name}/{record_id}"
 
 
 async def record(call: Call) -> Response:
@@ -169,7 +174,9 @@ async def by_external_id(call: Call) -> Response:
             result = _write_one(call, op)
         except MultipleMatches as many:
             return _multiple(call, obj, many.record_ids)
-        return json_response(result.to_json(with_created=True), 201 if result.created else 200)
+        headers = {"Location": _location(call, obj, result.id)} if result.created else None
+        return json_response(result.to_json(with_created=True),
+                             201 if result.created else 200, headers)
     matches = store.ids_by_value(obj, f, value)
     if not matches:
         raise not_found()

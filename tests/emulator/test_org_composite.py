@@ -32,6 +32,8 @@ def test_later_subrequests_use_earlier_results_and_all_cost_one_call(demo_org):
          "referenceId": "read"},
     ])
     assert [o["httpStatusCode"] for o in out] == [201, 201, 200, 200]
+    assert out[0]["httpHeaders"] == {
+        "Location": f"{V}/sobjects/Account/{out[0]['body']['id']}"}
     assert out[3]["body"]["Name"] == "Composite Co"
     assert demo_org.api_calls == before + 1
 
