@@ -106,3 +106,21 @@ def test_limits_endpoint_counts_itself_and_versions_do_not(emulator):
 def test_unauthenticated_calls_are_not_counted(emulator):
     call(emulator, token="00Dbogus!x")
     assert emulator.api_calls == 0
+
+
+def test_fault_rate_splits_into_503s_drops_and_locked_rows(tmp_path):
+    from connectors.emulator.server import Emulator
+
+    org = Emulator(seed="empty", fault_rate=0.2, latency_ms=5, daily_api_limit=7,
+                   keys_dir=tmp_path)
+    try:
+        knobs = org.org.knobs
+        assert (knobs.unavailable_rate, knobs.drop_rate, knobs.lock_rate) == (0.1, 0.1, 0.2)
+        assert (knobs.latency_ms, knobs.daily_api_limit) == (5, 7)
+    finally:
+        org.stop()
+
+
+def test_unknown_knob_is_refused(emulator):
+    with pytest.raises(TypeError):
+        emulator.set_knobs(chaos=True)
