@@ -168,18 +168,23 @@ class Planner:
         frozen = progress.closed_lost
         resolved: list[Resolution] = []
         overdue_today: list[dt.date | None] = []
+        statuses: list[str] = []
+        due: list[dt.date] = []
+        completed: list[dt.date | None] = []
+        completes = progress.completes
+        late_before_close = not frozen and not progress.closed_won
+        late_after_close = not frozen
         for i, s in enumerate(statics):
-            stage_done = progress.completes(s.stage_index, s.before_close)
-            resolved.append(resolve(states.get(s.key), stage_done, scheduled[i], today,
-                                    frozen=frozen))
-            can_be_late = not frozen and not (progress.closed_won and s.before_close)
+            r = resolve(states.get(s.key), completes(s.stage_index, s.before_close),
+                        scheduled[i], today, frozen=frozen)
+            resolved.append(r)
+            statuses.append(r.status)
+            due.append(r.due_date or scheduled[i])
+            completed.append(r.completed_date)
+            can_be_late = late_before_close if s.before_close else late_after_close
             overdue_today.append(today if can_be_late else None)
-        projection = project(
-            schedule.graph, self.calendar, close, scheduled,
-            [r.status for r in resolved],
-            [r.due_date or scheduled[i] for i, r in enumerate(resolved)],
-            [r.completed_date for r in resolved], overdue_today,
-        )
+        projection = project(schedule.graph, self.calendar, close, scheduled, statuses, due,
+                             completed, overdue_today)
         calendar = self.calendar
         milestones: list[DesiredMilestone] = []
         for i, (s, r) in enumerate(zip(statics, resolved, strict=True)):
