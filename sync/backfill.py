@@ -72,10 +72,11 @@ class BackfillReport:
         self.skipped[reason] = self.skipped.get(reason, 0) + n
 
     def stored_counts(self) -> dict[str, Any]:
-        return {"done": self.done, **self.counts, "skipped": self.skipped,
-                "api_calls": self.api_calls}
+        return {"selected": self.selected, "done": self.done, **self.counts,
+                "skipped": self.skipped, "api_calls": self.api_calls}
 
     def restore(self, stored: Mapping[str, Any]) -> None:
+        self.selected = int(stored.get("selected", 0))
         self.done = int(stored.get("done", 0))
         for key in COUNTED:
             self.counts[key] = int(stored.get(key, 0))
@@ -144,7 +145,10 @@ class Backfill:
         params = {**self.selection.parameters(), "recreate_deleted": self.recreate_deleted}
         try:
             remaining = client.count(self.selection.count_soql(cursor))
-            report.selected = report.done + remaining
+            # On resume the count re-includes the rows of the cursor's second already done,
+            # so the scope counted at the start stands (grown if Opportunities were added).
+            report.selected = max(report.selected, report.done) if resume and \
+                report.selected else report.done + remaining
             self.progress(report.done, report.selected)
             use_bulk = remaining > client.settings.sf_bulk_threshold
             log.info("backfill started", backfill_id=report.backfill_id, selected=remaining,

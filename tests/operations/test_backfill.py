@@ -1,0 +1,97 @@
+"""``mapsync backfill``: resumable after SIGKILL, dry runs write nothing, the budget pauses it."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+from connectors.emulator.server import Emulator
+from sync.backfill import Backfill
+from sync.selection import Selection
+from sync.store.records import BackfillStatus
+
+from .ops import MILESTONE, PLAN, Ops, stop, wait_for
+
+
+def checkpoint_done(ops: Ops, org_id: str) -> int:
+    with ops.store.transaction(write=False) as tx:
+        cps = tx.checkpoints(org_id)
+    return int(cps[0].counts.get("done", 0)) if cps else 0
+
+
+def test_backfill_killed_with_sigkill_and_resumed_equals_an_uninterrupted_run(
+        emulator_server: Emulator, tmp_path: Path):
+    emulator_server.reset(seed="empty", opportunities=5000)
+    ops = Ops(emulator_server, f"sqlite:///{tmp_path / 'killed.db'}")
+    org_id = ops.engine().org_id
+    run = ops.start("backfill", "--yes", "--batch-size", "1000", log=tmp_path / "bf.log")
+    wait_for(lambda: checkpoint_done(ops, org_id) >= 2000, 60, every=0.05,
+             what="two committed batches")
+    stop(run, signal.SIGKILL)
+    assert checkpoint_done(ops, org_id) < 5000
+    resumed = ops.run("backfill", "--resume", "--yes", "--batch-size", "1000")
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "backfill completed" in resumed.stdout
+    killed_result, killed_counts = ops.snapshot(), (ops.count(PLAN), ops.count(MILESTONE))
+    assert ops.no_duplicates()
+    ops.close()
+
+    emulator_server.reset(seed="empty", opportunities=5000)
+    clean = Ops(emulator_server, f"sqlite:///{tmp_path / 'clean.db'}")
+    whole = Backfill(clean.engine(), Selection(), batch_size=1000).run()
+    assert whole.status == BackfillStatus.COMPLETED.value
+    assert killed_counts == (clean.count(PLAN), clean.count(MILESTONE))
+    assert killed_counts[0] > 3000
+    assert killed_result == clean.snapshot()
+    clean.close()
+
+
+def test_dry_run_writes_nothing_and_reports_what_a_real_run_would_do(ops: Ops):
+    calls_before = ops.org.api_calls
+    done = ops.run("backfill", "--dry-run")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert ops.count(PLAN) == 0 and ops.count(MILESTONE) == 0
+    assert "plans would be created" in done.stdout
+    assert "API calls a real run would cost" in done.stdout
+    assert "sample of the plans" in done.stdout
+    assert ops.org.api_calls - calls_before < 10  # reads only
+
+
+def test_backfill_refuses_to_start_without_yes_when_no_terminal_can_confirm(ops: Ops):
+    done = ops.run("backfill")
+    assert done.returncode == 2
+    assert "--yes" in done.stderr
+    assert ops.count(PLAN) == 0
+
+
+def test_stage_and_type_filters_select_only_matching_opportunities(ops: Ops):
+    done = ops.run("backfill", "--yes", "--stage", "Needs Analysis", "--type", "New Business")
+    assert done.returncode == 0, done.stderr[-2000:]
+    planned = {r["Opportunity__c"] for r in ops.rows(f"SELECT Opportunity__c FROM {PLAN}")}
+    wanted = {r["Id"] for r in ops.rows("SELECT Id FROM Opportunity WHERE StageName = "
+                                        "'Needs Analysis' AND Type = 'New Business'")}
+    assert planned and planned <= wanted
+
+
+def test_budget_guard_pauses_a_backfill_and_resume_finishes_it_once_quota_returns(
+        emulator_server: Emulator, tmp_path: Path):
+    emulator_server.reset(seed="empty", opportunities=600)
+    ops = Ops(emulator_server, f"sqlite:///{tmp_path / 'm.db'}")
+    emulator_server.set_knobs(daily_api_limit=100)
+    emulator_server.reset_api_usage(used=40)  # the guard stops at 80% of 100
+    first = Backfill(ops.engine(api_budget_share=0.8), Selection(), batch_size=100).run()
+    assert first.status == BackfillStatus.PAUSED.value
+    assert "API budget" in (first.error or "")
+    assert 0 < ops.count(PLAN) < first.selected - first.skipped.get("before plan stage", 0)
+
+    emulator_server.reset_api_usage(used=0)  # the rolling 24 hours moved on
+    second = Backfill(ops.engine(api_budget_share=0.8), Selection(),
+                      batch_size=100).run(resume=True)
+    assert second.status == BackfillStatus.COMPLETED.value
+    assert second.done == second.selected == 600
+    assert ops.no_duplicates()
+    emulator_server.set_knobs(daily_api_limit=1_000_000)
+    emulator_server.reset_api_usage(used=0)
+    check = Backfill(ops.engine(), Selection(), batch_size=600, dry_run=True).run()
+    assert check.counts["created"] == 0 and check.counts["updated"] == 0  # nothing missing
+    ops.close()
