@@ -95,6 +95,7 @@ class RowWriter:
         self.obj = obj
         self.columns = columns
         self.user_id = job.created_by
+        self.org = org
         by_name = {c.field.name: c for c in columns if c.parent is None}
         self.id_column = by_name.get("Id")
         self.ext: FieldDef | None = None
@@ -137,6 +138,11 @@ class RowWriter:
         def run() -> RecordResult:
             operation = self.job.operation
             body = self.body(cells)
+            if self.org.dice.roll(self.org.knobs.lock_rate):
+                # parallel Bulk batches meet rows locked by other writers, as Salesforce's do
+                raise RecordFailed(RecordError(
+                    "UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record "
+                    "or 1 records", []))
             if operation == "insert":
                 return RecordResult(self.store.create(self.obj, body, self.user_id),
                                     created=True)

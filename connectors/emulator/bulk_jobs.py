@@ -117,7 +117,7 @@ class Job:
 class JobBook:
     """The Bulk jobs of one org by Id, the oldest finished ones forgotten first (thread-safe)."""
 
-    def __init__(self, keep: int = 500) -> None:
+    def __init__(self, keep: int = 100) -> None:
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._keep = keep
         self._serial = 0

@@ -270,3 +270,12 @@ def test_crlf_lines_and_a_pipe_delimiter_are_read_as_declared(emulator, bulk):
     sf: Any = salesforce_client(emulator)
     [acc] = sf.query("SELECT Name, Industry FROM Account")["records"]
     assert (acc["Name"], acc["Industry"]) == ("Pipe, Inc", "Energy")
+
+
+def test_rows_meet_locked_records_when_the_lock_knob_is_on(emulator, bulk):
+    emulator.set_knobs(lock_rate=1.0)
+    job = bulk.ingest("Account", "insert", "Name\nLocked Out\n")
+    [bad] = bulk.results(job["id"], "failedResults")
+    assert bad["sf__Error"].startswith("UNABLE_TO_LOCK_ROW:unable to obtain exclusive access")
+    emulator.set_knobs(lock_rate=0.0)
+    assert bulk.ingest("Account", "insert", "Name\nLet In\n")["numberRecordsFailed"] == 0
