@@ -49,6 +49,7 @@ from .store.records import (
 from .watermark import advance, unseen
 
 log = get_logger("mapsync.cycle")
+SAMPLE_PLANS = 25  # desired plans a report keeps, for dry runs and the CLI
 Clock = Callable[[], dt.datetime]
 
 
@@ -76,7 +77,7 @@ class CycleReport:
     api_calls: int = 0
     seconds: float = 0.0
     error: str | None = None
-    plans: dict[str, DesiredPlan] = field(default_factory=dict)  # planned this cycle
+    plans: dict[str, DesiredPlan] = field(default_factory=dict)  # a sample of this run's
     finished: bool = False  # the run record is written (with the data, when there was some)
     started_at: float = field(default_factory=time.perf_counter, repr=False)
     calls_before: int = field(default=0, repr=False)
@@ -110,13 +111,14 @@ class SyncEngine:
 
     def __init__(self, client: SalesforceClient, store: Store, mapping: StageMapping, *,
                  lookback: dt.timedelta = dt.timedelta(minutes=5),
-                 clock: Clock = utc_now) -> None:
+                 clock: Clock = utc_now, chunk_size: int = 5000) -> None:
         self.client = client
         self.store = store
         self.mapping = mapping
         self.calendar = BusinessCalendar.from_spec(mapping.calendar)
         self.lookback = lookback
         self.clock = clock
+        self.chunk_size = chunk_size
 
     @property
     def org_id(self) -> str:
@@ -254,17 +256,23 @@ class SyncEngine:
         new_marks = {obj: advance(marks.get(obj), changes.rows[obj], self.lookback)
                      for obj in OBJECTS}
         report.touched = len(touched)
-        work = _Work()
-        result = PushResult()
-        if touched:
-            work = self._plan(org, list(touched), fresh, marks, me, report)
-            try:
-                result = self._push(work, report)
-            except RateLimitedError as err:
-                _stopped_by_limit(report, err)
-                self._commit(org, work, result, report, marks=None)
-                raise
-        self._commit(org, work, result, report, marks=new_marks)
+        ids = list(touched)
+        chunks = [ids[i:i + self.chunk_size] for i in range(0, len(ids), self.chunk_size)]
+        for n, chunk in enumerate(chunks or [[]]):
+            # Opportunities are planned, pushed and committed a chunk at a time, so memory
+            # stays flat however many changed; the watermarks move with the last chunk only.
+            final = n == max(len(chunks), 1) - 1
+            work, result = _Work(), PushResult()
+            if chunk:
+                work = self._plan(org, chunk, fresh, marks, me, report)
+                try:
+                    result = self._push(work, report)
+                except RateLimitedError as err:
+                    _stopped_by_limit(report, err)
+                    self._commit(org, work, result, report, marks=None)
+                    raise
+            self._commit(org, work, result, report, marks=new_marks if final else None,
+                         final=final)
 
     # --- plan ----------------------------------------------------------------------------
 
@@ -349,7 +357,8 @@ class SyncEngine:
             template = self.mapping.select_template(opportunity.rule_fields())
             report.skip("no mapping template" if template is None else "before plan stage")
             return
-        report.plans[opp_id] = desired
+        if len(report.plans) < SAMPLE_PLANS:
+            report.plans[opp_id] = desired
         deleted_ms = frozenset(
             key for key in (m.key for m in desired.milestones)
             if key not in ms_records and plan_record is not None
@@ -386,7 +395,7 @@ class SyncEngine:
                [c.rollup for c in work.changes
                 if c.rollup and c.opportunity_id not in failed_plans], result)
         deleted = delete(self.client, list(work.delete_plans.values()))
-        report.plans_deleted = sum(1 for r in deleted if r.success)
+        report.plans_deleted += sum(1 for r in deleted if r.success)
         for change, res in result.written:
             if change.sobject == PLAN:
                 if res.created:
@@ -400,14 +409,14 @@ class SyncEngine:
         updated_by_children = {c.opportunity_id for c in work.changes
                                if c.plan is None and c.milestones}
         report.plans_updated += len(updated_by_children)
-        report.dead_letters = len(result.failed)
+        report.dead_letters += len(result.failed)
         return result
 
     # --- commit --------------------------------------------------------------------------
 
     def _commit(self, org: str, work: _Work, result: PushResult, report: CycleReport,
                 marks: Mapping[str, Watermark | None] | None,
-                on_commit: Callable[[Any], None] | None = None) -> None:
+                on_commit: Callable[[Any], None] | None = None, final: bool = True) -> None:
         written = {(c.sobject, c.key): r.id for c, r in result.written}
         attempted = {(c.sobject, c.key) for pc in work.changes
                      for c in (pc.plan, pc.rollup, *pc.milestones) if c is not None}
@@ -448,7 +457,8 @@ class SyncEngine:
                         tx.set_watermark(org, obj, mark)
             if on_commit is not None:
                 on_commit(tx)
-            self._finish(report, tx)  # the run record lands with the data it describes
+            if final:
+                self._finish(report, tx)  # the run record lands with the data it describes
 
 
 _NO_ENTRY = PlanIndexEntry("", None)
@@ -468,7 +478,7 @@ def _count_planned(work: _Work, report: CycleReport) -> None:
             report.plans_updated += 1
         report.milestones_written += len(c.milestones)
         report.rollups_written += int(c.rollup is not None)
-    report.plans_deleted = len(work.delete_plans)
+    report.plans_deleted += len(work.delete_plans)
 
 
 def _with_roles(opportunity: Opportunity, roles: tuple[tuple[str, str], ...]) -> Opportunity:

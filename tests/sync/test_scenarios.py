@@ -208,3 +208,17 @@ def test_run_record_lands_with_counts_and_api_calls(world: World) -> None:
     assert run.api_calls == report.api_calls > 0
     assert run.counts["plans_created"] == 1
     assert run.counts["milestones_written"] == 8
+
+
+def test_a_large_change_is_planned_and_committed_in_chunks(emulator: Emulator,
+                                                           tmp_path: Path) -> None:
+    world = World(emulator, tmp_path, chunk_size=2)
+    opps = [world.opportunity(name=f"Deal {i}") for i in range(5)]
+    report = world.engine.run_cycle()
+    assert report.plans_created == 5 and report.milestones_written == 40
+    assert all(world.plan(o) is not None for o in opps)
+    with world.store.transaction() as tx:
+        runs = tx.latest_runs(world.engine.org_id, 5)
+        assert len(runs) == 1 and runs[0].counts["plans_created"] == 5
+        assert tx.watermark(world.engine.org_id, "Opportunity") is not None
+    assert world.engine.run_cycle().api_calls == 1

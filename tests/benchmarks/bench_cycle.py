@@ -1,0 +1,196 @@
+"""Sync cycle cost against the local org with 50 ms per call, side by side in one run.
+
+(a) the first cycle over 10,000 qualifying Opportunities with the default mapping;
+(b) a cycle after 100 of them changed stage;
+(c) a cycle with nothing changed;
+(d) the first cycle done the way a hand-written integration does it — one simple-salesforce
+    call per record (create each plan, each milestone, update each Opportunity) — measured on
+    a sample of Opportunities and scaled linearly to the same 10,000 (calls and time per
+    Opportunity are constant in that approach).
+
+The org runs in a child process so peak memory (ru_maxrss) is mapsync's alone. API calls are
+the org's own count (``/limits``), which agrees with the client's. Floors: reads ⌈N/2000⌉;
+writes ⌈records/200⌉ with Collections, a constant handful per Bulk API 2.0 job.
+
+    python -m tests.benchmarks.bench_cycle [--qualifying N] [--latency-ms N] [--sample N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import multiprocessing
+import resource
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+# Share of generated Opportunities that get a plan (Prospecting and Closed Lost do not),
+# measured on the generated data.
+QUALIFYING_SHARE = 0.775  # measured: generated stages and close dates
+
+
+def serve(state_dir: str, opportunities: int, latency_ms: int, ready: Any, stop: Any) -> None:
+    from connectors.emulator.server import Emulator
+
+    with Emulator(Path(state_dir), seed="empty", opportunities=opportunities,
+                  latency_ms=latency_ms) as org:
+        ready.put((org.env(), org.env(jwt=True)))
+        stop.wait()
+
+
+def quiet() -> None:
+    logging.getLogger().setLevel(logging.WARNING)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+
+
+def org_calls(sf: Any) -> int:
+    limits = sf.restful("limits")
+    daily = limits["DailyApiRequests"]
+    return int(daily["Max"] - daily["Remaining"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--qualifying", type=int, default=10_000)
+    parser.add_argument("--latency-ms", type=int, default=50)
+    parser.add_argument("--sample", type=int, default=100)
+    args = parser.parse_args()
+    quiet()
+    from config.settings import load_settings
+    from connectors.salesforce.client import SalesforceClient
+    from mappings.loader import default_mapping_path, load_mapping
+    from sync.cycle import SyncEngine
+    from sync.store import Store
+
+    total = math.ceil(args.qualifying / QUALIFYING_SHARE)
+    work = Path(tempfile.mkdtemp(prefix="bench-cycle-"))
+    ctx = multiprocessing.get_context("spawn")
+    ready, stop = ctx.Queue(), ctx.Event()
+    child = ctx.Process(target=serve, args=(str(work / "org"), total, args.latency_ms,
+                                            ready, stop))
+    child.start()
+    env, jwt_env = ready.get(timeout=300)
+    try:
+        settings = load_settings(**{k.lower(): v for k, v in env.items()},
+                                 database_url=f"sqlite:///{work / 'mapsync.db'}",
+                                 log_level="WARNING")
+        client = SalesforceClient(settings)
+        engine = SyncEngine(client, Store.open(settings.database_url),
+                            load_mapping(default_mapping_path()))
+        sf = client.simple_salesforce
+        rows = []
+
+        def run(label: str) -> Any:
+            before = org_calls(sf)
+            start = time.perf_counter()
+            report = engine.run_cycle()
+            seconds = time.perf_counter() - start
+            calls = org_calls(sf) - before - 1  # the /limits call itself
+            rows.append((label, report, calls, seconds))
+            return report
+
+        first = run("(a) first cycle")
+        written = {"plans": first.plans_created, "milestones": first.milestones_written,
+                   "rollups": first.rollups_written}
+        rss_first = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        changed = [r["Id"] for r in client.query(
+            "SELECT Id FROM Opportunity WHERE StageName = 'Qualification' LIMIT 100")]
+        rep = next(iter(client.query(
+            f"SELECT Username FROM User WHERE Username != '{jwt_env['SF_USERNAME']}' "
+            "LIMIT 1")))
+        as_rep = SalesforceClient(load_settings(
+            **{**{k.lower(): v for k, v in jwt_env.items()}, "sf_username": rep["Username"]}))
+        # A rep moves 100 Opportunities to the next stage (one Collections call).
+        as_rep.upsert("Opportunity", "Id",
+                      [{"Id": i, "StageName": "Proposal/Price Quote"} for i in changed])
+        run("(b) after 100 changed")
+        run("(c) nothing changed")
+        hand = _hand_written(client, env, args.sample)
+    finally:
+        stop.set()
+        child.join(30)
+
+    q = args.qualifying
+    records = written["plans"] + written["milestones"] + written["rollups"]
+    read_floor = math.ceil(total / 2000)
+    print(f"org: {total} Opportunities, {q} qualifying (measured: {written['plans']} plans "
+          f"created), {args.latency_ms} ms latency per call")
+    print(f"{'cycle':<24}{'API calls':>10}{'seconds':>9}  notes")
+    for label, report, calls, seconds in rows:
+        note = (f"{report.plans_created} plans, {report.milestones_written} milestones, "
+                f"{report.rollups_written} rollups written; touched {report.touched}; "
+                f"client counted {report.api_calls} calls")
+        print(f"{label:<24}{calls:>10}{seconds:>9.1f}  {note}")
+    per_opp_calls, per_opp_seconds = hand
+    hand_calls = per_opp_calls * q
+    hand_seconds = per_opp_seconds * q
+    print(f"{'(d) hand-written':<24}{hand_calls:>10.0f}{hand_seconds:>9.0f}  one call per "
+          f"record, measured on {args.sample} Opportunities and scaled to {q}")
+    a_calls, a_seconds = rows[0][2], rows[0][3]
+    collections_floor = read_floor + math.ceil(records / 200)
+    print(f"records written by (a): {records}; floors: Collections {collections_floor} calls "
+          f"({read_floor} reads + {math.ceil(records / 200)} writes), Bulk 2.0 "
+          f"{read_floor} reads + a handful per job (3 jobs)")
+    print(f"ratio (d)/(a): {hand_calls / max(a_calls, 1):.0f}x the API calls, "
+          f"{hand_seconds / max(a_seconds, 0.001):.0f}x the wall time")
+    print(f"peak memory of the mapsync process after (a): {rss_first:.0f} MB; "
+          f"at the end: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    print(json.dumps({"a_calls": a_calls, "a_seconds": round(a_seconds, 1),
+                      "b_calls": rows[1][2], "c_calls": rows[2][2],
+                      "d_calls": round(hand_calls), "d_seconds": round(hand_seconds),
+                      "peak_mb": round(rss_first)}))
+
+
+def _hand_written(client: Any, env: dict[str, str], sample: int) -> tuple[float, float]:
+    """Plans written one simple-salesforce call per record, for ``sample`` Opportunities."""
+    from mappings.loader import default_mapping_path, load_mapping
+    from sync.calendar import BusinessCalendar
+    from sync.plan import Opportunity
+    from sync.planner import plan
+
+    mapping = load_mapping(default_mapping_path())
+    calendar = BusinessCalendar.from_spec(mapping.calendar)
+    sf = client.simple_salesforce
+    today = time.gmtime()
+    import datetime as dt
+
+    day = dt.date(today.tm_year, today.tm_mon, today.tm_mday)
+    opps = [o for o in client.query(
+        "SELECT Id, Name, StageName, CloseDate, Amount, Type FROM Opportunity WHERE "
+        "StageName = 'Value Proposition' LIMIT " + str(sample))]
+    calls = 0
+    start = time.perf_counter()
+    for record in opps:
+        desired = plan(Opportunity.from_record(record), None, mapping, calendar, day)
+        if desired is None:
+            continue
+        fields = {k: _json(v) for k, v in desired.fields().items()}
+        fields["Name"] = "hand " + record["Name"][:70]
+        created = sf.Mutual_Action_Plan__c.create(fields)  # type: ignore[operator]
+        calls += 1
+        for m in desired.milestones:
+            body = {k: _json(v) for k, v in m.fields().items()}
+            body["Plan__c"] = created["id"]
+            sf.MAP_Milestone__c.create(body)  # type: ignore[operator]
+            calls += 1
+        sf.Opportunity.update(record["Id"], {  # type: ignore[operator]
+            k: _json(v) for k, v in desired.opportunity_rollup().items()})
+        calls += 1
+    seconds = time.perf_counter() - start
+    return calls / max(len(opps), 1), seconds / max(len(opps), 1)
+
+
+def _json(value: Any) -> Any:
+    import datetime as dt
+
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+if __name__ == "__main__":
+    main()
