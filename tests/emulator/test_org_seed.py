@@ -3,6 +3,8 @@
 import time
 from datetime import date
 
+import pytest
+
 from connectors.emulator.org import Org
 from connectors.emulator.standard_objects import STANDARD_STAGES
 
@@ -51,6 +53,7 @@ def test_empty_holds_only_the_organization_stages_and_users():
     assert rows(org, 'SELECT COUNT(*) FROM "Opportunity"') == [(0,)]
 
 
+@pytest.mark.slow
 def test_one_hundred_thousand_generated_opportunities_load_in_under_a_minute():
     started = time.monotonic()
     org = Org(seed="empty", opportunities=100_000, today=TODAY)
