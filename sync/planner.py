@@ -47,7 +47,7 @@ from .progress import Resolution, StageProgress, resolve
 from .schedule import ScheduleBook
 from .slip import cause_text, days_slipped, health, plan_days_slipped, project
 
-_NEW_PLAN_MEMO_LIMIT = 16384
+_NEW_PLAN_MEMO_LIMIT = 8192
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +81,8 @@ class Planner:
         self._lost = mapping.closed_lost.casefold()
         self._book = ScheduleBook()
         self._statics: dict[str, tuple[_MilestoneStatic, ...]] = {}
-        self._new_plans: dict[tuple[str, dt.date, StageProgress, dt.date], DesiredPlan] = {}
+        self._new_plans: dict[tuple[str, dt.date, StageProgress], DesiredPlan] = {}
+        self._new_plans_day: dt.date | None = None
 
     def plan(
         self, opportunity: Opportunity, current: PlanState | None, today: dt.date
@@ -135,7 +136,10 @@ class Planner:
         """A first plan. Opportunities that share template, close date, stage and day get
         the same plan but for their id and owner contacts, so that plan is built once (a
         backfill plans thousands of deals closing at the same month and quarter ends)."""
-        key = (template.name, close, progress, today)
+        if today != self._new_plans_day:  # yesterday's first plans will not be asked again
+            self._new_plans.clear()
+            self._new_plans_day = today
+        key = (template.name, close, progress)
         shared = self._new_plans.get(key)
         if shared is None:
             if len(self._new_plans) >= _NEW_PLAN_MEMO_LIMIT:

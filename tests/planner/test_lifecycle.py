@@ -156,3 +156,12 @@ def test_milestone_new_to_an_existing_plan_gets_its_initial_owner() -> None:
     milestones = {k: v for k, v in state.milestones.items() if k != "security"}
     result = run(opp, dataclasses.replace(state, milestones=milestones))
     assert result.milestone("security").owner_contact_id == "003S"
+
+
+def test_first_plan_made_on_a_later_day_is_dated_that_day() -> None:
+    planner = Planner(MAPPING, CALENDAR)
+    first = planner.plan(opportunity(), None, TODAY)
+    later = planner.plan(opportunity(), None, TODAY + dt.timedelta(days=1))
+    assert first is not None and later is not None
+    assert first.milestone("discovery").completed_date == TODAY
+    assert later.milestone("discovery").completed_date == TODAY + dt.timedelta(days=1)
