@@ -22,7 +22,9 @@ from typing import Any
 
 import pytest
 
+from connectors.emulator.gate import LATEST_VERSION
 from connectors.emulator.pytest_plugin import salesforce_client
+from connectors.emulator.seed import ORG_NAME
 from connectors.emulator.server import Emulator
 from tests.emulator.node_clients import NODE_ROOT, client_env, npm_ci
 
@@ -50,6 +52,7 @@ class SfCli:
                     "SF_DISABLE_AUTOUPDATE")):
                 del self.env[key]
         self.binary = str(modules / ".bin" / "sf")
+        self.home = home
 
     def run(self, *args: str, status: int = 0) -> dict[str, Any]:
         """``sf ARGS --json``'s JSON; the command must exit with ``status``."""
@@ -88,6 +91,15 @@ def test_login_with_an_access_token_finds_the_org_and_its_user(org, logged_in):
     assert result["orgId"] == org.org.org_id
     assert result["instanceUrl"].rstrip("/") == org.instance_url
     assert result["isDevHub"] is False
+
+
+def test_login_records_the_org_from_its_organization_row_and_versions_list(org, logged_in):
+    # both calls arrive as //services/...; a failing one is skipped silently by the CLI
+    sf, _ = logged_in
+    auth = json.loads((sf.home / ".sfdx" / f"{org.username}.json").read_text())
+    assert auth["instanceApiVersion"] == f"{LATEST_VERSION}.0"
+    assert (auth["name"], auth["orgEdition"], auth["isSandbox"]) == \
+        (ORG_NAME, "Enterprise Edition", False)
 
 
 def test_data_query_returns_the_org_records(org, logged_in):
