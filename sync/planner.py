@@ -100,7 +100,7 @@ class Planner:
             closed_lost=stage == self._lost,
         )
         if current is None and (
-            progress.closed_lost or progress.index is None or progress.index < self._create_at
+            progress.closed_lost or progress.position is None or progress.position < self._create_at
         ):
             return None
         close = opportunity.close_date or (current.target_close_date if current else None)
@@ -146,13 +146,18 @@ class Planner:
                 self._new_plans.clear()
             shared = self._build("", {}, None, template, progress, close, today)
             self._new_plans[key] = shared
-        contacts = _contacts_by_role(opportunity)
         milestones = shared.milestones
-        if contacts:
-            milestones = tuple(
-                _owned_by(m, contacts.get(s.role_folded)) if s.names_contact else m
-                for m, s in zip(milestones, self._static(template), strict=True)
-            )
+        if opportunity.contact_roles:
+            contacts = _contacts_by_role(opportunity)
+            named: list[DesiredMilestone] | None = None
+            for i, s in enumerate(self._static(template)):
+                contact_id = contacts.get(s.role_folded) if s.names_contact else None
+                if contact_id is not None:
+                    if named is None:
+                        named = list(milestones)
+                    named[i] = _owned_by(milestones[i], contact_id)
+            if named is not None:
+                milestones = tuple(named)
         return _for_opportunity(shared, opportunity.id, milestones)
 
     def _build(
@@ -284,9 +289,7 @@ def _due_order(m: DesiredMilestone) -> tuple[dt.date, int]:
     return (m.due_date or dt.date.max, m.sequence)
 
 
-def _owned_by(m: DesiredMilestone, contact_id: str | None) -> DesiredMilestone:
-    if contact_id is None:
-        return m
+def _owned_by(m: DesiredMilestone, contact_id: str) -> DesiredMilestone:
     return DesiredMilestone(
         m.key, m.name, m.sequence, m.stage, m.side, m.role, m.why, m.depends_on,
         m.baseline_due_date, m.due_date, m.completed_date, m.status, m.days_slipped,

@@ -20,7 +20,6 @@ the rep left it. Everything else follows the plan:
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from .plan import DONE, NOT_STARTED, MilestoneState
@@ -31,11 +30,10 @@ BASELINE = "Baseline_Due_Date__c"
 _NOTHING_PINNED: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
-class StageProgress:
+class StageProgress(NamedTuple):
     """Where an Opportunity stands in the mapping's stage order."""
 
-    index: int | None  # None: a stage the mapping does not know (progress is left alone)
+    position: int | None  # None: a stage the mapping does not know (progress is left alone)
     closed_won: bool = False
     closed_lost: bool = False
 
@@ -45,11 +43,11 @@ class StageProgress:
             return None
         if self.closed_won and before_close:
             return True
-        if self.index is None:
+        if self.position is None:
             return None
         if milestone_stage_index is None:
             return False
-        return self.index > milestone_stage_index
+        return self.position > milestone_stage_index
 
 
 class Resolution(NamedTuple):
