@@ -71,3 +71,16 @@ def test_query_pages_sustain_20000_rows_per_second(emulator_server):
     rate = best_rate(3, read)
     print(f"query paging: {rate:,.0f} rows/s")
     assert rate >= 20_000 / 2
+
+
+def test_a_small_call_is_answered_without_a_delayed_ack_stall(emulator):
+    # with Nagle's algorithm on, every answer waits ~40 ms for the client's delayed ACK
+    s = client_session(emulator)
+    h = {"Authorization": "Bearer " + emulator.access_token()}
+    url = emulator.instance_url + "/services/data/v59.0/limits"
+    timings = []
+    for _ in range(10):
+        started = time.perf_counter()
+        s.get(url, headers=h)
+        timings.append(time.perf_counter() - started)
+    assert min(timings) < 0.02
