@@ -174,10 +174,10 @@ class PlanState:
     status: str | None = ACTIVE
     target_close_date: dt.date | None = None
     go_live_date: dt.date | None = None
-    summary: str | None = None
-    success_criteria: str | None = None
     written: Mapping[str, Any] = field(default_factory=dict)
     milestones: Mapping[str, MilestoneState] = field(default_factory=dict)
+    summary: str | None = None
+    success_criteria: str | None = None
 
     @classmethod
     def from_records(
