@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import random
 import threading
+import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 
 DEFAULT_DAILY_API_LIMIT = 100_000
@@ -68,24 +71,40 @@ class Dice:
 
 
 class ApiUsage:
-    """Daily API requests used, counted as Salesforce counts them (thread-safe)."""
+    """API requests counted as Salesforce counts them, over a rolling 24 hours (thread-safe).
 
-    def __init__(self) -> None:
-        self._used = 0
+    ``clock`` (seconds, monotonic) is injectable so tests can let a day pass.
+    """
+
+    WINDOW_SECONDS = 24 * 3600
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._calls: deque[float] = deque()
+        self._clock = clock
         self._lock = threading.Lock()
+
+    def _expire(self) -> None:
+        horizon = self._clock() - self.WINDOW_SECONDS
+        while self._calls and self._calls[0] <= horizon:
+            self._calls.popleft()
 
     @property
     def used(self) -> int:
-        return self._used
+        with self._lock:
+            self._expire()
+            return len(self._calls)
 
     def take(self, limit: int) -> bool:
         """Count one call; False (and nothing counted) when the limit is already spent."""
         with self._lock:
-            if self._used >= limit:
+            self._expire()
+            if len(self._calls) >= limit:
                 return False
-            self._used += 1
+            self._calls.append(self._clock())
             return True
 
     def reset(self, used: int = 0) -> None:
+        """Forget the calls made (or pretend ``used`` were just made)."""
         with self._lock:
-            self._used = used
+            now = self._clock()
+            self._calls = deque([now] * used)

@@ -124,3 +124,16 @@ def test_fault_rate_splits_into_503s_drops_and_locked_rows(tmp_path):
 def test_unknown_knob_is_refused(emulator):
     with pytest.raises(TypeError):
         emulator.set_knobs(chaos=True)
+
+
+def test_daily_usage_is_a_rolling_24_hours():
+    from connectors.emulator.knobs import ApiUsage
+
+    now = [1000.0]
+    usage = ApiUsage(clock=lambda: now[0])
+    assert usage.take(2) and usage.take(2)
+    assert not usage.take(2)
+    now[0] += 12 * 3600
+    assert not usage.take(2)
+    now[0] += 12 * 3600
+    assert usage.used == 0 and usage.take(2)
