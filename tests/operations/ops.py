@@ -49,7 +49,7 @@ class Ops:
     def __init__(self, org: Emulator, database_url: str, **settings: Any) -> None:
         self.org = org
         self.database_url = database_url
-        self.overrides = {"SF_BULK_POLL_SECONDS": "0.05", "SF_RETRY_MAX_WAIT": "0.01",
+        self.overrides = {"SF_BULK_POLL_SECONDS": "0.2", "SF_RETRY_MAX_WAIT": "0.01",
                           **{k.upper(): str(v) for k, v in settings.items()}}
         self.admin: Any = salesforce_client(org)
         rep = self.admin.query(
