@@ -204,3 +204,35 @@ def test_projections_respect_every_dependency_whatever_reps_changed(
             earliest = (calendar.add_business_days(start, spec.duration) if spec.duration
                         else start if before else calendar.next_business_day(start))
             assert end >= earliest
+
+
+@FAST
+@given(
+    mappings(),
+    st.builds(
+        Opportunity,
+        id=st.just("006000000000001AAA"),
+        name=st.text(max_size=5),
+        stage=st.sampled_from(STAGES) | st.text(max_size=12),
+        close_date=st.none() | st.dates(dt.date(1990, 1, 1), dt.date(2090, 12, 31)),
+        is_deleted=st.booleans(),
+    ),
+    st.dates(dt.date(1990, 1, 1), dt.date(2090, 12, 31)),
+    st.booleans(),
+)
+def test_planner_answers_every_opportunity_without_raising(
+    mapping: StageMapping, opp: Opportunity, today: dt.date, has_plan: bool
+) -> None:
+    calendar = BusinessCalendar.from_spec(mapping.calendar)
+    state = None
+    if has_plan:
+        seed = dataclasses.replace(opp, stage="Qualification", close_date=today,
+                                   is_deleted=False)
+        first = plan(seed, None, mapping, calendar, today)
+        assert first is not None
+        state = state_after_writing(first)
+    result = plan(opp, state, mapping, calendar, today)
+    if opp.is_deleted:
+        assert result is None
+    elif state is not None:
+        assert result is not None
