@@ -81,7 +81,7 @@ class Planner:
         self._lost = mapping.closed_lost.casefold()
         self._book = ScheduleBook()
         self._statics: dict[str, tuple[_MilestoneStatic, ...]] = {}
-        self._new_plans: dict[tuple[str, dt.date, StageProgress], DesiredPlan] = {}
+        self._new_plans: dict[tuple[str, dt.date, StageProgress, dt.date], DesiredPlan] = {}
         self._new_plans_day: dt.date | None = None
 
     def plan(
@@ -139,7 +139,7 @@ class Planner:
         if today != self._new_plans_day:  # yesterday's first plans will not be asked again
             self._new_plans.clear()
             self._new_plans_day = today
-        key = (template.name, close, progress)
+        key = (template.name, close, progress, today)
         shared = self._new_plans.get(key)
         if shared is None:
             if len(self._new_plans) >= _NEW_PLAN_MEMO_LIMIT:
