@@ -2,7 +2,8 @@
 
 The incremental cycle only sees what changed, so three things escape it: records edited or
 deleted outside mapsync's view (a data load, an admin's mass update, a rep's edit mapsync
-overwrote within the same seconds — see ``sync.pull``), milestones that went missing, and
+overwrote within the same seconds — see ``sync.pull``), milestones deleted under mapsync's
+own user (a rep's deletion is respected, see :func:`forget_milestones_deleted_outside`), and
 the passage of time itself (slip, health and the next due date move as days pass while
 nothing in Salesforce changes). Once a night the worker first runs a normal cycle (so plans
 reps deleted since the last one are tombstoned, not recreated), then reads every Opportunity
@@ -18,8 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from config.logging import get_logger
+from connectors.salesforce.soql import quote
 
 from .cycle import CycleReport, SyncEngine
+from .pull import MILESTONE
 from .selection import Selection, batches, read
 from .store.records import RunKind, RunOutcome
 
@@ -39,6 +42,7 @@ class ReconcileReport:
     plans_unchanged: int = 0
     milestones_written: int = 0
     dead_letters: int = 0
+    milestones_restored: int = 0
     api_calls: int = 0
     seconds: float = 0.0
     runs: list[int] = field(default_factory=list)
@@ -57,6 +61,30 @@ class ReconcileReport:
             self.outcome = cycle.outcome
 
 
+def forget_milestones_deleted_outside(engine: SyncEngine) -> int:
+    """Forget what mapsync wrote to milestones deleted under its own user (a data load or an
+    admin's cleanup, which the cycle reads as its own echo), so the re-plan recreates them.
+
+    A milestone a *rep* deleted stays deleted: the planner reads a written-then-missing
+    milestone as the rep's decision. Salesforce keeps deleted rows 15 days (``queryAll``).
+    """
+    me = engine.client.user_id
+    if not me:
+        return 0
+    soql = (f"SELECT External_Id__c FROM {MILESTONE} WHERE IsDeleted = true "
+            f"AND LastModifiedById = {quote(me)}")
+    gone = [str(r["External_Id__c"]) for r in engine.client.query_all(soql)
+            if r.get("External_Id__c")]
+    if not gone:
+        return 0
+    org = engine.org_id
+    with engine.store.transaction() as tx:
+        known = list(tx.shadow(org, MILESTONE, gone))
+        if known:
+            tx.delete_shadow(org, MILESTONE, known)
+    return len(known)
+
+
 def reconcile(engine: SyncEngine, *, batch_size: int = DEFAULT_BATCH_SIZE,
               should_stop: Callable[[], bool] = lambda: False) -> ReconcileReport:
     """Re-plan every Opportunity of the org; stop early on the API limit or a stop request."""
@@ -66,6 +94,7 @@ def reconcile(engine: SyncEngine, *, batch_size: int = DEFAULT_BATCH_SIZE,
     first = engine.run_cycle()
     report.add(first, 0)
     if first.outcome != RunOutcome.RATE_LIMITED.value:
+        report.milestones_restored = forget_milestones_deleted_outside(engine)
         selection = Selection()
         total = engine.client.count(selection.count_soql())
         use_bulk = total > engine.client.settings.sf_bulk_threshold
@@ -81,5 +110,6 @@ def reconcile(engine: SyncEngine, *, batch_size: int = DEFAULT_BATCH_SIZE,
     report.seconds = time.perf_counter() - started
     log.info("reconcile finished", outcome=report.outcome, opportunities=report.opportunities,
              plans_updated=report.plans_updated, milestones_written=report.milestones_written,
+             milestones_restored=report.milestones_restored,
              api_calls=report.api_calls, seconds=round(report.seconds, 1))
     return report

@@ -31,7 +31,7 @@ def list_letters(
 
     def body() -> None:
         wanted = _statuses(status)
-        with open_runtime(log=False) as rt, rt.store.transaction(write=False) as tx:
+        with open_runtime() as rt, rt.store.transaction(write=False) as tx:
             letters = [x for s in wanted for x in tx.dead_letters(rt.engine.org_id, status=s)]
         letters.sort(key=lambda x: x.id)
         if not letters:
@@ -89,7 +89,7 @@ def discard(
     def body() -> None:
         if not reason.strip():
             raise fail("--reason must say why", code=2)
-        with open_runtime(log=False) as rt, rt.store.transaction() as tx:
+        with open_runtime() as rt, rt.store.transaction() as tx:
             letter = tx.dead_letter(letter_id)
             if letter is None or letter.org_id != rt.engine.org_id:
                 raise fail(f"no dead letter {letter_id}")

@@ -35,7 +35,7 @@ def status(
     """Show runs, lag, API usage, dead letters and the worker's heartbeat; exit 1 if unhealthy."""
 
     def body() -> Status:
-        with open_runtime(log=not as_json) as rt:
+        with open_runtime() as rt:
             try:
                 limits = rt.client.limits()
             except MapsyncError:

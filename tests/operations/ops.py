@@ -51,8 +51,9 @@ class Ops:
         self.database_url = database_url
         self.overrides = {"SF_BULK_POLL_SECONDS": "0.2", "SF_RETRY_MAX_WAIT": "0.01",
                           **{k.upper(): str(v) for k, v in settings.items()}}
-        self.admin: Any = salesforce_client(org)
-        rep = self.admin.query(
+        admin: Any = salesforce_client(org)
+        self.admin = admin
+        rep = admin.query(
             f"SELECT Id FROM User WHERE Username != '{org.username}' ORDER BY Username LIMIT 1")
         self.rep_id = rep["records"][0]["Id"]
         self.rep: Any = salesforce_client(org, session_id=org.access_token(self.rep_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import signal
 import time
 from collections.abc import Iterator
@@ -63,6 +64,6 @@ def test_two_workers_never_overlap_a_cycle_and_the_survivor_takes_over(pg_ops: O
                 stop(w)
     assert int(new_holder.split(":")[1]) == survivor.pid
     intervals = cycle_intervals(pg_ops, org_id)
-    for (_, end), (start, _) in zip(intervals, intervals[1:], strict=False):
+    for (_, end), (start, _) in itertools.pairwise(intervals):
         assert start >= end, "two cycles of one org ran at the same time"
     assert any(start > killed_at for start, _ in intervals)

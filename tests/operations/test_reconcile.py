@@ -1,0 +1,56 @@
+"""The nightly reconcile repairs drift the incremental cycle cannot see."""
+
+from __future__ import annotations
+
+import json
+
+from sync.reconcile import reconcile
+
+from .ops import MILESTONE, PLAN, Ops
+
+
+def test_reconcile_repairs_plans_changed_and_milestones_deleted_outside_mapsync(ops: Ops):
+    engine = ops.engine()
+    engine.run_cycle()
+    plan = ops.rows(f"SELECT Id, Opportunity__c, Health__c FROM {PLAN} LIMIT 1")[0]
+    opp = plan["Opportunity__c"]
+    milestones = ops.rows(f"SELECT Id, Key__c FROM {MILESTONE} "
+                          f"WHERE Plan__r.Opportunity__c = '{opp}'")
+    drifted = "Off Track" if plan["Health__c"] != "Off Track" else "On Track"
+    # A data load under the integration user: the cycle reads it as its own echo.
+    ops.admin.restful(f"sobjects/{PLAN}/{plan['Id']}", method="PATCH",
+                      data=json.dumps({"Health__c": drifted}))
+    ops.admin.restful(f"sobjects/{MILESTONE}/{milestones[0]['Id']}", method="DELETE")
+    engine.run_cycle()
+    assert ops.rows(f"SELECT Health__c FROM {PLAN} WHERE Id = '{plan['Id']}'")[0][
+        "Health__c"] == drifted
+
+    report = reconcile(engine)
+    assert report.outcome == "succeeded"
+    assert ops.rows(f"SELECT Health__c FROM {PLAN} WHERE Id = '{plan['Id']}'")[0][
+        "Health__c"] == plan["Health__c"]
+    keys = {r["Key__c"] for r in ops.rows(f"SELECT Key__c FROM {MILESTONE} "
+                                          f"WHERE Plan__r.Opportunity__c = '{opp}'")}
+    assert keys == {m["Key__c"] for m in milestones}
+    assert ops.no_duplicates()
+
+
+def test_reconcile_of_an_org_in_sync_writes_nothing(ops: Ops):
+    engine = ops.engine()
+    engine.run_cycle()
+    report = reconcile(engine)
+    assert report.plans_created == report.plans_updated == report.milestones_written == 0
+
+
+def test_reconcile_leaves_a_milestone_a_rep_deleted_deleted(ops: Ops):
+    engine = ops.engine()
+    engine.run_cycle()
+    opp = ops.rows(f"SELECT Opportunity__c FROM {PLAN} LIMIT 1")[0]["Opportunity__c"]
+    milestone = ops.rows(f"SELECT Id, Key__c FROM {MILESTONE} "
+                         f"WHERE Plan__r.Opportunity__c = '{opp}' LIMIT 1")[0]
+    ops.rep.restful(f"sobjects/{MILESTONE}/{milestone['Id']}", method="DELETE")
+    engine.run_cycle()
+    reconcile(engine)
+    keys = {r["Key__c"] for r in ops.rows(f"SELECT Key__c FROM {MILESTONE} "
+                                          f"WHERE Plan__r.Opportunity__c = '{opp}'")}
+    assert milestone["Key__c"] not in keys

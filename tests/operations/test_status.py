@@ -1,0 +1,70 @@
+"""``mapsync status``: runs, lag, API usage and dead letters; exit 1 when unhealthy."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from sync import status
+from sync.store.records import RunKind
+
+from .ops import Ops
+
+
+def test_status_reflects_runs_lag_usage_and_dead_letters_and_is_healthy_with_a_heartbeat(
+        ops: Ops):
+    engine = ops.engine()
+    ops.org.set_knobs(lock_rate=1.0)
+    engine.run_cycle()  # every write refused: dead letters
+    ops.org.set_knobs(lock_rate=0.0)
+    ops.store.try_acquire_lease(engine.org_id, "worker-1", 60)
+
+    done = ops.run("status", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    shown = json.loads(done.stdout)
+    assert shown["healthy"] is True
+    assert shown["runs"][0]["kind"] == RunKind.CYCLE.value
+    assert shown["runs"][0]["outcome"] == "partial"
+    assert shown["runs"][0]["api_calls"] > 0
+    assert shown["dead_letters"]["open"] > 0
+    assert shown["dead_letters_by_code"] == {"UNABLE_TO_LOCK_ROW": shown["dead_letters"]["open"]}
+    assert 0 <= shown["lag_seconds"] < 60
+    assert shown["api_usage"]["used"] > 0 and shown["api_usage"]["max"] > 0
+    assert shown["lease_holder"] == "worker-1"
+    assert shown["heartbeat_age_seconds"] < 60
+
+    text = ops.run("status")
+    assert text.returncode == 0
+    assert "UNABLE_TO_LOCK_ROW" in text.stdout and "healthy" in text.stdout
+
+
+def test_status_exits_1_without_a_worker_heartbeat(ops: Ops):
+    ops.engine().run_cycle()
+    done = ops.run("status", "--json")
+    assert done.returncode == 1
+    assert any("no worker" in p for p in json.loads(done.stdout)["problems"])
+
+
+def test_lag_over_the_threshold_is_unhealthy(ops: Ops):
+    engine = ops.engine()
+    engine.run_cycle()
+    ops.store.try_acquire_lease(engine.org_id, "worker-1", 60)
+    later = ops.store.now() + dt.timedelta(minutes=20)
+    ops.store.heartbeat(engine.org_id, "worker-1")
+    seen = status.collect(ops.store, engine.org_id, now=later,
+                          max_heartbeat_age=dt.timedelta(hours=1))
+    assert seen.lag_seconds is not None and seen.lag_seconds >= 20 * 60
+    assert not seen.healthy
+    assert any("lag" in p for p in seen.problems)
+    fresh = status.collect(ops.store, engine.org_id, now=ops.store.now())
+    assert fresh.healthy, fresh.problems
+
+
+def test_a_quiet_org_is_not_lagging_while_cycles_keep_committing(ops: Ops):
+    engine = ops.engine()
+    engine.run_cycle()
+    first, _ = status.lag(ops.store, engine.org_id, ops.store.now())
+    engine.run_cycle()  # nothing changed in Salesforce
+    second, newest = status.lag(ops.store, engine.org_id, ops.store.now())
+    assert first is not None and second is not None and second <= first + 0.5
+    assert newest is not None
