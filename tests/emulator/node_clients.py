@@ -15,6 +15,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from connectors.emulator.server import Emulator
 
 NODE_ROOT = Path(__file__).resolve().parent.parent / "node"
@@ -45,6 +47,16 @@ def npm_ci(folder: Path, pinned: dict[str, str]) -> float:
     if wrong:
         raise RuntimeError(f"npm ci in {folder} installed other versions: {wrong}")
     return time.perf_counter() - started
+
+
+def install(config: pytest.Config, folder: Path, pinned: dict[str, str]) -> None:
+    """``npm_ci`` and, when it installed anything, say how long it took in the test report."""
+    seconds = npm_ci(folder, pinned)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if seconds and reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(f"(npm ci in tests/node/{folder.name}: {seconds:.0f} s)")
 
 
 def client_env(org: Emulator, **extra: str) -> dict[str, str]:

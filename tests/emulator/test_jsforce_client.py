@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from connectors.emulator.server import Emulator
-from tests.emulator.node_clients import NODE_ROOT, client_env, npm_ci
+from tests.emulator.node_clients import NODE_ROOT, client_env, install
 
 pytestmark = pytest.mark.node
 
@@ -26,9 +26,9 @@ SEEDED_ACCOUNTS = 2500  # more than one 2,000-row query page
 
 
 @pytest.fixture(scope="module")
-def seen() -> Iterator[dict[str, Any]]:
+def seen(pytestconfig: pytest.Config) -> Iterator[dict[str, Any]]:
     """What jsforce saw in each scenario, run against a fresh org holding 2,500 accounts."""
-    npm_ci(JSFORCE_DIR, {"jsforce": "3.10.16"})
+    install(pytestconfig, JSFORCE_DIR, {"jsforce": "3.10.16"})
     with Emulator(seed="empty") as org:
         account = org.org.schema.objects["Account"]
         org.org.store.insert_rows(account, [{"Name": f"Seeded {n:05d}"}

@@ -26,7 +26,7 @@ from connectors.emulator.gate import LATEST_VERSION
 from connectors.emulator.pytest_plugin import salesforce_client
 from connectors.emulator.seed import ORG_NAME
 from connectors.emulator.server import Emulator
-from tests.emulator.node_clients import NODE_ROOT, client_env, npm_ci
+from tests.emulator.node_clients import NODE_ROOT, client_env, install
 
 pytestmark = pytest.mark.node
 
@@ -74,10 +74,10 @@ def org() -> Iterator[Emulator]:
 
 
 @pytest.fixture(scope="module")
-def logged_in(org: Emulator, tmp_path_factory: pytest.TempPathFactory
-              ) -> tuple[SfCli, dict[str, Any]]:
+def logged_in(org: Emulator, tmp_path_factory: pytest.TempPathFactory,
+              pytestconfig: pytest.Config) -> tuple[SfCli, dict[str, Any]]:
     """The CLI after ``sf org login access-token``, and what that login printed."""
-    npm_ci(SF_DIR, PINNED)
+    install(pytestconfig, SF_DIR, PINNED)
     sf = SfCli(org, tmp_path_factory.mktemp("sf-home"))
     login = sf.run("org", "login", "access-token", "--instance-url", org.instance_url,
                    "--no-prompt")
