@@ -1,0 +1,159 @@
+"""Operations cost: a large backfill and an idle worker, in API calls, wall time and memory.
+
+1. A backfill of 100,000 Opportunities against the local org with 50 ms of latency per call,
+   run as ``mapsync backfill --yes`` in its own process (the org in another, so the peak
+   memory is the backfill's own): API calls beside the Bulk floor, wall time, peak RSS.
+   Target: peak memory under 500 MB (the selection is streamed, never held whole).
+   The Bulk floor is what one Bulk 2.0 query job and one ingest job per written object
+   would cost: a constant handful each, whatever N is.
+2. An idle worker (nothing changing in Salesforce): API calls per cycle, and per hour at the
+   default 120-second interval. Target: one call per cycle.
+
+    python -m tests.benchmarks.bench_operations [--opportunities N] [--latency-ms N]
+                                                [--batch-size N] [--idle-seconds S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from config.settings import load_settings
+from connectors.salesforce import SalesforceClient
+
+MAPSYNC = str(Path(sys.executable).with_name("mapsync"))
+BULK_JOB_FLOOR = 5  # create, upload, close, one poll, results
+TARGET_PEAK_MB = 500
+DEFAULT_INTERVAL = 120
+
+
+def start_org(state: Path, opportunities: int, latency_ms: int) -> subprocess.Popen[bytes]:
+    org = subprocess.Popen([MAPSYNC, "emulator", "--state-dir", str(state), "--seed", "empty",
+                            "--opportunities", str(opportunities), "--latency-ms",
+                            str(latency_ms), "--daily-api-limit", "10000000"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env_file = state / "emulator.env"
+    deadline = time.monotonic() + 600
+    while not env_file.exists():
+        if org.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the local org did not start")
+        time.sleep(0.2)
+    time.sleep(0.5)
+    return org
+
+
+def org_env(state: Path) -> dict[str, str]:
+    out = {}
+    for line in (state / "emulator.env").read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key:
+            out[key] = value
+    return out
+
+
+def org_usage(env: dict[str, str]) -> int:
+    """The org's API requests used today (this query itself counted out)."""
+    client = SalesforceClient(load_settings(**{k.lower(): v for k, v in env.items()}))
+    daily = client.limits()["DailyApiRequests"]
+    return int(daily["Max"]) - int(daily["Remaining"]) - 1
+
+
+def run_measured(argv: list[str], env: dict[str, str]) -> tuple[int, float, float]:
+    """Exit code, wall seconds and peak RSS (MB) of one child process."""
+    started = time.perf_counter()
+    child = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    return os.waitstatus_to_exitcode(status), seconds, usage.ru_maxrss / 1024
+
+
+def bench_backfill(opportunities: int, latency_ms: int, batch_size: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-ops-") as tmp:
+        state = Path(tmp) / "org"
+        org = start_org(state, opportunities, latency_ms)
+        try:
+            env = {**os.environ, **org_env(state), "DATABASE_URL": f"sqlite:///{tmp}/m.db",
+                   "LOG_FORMAT": "json", "LOG_LEVEL": "WARNING"}
+            before = org_usage(env)
+            code, seconds, peak_mb = run_measured(
+                [MAPSYNC, "backfill", "--yes", "--batch-size", str(batch_size)], env)
+            calls = org_usage(env) - before - 1
+        finally:
+            org.send_signal(signal.SIGTERM)
+            org.wait(timeout=60)
+    return {"code": code, "seconds": seconds, "peak_mb": peak_mb, "calls": calls,
+            "floor": 4 * BULK_JOB_FLOOR}
+
+
+def bench_idle(idle_seconds: float, interval: float) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-idle-") as tmp:
+        state = Path(tmp) / "org"
+        org = start_org(state, 200, 0)
+        env = {**os.environ, **org_env(state), "DATABASE_URL": f"sqlite:///{tmp}/m.db",
+               "LOG_FORMAT": "json", "LOG_LEVEL": "INFO"}
+        log = Path(tmp) / "worker.log"
+        try:
+            with log.open("wb") as out:
+                worker = subprocess.Popen(
+                    [MAPSYNC, "worker", "--interval", str(interval), "--no-reconcile",
+                     "--heartbeat", "1", "--lease-ttl", "10"], env=env, stdout=out,
+                    stderr=subprocess.STDOUT)
+                time.sleep(max(interval * 3, 5))  # the first, full cycle lands first
+                before, cycles_before = org_usage(env), log.read_text().count("run finished")
+                time.sleep(idle_seconds)
+                after, cycles_after = org_usage(env) - 1, log.read_text().count("run finished")
+                worker.send_signal(signal.SIGTERM)
+                worker.wait(timeout=30)
+        finally:
+            org.send_signal(signal.SIGTERM)
+            org.wait(timeout=60)
+    cycles = max(cycles_after - cycles_before, 1)
+    per_cycle = (after - before) / cycles
+    return {"cycles": cycles, "calls": after - before, "per_cycle": per_cycle,
+            "per_hour": per_cycle * 3600 / DEFAULT_INTERVAL}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--opportunities", type=int, default=100_000)
+    parser.add_argument("--latency-ms", type=int, default=50)
+    parser.add_argument("--batch-size", type=int, default=2_000)
+    parser.add_argument("--idle-seconds", type=float, default=20)
+    args = parser.parse_args(argv)
+
+    idle = bench_idle(args.idle_seconds, interval=1.0)
+    backfill = bench_backfill(args.opportunities, args.latency_ms, args.batch_size)
+    ok_memory = backfill["peak_mb"] < TARGET_PEAK_MB and backfill["code"] == 0
+    ok_idle = idle["per_cycle"] <= 1.0
+    rows = [
+        ("measure", "figure", "target"),
+        (f"backfill {args.opportunities:,} opps, {args.latency_ms} ms/call, "
+         f"batch {args.batch_size:,}: exit", str(backfill["code"]), "0"),
+        ("  API calls", f"{backfill['calls']:,}",
+         f"Bulk floor ~{backfill['floor']} (one job per step)"),
+        ("  wall time", f"{backfill['seconds']:,.0f} s", "-"),
+        ("  rate", f"{args.opportunities / backfill['seconds']:,.0f} opps/s", "-"),
+        ("  peak memory (backfill process)", f"{backfill['peak_mb']:,.0f} MB",
+         f"< {TARGET_PEAK_MB} MB"),
+        (f"idle worker: {idle['cycles']} cycles, calls", f"{idle['calls']}", "-"),
+        ("  calls per cycle", f"{idle['per_cycle']:.2f}", "1"),
+        (f"  calls per hour at {DEFAULT_INTERVAL} s interval", f"{idle['per_hour']:.0f}",
+         f"{3600 // DEFAULT_INTERVAL}"),
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+    print("targets met" if ok_memory and ok_idle else "TARGET MISSED")
+    return 0 if ok_memory and ok_idle else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
