@@ -48,6 +48,8 @@ from .schedule import ScheduleBook
 from .slip import cause_text, days_slipped, health, plan_days_slipped, project
 
 _NEW_PLAN_MEMO_LIMIT = 8192
+_TEMPLATE_MEMO_LIMIT = 4096
+_UNKNOWN = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,10 @@ class Planner:
         self._won = mapping.closed_won.casefold()
         self._lost = mapping.closed_lost.casefold()
         self._book = ScheduleBook()
+        self._rule_paths = tuple(
+            dict.fromkeys(c.field for t in mapping.templates for c in t.when)
+        )
+        self._chosen: dict[tuple[tuple[type, object], ...], object] = {}
         self._statics: dict[str, tuple[_MilestoneStatic, ...]] = {}
         self._new_plans: dict[tuple[str, dt.date, StageProgress, dt.date], DesiredPlan] = {}
         self._new_plans_day: dt.date | None = None
@@ -123,7 +129,27 @@ class Planner:
             own = self.mapping.template(current.template)
             if own is not None:
                 return own
-        return self.mapping.select_template(opportunity.rule_fields())
+        return self._select(opportunity.rule_fields())
+
+    def _select(self, record: dict[str, object]) -> Template | None:
+        """``StageMapping.select_template``, remembered by the values its rules read.
+
+        A rule reads only the fields it names, so two Opportunities that agree on those
+        fields (type included) get the same template; a backfill asks the same few
+        questions (Type, record type, amount bands) many thousand times.
+        """
+        try:
+            key = tuple(
+                (type(v), v) for v in (_value_at(record, path) for path in self._rule_paths)
+            )
+            chosen = self._chosen.get(key, _UNKNOWN)
+        except TypeError:  # a value that cannot be a key (a nested record): just ask
+            return self.mapping.select_template(record)
+        if chosen is _UNKNOWN:
+            if len(self._chosen) >= _TEMPLATE_MEMO_LIMIT:
+                self._chosen.clear()
+            chosen = self._chosen[key] = self.mapping.select_template(record)
+        return chosen if isinstance(chosen, Template) else None
 
     def _new_plan(
         self,
@@ -306,6 +332,18 @@ def _for_opportunity(
         p.slip_cause, p.next_milestone, p.next_due_date, p.summary, p.success_criteria,
         milestones,
     )
+
+
+def _value_at(record: Mapping[str, object], path: str) -> object:
+    """The value a template rule reads at ``path``: the mapping's own walk (the first key
+    equal ignoring case, level by level), so equal keys mean equal answers."""
+    value: object = record
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        folded = part.casefold()
+        value = next((v for k, v in value.items() if k.casefold() == folded), None)
+    return value
 
 
 def _contacts_by_role(opportunity: Opportunity) -> dict[str, str]:

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from mappings.model import StageMapping
 from sync.plan import (
     ACTIVE,
     CANCELLED,
@@ -165,3 +166,46 @@ def test_first_plan_made_on_a_later_day_is_dated_that_day() -> None:
     assert first is not None and later is not None
     assert first.milestone("discovery").completed_date == TODAY
     assert later.milestone("discovery").completed_date == TODAY + dt.timedelta(days=1)
+
+
+def _rule_mapping() -> StageMapping:
+    base = sample_mapping()
+    steps = [m.model_dump(by_alias=True) for m in base.templates[1].milestones]
+    rules = [
+        ("partner", [{"field": "RecordType.Name", "equals": "Partner"}]),
+        ("strategic", [{"field": "Strategic__c", "equals": True}]),
+        ("one_seat", [{"field": "Strategic__c", "equals": 1}]),
+        ("enterprise", [{"field": "Amount", "gte": 100000}]),
+    ]
+    templates = [{"name": n, "when": w, "milestones": steps} for n, w in rules]
+    return StageMapping.model_validate({
+        **base.model_dump(by_alias=True, exclude={"templates"}),
+        "templates": [*templates, {"name": "mid_market", "milestones": steps}],
+    })
+
+
+@pytest.mark.parametrize(
+    ("amount", "fields", "expected"),
+    [
+        (Decimal(250_000), {}, "enterprise"),
+        (Decimal(20_000), {}, "mid_market"),
+        (Decimal(100_000), {}, "enterprise"),
+        (Decimal("99999.99"), {}, "mid_market"),
+        (None, {}, "mid_market"),
+        (None, {"RecordType": {"Name": "partner"}}, "partner"),
+        (None, {"recordtype": {"name": "Direct"}}, "mid_market"),
+        (None, {"Strategic__c": True}, "strategic"),
+        (None, {"Strategic__c": 1}, "one_seat"),  # a number is not a checkbox
+        (Decimal(250_000), {"Strategic__c": False}, "enterprise"),
+    ],
+)
+def test_each_deal_gets_the_template_its_own_fields_select(
+    amount: Decimal | None, fields: dict[str, object], expected: str
+) -> None:
+    mapping = _rule_mapping()
+    planner = Planner(mapping, CALENDAR)
+    for earlier in (Decimal(250_000), Decimal(20_000), None):  # answers already remembered
+        planner.plan(opportunity(amount=earlier, fields={"Strategic__c": True}), None, TODAY)
+        planner.plan(opportunity(amount=earlier), None, TODAY)
+    result = planner.plan(opportunity(amount=amount, fields=fields), None, TODAY)
+    assert result is not None and result.template == expected
