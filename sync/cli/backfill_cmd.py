@@ -88,6 +88,9 @@ def backfill(
             job = Backfill(rt.engine, selection, batch_size=batch_size, dry_run=dry_run,
                            recreate_deleted=recreate_deleted, progress=progress,
                            should_stop=stop.is_set)
+            if not resume and not dry_run and job.resumable():
+                print("mapsync: note: a backfill with these options was interrupted; this run "
+                      "starts over (use --resume to continue it instead)", file=sys.stderr)
             try:
                 report = job.run(resume=resume)
             except NothingToResumeError as err:
