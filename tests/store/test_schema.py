@@ -3,6 +3,7 @@ refuses a database whose revision is not the code's."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -10,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from sync.store import SchemaOutOfDateError, Store, Watermark
+from sync.store import SchemaOutOfDateError, Store, Watermark, upgrade_database
 from sync.store.engine import create_store_engine
 from sync.store.migrate import current_revision, head_revision, upgrade
 from sync.store.models import store_metadata
@@ -80,3 +81,25 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path) -> None:
     with Store.open(f"sqlite:///{tmp_path / 'wal.db'}") as store, store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert int(conn.exec_driver_sql("PRAGMA busy_timeout").scalar() or 0) >= 5000
+
+
+def test_releases_upgrading_the_same_database_at_once_migrate_it_once(
+    empty_database_url: str,
+) -> None:
+    start = threading.Barrier(4)
+    outcomes: list[object] = []
+
+    def release() -> None:
+        start.wait()
+        try:
+            outcomes.append(upgrade_database(empty_database_url)[1])
+        except Exception as err:  # collected, asserted below
+            outcomes.append(err)
+
+    threads = [threading.Thread(target=release, daemon=True) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "concurrent upgrades blocked each other"
+    assert outcomes == [head_revision()] * 4
