@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import signal
+import socket
 import time
 from pathlib import Path
+
+import requests
 
 from connectors.emulator.server import Emulator
 from sync.store.records import RunKind, RunOutcome
@@ -23,7 +26,9 @@ def finished_cycles(ops: Ops) -> int:
 def test_worker_plans_a_newly_qualifying_opportunity_within_one_interval(ops: Ops,
                                                                          tmp_path: Path):
     interval = 2.0
-    worker = ops.start("worker", "--interval", str(interval), *FAST, log=tmp_path / "w.log")
+    port = free_port()
+    worker = ops.start("worker", "--interval", str(interval), "--metrics-port", str(port),
+                       *FAST, log=tmp_path / "w.log")
     try:
         wait_for(lambda: finished_cycles(ops) >= 1, 30, what="the first cycle")
         opp = ops.opportunity(name="Globex – Fleet Analytics")
@@ -31,10 +36,20 @@ def test_worker_plans_a_newly_qualifying_opportunity_within_one_interval(ops: Op
         wait_for(lambda: ops.rows(f"SELECT Id FROM {PLAN} WHERE Opportunity__c = '{opp}'"),
                  interval + 10, every=0.05, what="the new Opportunity's plan")
         elapsed = time.monotonic() - created
+        metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
     finally:
         code, _ = stop(worker)
     assert elapsed <= interval + 1.5, f"plan appeared {elapsed:.1f} s after the change"
     assert code == 0
+    assert 'mapsync_runs_total{kind="cycle",outcome="succeeded"}' in metrics
+    assert "mapsync_lease_held 1.0" in metrics
+    assert 'mapsync_records_written_total{object="MAP_Milestone__c"}' in metrics
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def test_idle_worker_spends_one_api_call_per_cycle(ops: Ops, tmp_path: Path):
