@@ -8,7 +8,7 @@ from typing import Any
 
 from mappings.model import StageMapping
 from sync.calendar import BusinessCalendar
-from sync.plan import DesiredPlan, MilestoneState, Opportunity, PlanState, state_after_writing
+from sync.plan import DesiredPlan, Opportunity, PlanState, state_after_writing
 from sync.planner import plan
 from tests.planner.sample_mapping import small_mapping
 
@@ -56,7 +56,3 @@ def statuses(desired: DesiredPlan) -> dict[str, str]:
 
 def due_dates(desired: DesiredPlan) -> dict[str, dt.date | None]:
     return {m.key: m.due_date for m in desired.milestones}
-
-
-def milestone_state(desired: DesiredPlan, key: str) -> MilestoneState:
-    return state_after_writing(desired).milestones[key]
