@@ -129,21 +129,30 @@ class Store:
     def transaction(self, *, write: bool = True) -> Iterator[Transaction]:
         """One database transaction: commits when the block ends, rolls back if it raises.
 
-        ``write=False`` is for readers (status, listings): on SQLite it does not take the
-        write lock, so it never waits for a running cycle.
+        ``write=False`` is for readers (status, listings): the database refuses writes in
+        it, and on SQLite it does not take the write lock, so it never waits for a cycle.
         """
         try:
             conn = self.engine.connect()
         except OperationalError as err:
             raise self._unavailable(err) from None
         with conn:
-            if not write:
-                conn.execution_options(**{BEGIN_MODE: "DEFERRED"})
+            read_only_sqlite = not write and self.backend == "sqlite"
             try:
+                if read_only_sqlite:
+                    conn.execution_options(**{BEGIN_MODE: "DEFERRED"})
+                    conn.exec_driver_sql("PRAGMA query_only = ON")
+                    conn.commit()
+                elif not write:
+                    conn.execution_options(postgresql_readonly=True)
                 with conn.begin():
                     yield Transaction(conn, self._clock)
             except OperationalError as err:
                 raise self._unavailable(err) from None
+            finally:
+                if read_only_sqlite and not conn.closed:
+                    conn.exec_driver_sql("PRAGMA query_only = OFF")
+                    conn.commit()
 
     # --- leases -----------------------------------------------------------------------------
 

@@ -236,3 +236,11 @@ def test_an_unknown_record_id_keeps_the_one_already_recorded(store: Store) -> No
     assert (record.record_id, record.fields) == ("a01000000000001AAA", {"Status__c": "Done"})
     assert entry.plan_id == "a00000000000001AAA"
     assert entry.milestones == {"kickoff": "a01000000000001AAA", "go_live": None}
+
+
+def test_a_read_transaction_refuses_writes(store: Store) -> None:
+    with pytest.raises(Exception, match=r"(?i)read.only|readonly"), \
+            store.transaction(write=False) as tx:
+        tx.set_watermark(ORG, "Opportunity", Watermark(datetime(2026, 3, 1, tzinfo=UTC)))
+    with store.transaction() as tx:  # and the next writer is not affected
+        tx.set_watermark(ORG, "Opportunity", Watermark(datetime(2026, 3, 1, tzinfo=UTC)))
