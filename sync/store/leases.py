@@ -9,6 +9,9 @@ On PostgreSQL the row is read with ``SELECT … FOR UPDATE SKIP LOCKED``: a work
 on another's lease operation, it just moves on to the next org. On SQLite (one machine) the
 same logic runs under ``BEGIN IMMEDIATE``, which serialises it.
 
+A holder whose lease lapsed may still renew it as long as nobody took it over meanwhile. A
+unit of work can fence its commit with :func:`holds` (``Transaction.holds_lease``).
+
 Expiry is judged by the store's clock. Workers on several machines must keep their clocks in
 step (NTP), with a TTL far above any skew (the worker's TTL is minutes, skew milliseconds).
 """
@@ -106,3 +109,17 @@ def _insert_if_absent(
 
 def _lease(r: Row[Any]) -> Lease:
     return Lease(r.org_id, r.holder, r.acquired_at, r.expires_at, r.heartbeat_at)
+
+
+def holds(conn: Connection, org_id: str, holder: str, now: datetime) -> bool:
+    """Inside a unit of work: does ``holder`` still hold a live lease on ``org_id``?
+
+    On PostgreSQL the lease row stays share-locked until the unit commits, so no other worker
+    can take the lease over between this check and the commit (a fence against a worker that
+    stalled past its lease and wakes up to write).
+    """
+    row = conn.execute(
+        select(t.c.holder, t.c.expires_at).where(t.c.org_id == org_id)
+        .with_for_update(read=True)
+    ).first()
+    return row is not None and row.holder == holder and row.expires_at > now

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from sync.store import checkpoints, dead_letters, plans, runs, shadow, watermarks
+from sync.store import checkpoints, dead_letters, leases, plans, runs, shadow, watermarks
 from sync.store.records import (
     BackfillCheckpoint,
     BackfillStatus,
@@ -183,6 +183,13 @@ class Transaction:
 
     def reopen(self, letter_id: int) -> None:
         dead_letters.reopen(self.connection, letter_id, self.now())
+
+    # --- leases ---------------------------------------------------------------------------
+
+    def holds_lease(self, org_id: str, holder: str) -> bool:
+        """Whether ``holder`` still holds ``org_id``'s lease; on PostgreSQL the lease cannot
+        change hands until this unit commits. Check it before committing a cycle's writes."""
+        return leases.holds(self.connection, org_id, holder, self.now())
 
     # --- backfill checkpoints ---------------------------------------------------------------
 

@@ -123,3 +123,28 @@ def test_on_postgresql_a_worker_skips_a_lease_row_another_is_busy_with(
         attempt.join(timeout=5)
         assert outcome == [False], "try_acquire_lease waited on a locked lease row"
         other.rollback()
+
+
+def test_a_unit_of_work_can_check_its_writer_still_holds_the_lease(
+    store: Store, clock: ManualClock
+) -> None:
+    assert store.try_acquire_lease(ORG, "worker-a", 60)
+    with store.transaction() as tx:
+        assert tx.holds_lease(ORG, "worker-a")
+        assert not tx.holds_lease(ORG, "worker-b")
+        assert not tx.holds_lease(OTHER_ORG, "worker-a")
+    clock.advance(61)
+    with store.transaction() as tx:
+        assert not tx.holds_lease(ORG, "worker-a")
+
+
+def test_on_postgresql_no_takeover_happens_between_the_fence_and_the_commit(
+    postgres_store: Store, clock: ManualClock
+) -> None:
+    store = postgres_store
+    assert store.try_acquire_lease(ORG, "worker-a", 60)
+    with store.transaction() as tx:
+        assert tx.holds_lease(ORG, "worker-a")
+        clock.advance(61)  # the lease lapses while the unit is still committing
+        assert not store.try_acquire_lease(ORG, "worker-b", 60)
+    assert store.try_acquire_lease(ORG, "worker-b", 60)
