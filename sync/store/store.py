@@ -56,15 +56,13 @@ class Store:
         module docstring). Raises :class:`SchemaOutOfDateError` when the schema is not the
         code's revision, :class:`DatabaseUnavailableError` when the database cannot be reached.
         """
-        store = _unchecked(database_url)
-        store._clock = clock
-        engine = store.engine
+        store = _unchecked(database_url, clock)
         if auto_upgrade is None:
             auto_upgrade = store.backend == "sqlite"
         try:
             store._check_revision(auto_upgrade)
         except BaseException:
-            engine.dispose()
+            store.close()
             raise
         return store
 
@@ -219,7 +217,7 @@ def database_revision(database_url: str | SecretStr) -> str | None:
         store.close()
 
 
-def _unchecked(database_url: str | SecretStr) -> Store:
+def _unchecked(database_url: str | SecretStr, clock: Clock = utc_now) -> Store:
     url = (database_url.get_secret_value() if isinstance(database_url, SecretStr)
            else database_url)
-    return Store(create_store_engine(url), url)
+    return Store(create_store_engine(url), url, clock)
