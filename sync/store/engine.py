@@ -22,6 +22,7 @@ from config.errors import ConfigurationError
 from config.settings import mask_url
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+POSTGRES_CONNECT_TIMEOUT_S = 10  # libpq waits forever by default; a URL may set its own
 BEGIN_MODE = "mapsync_sqlite_begin"
 
 __all__ = ["BEGIN_MODE", "create_store_engine", "mask_url", "scrub", "sqlalchemy_url"]
@@ -63,7 +64,10 @@ def create_store_engine(database_url: str, *, echo: bool = False) -> Engine:
         ) from None
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database, echo)
-    return create_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
+    connect_args = {} if "connect_timeout" in parsed.query else {
+        "connect_timeout": POSTGRES_CONNECT_TIMEOUT_S}
+    return create_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True,
+                         connect_args=connect_args)
 
 
 def _sqlite_engine(url: str, path: str | None, echo: bool) -> Engine:
