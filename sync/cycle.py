@@ -118,6 +118,10 @@ class SyncEngine:
         self.calendar = BusinessCalendar.from_spec(mapping.calendar)
         self.lookback = lookback
         self.clock = clock
+        # Runs first in every commit transaction; raising aborts the commit. The worker
+        # fences its commits on its lease with it, so a worker that stalled past its lease
+        # never writes over the one that took over.
+        self.commit_guard: Callable[[Any], None] | None = None
         self.chunk_size = chunk_size
 
     @property
@@ -421,6 +425,8 @@ class SyncEngine:
         attempted = {(c.sobject, c.key) for pc in work.changes
                      for c in (pc.plan, pc.rollup, *pc.milestones) if c is not None}
         with self.store.transaction() as tx:
+            if self.commit_guard is not None:
+                self.commit_guard(tx)
             writes: dict[str, list[ShadowWrite]] = {obj: [] for obj in OBJECTS}
             entries = []
             for pc in work.changes:

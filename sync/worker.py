@@ -10,7 +10,9 @@ Several workers may run against one store, on one machine or many: each job firs
 org's lease (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL), so only the lease holder
 syncs; the others stand by. A heartbeat thread, apart from the jobs, renews the lease while
 the holder lives; a holder that dies stops renewing and the lease expires after its time to
-live, when a standby takes it on its next tick.
+live, when a standby takes it on its next tick. Every commit of a run is fenced on the lease
+(:meth:`Worker.fence`): a worker that stalled past its lease and wakes up mid-run cannot
+commit over the one that took over.
 
 On SIGTERM/SIGINT the worker takes no new job and waits for the one in flight: every run
 commits its local state in one transaction at its end, so stopping after it leaves nothing
@@ -29,12 +31,14 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from config.errors import MapsyncError
 from config.logging import get_logger
 
 from . import deadletters, reconcile, status
@@ -69,6 +73,10 @@ class WorkerOptions:
         return self
 
 
+class LeaseLostError(MapsyncError):
+    """Another worker holds the org's lease: this worker's run must not commit."""
+
+
 class Worker:
     """Runs the jobs of one org while it holds that org's lease."""
 
@@ -86,6 +94,7 @@ class Worker:
         self._busy = threading.Lock()
         self._holding = False
         self._scheduler = self._build_scheduler()
+        engine.commit_guard = self.fence
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -156,6 +165,14 @@ class Worker:
             self.metrics.lease_held.set(1 if self._holding else 0)
             if self._holding:
                 self.metrics.heartbeat.set(time.time())
+
+    def fence(self, tx: Any) -> None:
+        """Inside a run's commit: refuse to commit unless this worker still holds the lease
+        (on PostgreSQL the lease cannot change hands until the commit is done)."""
+        if not tx.holds_lease(self.org_id, self.holder):
+            self._holding = False
+            raise LeaseLostError(f"lease of org {self.org_id} lost by {self.holder}: "
+                                 "the run's local state is not committed")
 
     def _take_lease(self) -> bool:
         held = self.store.try_acquire_lease(self.org_id, self.holder,

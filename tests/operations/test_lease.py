@@ -12,6 +12,7 @@ import pytest
 
 from connectors.emulator.server import Emulator
 from sync.store.records import RunKind, RunOutcome
+from sync.worker import LeaseLostError, Worker, WorkerOptions
 from tests.fixtures.postgres import PostgresServer
 
 from .ops import Ops, stop, wait_for
@@ -67,3 +68,24 @@ def test_two_workers_never_overlap_a_cycle_and_the_survivor_takes_over(pg_ops: O
     for (_, end), (start, _) in itertools.pairwise(intervals):
         assert start >= end, "two cycles of one org ran at the same time"
     assert any(start > killed_at for start, _ in intervals)
+
+
+def test_a_worker_that_lost_its_lease_commits_nothing(ops: Ops):
+    engine = ops.engine()
+    worker = Worker(engine, WorkerOptions(holder="stalled", lease_ttl_seconds=60))
+    assert ops.store.try_acquire_lease(engine.org_id, "took-over", 60)
+    with pytest.raises(LeaseLostError):
+        engine.run_cycle()
+    with ops.store.transaction(write=False) as tx:
+        assert tx.watermarks(engine.org_id) == {}
+        assert tx.latest_runs(engine.org_id, 1)[0].outcome is RunOutcome.FAILED
+    del worker
+
+
+def test_the_lease_holder_commits_its_cycle(ops: Ops):
+    engine = ops.engine()
+    Worker(engine, WorkerOptions(holder="holder", lease_ttl_seconds=60))
+    assert ops.store.try_acquire_lease(engine.org_id, "holder", 60)
+    assert engine.run_cycle().outcome == RunOutcome.SUCCEEDED.value
+    with ops.store.transaction(write=False) as tx:
+        assert tx.watermarks(engine.org_id)
