@@ -30,7 +30,9 @@ def add(
     payload: Mapping[str, Any], code: str | None, message: str, now: datetime,
     next_attempt_at: datetime | None = None,
 ) -> int:
-    """Record a refused write; an active letter for the same write is bumped. Return its id."""
+    """Record a refused write; an active letter for the same write is bumped (attempts + 1,
+    newest payload and error, and its retry time replaced by ``next_attempt_at``: a retry
+    policy then schedules from ``last_seen`` and ``attempts``). Return the letter's id."""
     existing = conn.execute(
         select(t.c.id).where(
             t.c.org_id == org_id, t.c.object_name == object_name,
@@ -38,7 +40,7 @@ def add(
             t.c.status.in_(_ACTIVE),
         ).with_for_update()
     ).scalar()
-    values = {
+    values: dict[str, Any] = {
         "payload_json": canonical_json(dict(payload)), "error_code": code,
         "error_message": message, "last_seen": now, "next_attempt_at": next_attempt_at,
     }

@@ -150,3 +150,25 @@ def test_counts_by_status_include_every_status(store: Store) -> None:
             DeadLetterStatus.OPEN: 1, DeadLetterStatus.PARKED: 0,
             DeadLetterStatus.RESOLVED: 1, DeadLetterStatus.DISCARDED: 0,
         }
+
+
+def test_failing_again_replaces_the_retry_time_so_backoff_starts_from_the_new_failure(
+    store: Store, clock: ManualClock
+) -> None:
+    letter_id = _add(store)
+    with store.transaction() as tx:
+        tx.park(letter_id)
+        tx.reopen(letter_id)  # an admin asks for a retry now
+        reopened = tx.dead_letter(letter_id)
+    assert reopened is not None and reopened.next_attempt_at == clock.now
+    clock.advance(60)
+    _add(store, message="still refused")
+    with store.transaction() as tx:
+        letter = tx.dead_letter(letter_id)
+        assert letter is not None
+        assert (letter.next_attempt_at, letter.last_seen, letter.attempts) == \
+            (None, clock.now, 2)
+        later = clock.now + timedelta(hours=1)
+        tx.add_dead_letter(ORG, OBJ, KEY, "upsert", {}, "X", "again", next_attempt_at=later)
+        letter = tx.dead_letter(letter_id)
+    assert letter is not None and letter.next_attempt_at == later
