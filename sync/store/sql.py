@@ -81,9 +81,15 @@ def _copy_then_upsert(
 ) -> None:
     """PostgreSQL, many rows: ``COPY`` into a temporary table, then one ``INSERT … SELECT …
     ON CONFLICT``. Several times faster than ``executemany`` on 100k rows."""
+    # One statement may not touch a row twice: fold repeats the way consecutive writes
+    # would land (the last wins, except that its NULLs in keep_when_null columns keep).
     latest: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for row in rows:  # one statement may not touch a row twice: the last write wins
-        latest[tuple(row[k] for k in keys)] = row
+    for row in rows:
+        key = tuple(row[k] for k in keys)
+        earlier = latest.get(key)
+        if earlier is not None and keep_when_null:
+            row = {**row, **{c: earlier[c] for c in keep_when_null if row[c] is None}}
+        latest[key] = row
     staging = f"mapsync_staging_{table.name}"
     cols = ", ".join(f'"{n}"' for n in names)
     conflict = ", ".join(f'"{k}"' for k in keys)
