@@ -17,7 +17,7 @@ def test_random_writes_and_deletes_leave_exactly_what_a_dictionary_would(store: 
     keys = [f"006{i:015d}:m" for i in range(3000)]
     for round_no in range(12):
         size = rng.choice([1, 5, 200, 1100, 2500])  # both sides of the bulk threshold
-        writes = []
+        writes: list[ShadowWrite] = []
         for key in rng.sample(keys, size):
             record_id = rng.choice([None, f"a01{rng.randrange(10**6):015d}"])
             if not writes:
