@@ -9,6 +9,7 @@ with "run mapsync db upgrade", and the release step (``mapsync db upgrade``) doe
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -41,6 +42,7 @@ class Store:
         self.engine = engine
         self._url = database_url
         self._clock = clock
+        self._thread = threading.local()
 
     @classmethod
     def open(
@@ -129,7 +131,13 @@ class Store:
 
         ``write=False`` is for readers (status, listings): the database refuses writes in
         it, and on SQLite it does not take the write lock, so it never waits for a cycle.
+        On SQLite a second write (transaction or lease change) opened by the same thread
+        inside a write transaction would wait for itself; it raises at once instead.
         """
+        with self._writing(write):
+            yield from self._transaction(write)
+
+    def _transaction(self, write: bool) -> Iterator[Transaction]:
         try:
             conn = self.engine.connect()
         except OperationalError as err:
@@ -152,25 +160,41 @@ class Store:
                     conn.exec_driver_sql("PRAGMA query_only = OFF")
                     conn.commit()
 
+    @contextmanager
+    def _writing(self, write: bool) -> Iterator[None]:
+        if not write or self.backend != "sqlite":
+            yield
+            return
+        if getattr(self._thread, "writing", False):
+            raise RuntimeError(
+                "a SQLite write was opened inside another write transaction of the same "
+                "thread; it would wait for itself: do it inside the open transaction or after"
+            )
+        self._thread.writing = True
+        try:
+            yield
+        finally:
+            self._thread.writing = False
+
     # --- leases -----------------------------------------------------------------------------
 
     def try_acquire_lease(self, org_id: str, holder: str, ttl_seconds: float) -> bool:
         """Take the lease of ``org_id`` if free, expired or already ``holder``'s."""
-        return self._guard(lambda: leases.try_acquire(
+        return self._guard_write(lambda: leases.try_acquire(
             self.engine, org_id, holder, timedelta(seconds=ttl_seconds), self.now()))
 
     def renew_lease(self, org_id: str, holder: str, ttl_seconds: float) -> bool:
         """Extend ``holder``'s lease to ``ttl_seconds`` from now; ``False`` if it was lost."""
-        return self._guard(lambda: leases.renew(
+        return self._guard_write(lambda: leases.renew(
             self.engine, org_id, holder, timedelta(seconds=ttl_seconds), self.now()))
 
     def heartbeat(self, org_id: str, holder: str) -> bool:
         """Renew ``holder``'s lease for its last time to live; ``False`` if it was lost."""
-        return self._guard(lambda: leases.heartbeat(self.engine, org_id, holder, self.now()))
+        return self._guard_write(lambda: leases.heartbeat(self.engine, org_id, holder, self.now()))
 
     def release_lease(self, org_id: str, holder: str) -> bool:
         """Give up ``holder``'s lease; ``False`` if it was not theirs."""
-        return self._guard(lambda: leases.release(self.engine, org_id, holder))
+        return self._guard_write(lambda: leases.release(self.engine, org_id, holder))
 
     def lease_holder(self, org_id: str) -> str | None:
         """Who holds a live lease on ``org_id`` (``None`` if free or expired)."""
@@ -181,6 +205,10 @@ class Store:
         return self._guard(lambda: leases.get(self.engine, org_id))
 
     # --- errors -----------------------------------------------------------------------------
+
+    def _guard_write(self, fn: Callable[[], Any]) -> Any:
+        with self._writing(True):
+            return self._guard(fn)
 
     def _guard(self, fn: Callable[[], Any]) -> Any:
         try:

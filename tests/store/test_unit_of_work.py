@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -244,3 +245,19 @@ def test_a_read_transaction_refuses_writes(store: Store) -> None:
         tx.set_watermark(ORG, "Opportunity", Watermark(datetime(2026, 3, 1, tzinfo=UTC)))
     with store.transaction() as tx:  # and the next writer is not affected
         tx.set_watermark(ORG, "Opportunity", Watermark(datetime(2026, 3, 1, tzinfo=UTC)))
+
+
+def test_on_sqlite_a_write_nested_in_a_write_fails_at_once_instead_of_waiting(
+    tmp_path: Path,
+) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'nested.db'}")
+    with store.transaction() as tx:
+        tx.start_run(ORG, "cycle")
+        with pytest.raises(RuntimeError, match="would wait for itself"), store.transaction():
+            pass
+        with pytest.raises(RuntimeError, match="would wait for itself"):
+            store.try_acquire_lease(ORG, "worker-a", 60)
+        with store.transaction(write=False) as reader:  # reading alongside is fine
+            assert reader.latest_runs(ORG) == []
+    assert store.try_acquire_lease(ORG, "worker-a", 60)
+    store.close()
