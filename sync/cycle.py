@@ -50,6 +50,7 @@ from .watermark import advance, unseen
 
 log = get_logger("mapsync.cycle")
 SAMPLE_PLANS = 25  # desired plans a report keeps, for dry runs and the CLI
+CYCLE_RETRIES = 3  # cycles that retry a passing failure; then the dead-letter job backs off
 Clock = Callable[[], dt.datetime]
 
 
@@ -222,7 +223,8 @@ class SyncEngine:
         with self.store.transaction(write=False) as tx:
             letters = tx.dead_letters(org, status=DeadLetterStatus.OPEN)
         return sorted({letter.external_id.split(":", 1)[0] for letter in letters
-                       if letter.error_code in RETRYABLE_CODES})
+                       if letter.error_code in RETRYABLE_CODES
+                       and letter.attempts < CYCLE_RETRIES})
 
     def _finish(self, report: CycleReport, tx: Any = None) -> None:
         """Write the run record: inside ``tx`` (the commit) when given, else on its own."""
