@@ -123,14 +123,21 @@ class BulkJobs:
             self._abort(job_id)
             raise
         info = self._wait(f"jobs/ingest/{job_id}")
-        outcome = self._results(job_id, external_id_field, records)
+        outcome = self._results(job_id, external_id_field, records, info)
         log.info("salesforce.bulk.upsert", sobject=sobject, job_id=job_id,
                  records=len(records), processed=info.get("numberRecordsProcessed"),
                  failed=info.get("numberRecordsFailed"))
         return outcome
 
-    def _results(self, job_id: str, key: str,
-                 records: Sequence[dict[str, Any]]) -> list[RecordResult]:
+    def _results(self, job_id: str, key: str, records: Sequence[dict[str, Any]],
+                 info: dict[str, Any] | None = None) -> list[RecordResult]:
+        """Per-record results. Result sets the job's counts say are empty are not fetched:
+        each fetch is an API call."""
+        info = info or {}
+        processed = info.get("numberRecordsProcessed")
+        failed = info.get("numberRecordsFailed")
+        fetch_failed = failed is None or int(failed) > 0
+        fetch_unprocessed = processed is None or int(processed) < len(records)
         by_key: dict[str | None, list[RecordResult]] = {}
 
         def rows(kind: str) -> list[dict[str, str]]:
@@ -143,11 +150,11 @@ class BulkJobs:
             by_key.setdefault(row.get(key), []).append(RecordResult(
                 external_id=row.get(key), id=row.get("sf__Id") or None, success=True,
                 created=row.get("sf__Created", "").lower() == "true"))
-        for row in rows("failedResults"):
+        for row in rows("failedResults") if fetch_failed else ():
             by_key.setdefault(row.get(key), []).append(RecordResult.failed(
                 row.get(key), [parse_bulk_error(row.get("sf__Error", ""))],
                 id=row.get("sf__Id") or None))
-        for row in rows("unprocessedrecords"):
+        for row in rows("unprocessedrecords") if fetch_unprocessed else ():
             by_key.setdefault(row.get(key), []).append(_unprocessed(
                 row.get(key), "the Bulk job ended before this record was processed"))
         out: list[RecordResult] = []

@@ -359,8 +359,22 @@ def test_bulk_upsert_round_trip_maps_results_by_external_id(
     assert results[7].outcome == "skippable"
     assert results[7].errors[0].code == "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"
     assert all(r.id for r in results if r.success)
-    assert demo_org.api_calls - before == 6 + len(sleeps)
+    # create, upload, close, the polls, successful and failed results; every record was
+    # processed, so the unprocessed set is not fetched
+    assert demo_org.api_calls - before == 5 + len(sleeps)
     assert client.count("SELECT COUNT() FROM MAP_Milestone__c") == 29
+
+
+def test_bulk_upsert_fetches_only_the_result_sets_the_job_says_hold_rows(
+        demo_org: Emulator, connect: Callable[..., Any]) -> None:
+    client, sleeps = connect()
+    [opp] = first_opportunities(client, 1)
+    plan = new_plan(client, opp)
+    records = milestones(plan, opp, 30)
+    before = demo_org.api_calls
+    results = client.bulk_upsert("MAP_Milestone__c", "External_Id__c", records)
+    assert all(r.success and r.id for r in results)
+    assert demo_org.api_calls - before == 4 + len(sleeps)  # no failed, no unprocessed
 
 
 def test_bulk_query_round_trip_pages_by_locator(emulator_server: Emulator,
