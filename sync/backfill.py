@@ -170,7 +170,8 @@ class Backfill:
             else:
                 report.status = BackfillStatus.COMPLETED.value
         except Exception as err:
-            report.status = BackfillStatus.FAILED.value
+            # Whatever stopped it, what committed is checkpointed: --resume continues.
+            report.status = BackfillStatus.PAUSED.value
             report.error = f"{type(err).__name__}: {err}"
             raise
         finally:
