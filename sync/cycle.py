@@ -270,7 +270,7 @@ class SyncEngine:
             final = n == max(len(chunks), 1) - 1
             work, result = _Work(), PushResult()
             if chunk:
-                work = self._plan(org, chunk, fresh, marks, me, report)
+                work = self._plan(org, chunk, fresh, marks, me, report, roles=changes.roles)
                 try:
                     result = self._push(work, report)
                 except RateLimitedError as err:
@@ -284,7 +284,8 @@ class SyncEngine:
 
     def _plan(self, org: str, touched: list[str], fresh: dict[str, list[Mapping[str, Any]]],
               marks: Mapping[str, Watermark | None], me: str | None,
-              report: CycleReport, known_all: bool = False) -> _Work:
+              report: CycleReport, known_all: bool = False,
+              roles: Mapping[str, list[tuple[str, str]]] | None = None) -> _Work:
         pulled_opps = {str(r["Id"]): dict(r) for r in fresh[OPPORTUNITY]}
         deleted_plans = {opportunity_id_of(PLAN, r): r for r in fresh[PLAN] if r.get("IsDeleted")}
         with self.store.transaction(write=False) as tx:
@@ -298,8 +299,11 @@ class SyncEngine:
         need_plans = [o for o in touched if o in known and o not in tombstoned]
         without_plan = [o for o in touched if o not in index and o not in tombstoned]
         context = read_context(self.client, need_opportunities=need_opps,
-                               need_plans=need_plans, need_roles=without_plan)
+                               need_plans=need_plans,
+                               need_roles=without_plan if roles is None else [])
         context.opportunities.update(pulled_opps)
+        if roles is not None:
+            context.contact_roles = {o: roles[o] for o in without_plan if o in roles}
         with self.store.transaction(write=False) as tx:
             shadows = self._shadows(tx, org, touched, context)
         work = _Work()

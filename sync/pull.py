@@ -69,11 +69,20 @@ def changes_soql(sobject: str, since: dt.datetime | None, me: str | None) -> str
             "ORDER BY SystemModstamp, Id")
 
 
+ROLES_SOQL = ("SELECT OpportunityId, ContactId, Role, IsPrimary, IsDeleted FROM "
+              "OpportunityContactRole ORDER BY OpportunityId, IsPrimary DESC, Id")
+
+
 @dataclass
 class Changes:
-    """Rows read by the change queries, per object (new and already-seen alike)."""
+    """Rows read by the change queries, per object (new and already-seen alike).
+
+    ``roles`` holds every contact role of the org on a first read (``None`` otherwise): when
+    every Opportunity is new, one paged query is cheaper than asking by Opportunity Id.
+    """
 
     rows: dict[str, list[dict[str, Any]]]
+    roles: dict[str, list[tuple[str, str]]] | None = None
 
 
 def read_changes(reader: Reader, marks: Mapping[str, Watermark | None],
@@ -84,8 +93,24 @@ def read_changes(reader: Reader, marks: Mapping[str, Watermark | None],
         mark = marks.get(sobject)
         since = None if mark is None else mark.systemmodstamp - lookback
         soqls.append(changes_soql(sobject, since, me))
+    first_read = marks.get(OPPORTUNITY) is None
+    if first_read:
+        soqls.append(ROLES_SOQL)
     results = reader.composite_query(soqls, include_deleted=True)
-    return Changes(rows=dict(zip(OBJECTS, results, strict=True)))
+    changes = Changes(rows=dict(zip(OBJECTS, results[:len(OBJECTS)], strict=True)))
+    if first_read:
+        changes.roles = roles_by_opportunity(r for r in results[-1] if not r.get("IsDeleted"))
+    return changes
+
+
+def roles_by_opportunity(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[tuple[str, str]]]:
+    """Contact roles as ``{Opportunity Id: [(role, contact Id), ...]}``, in row order."""
+    roles: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for row in rows:
+        if row.get("ContactId"):
+            roles[str(row["OpportunityId"])].append((str(row.get("Role") or ""),
+                                                     str(row["ContactId"])))
+    return dict(roles)
 
 
 def opportunity_id_of(sobject: str, record: Mapping[str, Any]) -> str | None:
@@ -141,7 +166,7 @@ def read_context(reader: Reader, *, need_opportunities: Sequence[str],
     if not queries:
         return context
     results = reader.composite_query([q for _, q in queries], include_deleted=False)
-    roles: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    role_rows: list[dict[str, Any]] = []
     for (sobject, _), rows in zip(queries, results, strict=True):
         for row in rows:
             if sobject == OPPORTUNITY:
@@ -152,8 +177,7 @@ def read_context(reader: Reader, *, need_opportunities: Sequence[str],
                 opp = opportunity_id_of(MILESTONE, row)
                 if opp is not None:
                     context.milestones.setdefault(opp, {})[str(row["Key__c"])] = row
-            elif row.get("ContactId"):
-                roles[str(row["OpportunityId"])].append((str(row.get("Role") or ""),
-                                                         str(row["ContactId"])))
-    context.contact_roles = dict(roles)
+            else:
+                role_rows.append(row)
+    context.contact_roles = roles_by_opportunity(role_rows)
     return context

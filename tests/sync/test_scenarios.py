@@ -222,3 +222,26 @@ def test_a_large_change_is_planned_and_committed_in_chunks(emulator: Emulator,
         assert len(runs) == 1 and runs[0].counts["plans_created"] == 5
         assert tx.watermark(world.engine.org_id, "Opportunity") is not None
     assert world.engine.run_cycle().api_calls == 1
+
+
+def test_buyer_side_owners_are_named_from_contact_roles(world: World) -> None:
+    def with_buyer(name: str) -> tuple[str, str]:
+        opp = world.opportunity(name=name, amount=50_000)
+        contact = world.rep.Contact.create({"LastName": name, "AccountId": world.account_id})
+        world.rep.OpportunityContactRole.create(
+            {"OpportunityId": opp, "ContactId": contact["id"], "Role": "Economic Buyer"})
+        return opp, contact["id"]
+
+    first, first_contact = with_buyer("First read")  # named by the org-wide role read
+    report = world.engine.run_cycle()
+    later, later_contact = with_buyer("Later read")  # named by the per-Opportunity read
+    world.engine.run_cycle()
+
+    def owners(opp: str) -> dict[str, str | None]:
+        rows = world.query("SELECT Owner_Role__c, Owner_Contact__c FROM MAP_Milestone__c "
+                           f"WHERE Plan__r.Opportunity__c = '{opp}'")
+        return {r["Owner_Role__c"]: r["Owner_Contact__c"] for r in rows}
+
+    assert owners(first)["Economic Buyer"] == first_contact
+    assert owners(later)["Economic Buyer"] == later_contact
+    assert report.owner_unknown > 0  # the other buyer roles have no contact: left to the rep
