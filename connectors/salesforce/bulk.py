@@ -202,10 +202,14 @@ class BulkJobs:
     # --- polling -------------------------------------------------------------------------
 
     def _wait(self, path: str) -> dict[str, Any]:
-        """Poll a job every ``poll_seconds`` until it completes; a failed job is fatal."""
+        """Poll a job until it completes, waiting ``poll_seconds`` first and half as long
+        again after each poll (at most 30 s): a long job costs few calls. A failed job is
+        fatal."""
         deadline = self._clock() + self.timeout_seconds
+        wait = self.poll_seconds
         while True:
-            self.transport.policy.sleep(self.poll_seconds)
+            self.transport.policy.sleep(wait)
+            wait = min(wait * 1.5, max(self.poll_seconds, 30.0))
             info: dict[str, Any] = self.transport.request("GET", path,
                                                           context=f"poll {path}").json()
             state = str(info.get("state"))

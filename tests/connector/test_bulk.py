@@ -59,7 +59,7 @@ def test_bulk_upsert_runs_one_job_and_maps_every_record_back_by_external_id(
                        "columnDelimiter": "COMMA"}
     assert sf.calls[2].request.headers["Content-Type"] == "text/csv"
     assert json.loads(sf.calls[3].request.body or b"{}") == {"state": "UploadComplete"}
-    assert sleeps == [0.5, 0.5, 0.5]
+    assert sleeps == [0.5, 0.75, 1.125]  # each wait half as long again as the last
     assert client.usage.calls == 9
 
 
