@@ -82,13 +82,14 @@ def main() -> None:
                                  database_url=f"sqlite:///{work / 'mapsync.db'}",
                                  log_level="WARNING")
         client = SalesforceClient(settings)
-        # The generated Opportunities are stamped at seeding, seconds before cycle (a); with
-        # the default 300 s lookback they would still be inside the re-read window at (c),
-        # which then pages through them once more (measured: 2 calls instead of 1). A real
-        # backlog was entered long before the first cycle, so a 60 s window is used here.
+        # The generated Opportunities are stamped at seeding, seconds before cycle (a); inside
+        # the default 300 s lookback they would be paged through again at (c) (measured: 2
+        # calls instead of 1). A real backlog was entered long before the first cycle, so
+        # the window here is 30 s and (c) starts once the seeding is older than that.
+        lookback = dt.timedelta(seconds=30)
         engine = SyncEngine(client, Store.open(settings.database_url),
-                            load_mapping(default_mapping_path()),
-                            lookback=dt.timedelta(seconds=60))
+                            load_mapping(default_mapping_path()), lookback=lookback)
+        seeded = time.monotonic()
         sf = client.simple_salesforce
         rows = []
 
@@ -116,6 +117,7 @@ def main() -> None:
         as_rep.upsert("Opportunity", "Id",
                       [{"Id": i, "StageName": "Proposal/Price Quote"} for i in changed])
         run("(b) after 100 changed")
+        time.sleep(max(0.0, lookback.total_seconds() + 1 - (time.monotonic() - seeded)))
         run("(c) nothing changed")
         hand = _hand_written(client, env, args.sample)
     finally:
