@@ -84,17 +84,19 @@ def backfill(
             if not typer.confirm(f"Write plans for {_describe(selection)}?", default=False):
                 raise fail("backfill not started", code=1)
         stop = threading.Event()
-        with open_runtime() as rt, _stop_on_signals(stop), _progress() as progress:
-            job = Backfill(rt.engine, selection, batch_size=batch_size, dry_run=dry_run,
-                           recreate_deleted=recreate_deleted, progress=progress,
-                           should_stop=stop.is_set)
-            if not resume and not dry_run and job.resumable():
-                print("mapsync: note: a backfill with these options was interrupted; this run "
-                      "starts over (use --resume to continue it instead)", file=sys.stderr)
-            try:
-                report = job.run(resume=resume)
-            except NothingToResumeError as err:
-                raise fail(str(err)) from None
+        with open_runtime() as rt, _stop_on_signals(stop):
+            with _progress() as progress:
+                job = Backfill(rt.engine, selection, batch_size=batch_size, dry_run=dry_run,
+                               recreate_deleted=recreate_deleted, progress=progress,
+                               should_stop=stop.is_set)
+                if not resume and not dry_run and job.resumable():
+                    print("mapsync: note: a backfill with these options was interrupted; this "
+                          "run starts over (use --resume to continue it instead)",
+                          file=sys.stderr)
+                try:
+                    report = job.run(resume=resume)
+                except NothingToResumeError as err:
+                    raise fail(str(err)) from None
             _print_report(report, rt.store, rt.engine.org_id)
         if report.status == BackfillStatus.PAUSED.value:
             raise fail(f"backfill paused ({report.error}); state kept: run the same command "
