@@ -30,6 +30,7 @@ from typing import Any
 
 from config.settings import load_settings
 from connectors.salesforce import SalesforceClient
+from sync.backfill import DEFAULT_BATCH_SIZE
 
 MAPSYNC = str(Path(sys.executable).with_name("mapsync"))
 BULK_JOB_FLOOR = 5  # create, upload, close, one poll, results
@@ -142,7 +143,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--opportunities", type=int, default=100_000)
     parser.add_argument("--latency-ms", type=int, default=50)
-    parser.add_argument("--batch-size", type=int, default=2_000)
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     parser.add_argument("--idle-seconds", type=float, default=20)
     args = parser.parse_args(argv)
 
