@@ -68,3 +68,14 @@ def test_a_quiet_org_is_not_lagging_while_cycles_keep_committing(ops: Ops):
     second, newest = status.lag(ops.store, engine.org_id, ops.store.now())
     assert first is not None and second is not None and second <= first + 0.5
     assert newest is not None
+
+
+def test_status_for_health_checks_costs_no_api_call(ops: Ops):
+    engine = ops.engine()
+    engine.run_cycle()
+    ops.store.try_acquire_lease(engine.org_id, "worker-1", 60)
+    before = ops.org.api_calls
+    done = ops.run("status", "--json", "--no-api")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout)["api_usage"] is None
+    assert ops.org.api_calls == before
