@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from config.errors import RateLimitedError
+from config.errors import MapsyncError, RateLimitedError
 from config.logging import bind_run, get_logger
 from connectors.salesforce.client import SalesforceClient
 from connectors.salesforce.errors import RETRYABLE_CODES
@@ -123,6 +123,8 @@ class SyncEngine:
         # fences its commits on its lease with it, so a worker that stalled past its lease
         # never writes over the one that took over.
         self.commit_guard: Callable[[Any], None] | None = None
+        # Asked between push steps and chunks; True stops the run at that safe point.
+        self.should_stop: Callable[[], bool] | None = None
         self.chunk_size = chunk_size
 
     @property
@@ -178,14 +180,15 @@ class SyncEngine:
                 _count_planned(work, report)
                 return
             result = PushResult()
-            pushed = False
             try:
-                result = self._push(work, report)
-                pushed = True
-            finally:
-                # A checkpoint must never claim records a stopped push did not reach.
-                self._commit(org, work, result, report, marks=None,
-                             on_commit=on_commit if pushed else None)
+                self._push(work, report, result)
+            except BaseException as err:
+                # What landed is committed; a checkpoint must never claim records a stopped
+                # push did not reach, so it is left out and a resume repeats the batch.
+                _mark_stopped(report, err)
+                self._commit(org, work, result, report, marks=None)
+                raise
+            self._commit(org, work, result, report, marks=None, on_commit=on_commit)
 
         return self._run(kind, body)
 
@@ -202,8 +205,11 @@ class SyncEngine:
             try:
                 body(org, marks, report)
             except RateLimitedError as err:
-                _stopped_by_limit(report, err)
+                _mark_stopped(report, err)
                 log.warning("run stopped: API limit", error=str(err))
+            except StopRequested as err:
+                _mark_stopped(report, err)
+                log.info("run stopped at a safe point", error=str(err))
             except Exception as err:
                 report.outcome = RunOutcome.FAILED.value
                 report.error = f"{type(err).__name__}: {err}"
@@ -270,11 +276,13 @@ class SyncEngine:
             final = n == max(len(chunks), 1) - 1
             work, result = _Work(), PushResult()
             if chunk:
+                if n:
+                    self._check_stop()
                 work = self._plan(org, chunk, fresh, marks, me, report, roles=changes.roles)
                 try:
-                    result = self._push(work, report)
-                except RateLimitedError as err:
-                    _stopped_by_limit(report, err)
+                    self._push(work, report, result)
+                except BaseException as err:
+                    _mark_stopped(report, err)
                     self._commit(org, work, result, report, marks=None)
                     raise
             self._commit(org, work, result, report, marks=new_marks if final else None,
@@ -384,8 +392,14 @@ class SyncEngine:
 
     # --- push ----------------------------------------------------------------------------
 
-    def _push(self, work: _Work, report: CycleReport) -> PushResult:
-        result = PushResult()
+    def _check_stop(self) -> None:
+        if self.should_stop is not None and self.should_stop():
+            raise StopRequested("stopped at a safe point on request (shutdown); what landed "
+                                "is committed and the rest is repeated by the next run")
+
+    def _push(self, work: _Work, report: CycleReport, result: PushResult) -> None:
+        """Write ``work``, filing every record's outcome in ``result`` as it is known, so
+        a push stopped between steps (shutdown, API limit) still commits what landed."""
         upsert(self.client, PLAN, [c.plan for c in work.changes if c.plan], result)
         plan_ids = result.ids(PLAN)
         failed_plans = {f.change.key for f in result.failed if f.change.sobject == PLAN}
@@ -400,7 +414,9 @@ class SyncEngine:
                         continue
                     m.fields["Plan__c"] = parent
                 milestones.append(m)
+        self._check_stop()
         upsert(self.client, MILESTONE, milestones, result)
+        self._check_stop()
         upsert(self.client, OPPORTUNITY,
                [c.rollup for c in work.changes
                 if c.rollup and c.opportunity_id not in failed_plans], result)
@@ -420,7 +436,6 @@ class SyncEngine:
                                if c.plan is None and c.milestones}
         report.plans_updated += len(updated_by_children)
         report.dead_letters += len(result.failed)
-        return result
 
     # --- commit --------------------------------------------------------------------------
 
@@ -476,9 +491,19 @@ class SyncEngine:
 _NO_ENTRY = PlanIndexEntry("", None)
 
 
-def _stopped_by_limit(report: CycleReport, err: RateLimitedError) -> None:
-    report.outcome = RunOutcome.RATE_LIMITED.value
-    report.error = str(err)
+class StopRequested(MapsyncError):
+    """The run was asked to stop (worker shutdown) and did so between two push steps."""
+
+
+def _mark_stopped(report: CycleReport, err: BaseException) -> None:
+    """The run's outcome when ``err`` ends it before its commit."""
+    if isinstance(err, RateLimitedError):
+        report.outcome = RunOutcome.RATE_LIMITED.value
+    elif isinstance(err, StopRequested):
+        report.outcome = RunOutcome.PARTIAL.value
+    else:
+        report.outcome = RunOutcome.FAILED.value
+    report.error = str(err) if isinstance(err, MapsyncError) else f"{type(err).__name__}: {err}"
 
 
 def _count_planned(work: _Work, report: CycleReport) -> None:

@@ -14,11 +14,12 @@ live, when a standby takes it on its next tick. Every commit of a run is fenced 
 (:meth:`Worker.fence`): a worker that stalled past its lease and wakes up mid-run cannot
 commit over the one that took over.
 
-On SIGTERM/SIGINT the worker takes no new job and waits for the one in flight: every run
-commits its local state in one transaction at its end, so stopping after it leaves nothing
-half-written. If a run outlasts the grace period the process still exits in time, before
-that commit; the next start repeats the run, and upserts by external id keep it from
-duplicating anything.
+On SIGTERM/SIGINT the worker takes no new job and asks the one in flight to stop at its next
+safe point (between two push steps or two chunks, ``SyncEngine.should_stop``): what landed
+is committed in one transaction and the rest is repeated by the next run. If a run still
+outlasts the grace period (one long Salesforce call) the process exits in time, before that
+commit; the next start repeats the run, and upserts by external id keep it from duplicating
+anything.
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ class Worker:
         self._holding = False
         self._scheduler = self._build_scheduler()
         engine.commit_guard = self.fence
+        engine.should_stop = self._stopping.is_set  # a cycle in flight stops at a safe point
 
     # --- lifecycle -----------------------------------------------------------------------
 

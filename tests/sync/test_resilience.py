@@ -109,3 +109,31 @@ def test_quota_exhaustion_stops_the_cycle_cleanly_and_the_next_resumes(demo_org:
     demo_org.reset_api_usage()
     settle(world)
     assert by_name(world) == expected
+
+
+def test_a_stop_request_ends_the_cycle_at_a_safe_point_and_the_next_resumes(
+        emulator: Emulator, tmp_path: Path) -> None:
+    world = World(emulator, tmp_path)
+    opps = [world.opportunity(name=f"Deal {i}") for i in range(3)]
+    asked: list[int] = []
+
+    def stop_after_plans() -> bool:
+        asked.append(1)
+        return True  # first asked right after the plans were written
+
+    world.engine.should_stop = stop_after_plans
+    report = world.engine.run_cycle()
+    assert report.outcome == RunOutcome.PARTIAL.value
+    assert "safe point" in (report.error or "")
+    assert world.counts() == (3, 0)  # plans landed, milestones not started
+    with world.store.transaction() as tx:
+        assert tx.watermarks(world.engine.org_id) == {}  # the changes are taken again
+        assert len(tx.plan_index(world.engine.org_id, opps)) == 3  # what landed is known
+        run = tx.latest_runs(world.engine.org_id, 1)[0]
+    assert run.outcome == RunOutcome.PARTIAL and run.finished_at is not None
+
+    world.engine.should_stop = None
+    again = world.engine.run_cycle()
+    assert again.outcome == RunOutcome.SUCCEEDED.value
+    assert again.plans_created == 0
+    assert world.counts() == (3, 24)
