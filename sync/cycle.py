@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from config.errors import MapsyncError, RateLimitedError
+from config.errors import RateLimitedError
 from config.logging import bind_run, get_logger
 from connectors.salesforce.client import SalesforceClient
 from connectors.salesforce.errors import RETRYABLE_CODES
@@ -24,7 +24,7 @@ from mappings.model import StageMapping
 
 from .calendar import BusinessCalendar
 from .changeset import PlanChanges, milestone_external_id, plan_changes
-from .plan import DesiredPlan, Opportunity, PlanState
+from .plan import Opportunity, PlanState
 from .planner import plan
 from .pull import (
     MILESTONE,
@@ -37,6 +37,7 @@ from .pull import (
     read_context,
 )
 from .push import PushResult, delete, upsert
+from .report import SAMPLE_PLANS, CycleReport, StopRequested, mark_stopped
 from .store import Store
 from .store.records import (
     DeadLetterStatus,
@@ -49,52 +50,12 @@ from .store.records import (
 from .watermark import advance, unseen
 
 log = get_logger("mapsync.cycle")
-SAMPLE_PLANS = 25  # desired plans a report keeps, for dry runs and the CLI
 CYCLE_RETRIES = 3  # cycles that retry a passing failure; then the dead-letter job backs off
 Clock = Callable[[], dt.datetime]
 
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-@dataclass
-class CycleReport:
-    """What one cycle did, for the CLI summary, the run record and the demo."""
-
-    run_id: int | None = None
-    outcome: str = RunOutcome.SUCCEEDED.value
-    pulled: dict[str, int] = field(default_factory=dict)
-    touched: int = 0
-    plans_created: int = 0
-    plans_updated: int = 0
-    plans_unchanged: int = 0
-    plans_deleted: int = 0
-    milestones_written: int = 0
-    rollups_written: int = 0
-    dead_letters: int = 0
-    owner_unknown: int = 0
-    skipped: dict[str, int] = field(default_factory=dict)
-    api_calls: int = 0
-    seconds: float = 0.0
-    error: str | None = None
-    plans: dict[str, DesiredPlan] = field(default_factory=dict)  # a sample of this run's
-    finished: bool = False  # the run record is written (with the data, when there was some)
-    started_at: float = field(default_factory=time.perf_counter, repr=False)
-    calls_before: int = field(default=0, repr=False)
-
-    def counts(self) -> dict[str, Any]:
-        return {
-            "pulled": self.pulled, "touched": self.touched,
-            "plans_created": self.plans_created, "plans_updated": self.plans_updated,
-            "plans_unchanged": self.plans_unchanged, "plans_deleted": self.plans_deleted,
-            "milestones_written": self.milestones_written,
-            "rollups_written": self.rollups_written, "dead_letters": self.dead_letters,
-            "owner_unknown": self.owner_unknown, "skipped": self.skipped,
-        }
-
-    def skip(self, reason: str) -> None:
-        self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
 
 @dataclass
@@ -185,7 +146,7 @@ class SyncEngine:
             except BaseException as err:
                 # What landed is committed; a checkpoint must never claim records a stopped
                 # push did not reach, so it is left out and a resume repeats the batch.
-                _mark_stopped(report, err)
+                mark_stopped(report, err)
                 self._commit(org, work, result, report, marks=None)
                 raise
             self._commit(org, work, result, report, marks=None, on_commit=on_commit)
@@ -205,10 +166,10 @@ class SyncEngine:
             try:
                 body(org, marks, report)
             except RateLimitedError as err:
-                _mark_stopped(report, err)
+                mark_stopped(report, err)
                 log.warning("run stopped: API limit", error=str(err))
             except StopRequested as err:
-                _mark_stopped(report, err)
+                mark_stopped(report, err)
                 log.info("run stopped at a safe point", error=str(err))
             except Exception as err:
                 report.outcome = RunOutcome.FAILED.value
@@ -282,7 +243,7 @@ class SyncEngine:
                 try:
                     self._push(work, report, result)
                 except BaseException as err:
-                    _mark_stopped(report, err)
+                    mark_stopped(report, err)
                     self._commit(org, work, result, report, marks=None)
                     raise
             self._commit(org, work, result, report, marks=new_marks if final else None,
@@ -489,21 +450,6 @@ class SyncEngine:
 
 
 _NO_ENTRY = PlanIndexEntry("", None)
-
-
-class StopRequested(MapsyncError):
-    """The run was asked to stop (worker shutdown) and did so between two push steps."""
-
-
-def _mark_stopped(report: CycleReport, err: BaseException) -> None:
-    """The run's outcome when ``err`` ends it before its commit."""
-    if isinstance(err, RateLimitedError):
-        report.outcome = RunOutcome.RATE_LIMITED.value
-    elif isinstance(err, StopRequested):
-        report.outcome = RunOutcome.PARTIAL.value
-    else:
-        report.outcome = RunOutcome.FAILED.value
-    report.error = str(err) if isinstance(err, MapsyncError) else f"{type(err).__name__}: {err}"
 
 
 def _count_planned(work: _Work, report: CycleReport) -> None:
