@@ -140,16 +140,7 @@ class SyncEngine:
             if dry_run:
                 _count_planned(work, report)
                 return
-            result = PushResult()
-            try:
-                self._push(work, report, result)
-            except BaseException as err:
-                # What landed is committed; a checkpoint must never claim records a stopped
-                # push did not reach, so it is left out and a resume repeats the batch.
-                mark_stopped(report, err)
-                self._commit(org, work, result, report, marks=None)
-                raise
-            self._commit(org, work, result, report, marks=None, on_commit=on_commit)
+            self._push_and_commit(org, work, report, marks=None, on_commit=on_commit)
 
         return self._run(kind, body)
 
@@ -235,19 +226,13 @@ class SyncEngine:
             # Opportunities are planned, pushed and committed a chunk at a time, so memory
             # stays flat however many changed; the watermarks move with the last chunk only.
             final = n == max(len(chunks), 1) - 1
-            work, result = _Work(), PushResult()
+            work = _Work()
             if chunk:
                 if n:
                     self._check_stop()
                 work = self._plan(org, chunk, fresh, marks, me, report, roles=changes.roles)
-                try:
-                    self._push(work, report, result)
-                except BaseException as err:
-                    mark_stopped(report, err)
-                    self._commit(org, work, result, report, marks=None)
-                    raise
-            self._commit(org, work, result, report, marks=new_marks if final else None,
-                         final=final)
+            self._push_and_commit(org, work, report, marks=new_marks if final else None,
+                                  final=final)
 
     # --- plan ----------------------------------------------------------------------------
 
@@ -352,6 +337,22 @@ class SyncEngine:
         work.changes.append(changes)
 
     # --- push ----------------------------------------------------------------------------
+
+    def _push_and_commit(self, org: str, work: _Work, report: CycleReport,
+                         marks: Mapping[str, Watermark | None] | None, final: bool = True,
+                         on_commit: Callable[[Any], None] | None = None) -> None:
+        """Push ``work`` and commit its outcome. A push stopped part-way (API limit, stop
+        request, error) still commits what landed, but neither the watermarks nor
+        ``on_commit`` (a checkpoint must never claim records the push did not reach), so the
+        next run repeats the rest; upserts make that safe."""
+        result = PushResult()
+        try:
+            self._push(work, report, result)
+        except BaseException as err:
+            mark_stopped(report, err)
+            self._commit(org, work, result, report, marks=None)
+            raise
+        self._commit(org, work, result, report, marks=marks, on_commit=on_commit, final=final)
 
     def _check_stop(self) -> None:
         if self.should_stop is not None and self.should_stop():
