@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount
 
-from . import (
+from connectors.emulator import (
     routes_auth,
     routes_bulk,
     routes_collections,
@@ -27,10 +27,10 @@ from . import (
     routes_query,
     routes_rest,
 )
-from .auth import JwtKeyPair
-from .errors import ApiError, not_found
-from .gate import error_response
-from .org import Org
+from connectors.emulator.auth import JwtKeyPair
+from connectors.emulator.errors import ApiError, not_found
+from connectors.emulator.gate import error_response
+from connectors.emulator.org import Org
 
 # Order matters only where paths overlap: the more specific module first.
 API_ROUTE_MODULES: list[ModuleType] = [

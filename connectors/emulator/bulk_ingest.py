@@ -16,12 +16,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import ids
-from .bulk_jobs import ABORTED, FAILED, IN_PROGRESS, JOB_COMPLETE, IngestOutcome, Job
-from .errors import RecordError, RecordFailed, RecordResult
-from .org import Org
-from .schema import FieldDef, SObjectDef
-from .store import MultipleMatches, OrgStore
+from connectors.emulator import ids
+from connectors.emulator.bulk_jobs import (
+    ABORTED,
+    FAILED,
+    IN_PROGRESS,
+    JOB_COMPLETE,
+    IngestOutcome,
+    Job,
+)
+from connectors.emulator.errors import RecordError, RecordFailed, RecordResult
+from connectors.emulator.org import Org
+from connectors.emulator.schema import FieldDef, SObjectDef
+from connectors.emulator.store import MultipleMatches, OrgStore
 
 CHUNK = 10_000
 NULL = "#N/A"

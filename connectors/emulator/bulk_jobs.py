@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import ids
-from .errors import ApiError
+from connectors.emulator import ids
+from connectors.emulator.errors import ApiError
 
 JOB_PREFIX = "750"
 OPEN, UPLOAD_COMPLETE, IN_PROGRESS = "Open", "UploadComplete", "InProgress"

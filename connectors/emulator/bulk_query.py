@@ -18,11 +18,11 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .bulk_jobs import ABORTED, FAILED, IN_PROGRESS, JOB_COMPLETE, Job
-from .errors import ApiError
-from .org import Org
-from .soql import CompiledQuery, SoqlError, compile_query, parse
-from .soql.records import RecordPlan
+from connectors.emulator.bulk_jobs import ABORTED, FAILED, IN_PROGRESS, JOB_COMPLETE, Job
+from connectors.emulator.errors import ApiError
+from connectors.emulator.org import Org
+from connectors.emulator.soql import CompiledQuery, SoqlError, compile_query, parse
+from connectors.emulator.soql.records import RecordPlan
 
 # when a client names no maxRecords, Salesforce fills a page up to its size budget
 DEFAULT_PAGE = 50_000

@@ -14,9 +14,9 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from .knobs import DEFAULT_DAILY_API_LIMIT
-from .seed import SEEDS
-from .server import Emulator
+from connectors.emulator.knobs import DEFAULT_DAILY_API_LIMIT
+from connectors.emulator.seed import SEEDS
+from connectors.emulator.server import Emulator
 
 
 def run(state_dir: Path, port: int = 0, seed: str = "demo", opportunities: int = 0,

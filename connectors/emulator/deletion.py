@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .errors import RecordError, RecordFailed
-from .schema import FieldDef, SObjectDef
-from .sqltext import q
+from connectors.emulator.errors import RecordError, RecordFailed
+from connectors.emulator.schema import FieldDef, SObjectDef
+from connectors.emulator.sqltext import q
 
 if TYPE_CHECKING:
-    from .store import OrgStore
+    from connectors.emulator.store import OrgStore
 
 
 def clear_lookups(store: OrgStore, obj: SObjectDef, record_ids: list[str], stamp: str) -> None:

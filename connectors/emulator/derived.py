@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from .standard_objects import STANDARD_STAGES
+from connectors.emulator.standard_objects import STANDARD_STAGES
 
 _STAGES = {s.name: s for s in STANDARD_STAGES}
 

@@ -7,7 +7,7 @@ follow Salesforce's describe results key for key, built from the one schema.
 
 from __future__ import annotations
 
-from .schema import FieldDef, Schema, SObjectDef
+from connectors.emulator.schema import FieldDef, Schema, SObjectDef
 
 SOAP_TYPES = {"id": "tns:ID", "reference": "tns:ID", "boolean": "xsd:boolean",
               "double": "xsd:double", "currency": "xsd:double", "percent": "xsd:double",

@@ -22,9 +22,9 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .auth import Session
-from .errors import ApiError, invalid_session
-from .org import Org
+from connectors.emulator.auth import Session
+from connectors.emulator.errors import ApiError, invalid_session
+from connectors.emulator.org import Org
 
 log = logging.getLogger(__name__)
 _error_ids = itertools.count(1_000_000_001)

@@ -13,14 +13,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from . import ids
-from .auth import Credentials, Session, Sessions
-from .knobs import ApiUsage, Dice, Knobs
-from .metadata_loader import apply_metadata, default_metadata_dir
-from .schema import Schema
-from .seed import ORG_ID, seed_org
-from .standard_objects import standard_schema
-from .store import OrgStore, utc_now
+from connectors.emulator import ids
+from connectors.emulator.auth import Credentials, Session, Sessions
+from connectors.emulator.knobs import ApiUsage, Dice, Knobs
+from connectors.emulator.metadata_loader import apply_metadata, default_metadata_dir
+from connectors.emulator.schema import Schema
+from connectors.emulator.seed import ORG_ID, seed_org
+from connectors.emulator.standard_objects import standard_schema
+from connectors.emulator.store import OrgStore, utc_now
 
 DB_FILE = "org.sqlite3"
 

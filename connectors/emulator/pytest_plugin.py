@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from .server import API_VERSION, Emulator
+from connectors.emulator.server import API_VERSION, Emulator
 
 
 def client_session(org: Emulator) -> requests.Session:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import ids
-from .errors import RecordError, RecordFailed
-from .schema import FieldDef, SObjectDef
-from .sqltext import q
-from .values import to_storage
+from connectors.emulator import ids
+from connectors.emulator.errors import RecordError, RecordFailed
+from connectors.emulator.schema import FieldDef, SObjectDef
+from connectors.emulator.sqltext import q
+from connectors.emulator.values import to_storage
 
 if TYPE_CHECKING:
-    from .store import OrgStore
+    from connectors.emulator.store import OrgStore
 
 
 def live_row(store: OrgStore, obj: SObjectDef, record_id: str) -> dict[str, object]:

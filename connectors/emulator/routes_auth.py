@@ -14,11 +14,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from .auth import JWT_AUDIENCES, JwtKeyPair, OAuthError, signature, verify_assertion
-from .errors import invalid_session
-from .gate import bearer_token, error_response, json_response
-from .org import Org
-from .routing import plain
+from connectors.emulator.auth import (
+    JWT_AUDIENCES,
+    JwtKeyPair,
+    OAuthError,
+    signature,
+    verify_assertion,
+)
+from connectors.emulator.errors import invalid_session
+from connectors.emulator.gate import bearer_token, error_response, json_response
+from connectors.emulator.org import Org
+from connectors.emulator.routing import plain
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 

@@ -15,8 +15,13 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from .bulk_ingest import failed_csv, process_ingest, successful_csv, unprocessed_csv
-from .bulk_jobs import (
+from connectors.emulator.bulk_ingest import (
+    failed_csv,
+    process_ingest,
+    successful_csv,
+    unprocessed_csv,
+)
+from connectors.emulator.bulk_jobs import (
     ABORTED,
     DELIMITERS,
     FAILED,
@@ -31,10 +36,16 @@ from .bulk_jobs import (
     JobBook,
     invalid_job,
 )
-from .bulk_query import DEFAULT_PAGE, compile_job_query, decode_locator, result_page, run_query
-from .errors import ApiError
-from .gate import Call, json_response
-from .routing import api
+from connectors.emulator.bulk_query import (
+    DEFAULT_PAGE,
+    compile_job_query,
+    decode_locator,
+    result_page,
+    run_query,
+)
+from connectors.emulator.errors import ApiError
+from connectors.emulator.gate import Call, json_response
+from connectors.emulator.routing import api
 
 MAX_UPLOAD_BYTES = 150 * 1024 * 1024
 _BOOK_LOCK = threading.Lock()

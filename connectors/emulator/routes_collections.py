@@ -13,12 +13,12 @@ from collections.abc import Callable
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from . import ids
-from .errors import ApiError, RecordError, RecordFailed, RecordResult
-from .gate import Call, json_response
-from .routing import api, field_list, sobject_of
-from .schema import FieldDef, SObjectDef
-from .store import MultipleMatches
+from connectors.emulator import ids
+from connectors.emulator.errors import ApiError, RecordError, RecordFailed, RecordResult
+from connectors.emulator.gate import Call, json_response
+from connectors.emulator.routing import api, field_list, sobject_of
+from connectors.emulator.schema import FieldDef, SObjectDef
+from connectors.emulator.store import MultipleMatches
 
 MAX_WRITE = 200
 MAX_READ = 2000

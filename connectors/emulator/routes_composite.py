@@ -18,9 +18,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import Message
 
-from .errors import ApiError
-from .gate import SUBREQUEST, Call, json_response
-from .routing import api
+from connectors.emulator.errors import ApiError
+from connectors.emulator.gate import SUBREQUEST, Call, json_response
+from connectors.emulator.routing import api
 
 MAX_SUBREQUESTS = 25
 MAX_HEAVY = 5  # Collections or query subrequests per Composite request

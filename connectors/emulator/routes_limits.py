@@ -8,8 +8,8 @@ from __future__ import annotations
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from .gate import Call, json_response
-from .routing import api
+from connectors.emulator.gate import Call, json_response
+from connectors.emulator.routing import api
 
 
 def _pair(maximum: int, remaining: int) -> dict[str, int]:

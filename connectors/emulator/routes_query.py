@@ -13,12 +13,12 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from .errors import ApiError
-from .gate import Call, json_response
-from .org import QueryCursor
-from .routing import api
-from .schema import Schema
-from .soql import SoqlError, compile_query, parse
+from connectors.emulator.errors import ApiError
+from connectors.emulator.gate import Call, json_response
+from connectors.emulator.org import QueryCursor
+from connectors.emulator.routing import api
+from connectors.emulator.schema import Schema
+from connectors.emulator.soql import SoqlError, compile_query, parse
 
 DEFAULT_BATCH, MIN_BATCH, MAX_BATCH, LONG_TEXT_BATCH = 2000, 200, 2000, 200
 _BATCH = re.compile(r"batchSize\s*=\s*(\d+)", re.IGNORECASE)

@@ -14,14 +14,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from . import ids
-from .describe import object_describe, object_summary
-from .errors import ApiError, RecordResult, not_found, record_errors_as_api_error
-from .gate import LATEST_VERSION, OLDEST_VERSION, Call, json_response
-from .routing import api, field_list, plain, sobject_of
-from .schema import FieldDef, SObjectDef
-from .store import MultipleMatches
-from .values import format_datetime, parse_datetime
+from connectors.emulator import ids
+from connectors.emulator.describe import object_describe, object_summary
+from connectors.emulator.errors import ApiError, RecordResult, not_found, record_errors_as_api_error
+from connectors.emulator.gate import LATEST_VERSION, OLDEST_VERSION, Call, json_response
+from connectors.emulator.routing import api, field_list, plain, sobject_of
+from connectors.emulator.schema import FieldDef, SObjectDef
+from connectors.emulator.store import MultipleMatches
+from connectors.emulator.values import format_datetime, parse_datetime
 
 SEASONS = ("Winter", "Spring", "Summer")
 

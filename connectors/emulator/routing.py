@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from .errors import ApiError, not_found
-from .gate import Call, api_route
-from .schema import FieldDef, SObjectDef
+from connectors.emulator.errors import ApiError, not_found
+from connectors.emulator.gate import Call, api_route
+from connectors.emulator.schema import FieldDef, SObjectDef
 
 
 def api(path: str, route: Callable[[Call], Awaitable[Response]],

@@ -13,9 +13,9 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from . import ids
-from .standard_objects import STANDARD_STAGES
-from .store import OrgStore
+from connectors.emulator import ids
+from connectors.emulator.standard_objects import STANDARD_STAGES
+from connectors.emulator.store import OrgStore
 
 SEEDS = ("demo", "empty")
 ORG_ID = ids.make_id("00D", 1)

@@ -29,10 +29,10 @@ import uvicorn
 from starlette.applications import Starlette
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from .app import create_app
-from .auth import JwtKeyPair
-from .knobs import DEFAULT_DAILY_API_LIMIT, Knobs
-from .org import Org
+from connectors.emulator.app import create_app
+from connectors.emulator.auth import JwtKeyPair
+from connectors.emulator.knobs import DEFAULT_DAILY_API_LIMIT, Knobs
+from connectors.emulator.org import Org
 
 API_VERSION = "59.0"
 
@@ -66,7 +66,7 @@ class NoDelayH11Protocol(H11Protocol):
 
 def warm_up_soql() -> None:
     """Build the SOQL parser now, so the first query a client sends is not the slow one."""
-    from .soql import parse
+    from connectors.emulator.soql import parse
 
     parse("SELECT Id FROM Account")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .schema import FieldDef, Schema, SObjectDef
+from connectors.emulator.schema import FieldDef, Schema, SObjectDef
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,14 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from . import ids
-from .deletion import cascade, check_restricted, clear_lookups
-from .derived import derive
-from .errors import ROLLED_BACK_MESSAGE, RecordError, RecordFailed, RecordResult
-from .record_checks import check_references, check_unique, live_row, prepare
-from .schema import FieldDef, Schema, SObjectDef
-from .sqltext import insert_sql, q, select_sql, update_sql
-from .values import format_datetime, to_json, to_storage
+from connectors.emulator import ids
+from connectors.emulator.deletion import cascade, check_restricted, clear_lookups
+from connectors.emulator.derived import derive
+from connectors.emulator.errors import ROLLED_BACK_MESSAGE, RecordError, RecordFailed, RecordResult
+from connectors.emulator.record_checks import check_references, check_unique, live_row, prepare
+from connectors.emulator.schema import FieldDef, Schema, SObjectDef
+from connectors.emulator.sqltext import insert_sql, q, select_sql, update_sql
+from connectors.emulator.values import format_datetime, to_json, to_storage
 
 SQL_TYPES = {"double": "REAL", "currency": "REAL", "percent": "REAL", "int": "INTEGER",
              "long": "INTEGER", "boolean": "INTEGER"}

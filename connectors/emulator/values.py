@@ -12,9 +12,9 @@ import math
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from . import ids
-from .errors import RecordError, RecordFailed
-from .schema import FieldDef
+from connectors.emulator import ids
+from connectors.emulator.errors import RecordError, RecordFailed
+from connectors.emulator.schema import FieldDef
 
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _DATETIME = re.compile(

@@ -34,11 +34,11 @@ from rich.table import Table
 from rich.text import Text
 
 from config.logging import get_logger
-from sync.backfill import DEFAULT_BATCH_SIZE, Backfill, BackfillReport, NothingToResumeError
 from sync.cli.app import app, fail, run_guarded
-from sync.plan import DesiredPlan
-from sync.runtime import open_runtime
-from sync.selection import Selection
+from sync.cli.runtime import open_runtime
+from sync.jobs.backfill import DEFAULT_BATCH_SIZE, Backfill, BackfillReport, NothingToResumeError
+from sync.jobs.selection import Selection
+from sync.planner.model import DesiredPlan
 from sync.store.records import BackfillStatus
 
 log = get_logger("mapsync.backfill")

@@ -11,9 +11,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sync import deadletters
 from sync.cli.app import app, fail, run_guarded
-from sync.runtime import open_runtime
+from sync.cli.runtime import open_runtime
+from sync.jobs import deadletters
 from sync.store.errors import DeadLetterStateError
 from sync.store.records import ACTIVE_DEAD_LETTER_STATUSES, DeadLetter, DeadLetterStatus
 

@@ -14,13 +14,13 @@ from rich.table import Table
 
 from connectors.salesforce.soql import soql
 from mappings.check import compare_stages
-from sync.calendar import BusinessCalendar
 from sync.cli.app import fail, run_guarded
 from sync.cli.mappings_cmd import mappings_app
-from sync.plan import DesiredPlan, Opportunity, PlanState
-from sync.planner import plan
-from sync.pull import MILESTONE_FIELDS, OPPORTUNITY_FIELDS, PLAN_FIELDS
-from sync.runtime import open_runtime
+from sync.cli.runtime import open_runtime
+from sync.cycle.pull import MILESTONE_FIELDS, OPPORTUNITY_FIELDS, PLAN_FIELDS
+from sync.planner.calendar import BusinessCalendar
+from sync.planner.model import DesiredPlan, Opportunity, PlanState
+from sync.planner.planner import plan
 
 
 @mappings_app.command("check")

@@ -19,8 +19,8 @@ from rich.table import Table
 
 from config.errors import MapsyncError
 from sync.cli.app import app, run_guarded
-from sync.runtime import open_runtime
-from sync.status import DEFAULT_MAX_HEARTBEAT_AGE, DEFAULT_MAX_LAG, Status, collect
+from sync.cli.runtime import open_runtime
+from sync.jobs.status import DEFAULT_MAX_HEARTBEAT_AGE, DEFAULT_MAX_LAG, Status, collect
 
 
 @app.command("status")

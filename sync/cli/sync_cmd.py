@@ -7,8 +7,8 @@ from rich.console import Console
 from rich.table import Table
 
 from sync.cli.app import app, fail, run_guarded
-from sync.cycle import CycleReport
-from sync.runtime import open_runtime
+from sync.cli.runtime import open_runtime
+from sync.cycle.engine import CycleReport
 from sync.store.records import RunOutcome
 
 

@@ -15,9 +15,9 @@ from typing import Any
 import typer
 
 from sync.cli.app import app, fail, run_guarded
-from sync.metrics import WorkerMetrics
-from sync.runtime import open_runtime
-from sync.worker import Worker, WorkerOptions
+from sync.cli.runtime import open_runtime
+from sync.jobs.metrics import WorkerMetrics
+from sync.jobs.worker import Worker, WorkerOptions
 
 
 def _time_of_day(text: str) -> dt.time:

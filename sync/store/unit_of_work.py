@@ -6,7 +6,7 @@ its run hides a write. So they are written through one :class:`Transaction`, whi
 database transaction: it commits when the ``with`` block ends and rolls back if it raises.
 
 The methods are thin: each concept's SQL lives in its own module (``watermarks``, ``shadow``,
-``plans``, ``runs``, ``dead_letters``, ``checkpoints``); this class binds them to one
+``plan_index``, ``runs``, ``dead_letters``, ``checkpoints``); this class binds them to one
 connection and one clock.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from sync.store import checkpoints, dead_letters, leases, plans, runs, shadow, watermarks
+from sync.store import checkpoints, dead_letters, leases, plan_index, runs, shadow, watermarks
 from sync.store.records import (
     BackfillCheckpoint,
     BackfillStatus,
@@ -87,10 +87,10 @@ class Transaction:
     # --- plan index and tombstones ----------------------------------------------------------
 
     def plan_index(self, org_id: str, opportunity_ids: Iterable[str]) -> dict[str, PlanIndexEntry]:
-        return plans.get(self.connection, org_id, opportunity_ids)
+        return plan_index.get(self.connection, org_id, opportunity_ids)
 
     def plan_by_plan_id(self, org_id: str, plan_id: str) -> PlanIndexEntry | None:
-        return plans.by_plan_id(self.connection, org_id, plan_id)
+        return plan_index.by_plan_id(self.connection, org_id, plan_id)
 
     def put_plan_index(
         self, org_id: str, opportunity_id: str, plan_id: str | None,
@@ -99,29 +99,29 @@ class Transaction:
         self.put_plan_indexes(org_id, [PlanIndexEntry(opportunity_id, plan_id, dict(milestones))])
 
     def put_plan_indexes(self, org_id: str, entries: Iterable[PlanIndexEntry]) -> int:
-        return plans.put(self.connection, org_id, entries, self.now())
+        return plan_index.put(self.connection, org_id, entries, self.now())
 
     def delete_plan_index(self, org_id: str, opportunity_ids: Iterable[str]) -> int:
-        return plans.remove(self.connection, org_id, opportunity_ids)
+        return plan_index.remove(self.connection, org_id, opportunity_ids)
 
     def add_tombstone(
         self, org_id: str, opportunity_id: str, deleted_by: str | None = None,
         deleted_at: datetime | None = None,
     ) -> None:
-        plans.add_tombstone(self.connection, org_id, opportunity_id, self.now(),
+        plan_index.add_tombstone(self.connection, org_id, opportunity_id, self.now(),
                             deleted_by, deleted_at)
 
     def remove_tombstone(self, org_id: str, opportunity_id: str) -> bool:
-        return plans.remove_tombstone(self.connection, org_id, opportunity_id)
+        return plan_index.remove_tombstone(self.connection, org_id, opportunity_id)
 
     def tombstone(self, org_id: str, opportunity_id: str) -> Tombstone | None:
-        return plans.tombstone(self.connection, org_id, opportunity_id)
+        return plan_index.tombstone(self.connection, org_id, opportunity_id)
 
     def is_tombstoned(self, org_id: str, opportunity_id: str) -> bool:
         return self.tombstone(org_id, opportunity_id) is not None
 
     def tombstoned_ids(self, org_id: str, opportunity_ids: Iterable[str]) -> set[str]:
-        return plans.tombstoned_ids(self.connection, org_id, opportunity_ids)
+        return plan_index.tombstoned_ids(self.connection, org_id, opportunity_ids)
 
     # --- runs -------------------------------------------------------------------------------
 

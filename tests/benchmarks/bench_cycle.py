@@ -66,7 +66,7 @@ def main() -> None:
     from config.settings import load_settings
     from connectors.salesforce.client import SalesforceClient
     from mappings.loader import default_mapping_path, load_mapping
-    from sync.cycle import SyncEngine
+    from sync.cycle.engine import SyncEngine
     from sync.store import Store
 
     total = math.ceil(args.qualifying / QUALIFYING_SHARE)
@@ -160,9 +160,9 @@ def main() -> None:
 def _hand_written(client: Any, env: dict[str, str], sample: int) -> tuple[float, float]:
     """Plans written one simple-salesforce call per record, for ``sample`` Opportunities."""
     from mappings.loader import default_mapping_path, load_mapping
-    from sync.calendar import BusinessCalendar
-    from sync.plan import Opportunity
-    from sync.planner import plan
+    from sync.planner.calendar import BusinessCalendar
+    from sync.planner.model import Opportunity
+    from sync.planner.planner import plan
 
     mapping = load_mapping(default_mapping_path())
     calendar = BusinessCalendar.from_spec(mapping.calendar)

@@ -30,7 +30,7 @@ from typing import Any
 
 from config.settings import load_settings
 from connectors.salesforce import SalesforceClient
-from sync.backfill import DEFAULT_BATCH_SIZE
+from sync.jobs.backfill import DEFAULT_BATCH_SIZE
 
 MAPSYNC = str(Path(sys.executable).with_name("mapsync"))
 BULK_JOB_FLOOR = 5  # create, upload, close, one poll, results

@@ -21,9 +21,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from mappings.model import StageMapping
-from sync.calendar import BusinessCalendar
-from sync.plan import DesiredPlan, Opportunity, PlanState, state_after_writing
-from sync.planner import plan
+from sync.planner.calendar import BusinessCalendar
+from sync.planner.model import DesiredPlan, Opportunity, PlanState, state_after_writing
+from sync.planner.planner import plan
 from tests.planner.sample_mapping import sample_mapping
 
 TODAY = dt.date(2026, 11, 20)

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from connectors.emulator.server import Emulator
-
-from .ops import Ops
+from tests.operations.ops import Ops
 
 
 @pytest.fixture

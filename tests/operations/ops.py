@@ -22,7 +22,7 @@ from connectors.emulator.pytest_plugin import salesforce_client
 from connectors.emulator.server import Emulator
 from connectors.salesforce.client import SalesforceClient
 from mappings.loader import default_mapping_path, load_mapping
-from sync.cycle import SyncEngine
+from sync.cycle.engine import SyncEngine
 from sync.store import Store
 
 MAPSYNC = str(Path(sys.executable).with_name("mapsync"))

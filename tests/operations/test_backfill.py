@@ -6,11 +6,10 @@ import signal
 from pathlib import Path
 
 from connectors.emulator.server import Emulator
-from sync.backfill import Backfill
-from sync.selection import Selection
+from sync.jobs.backfill import Backfill
+from sync.jobs.selection import Selection
 from sync.store.records import BackfillStatus
-
-from .ops import MILESTONE, PLAN, Ops, stop, wait_for
+from tests.operations.ops import MILESTONE, PLAN, Ops, stop, wait_for
 
 
 def checkpoint_done(ops: Ops, org_id: str) -> int:

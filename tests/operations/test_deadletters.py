@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sync import deadletters
+from sync.jobs import deadletters
 from sync.store.records import DeadLetter, DeadLetterStatus
-
-from .ops import MILESTONE, PLAN, Ops
+from tests.operations.ops import MILESTONE, PLAN, Ops
 
 
 def refused_plan(ops: Ops) -> str:

@@ -11,11 +11,10 @@ from pathlib import Path
 import pytest
 
 from connectors.emulator.server import Emulator
+from sync.jobs.worker import LeaseLostError, Worker, WorkerOptions
 from sync.store.records import RunKind, RunOutcome
-from sync.worker import LeaseLostError, Worker, WorkerOptions
 from tests.fixtures.postgres import PostgresServer
-
-from .ops import Ops, stop, wait_for
+from tests.operations.ops import Ops, stop, wait_for
 
 WORKER = ("worker", "--interval", "0.3", "--heartbeat", "0.3", "--lease-ttl", "3",
           "--no-reconcile", "--retry-interval", "600")

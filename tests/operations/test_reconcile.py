@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from sync.reconcile import reconcile
-
-from .ops import MILESTONE, PLAN, Ops
+from sync.jobs.reconcile import reconcile
+from tests.operations.ops import MILESTONE, PLAN, Ops
 
 
 def test_reconcile_repairs_plans_changed_and_milestones_deleted_outside_mapsync(ops: Ops):

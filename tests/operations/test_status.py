@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from sync import status
+from sync.jobs import status
 from sync.store.records import RunKind
-
-from .ops import Ops
+from tests.operations.ops import Ops
 
 
 def test_status_reflects_runs_lag_usage_and_dead_letters_and_is_healthy_with_a_heartbeat(

@@ -11,8 +11,7 @@ import requests
 
 from connectors.emulator.server import Emulator
 from sync.store.records import RunKind, RunOutcome
-
-from .ops import PLAN, Ops, stop, wait_for
+from tests.operations.ops import PLAN, Ops, stop, wait_for
 
 FAST = ("--heartbeat", "0.5", "--lease-ttl", "5", "--no-reconcile", "--retry-interval", "600")
 

@@ -7,9 +7,9 @@ import datetime as dt
 from typing import Any
 
 from mappings.model import StageMapping
-from sync.calendar import BusinessCalendar
-from sync.plan import DesiredPlan, Opportunity, PlanState, state_after_writing
-from sync.planner import plan
+from sync.planner.calendar import BusinessCalendar
+from sync.planner.model import DesiredPlan, Opportunity, PlanState, state_after_writing
+from sync.planner.planner import plan
 from tests.planner.sample_mapping import small_mapping
 
 MAPPING = small_mapping()

@@ -8,7 +8,7 @@ import pytest
 
 from config.errors import ConfigurationError
 from mappings.model import CalendarSpec
-from sync.calendar import BusinessCalendar
+from sync.planner.calendar import BusinessCalendar
 
 D = dt.date
 WEEKDAYS = BusinessCalendar()

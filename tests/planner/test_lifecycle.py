@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from mappings.model import StageMapping
-from sync.plan import (
+from sync.planner.model import (
     ACTIVE,
     CANCELLED,
     COMPLETED,
@@ -18,7 +18,7 @@ from sync.plan import (
     SKIPPED,
     state_after_writing,
 )
-from sync.planner import Planner, plan
+from sync.planner.planner import Planner, plan
 from tests.planner.sample_mapping import sample_mapping
 from tests.planner.support import (
     CALENDAR,

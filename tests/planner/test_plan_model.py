@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sync.plan import (
+from sync.planner.model import (
     OPPORTUNITY_ROLLUP_FIELDS,
     REP_OWNED_MILESTONE_FIELDS,
     REP_OWNED_PLAN_FIELDS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from sync.plan import DONE, IN_PROGRESS, NOT_STARTED
+from sync.planner.model import DONE, IN_PROGRESS, NOT_STARTED
 from tests.planner.support import (
     CALENDAR,
     CLOSE,

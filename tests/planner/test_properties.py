@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from mappings.model import StageMapping
-from sync.calendar import BusinessCalendar
-from sync.plan import DONE, SKIPPED, DesiredPlan, Opportunity, state_after_writing
-from sync.planner import plan
+from sync.planner.calendar import BusinessCalendar
+from sync.planner.model import DONE, SKIPPED, DesiredPlan, Opportunity, state_after_writing
+from sync.planner.planner import plan
 from tests.planner.sample_mapping import STAGES
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

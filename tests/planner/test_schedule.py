@@ -9,8 +9,8 @@ import pytest
 
 from config.errors import MappingError
 from mappings.model import Template
-from sync.calendar import BusinessCalendar
-from sync.schedule import TemplateSchedule
+from sync.planner.calendar import BusinessCalendar
+from sync.planner.schedule import TemplateSchedule
 
 D = dt.date
 WEEKDAYS = BusinessCalendar()

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from mappings.model import HealthThresholds
-from sync.plan import AT_RISK, DONE, OFF_TRACK, ON_TRACK, SKIPPED
-from sync.slip import health
+from sync.planner.model import AT_RISK, DONE, OFF_TRACK, ON_TRACK, SKIPPED
+from sync.planner.slip import health
 from tests.planner.sample_mapping import small_mapping
 from tests.planner.support import (
     CLOSE,

@@ -9,8 +9,7 @@ from typer.testing import CliRunner
 
 from connectors.emulator.server import Emulator
 from sync.cli import app
-
-from .world import World
+from tests.sync.world import World
 
 
 @pytest.fixture

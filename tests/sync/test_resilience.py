@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from connectors.emulator.server import Emulator
-from sync.cycle import SyncEngine
+from sync.cycle.engine import SyncEngine
 from sync.store.records import RunOutcome
-
-from .world import World
+from tests.sync.world import World
 
 
 def by_name(world: World) -> set[tuple[Any, ...]]:

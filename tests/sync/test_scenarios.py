@@ -10,8 +10,7 @@ import pytest
 from connectors.emulator.server import Emulator
 from mappings.loader import default_mapping_path, load_mapping
 from sync.store.records import RunOutcome
-
-from .world import TODAY, World
+from tests.sync.world import TODAY, World
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sync.cycle.watermark import advance, parse_stamp, read_from, unseen
 from sync.store.records import Watermark
-from sync.watermark import advance, parse_stamp, read_from, unseen
 
 LOOKBACK = dt.timedelta(minutes=5)
 

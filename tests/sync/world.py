@@ -13,7 +13,7 @@ from connectors.emulator.server import Emulator
 from connectors.salesforce.client import SalesforceClient
 from mappings.loader import default_mapping_path, load_mapping
 from mappings.model import StageMapping
-from sync.cycle import SyncEngine
+from sync.cycle.engine import SyncEngine
 from sync.store import Store
 
 TODAY = dt.datetime.now(dt.UTC).date()

@@ -10,9 +10,9 @@ resolves names and types against the org's schema and emits SQL over the storage
 ``connectors/emulator/schema.py`` defines.
 """
 
-from .ast import Query
-from .compiler import CompiledQuery, compile_query
-from .errors import SoqlError
-from .parser import parse
+from connectors.emulator.soql.ast import Query
+from connectors.emulator.soql.compiler import CompiledQuery, compile_query
+from connectors.emulator.soql.errors import SoqlError
+from connectors.emulator.soql.parser import parse
 
 __all__ = ["CompiledQuery", "Query", "SoqlError", "compile_query", "parse"]

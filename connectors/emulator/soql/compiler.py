@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ..schema import Schema
-from . import ast
-from .errors import at, unknown_sobject
-from .filters import FilterCompiler
-from .records import (
+from connectors.emulator.schema import Schema
+from connectors.emulator.soql import ast
+from connectors.emulator.soql.errors import at, unknown_sobject
+from connectors.emulator.soql.filters import FilterCompiler
+from connectors.emulator.soql.records import (
     RecordPlan,
     column_metadata,
     converter,
@@ -26,7 +26,7 @@ from .records import (
     relationship_metadata,
     url_prefix,
 )
-from .resolve import Resolver, Table, quote
+from connectors.emulator.soql.resolve import Resolver, Table, quote
 
 MAX_OFFSET = 2000
 

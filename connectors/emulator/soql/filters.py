@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from ..schema import TEXT_TYPES, FieldDef
-from . import ast
-from .dates import CONSTANTS, day_range
-from .errors import at
-from .literals import ID_TYPES, LiteralChecker, day_start
-from .resolve import Resolver
+from connectors.emulator.schema import TEXT_TYPES, FieldDef
+from connectors.emulator.soql import ast
+from connectors.emulator.soql.dates import CONSTANTS, day_range
+from connectors.emulator.soql.errors import at
+from connectors.emulator.soql.literals import ID_TYPES, LiteralChecker, day_start
+from connectors.emulator.soql.resolve import Resolver
 
 _RANGE_OPS = {"=", "!=", "<", "<=", ">", ">="}
 

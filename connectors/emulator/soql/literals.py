@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
-from ..schema import NUMBER_TYPES, FieldDef
-from . import ast
-from .errors import SoqlError, at
+from connectors.emulator.schema import NUMBER_TYPES, FieldDef
+from connectors.emulator.soql import ast
+from connectors.emulator.soql.errors import SoqlError, at
 
 ID_TYPES = frozenset({"id", "reference"})
 NUMERIC_TYPES = NUMBER_TYPES | {"long"}

@@ -15,10 +15,10 @@ from importlib import resources
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from . import ast
-from .dates import CONSTANTS
-from .errors import SoqlError, at, unsupported
-from .strings import BadEscape, decode, like_pattern
+from connectors.emulator.soql import ast
+from connectors.emulator.soql.dates import CONSTANTS
+from connectors.emulator.soql.errors import SoqlError, at, unsupported
+from connectors.emulator.soql.strings import BadEscape, decode, like_pattern
 
 
 @cache

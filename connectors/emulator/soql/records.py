@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..schema import FieldDef, SObjectDef
+from connectors.emulator.schema import FieldDef, SObjectDef
 
 Converter = Callable[[Any], Any] | None
 

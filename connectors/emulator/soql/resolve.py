@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..schema import FieldDef, Schema, SObjectDef
-from . import ast
-from .errors import bad_relationship, no_such_column
+from connectors.emulator.schema import FieldDef, Schema, SObjectDef
+from connectors.emulator.soql import ast
+from connectors.emulator.soql.errors import bad_relationship, no_such_column
 
 
 def quote(name: str) -> str:

@@ -41,11 +41,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from config.errors import MapsyncError
 from config.logging import get_logger
-
-from . import deadletters, reconcile, status
-from .cycle import CycleReport, SyncEngine
-from .metrics import WorkerMetrics
-from .store.records import RunKind
+from sync.cycle.engine import CycleReport, SyncEngine
+from sync.jobs import deadletters, reconcile, status
+from sync.jobs.metrics import WorkerMetrics
+from sync.store.records import RunKind
 
 log = get_logger("mapsync.worker")
 

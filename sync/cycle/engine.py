@@ -21,12 +21,8 @@ from config.logging import bind_run, get_logger
 from connectors.salesforce.client import SalesforceClient
 from connectors.salesforce.errors import RETRYABLE_CODES
 from mappings.model import StageMapping
-
-from .calendar import BusinessCalendar
-from .changeset import PlanChanges, milestone_external_id, plan_changes
-from .plan import Opportunity, PlanState
-from .planner import plan
-from .pull import (
+from sync.cycle.changes import PlanChanges, milestone_external_id, plan_changes
+from sync.cycle.pull import (
     MILESTONE,
     OBJECTS,
     OPPORTUNITY,
@@ -36,10 +32,14 @@ from .pull import (
     read_changes,
     read_context,
 )
-from .push import PushResult, delete, upsert
-from .report import SAMPLE_PLANS, CycleReport, StopRequested, mark_stopped
-from .store import Store
-from .store.records import (
+from sync.cycle.push import PushResult, delete, upsert
+from sync.cycle.report import SAMPLE_PLANS, CycleReport, StopRequested, mark_stopped
+from sync.cycle.watermark import advance, unseen
+from sync.planner.calendar import BusinessCalendar
+from sync.planner.model import Opportunity, PlanState
+from sync.planner.planner import plan
+from sync.store import Store
+from sync.store.records import (
     DeadLetterStatus,
     PlanIndexEntry,
     RunKind,
@@ -47,7 +47,6 @@ from .store.records import (
     ShadowWrite,
     Watermark,
 )
-from .watermark import advance, unseen
 
 log = get_logger("mapsync.cycle")
 CYCLE_RETRIES = 3  # cycles that retry a passing failure; then the dead-letter job backs off

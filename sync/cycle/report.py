@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from config.errors import MapsyncError, RateLimitedError
-
-from .plan import DesiredPlan
-from .store.records import RunOutcome
+from sync.planner.model import DesiredPlan
+from sync.store.records import RunOutcome
 
 SAMPLE_PLANS = 25  # desired plans a report keeps, for dry runs and the CLI
 

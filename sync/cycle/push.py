@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from connectors.salesforce.results import RecordResult
-
-from .diff import RecordChange
-from .pull import MILESTONE, OPPORTUNITY, PLAN
+from sync.cycle.diff import RecordChange
+from sync.cycle.pull import MILESTONE, OPPORTUNITY, PLAN
 
 EXTERNAL_ID = {PLAN: "External_Id__c", MILESTONE: "External_Id__c", OPPORTUNITY: "Id"}
 

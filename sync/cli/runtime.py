@@ -16,9 +16,8 @@ from config.settings import Settings, load_settings
 from connectors.salesforce.client import SalesforceClient
 from mappings.loader import load_mapping, resolve_mapping_path
 from mappings.model import StageMapping
-
-from .cycle import SyncEngine
-from .store import Store
+from sync.cycle.engine import SyncEngine
+from sync.store import Store
 
 
 @dataclass

@@ -26,10 +26,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mappings.model import HealthThresholds
-
-from .calendar import BusinessCalendar
-from .plan import AT_RISK, DONE, OFF_TRACK, ON_TRACK, SKIPPED
-from .schedule import TemplateGraph
+from sync.planner.calendar import BusinessCalendar
+from sync.planner.model import AT_RISK, DONE, OFF_TRACK, ON_TRACK, SKIPPED
+from sync.planner.schedule import TemplateGraph
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,9 +31,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mappings.model import Anchor, Side, StageMapping, Template
-
-from .calendar import BusinessCalendar
-from .plan import (
+from sync.planner.calendar import BusinessCalendar
+from sync.planner.model import (
     ACTIVE,
     CANCELLED,
     COMPLETED,
@@ -43,9 +42,9 @@ from .plan import (
     Opportunity,
     PlanState,
 )
-from .progress import Resolution, StageProgress, resolve
-from .schedule import ScheduleBook
-from .slip import cause_text, days_slipped, health, plan_days_slipped, project
+from sync.planner.progress import Resolution, StageProgress, resolve
+from sync.planner.schedule import ScheduleBook
+from sync.planner.slip import cause_text, days_slipped, health, plan_days_slipped, project
 
 _NEW_PLAN_MEMO_LIMIT = 8192
 _TEMPLATE_MEMO_LIMIT = 4096

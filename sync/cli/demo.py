@@ -23,9 +23,8 @@ from simple_salesforce import Salesforce
 
 from config.logging import configure_logging
 from config.settings import load_settings
-
-from .cycle import CycleReport
-from .runtime import open_runtime
+from sync.cli.runtime import open_runtime
+from sync.cycle.engine import CycleReport
 
 PLAN_VIEW = (
     "SELECT Opportunity__c, Opportunity__r.Name, Opportunity__r.StageName, Status__c, "

@@ -13,15 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .diff import RecordChange, changed_fields, wire
-from .plan import (
+from sync.cycle.diff import RecordChange, changed_fields, wire
+from sync.cycle.pull import MILESTONE, OPPORTUNITY, PLAN
+from sync.planner.model import (
     OPPORTUNITY_ROLLUP_FIELDS,
     REP_PINNABLE_MILESTONE_FIELDS,
     SERVICE_OWNED_MILESTONE_FIELDS,
     SERVICE_OWNED_PLAN_FIELDS,
     DesiredPlan,
 )
-from .pull import MILESTONE, OPPORTUNITY, PLAN
 
 
 def milestone_external_id(opportunity_id: str, key: str) -> str:

@@ -19,9 +19,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from .store import Store
-from .store.models import watermark_table
-from .store.records import ACTIVE_DEAD_LETTER_STATUSES, RunKind
+from sync.store import Store
+from sync.store.models import watermark_table
+from sync.store.records import ACTIVE_DEAD_LETTER_STATUSES, RunKind
 
 DEFAULT_MAX_LAG = dt.timedelta(minutes=15)
 DEFAULT_MAX_HEARTBEAT_AGE = dt.timedelta(minutes=2)

@@ -23,10 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from connectors.salesforce.soql import quote
-
-from .plan import OPPORTUNITY_ROLLUP_FIELDS
-from .store.records import Watermark
-from .watermark import soql_stamp
+from sync.cycle.watermark import soql_stamp
+from sync.planner.model import OPPORTUNITY_ROLLUP_FIELDS
+from sync.store.records import Watermark
 
 OPPORTUNITY = "Opportunity"
 PLAN = "Mutual_Action_Plan__c"

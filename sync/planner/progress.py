@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import NamedTuple
 
-from .plan import DONE, NOT_STARTED, MilestoneState
+from sync.planner.model import DONE, NOT_STARTED, MilestoneState
 
 STATUS, COMPLETED_DATE, DUE_DATE = "Status__c", "Completed_Date__c", "Due_Date__c"
 BASELINE = "Baseline_Due_Date__c"

@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from connectors.salesforce.soql import quote
-
-from .pull import OPPORTUNITY_FIELDS
-from .watermark import parse_stamp, soql_stamp
+from sync.cycle.pull import OPPORTUNITY_FIELDS
+from sync.cycle.watermark import parse_stamp, soql_stamp
 
 SELECT_FIELDS = (*OPPORTUNITY_FIELDS, "CreatedDate")
 _BOOLEAN_FIELDS = frozenset({"IsDeleted"})

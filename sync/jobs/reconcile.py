@@ -20,11 +20,10 @@ from dataclasses import dataclass, field
 
 from config.logging import get_logger
 from connectors.salesforce.soql import quote
-
-from .cycle import CycleReport, SyncEngine
-from .pull import MILESTONE
-from .selection import Selection, batches, read
-from .store.records import RunKind, RunOutcome
+from sync.cycle.engine import CycleReport, SyncEngine
+from sync.cycle.pull import MILESTONE
+from sync.jobs.selection import Selection, batches, read
+from sync.store.records import RunKind, RunOutcome
 
 log = get_logger("mapsync.reconcile")
 

@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from config.logging import get_logger
-
-from .cycle import SyncEngine
-from .selection import ids_soql
-from .store.records import DeadLetter, DeadLetterStatus, RunKind, RunOutcome
+from sync.cycle.engine import SyncEngine
+from sync.jobs.selection import ids_soql
+from sync.store.records import DeadLetter, DeadLetterStatus, RunKind, RunOutcome
 
 log = get_logger("mapsync.deadletters")
 

@@ -21,11 +21,10 @@ from typing import Any
 
 from config.logging import get_logger
 from mappings.model import StageMapping
-
-from .cycle import CycleReport, SyncEngine
-from .plan import DesiredPlan, Opportunity
-from .selection import Cursor, Selection, batches, read
-from .store.records import BackfillStatus, RunKind, RunOutcome
+from sync.cycle.engine import CycleReport, SyncEngine
+from sync.jobs.selection import Cursor, Selection, batches, read
+from sync.planner.model import DesiredPlan, Opportunity
+from sync.store.records import BackfillStatus, RunKind, RunOutcome
 
 log = get_logger("mapsync.backfill")
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
-from .cycle import CycleReport
+from sync.cycle.engine import CycleReport
 
 
 class WorkerMetrics:

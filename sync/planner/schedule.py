@@ -28,8 +28,7 @@ from dataclasses import dataclass
 
 from config.errors import MappingError
 from mappings.model import Anchor, Template
-
-from .calendar import BusinessCalendar
+from sync.planner.calendar import BusinessCalendar
 
 _MEMO_LIMIT = 8192
 
