@@ -1,6 +1,6 @@
 """The Salesforce connector: one client that authenticates, budgets, retries and classifies.
 
-The engine imports :class:`SalesforceClient` and the result types from here; everything
+The cycle and the jobs import :class:`SalesforceClient` and the result types from here; everything
 Salesforce-specific (the error table, Collections chunking, Bulk jobs) stays behind it.
 """
 

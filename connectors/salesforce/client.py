@@ -83,6 +83,11 @@ class SalesforceClient:
         return self.transport.token.user_id
 
     @property
+    def bulk_threshold(self) -> int:
+        """Records per write above which Bulk API 2.0 is used (``SF_BULK_THRESHOLD``)."""
+        return self.settings.sf_bulk_threshold
+
+    @property
     def usage(self) -> ApiUsage:
         """Calls this client made and the org's daily usage as last reported."""
         return self._usage

@@ -29,13 +29,15 @@ from enum import StrEnum
 from typing import Any
 
 from config.errors import (
-    AuthenticationError,
+    ConcurrentLimitError,
     ConfigurationError,
+    DuplicateValueError,
     FatalError,
+    MapsyncError,
     RateLimitedError,
     RecordGoneError,
     RetryableError,
-    SalesforceError,
+    SessionExpiredError,
     SkippableRecordError,
 )
 
@@ -52,19 +54,6 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"
     SKIPPABLE = "skippable"
     FATAL = "fatal"
-
-
-class ConcurrentLimitError(RetryableError):
-    """Too many long-running requests at once: back off briefly, then retry."""
-
-
-class SessionExpiredError(AuthenticationError):
-    """The access token is no longer valid; the client re-authenticates once and retries."""
-
-
-class DuplicateValueError(SkippableRecordError):
-    """A unique value already exists: usually a retried create whose first attempt landed, so
-    the caller reconciles by external id instead of dead-lettering."""
 
 
 RETRYABLE_CODES = frozenset({
@@ -86,7 +75,7 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 _TRANSIENT_WRAPPED = ("UNABLE_TO_LOCK_ROW", "QUERY_TIMEOUT", "unable to obtain exclusive access",
                       "timed out", "timeout")
 
-_CLASSES: dict[Outcome, type[SalesforceError]] = {
+_CLASSES: dict[Outcome, type[MapsyncError]] = {
     Outcome.RETRYABLE: RetryableError,
     Outcome.CONCURRENT: ConcurrentLimitError,
     Outcome.RATE_LIMITED: RateLimitedError,
@@ -165,7 +154,7 @@ def record_outcome(errors: Iterable[RecordError]) -> Outcome:
 
 
 def error_for(outcome: Outcome, message: str, code: str | None = None,
-              status: int | None = None, fields: list[str] | None = None) -> SalesforceError:
+              status: int | None = None, fields: list[str] | None = None) -> MapsyncError:
     """The exception the product raises for ``outcome``."""
     return _CLASSES.get(outcome, FatalError)(message, error_code=code, status=status,
                                              fields=fields)
@@ -188,7 +177,7 @@ def parse_error_body(status: int, body: str) -> list[RecordError]:
     return [RecordError(f"HTTP_{status}", snippet or f"HTTP {status} without a body")]
 
 
-def error_from_body(status: int, body: str, context: str) -> SalesforceError:
+def error_from_body(status: int, body: str, context: str) -> MapsyncError:
     """The exception for a failed response: its first error decides, messages are joined."""
     errors = parse_error_body(status, body)
     first = errors[0]
@@ -199,7 +188,7 @@ def error_from_body(status: int, body: str, context: str) -> SalesforceError:
     return error_for(outcome, f"{context} failed ({status}): {details}", code, status, fields)
 
 
-def error_from_network(err: Exception, context: str) -> SalesforceError | ConfigurationError:
+def error_from_network(err: Exception, context: str) -> MapsyncError | ConfigurationError:
     """A request that got no answer: retryable, except a certificate the configured trust
     cannot verify, which no retry fixes."""
     text = f"{context}: {type(err).__name__}: {err}"
@@ -210,7 +199,7 @@ def error_from_network(err: Exception, context: str) -> SalesforceError | Config
     return RetryableError(text)
 
 
-def error_from_simple_salesforce(exc: Exception, context: str) -> SalesforceError:
+def error_from_simple_salesforce(exc: Exception, context: str) -> MapsyncError:
     """Translate a simple-salesforce exception by the ``errorCode`` in its content."""
     status = int(getattr(exc, "status", 0) or 0)
     content = getattr(exc, "content", None)

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
+from config.batching import batched
 from connectors.salesforce.errors import error_from_body
 from connectors.salesforce.transport import Transport
 
@@ -61,8 +62,7 @@ def composite(transport: Transport, soqls: Sequence[str], *,
                for n, q in enumerate(soqls)]
     while pending:
         following: list[tuple[int, str]] = []
-        for start in range(0, len(pending), QUERIES_PER_COMPOSITE):
-            chunk = pending[start:start + QUERIES_PER_COMPOSITE]
+        for chunk in batched(pending, QUERIES_PER_COMPOSITE):
             for n, page in _composite_call(transport, chunk, soqls):
                 rows[n].extend(page.get("records", []))
                 if not page.get("done", True) and page.get("nextRecordsUrl"):

@@ -15,6 +15,7 @@ from typing import Any
 
 import structlog
 
+from config.batching import batched
 from config.errors import RetryableError
 from connectors.salesforce.errors import RecordError
 from connectors.salesforce.results import RecordResult, retryable
@@ -50,14 +51,13 @@ def pack_positions(records: Sequence[dict[str, Any]], group_key: GroupKey = None
                    size: int = COLLECTION_SIZE) -> list[list[int]]:
     """:func:`pack`, as positions in ``records``."""
     if group_key is None:
-        return [list(range(i, min(i + size, len(records)))) for i in range(0, len(records), size)]
+        return list(batched(range(len(records)), size))
     key = group_function(group_key)
     groups: dict[Hashable, list[int]] = {}
     for position, record in enumerate(records):
         groups.setdefault(key(record), []).append(position)
     chunks: list[list[int]] = []
-    pieces = [members[i:i + size] for members in groups.values()
-              for i in range(0, len(members), size)]
+    pieces = [piece for members in groups.values() for piece in batched(members, size)]
     for piece in sorted(pieces, key=len, reverse=True):
         for chunk in chunks:
             if len(chunk) + len(piece) <= size:
@@ -123,8 +123,7 @@ def upsert(transport: Transport, sobject: str, external_id_field: str,
 def delete(transport: Transport, ids: Sequence[str]) -> list[RecordResult]:
     """Delete records by Id, 200 a call; a record already deleted counts as done."""
     out: list[RecordResult] = []
-    for start in range(0, len(ids), COLLECTION_SIZE):
-        chunk = list(ids[start:start + COLLECTION_SIZE])
+    for chunk in batched(ids, COLLECTION_SIZE):
 
         def send(indexes: list[int], chunk: list[str] = chunk) -> list[RecordResult]:
             batch = [chunk[i] for i in indexes]

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import requests
 import structlog
 
-from config.errors import AuthenticationError, SalesforceError
+from config.errors import AuthenticationError, MapsyncError
 from config.settings import Settings
 from connectors.salesforce.auth import Token, redact, request_token
 from connectors.salesforce.errors import (
@@ -143,7 +143,7 @@ class Transport:
             raise self._error(response, what)
         return response
 
-    def _error(self, response: requests.Response, what: str) -> SalesforceError:
+    def _error(self, response: requests.Response, what: str) -> MapsyncError:
         error = error_from_body(response.status_code, response.text, what)
         message = redact(str(error), self._secrets())
         if message != str(error):

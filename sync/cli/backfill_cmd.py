@@ -10,9 +10,7 @@ Salesforce's error.
 from __future__ import annotations
 
 import datetime as dt
-import signal
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -33,10 +31,13 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from config.errors import NothingToResumeError
 from config.logging import get_logger
 from sync.cli.app import app, fail, run_guarded
 from sync.cli.runtime import open_runtime
-from sync.jobs.backfill import DEFAULT_BATCH_SIZE, Backfill, BackfillReport, NothingToResumeError
+from sync.cli.signals import stop_on_signals
+from sync.cycle import RunControl, StopToken
+from sync.jobs.backfill import DEFAULT_BATCH_SIZE, Backfill, BackfillReport
 from sync.jobs.selection import Selection
 from sync.planner.model import DesiredPlan
 from sync.store.records import BackfillStatus
@@ -83,12 +84,12 @@ def backfill(
                            "can confirm", code=2)
             if not typer.confirm(f"Write plans for {_describe(selection)}?", default=False):
                 raise fail("backfill not started", code=1)
-        stop = threading.Event()
-        with open_runtime() as rt, _stop_on_signals(stop):
+        token = StopToken()
+        with open_runtime() as rt, stop_on_signals(token, "finishing the batch in flight"):
             with _progress() as progress:
-                job = Backfill(rt.engine, selection, batch_size=batch_size, dry_run=dry_run,
+                job = Backfill(rt.org, selection, batch_size=batch_size, dry_run=dry_run,
                                recreate_deleted=recreate_deleted, progress=progress,
-                               should_stop=stop.is_set)
+                               control=RunControl(stop=token))
                 if not resume and not dry_run and job.resumable():
                     print("mapsync: note: a backfill with these options was interrupted; this "
                           "run starts over (use --resume to continue it instead)",
@@ -97,9 +98,9 @@ def backfill(
                     report = job.run(resume=resume)
                 except NothingToResumeError as err:
                     raise fail(str(err)) from None
-            _print_report(report, rt.store, rt.engine.org_id)
+            _print_report(report, rt.store, rt.org.id)
         if report.status == BackfillStatus.PAUSED.value:
-            raise fail(f"backfill paused ({report.error}); state kept: run the same command "
+            raise fail(f"backfill paused ({report.totals.error}); state kept: run the same command "
                        "with --resume to continue")
 
     run_guarded(body)
@@ -108,24 +109,6 @@ def backfill(
 def _describe(selection: Selection) -> str:
     parts = [f"{k}={v}" for k, v in selection.parameters().items() if v]
     return "the Opportunities " + (", ".join(parts) if parts else "of the whole org")
-
-
-@contextmanager
-def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """SIGTERM/SIGINT finish the batch in flight, then pause (resumable)."""
-    previous = {}
-
-    def handler(signum: int, _frame: Any) -> None:
-        stop.set()
-        log.warning("stop requested: finishing the batch in flight", signal=signum)
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        previous[sig] = signal.signal(sig, handler)
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
 
 
 class RateColumn(ProgressColumn):
@@ -176,25 +159,25 @@ def _print_report(report: BackfillReport, store: Any, org_id: str) -> None:
     rows: list[tuple[str, Any]] = [
         ("Opportunities selected", report.selected),
         ("Opportunities done", report.done),
-        (f"plans {verb}created", report.counts["created"]),
-        (f"plans {verb}updated", report.counts["updated"]),
-        ("plans unchanged", report.counts["unchanged"]),
-        (f"milestones {verb}written", report.counts["milestones"]),
+        (f"plans {verb}created", report.totals.plans_created),
+        (f"plans {verb}updated", report.totals.plans_updated),
+        ("plans unchanged", report.totals.plans_unchanged),
+        (f"milestones {verb}written", report.totals.milestones_written),
     ]
-    rows += [(f"skipped: {reason}", n) for reason, n in sorted(report.skipped.items())]
+    rows += [(f"skipped: {reason}", n) for reason, n in sorted(report.totals.skipped.items())]
     if not report.dry_run:
-        rows.append(("failed (dead letters)", report.counts["failed"]))
-    rows.append(("API calls used", report.api_calls))
+        rows.append(("failed (dead letters)", report.totals.dead_letters))
+    rows.append(("API calls used", report.totals.api_calls))
     if report.dry_run:
         rows.append(("API calls a real run would cost",
-                     report.api_calls + report.estimated_write_calls))
-    rows.append(("duration", f"{report.seconds:.1f} s"))
+                     report.totals.api_calls + report.estimated_write_calls))
+    rows.append(("duration", f"{report.totals.seconds:.1f} s"))
     for what, value in rows:
         table.add_row(what, str(value))
     console.print(table)
     if report.dry_run and report.sample:
         console.print(_sample_table(report.sample))
-    if report.counts["failed"] and not report.dry_run:
+    if report.totals.dead_letters and not report.dry_run:
         with store.transaction(write=False) as tx:
             letters = tx.dead_letters(org_id, status="open", limit=20)
         for letter in letters:

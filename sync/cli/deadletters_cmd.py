@@ -32,7 +32,7 @@ def list_letters(
     def body() -> None:
         wanted = _statuses(status)
         with open_runtime() as rt, rt.store.transaction(write=False) as tx:
-            letters = [x for s in wanted for x in tx.dead_letters(rt.engine.org_id, status=s)]
+            letters = [x for s in wanted for x in tx.dead_letters(rt.org.id, status=s)]
         letters.sort(key=lambda x: x.id)
         if not letters:
             print("no dead letters")
@@ -53,7 +53,7 @@ def retry(
         if not ids and not all_:
             raise fail("name letter ids or give --all", code=2)
         with open_runtime() as rt:
-            org = rt.engine.org_id
+            org = rt.org.id
             with rt.store.transaction(write=False) as tx:
                 if all_:
                     letters = [x for s in ACTIVE_DEAD_LETTER_STATUSES
@@ -68,12 +68,12 @@ def retry(
                             raise fail(f"dead letter {letter_id} is {letter.status.value}; "
                                        "only open or parked letters can be retried")
                         letters.append(letter)
-            report = deadletters.retry(rt.engine, letters)
+            report = deadletters.retry(rt.org, letters)
         print(f"retried {len(letters)} letter(s): {len(report.resolved)} resolved, "
               f"{len(report.failed_again)} failed again, {len(report.parked)} parked, "
-              f"{len(report.discarded)} discarded; {report.api_calls} API calls")
-        if report.failed_again or report.error:
-            raise fail(report.error or "some records were refused again: see "
+              f"{len(report.discarded)} discarded; {report.run.api_calls} API calls")
+        if report.failed_again or report.run.error:
+            raise fail(report.run.error or "some records were refused again: see "
                        "`mapsync deadletters list`")
 
     run_guarded(body)
@@ -91,7 +91,7 @@ def discard(
             raise fail("--reason must say why", code=2)
         with open_runtime() as rt, rt.store.transaction() as tx:
             letter = tx.dead_letter(letter_id)
-            if letter is None or letter.org_id != rt.engine.org_id:
+            if letter is None or letter.org_id != rt.org.id:
                 raise fail(f"no dead letter {letter_id}")
             try:
                 tx.discard_dead_letter(letter_id, reason)

@@ -24,7 +24,7 @@ from simple_salesforce import Salesforce
 from config.logging import configure_logging
 from config.settings import load_settings
 from sync.cli.runtime import open_runtime
-from sync.cycle.engine import CycleReport
+from sync.cycle import RunReport, run_cycle
 
 PLAN_VIEW = (
     "SELECT Opportunity__c, Opportunity__r.Name, Opportunity__r.StageName, Status__c, "
@@ -62,7 +62,7 @@ def plans_table(rows: list[dict[str, Any]], title: str,
     return table
 
 
-def cycle_line(report: CycleReport) -> str:
+def cycle_line(report: RunReport) -> str:
     return (f"cycle {report.run_id}: {report.outcome}; touched {report.touched}, plans created "
             f"{report.plans_created}, updated {report.plans_updated}, milestones written "
             f"{report.milestones_written}, rollups {report.rollups_written}, dead letters "
@@ -148,7 +148,7 @@ def run_demo(console: Console | None = None, state_dir: Path | None = None) -> i
                                  database_url=f"sqlite:///{work / 'mapsync.db'}",
                                  log_format="console", log_level="WARNING")
         with open_runtime(settings, log=False) as rt:
-            first = rt.engine.run_cycle()
+            first = run_cycle(rt.org)
             console.print(cycle_line(first))
             plans = list(rt.client.query(PLAN_VIEW))
             console.print(plans_table(plans, f"{len(plans)} plans in Salesforce after the "
@@ -161,17 +161,17 @@ def run_demo(console: Console | None = None, state_dir: Path | None = None) -> i
             session.verify = str(org.ca_file)
             sf = Salesforce(instance_url=org.instance_url,
                             session_id=org.access_token(rep_id), session=session)
-            today = rt.engine.clock().date()
+            today = rt.org.clock().date()
             actions = act_as_reps(sf, plans, today)
             console.print("\n[bold]Meanwhile, in Salesforce, reps work on their deals:[/bold]")
             for a in actions:
                 console.print(f"  • {a.opportunity}: {a.what}")
-            second = rt.engine.run_cycle()
+            second = run_cycle(rt.org)
             console.print("\n" + cycle_line(second))
             after = {p["Opportunity__c"]: p for p in rt.client.query(PLAN_VIEW)}
             before = {p["Opportunity__c"]: p for p in plans}
             console.print(changes_table(actions, before, after))
-            idle = rt.engine.run_cycle()
+            idle = run_cycle(rt.org)
             console.print(f"\nA third cycle with nothing changed: {idle.api_calls} API call(s),"
                           f" {idle.milestones_written + idle.rollups_written} records written.")
     console.print(f"\nState kept in {work} (the org's data and mapsync's store).")

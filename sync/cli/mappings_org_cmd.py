@@ -6,21 +6,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from connectors.salesforce.soql import soql
 from mappings.check import compare_stages
 from sync.cli.app import fail, run_guarded
 from sync.cli.mappings_cmd import mappings_app
 from sync.cli.runtime import open_runtime
-from sync.cycle.pull import MILESTONE_FIELDS, OPPORTUNITY_FIELDS, PLAN_FIELDS
-from sync.planner.calendar import BusinessCalendar
-from sync.planner.model import DesiredPlan, Opportunity, PlanState
-from sync.planner.planner import plan
+from sync.cycle.decide import decide
+from sync.cycle.gather import gather
+from sync.planner.model import DesiredPlan, Opportunity
 
 
 @mappings_app.command("check")
@@ -47,31 +43,21 @@ def preview(opportunity_id: str = typer.Argument(..., help="The Opportunity's Id
 
     def body() -> None:
         with open_runtime() as rt:
-            rows = list(rt.client.query(soql(
-                "SELECT " + ", ".join(OPPORTUNITY_FIELDS) + " FROM Opportunity WHERE Id = {i}",
-                i=opportunity_id)))
-            if not rows:
+            org = rt.org
+            gathered = gather(org.salesforce, org.store, org.mapping, org.id, [opportunity_id],
+                              {})
+            record = gathered.opportunities.get(opportunity_id)
+            if record is None:
                 raise fail(f"no Opportunity with Id {opportunity_id}")
-            roles = [(r.get("Role") or "", r["ContactId"]) for r in rt.client.query(soql(
-                "SELECT Role, ContactId FROM OpportunityContactRole WHERE OpportunityId = {i}",
-                i=opportunity_id))]
-            plans = list(rt.client.query(soql(
-                "SELECT " + ", ".join(PLAN_FIELDS) + " FROM Mutual_Action_Plan__c "
-                "WHERE External_Id__c = {i}", i=rows[0]["Id"])))
-            milestones = list(rt.client.query(soql(
-                "SELECT " + ", ".join(MILESTONE_FIELDS) + " FROM MAP_Milestone__c "
-                "WHERE Plan__r.External_Id__c = {i}", i=rows[0]["Id"]))) if plans else []
-            opp = Opportunity.from_record({**rows[0], "OpportunityContactRoles": {
-                "records": [{"Role": r, "ContactId": c} for r, c in roles]}})
-            state = PlanState.from_records(plans[0], {}, [(m, {}) for m in milestones]) \
-                if plans else None
-            desired = plan(opp, state, rt.mapping, BusinessCalendar.from_spec(
-                rt.mapping.calendar), dt.datetime.now(dt.UTC).date())
+            decisions = decide(gathered, org.planner, org.salesforce.user_id,
+                               org.clock().date())
+        opp = Opportunity.from_record(record)
+        if decisions.failures:
+            raise fail(decisions.failures[0].message)
+        desired = decisions.sample.get(opportunity_id)
         if desired is None:
-            template = rt.mapping.select_template(opp.rule_fields())
-            why = ("no template of the mapping matches it" if template is None
-                   else f"its stage {opp.stage!r} is before {rt.mapping.create_at!r}")
-            print(f"no plan for {opp.name}: {why}")
+            reason = next(iter(decisions.skipped), "nothing to plan")
+            print(f"no plan for {opp.name}: {reason}")
             return
         Console().print(preview_table(opp, desired))
 

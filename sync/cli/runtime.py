@@ -1,4 +1,4 @@
-"""Wiring: settings in, a ready connector, store, mapping and engine out.
+"""Wiring: settings in, a ready connector, store, mapping and org out.
 
 Every command that talks to Salesforce or the store builds its parts here, once, so the CLI
 commands, the worker and the backfill run against exactly the same configuration.
@@ -16,7 +16,7 @@ from config.settings import Settings, load_settings
 from connectors.salesforce.client import SalesforceClient
 from mappings.loader import load_mapping, resolve_mapping_path
 from mappings.model import StageMapping
-from sync.cycle.engine import SyncEngine
+from sync.cycle import Org
 from sync.store import Store
 
 
@@ -28,7 +28,7 @@ class Runtime:
     client: SalesforceClient
     store: Store
     mapping: StageMapping
-    engine: SyncEngine
+    org: Org
 
     def close(self) -> None:
         self.store.close()
@@ -45,7 +45,7 @@ def setup_logging(settings: Settings) -> None:
 
 @contextmanager
 def open_runtime(settings: Settings | None = None, *, log: bool = True) -> Iterator[Runtime]:
-    """Validated settings → connector (authenticated), store (migrated), mapping, engine."""
+    """Validated settings → connector (authenticated), store (migrated), mapping, org."""
     settings = (settings or load_settings()).require_salesforce()
     if log:
         setup_logging(settings)
@@ -55,8 +55,8 @@ def open_runtime(settings: Settings | None = None, *, log: bool = True) -> Itera
         client = SalesforceClient(settings)
         token = client.connect()
         REDACTOR.add(token.access_token.get_secret_value())
-        engine = SyncEngine(client, store, mapping,
-                            lookback=dt.timedelta(seconds=settings.sync_lookback_seconds))
-        yield Runtime(settings, client, store, mapping, engine)
+        org = Org.build(client, store, mapping,
+                        lookback=dt.timedelta(seconds=settings.sync_lookback_seconds))
+        yield Runtime(settings, client, store, mapping, org)
     finally:
         store.close()

@@ -45,7 +45,7 @@ def status(
             if not no_api:
                 with contextlib.suppress(MapsyncError):  # answer even when quota is spent
                     limits = rt.client.limits()
-            return collect(rt.store, rt.engine.org_id, now=rt.store.now(), limits=limits,
+            return collect(rt.store, rt.org.id, now=rt.store.now(), limits=limits,
                            runs=runs, max_lag=dt.timedelta(seconds=max_lag),
                            max_heartbeat_age=dt.timedelta(seconds=max_heartbeat_age))
 

@@ -8,11 +8,11 @@ from rich.table import Table
 
 from sync.cli.app import app, fail, run_guarded
 from sync.cli.runtime import open_runtime
-from sync.cycle.engine import CycleReport
+from sync.cycle import RunReport, run_cycle
 from sync.store.records import RunOutcome
 
 
-def summary_table(report: CycleReport) -> Table:
+def summary_table(report: RunReport) -> Table:
     table = Table(title=f"sync cycle {report.run_id}: {report.outcome}", show_header=False)
     table.add_column("what")
     table.add_column("count", justify="right")
@@ -47,7 +47,7 @@ def sync(once: bool = typer.Option(False, "--once", help="Run one cycle and exit
             raise fail("use `mapsync sync --once` for one cycle, `mapsync worker` to keep "
                        "syncing on a schedule", code=2)
         with open_runtime() as rt:
-            report = rt.engine.run_cycle()
+            report = run_cycle(rt.org)
         Console().print(summary_table(report))
         if report.outcome == RunOutcome.RATE_LIMITED.value:
             raise fail(f"cycle stopped by the API limit, state kept; the next cycle resumes: "

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
 import sys
-from typing import Any
 
 import typer
 
 from sync.cli.app import app, fail, run_guarded
 from sync.cli.runtime import open_runtime
+from sync.cli.signals import stop_on_signals
+from sync.cycle import StopToken
 from sync.jobs.metrics import WorkerMetrics
 from sync.jobs.worker import Worker, WorkerOptions
 
@@ -62,14 +62,8 @@ def worker(
             if metrics_port is not None:
                 metrics = WorkerMetrics()
                 metrics.serve(metrics_port)
-            job = Worker(rt.engine, options, metrics=metrics)
-
-            def on_signal(_signum: int, _frame: Any) -> None:
-                job.stop()
-
-            signal.signal(signal.SIGTERM, on_signal)
-            signal.signal(signal.SIGINT, on_signal)
-            clean = job.run()
+            with stop_on_signals(StopToken(), "finishing the run in flight") as token:
+                clean = Worker(rt.org, options, metrics=metrics, stop=token).run()
         if not clean:
             # The run in flight has not committed; leaving now loses nothing it wrote to
             # Salesforce (the next start repeats it) and beats the platform's SIGKILL.

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sync.cycle.diff import RecordChange, changed_fields, wire
-from sync.cycle.pull import MILESTONE, OPPORTUNITY, PLAN
+from sync.cycle.sobjects import MILESTONE_OBJECT, OPPORTUNITY, PLAN_OBJECT, milestone_external_id
 from sync.planner.model import (
     OPPORTUNITY_ROLLUP_FIELDS,
     REP_PINNABLE_MILESTONE_FIELDS,
@@ -22,10 +22,6 @@ from sync.planner.model import (
     SERVICE_OWNED_PLAN_FIELDS,
     DesiredPlan,
 )
-
-
-def milestone_external_id(opportunity_id: str, key: str) -> str:
-    return f"{opportunity_id}:{key}"
 
 
 @dataclass
@@ -39,10 +35,6 @@ class PlanChanges:
     rollup: RecordChange | None = None
     shadows: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     # (object, key) -> shadow once written, also for records that needed no write
-
-    @property
-    def empty(self) -> bool:
-        return self.plan is None and not self.milestones and self.rollup is None
 
 
 def _shadow_after(previous: Mapping[str, Any] | None, desired: Mapping[str, Any],
@@ -81,9 +73,9 @@ def plan_changes(
     created = plan_record is None
     fields = changed_fields(plan_values, plan_record, plan_writable)
     if fields:
-        out.plan = RecordChange(PLAN, opp_id, fields, created)
-    out.shadows[(PLAN, opp_id)] = _shadow_after(shadows.get((PLAN, opp_id)), plan_values,
-                                                plan_writable, created)
+        out.plan = RecordChange(PLAN_OBJECT, opp_id, fields, created)
+    out.shadows[(PLAN_OBJECT, opp_id)] = _shadow_after(
+        shadows.get((PLAN_OBJECT, opp_id)), plan_values, plan_writable, created)
     for m in desired.milestones:
         if m.key in deleted_milestones:
             continue
@@ -94,10 +86,9 @@ def plan_changes(
         m_created = current is None
         m_fields = changed_fields(values, current, writable)
         if m_fields:
-            out.milestones.append(RecordChange(MILESTONE, key, m_fields, m_created,
-                                               group=opp_id))
-        out.shadows[(MILESTONE, key)] = _shadow_after(shadows.get((MILESTONE, key)), values,
-                                                      set(writable), m_created)
+            out.milestones.append(RecordChange(MILESTONE_OBJECT, key, m_fields, m_created))
+        out.shadows[(MILESTONE_OBJECT, key)] = _shadow_after(
+            shadows.get((MILESTONE_OBJECT, key)), values, set(writable), m_created)
     rollup = desired.opportunity_rollup()
     r_fields = changed_fields(rollup, opportunity, OPPORTUNITY_ROLLUP_FIELDS)
     if r_fields:

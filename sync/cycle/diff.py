@@ -2,19 +2,17 @@
 
 The planner says what a record should hold; Salesforce says what it holds now; the shadow
 says what mapsync last wrote. A field goes out only when mapsync may write it (field
-ownership, DESIGN.md) and Salesforce does not already hold the desired value. Values are
-compared in Salesforce's wire form (dates as ``YYYY-MM-DD``, numbers as floats, empty text
-as null), so a value read back from Salesforce equals the one mapsync wrote: that is echo
-suppression.
+ownership, ``docs/architecture.md``) and Salesforce does not already hold the desired value.
+Values are compared in Salesforce's wire form (dates as ``YYYY-MM-DD``, numbers as floats,
+empty text as null), so a value read back from Salesforce equals the one mapsync wrote: that
+is echo suppression.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -45,12 +43,6 @@ def same(a: Any, b: Any) -> bool:
     return bool(wa == wb)
 
 
-def fingerprint(fields: Mapping[str, Any]) -> str:
-    """A stable hash of a record's fields in wire form (canonical JSON, sorted keys)."""
-    canon = json.dumps({k: wire(v) for k, v in fields.items()}, sort_keys=True, default=str)
-    return hashlib.sha256(canon.encode()).hexdigest()[:32]
-
-
 @dataclass(frozen=True)
 class RecordChange:
     """One record to write: its key, the fields that differ, and whether it is new."""
@@ -59,8 +51,6 @@ class RecordChange:
     key: str  # external id (plans, milestones) or record Id (Opportunity)
     fields: dict[str, Any]
     created: bool
-    group: str | None = None  # records of one parent travel together (row locks)
-    written: dict[str, Any] = field(default_factory=dict)  # shadow after success
 
     def payload(self) -> dict[str, Any]:
         return {k: wire(v) for k, v in self.fields.items()}

@@ -1,11 +1,12 @@
-"""Push: write the changed records to Salesforce and account for every one of them.
+"""Push: write the decided records to Salesforce and account for every one of them.
 
 Records go out by external id (a retried or repeated write never duplicates), plans before
-milestones (a milestone needs its plan's Id), milestones of one plan in one request (no row
-lock fights), Opportunity rollups last. Collections carry up to ``SF_BULK_THRESHOLD``
-records, Bulk API 2.0 more. Each record's result is kept: written ones update the shadow,
-refused ones become dead letters with Salesforce's error, and a failure of one record never
-stops the others.
+milestones (a new milestone needs its plan's Id), milestones of one plan in one request (no
+row-lock fights), Opportunity rollups last, then deletions. Collections carry up to
+``SF_BULK_THRESHOLD`` records, Bulk API 2.0 more. Each record's result is filed as soon as it
+is known, so a push stopped between two steps (a stop request, the API limit) still commits
+what landed: written records update the shadow, refused ones become dead letters with
+Salesforce's error, and a failure of one record never stops the others.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from connectors.salesforce.results import RecordResult
+from sync.cycle.decide import Decisions
 from sync.cycle.diff import RecordChange
-from sync.cycle.pull import MILESTONE, OPPORTUNITY, PLAN
-
-EXTERNAL_ID = {PLAN: "External_Id__c", MILESTONE: "External_Id__c", OPPORTUNITY: "Id"}
+from sync.cycle.run import RunControl
+from sync.cycle.sobjects import MILESTONE_OBJECT, OPPORTUNITY, PLAN_OBJECT, UPSERT_KEY
 
 
 class Writer(Protocol):
@@ -53,10 +54,40 @@ class PushResult:
 
     written: list[tuple[RecordChange, RecordResult]] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
+    deleted: list[RecordResult] = field(default_factory=list)
 
     def ids(self, sobject: str) -> dict[str, str]:
         """Salesforce Ids of the written records of ``sobject``, by key."""
         return {c.key: r.id for c, r in self.written if c.sobject == sobject and r.id}
+
+
+def write(writer: Writer, decisions: Decisions, control: RunControl,
+          into: PushResult) -> None:
+    """Write ``decisions`` step by step, checking ``control`` before each write."""
+    changes = decisions.changes
+    control.check_write()
+    upsert(writer, PLAN_OBJECT, [c.plan for c in changes if c.plan], into)
+    plan_ids = into.ids(PLAN_OBJECT)
+    failed_plans = {f.change.key for f in into.failed if f.change.sobject == PLAN_OBJECT}
+    milestones = []
+    for c in changes:
+        if c.opportunity_id in failed_plans:
+            continue
+        for m in c.milestones:
+            if m.created:
+                parent = plan_ids.get(c.opportunity_id) or c.plan_id
+                if parent is None:
+                    continue
+                m.fields["Plan__c"] = parent
+            milestones.append(m)
+    control.check_write()
+    upsert(writer, MILESTONE_OBJECT, milestones, into)
+    control.check_write()
+    upsert(writer, OPPORTUNITY, [c.rollup for c in changes
+                                 if c.rollup and c.opportunity_id not in failed_plans], into)
+    if decisions.delete_plans:
+        control.check_write()
+        into.deleted = writer.delete(list(decisions.delete_plans.values()))
 
 
 def upsert(writer: Writer, sobject: str, changes: Sequence[RecordChange],
@@ -64,14 +95,14 @@ def upsert(writer: Writer, sobject: str, changes: Sequence[RecordChange],
     """Upsert ``changes`` (all of one object) and file each record's result."""
     if not changes:
         return
-    field_name = EXTERNAL_ID[sobject]
+    key_field = UPSERT_KEY[sobject]
     records = []
     for change in changes:
         body = change.payload()
-        body[field_name] = change.key
+        body[key_field] = change.key
         records.append(body)
-    group = "Plan__c" if sobject == MILESTONE else None
-    results = writer.upsert_auto(sobject, field_name, records, group)
+    group = "Plan__c" if sobject == MILESTONE_OBJECT else None
+    results = writer.upsert_auto(sobject, key_field, records, group)
     for change, result in zip(changes, results, strict=True):
         # An upsert by external id recreates a missing record, so ENTITY_IS_DELETED here
         # names a deleted record the payload points at (a lookup), not this one: a failure.
@@ -79,8 +110,3 @@ def upsert(writer: Writer, sobject: str, changes: Sequence[RecordChange],
             into.written.append((change, result))
         else:
             into.failed.append(Failure(change, result))
-
-
-def delete(writer: Writer, ids: Sequence[str]) -> list[RecordResult]:
-    """Delete records by Id (already-deleted ones count as done)."""
-    return writer.delete(list(ids)) if ids else []

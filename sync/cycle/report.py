@@ -1,26 +1,33 @@
-"""What a run did: the counts the CLI prints, the run record stores and the demo shows.
+"""What a run did: one report type for every kind of run.
 
-Kept apart from the engine so commands, the worker's metrics and the backfill read a report
-without importing the engine's machinery.
+A cycle, a backfill batch, a reconcile batch and a dead-letter retry are all runs of the same
+steps, so they share this report; a job made of several runs (a backfill, a reconcile) adds
+its runs' reports into one with :meth:`RunReport.add`. The CLI prints it, the run record
+stores its counts, the worker's metrics and the demo read it.
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from config.errors import MapsyncError, RateLimitedError
+from config.errors import MapsyncError, RateLimitedError, StopRequested
 from sync.planner.model import DesiredPlan
-from sync.store.records import RunOutcome
+from sync.store.records import RunKind, RunOutcome
 
 SAMPLE_PLANS = 25  # desired plans a report keeps, for dry runs and the CLI
+_COUNTERS = ("touched", "plans_created", "plans_updated", "plans_unchanged", "plans_deleted",
+             "milestones_written", "rollups_written", "dead_letters", "owner_unknown",
+             "milestones_restored", "api_calls")
 
 
 @dataclass
-class CycleReport:
-    """What one cycle did, for the CLI summary, the run record and the demo."""
+class RunReport:
+    """What one run (or, added up, one job of several runs) did."""
 
+    kind: RunKind = RunKind.CYCLE
     run_id: int | None = None
     outcome: str = RunOutcome.SUCCEEDED.value
     pulled: dict[str, int] = field(default_factory=dict)
@@ -33,16 +40,19 @@ class CycleReport:
     rollups_written: int = 0
     dead_letters: int = 0
     owner_unknown: int = 0
+    milestones_restored: int = 0  # a reconcile's: forgotten so that the re-plan recreates them
     skipped: dict[str, int] = field(default_factory=dict)
     api_calls: int = 0
     seconds: float = 0.0
     error: str | None = None
     plans: dict[str, DesiredPlan] = field(default_factory=dict)  # a sample of this run's
+    runs: list[int] = field(default_factory=list)  # run records this report covers
     finished: bool = False  # the run record is written (with the data, when there was some)
     started_at: float = field(default_factory=time.perf_counter, repr=False)
     calls_before: int = field(default=0, repr=False)
 
     def counts(self) -> dict[str, Any]:
+        """The counts a run record stores."""
         return {
             "pulled": self.pulled, "touched": self.touched,
             "plans_created": self.plans_created, "plans_updated": self.plans_updated,
@@ -52,21 +62,31 @@ class CycleReport:
             "owner_unknown": self.owner_unknown, "skipped": self.skipped,
         }
 
-    def skip(self, reason: str) -> None:
-        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+    def skip(self, reason: str, n: int = 1) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + n
 
+    def add(self, other: RunReport) -> None:
+        """Add ``other``'s counts (a run of this job) into this report."""
+        for name in _COUNTERS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.pulled = dict(Counter(self.pulled) + Counter(other.pulled))
+        for reason, n in other.skipped.items():
+            self.skip(reason, n)
+        for opp_id, plan in other.plans.items():
+            if len(self.plans) < SAMPLE_PLANS:
+                self.plans.setdefault(opp_id, plan)
+        self.runs.extend(other.runs)
+        if other.outcome != RunOutcome.SUCCEEDED.value and \
+                self.outcome == RunOutcome.SUCCEEDED.value:
+            self.outcome = other.outcome
+            self.error = other.error
 
-
-class StopRequested(MapsyncError):
-    """The run was asked to stop (worker shutdown) and did so between two push steps."""
-
-
-def mark_stopped(report: CycleReport, err: BaseException) -> None:
-    """The run's outcome when ``err`` ends it before its commit."""
-    if isinstance(err, RateLimitedError):
-        report.outcome = RunOutcome.RATE_LIMITED.value
-    elif isinstance(err, StopRequested):
-        report.outcome = RunOutcome.PARTIAL.value
-    else:
-        report.outcome = RunOutcome.FAILED.value
-    report.error = str(err) if isinstance(err, MapsyncError) else f"{type(err).__name__}: {err}"
+    def stop(self, err: BaseException) -> None:
+        """Record the outcome of a run that ``err`` ends before its commit."""
+        if isinstance(err, RateLimitedError):
+            self.outcome = RunOutcome.RATE_LIMITED.value
+        elif isinstance(err, StopRequested):
+            self.outcome = RunOutcome.PARTIAL.value
+        else:
+            self.outcome = RunOutcome.FAILED.value
+        self.error = str(err) if isinstance(err, MapsyncError) else f"{type(err).__name__}: {err}"

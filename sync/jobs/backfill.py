@@ -3,7 +3,7 @@
 A first rollout (or a new template) must plan thousands to millions of existing
 Opportunities, which the incremental cycle never sees because they did not change. A backfill
 reads the selection in ``(CreatedDate, Id)`` order and hands batches to
-:meth:`SyncEngine.run_batch`; each batch's checkpoint (the cursor of its last row and the
+:func:`sync.cycle.run_batch`; each batch's checkpoint (the cursor of its last row and the
 running counts) commits in the same local transaction as the batch's shadow and plan index.
 Killed at any point — SIGKILL included — ``--resume`` continues after the last committed
 batch; a batch that was half pushed is repeated, and upserts by external id make the repeat
@@ -19,11 +19,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from config.batching import batched
+from config.errors import NothingToResumeError
 from config.logging import get_logger
-from mappings.model import StageMapping
-from sync.cycle.engine import CycleReport, SyncEngine
-from sync.jobs.selection import Cursor, Selection, batches, read
+from sync.cycle import Org, RunControl, RunReport, run_batch
+from sync.jobs.selection import Cursor, Selection, read
 from sync.planner.model import DesiredPlan, Opportunity
+from sync.store import Transaction
 from sync.store.records import BackfillStatus, RunKind, RunOutcome
 
 log = get_logger("mapsync.backfill")
@@ -34,63 +36,45 @@ log = get_logger("mapsync.backfill")
 DEFAULT_BATCH_SIZE = 4_000
 SAMPLE_SIZE = 5
 BULK_JOB_CALLS = 6  # create, upload, close, one poll, successful and failed results
-COUNTED = ("created", "updated", "unchanged", "failed", "milestones", "rollups")
 Progress = Callable[[int, int], None]  # (records done, total)
-
-
-class NothingToResumeError(Exception):
-    """``--resume`` was asked for, but no paused or interrupted backfill exists."""
+# The checkpoint's counts, as stored: its keys and the report's counters they hold.
+_STORED = {"created": "plans_created", "updated": "plans_updated",
+           "unchanged": "plans_unchanged", "failed": "dead_letters",
+           "milestones": "milestones_written", "rollups": "rollups_written"}
 
 
 @dataclass
 class BackfillReport:
-    """What a backfill did (over all its resumed parts) or, dry, would do."""
+    """Where a backfill stands (over all its resumed parts) and, in ``totals``, the added-up
+    report of its runs; dry, what a real run would do."""
 
     backfill_id: str
     status: str = BackfillStatus.RUNNING.value
     dry_run: bool = False
     selected: int = 0
     done: int = 0
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTED, 0))
-    skipped: dict[str, int] = field(default_factory=dict)
-    api_calls: int = 0
     estimated_write_calls: int = 0
-    seconds: float = 0.0
-    error: str | None = None
     sample: list[DesiredPlan] = field(default_factory=list)
-
-    def add(self, cycle: CycleReport, rows: int) -> None:
-        self.done += rows
-        self.counts["created"] += cycle.plans_created
-        self.counts["updated"] += cycle.plans_updated
-        self.counts["unchanged"] += cycle.plans_unchanged
-        self.counts["failed"] += cycle.dead_letters
-        self.counts["milestones"] += cycle.milestones_written
-        self.counts["rollups"] += cycle.rollups_written
-        for reason, n in cycle.skipped.items():
-            self.skip(reason, n)
-
-    def skip(self, reason: str, n: int = 1) -> None:
-        self.skipped[reason] = self.skipped.get(reason, 0) + n
+    totals: RunReport = field(default_factory=lambda: RunReport(kind=RunKind.BACKFILL))
 
     def stored_counts(self) -> dict[str, Any]:
-        return {"selected": self.selected, "done": self.done, **self.counts,
-                "skipped": self.skipped, "api_calls": self.api_calls}
+        return {"selected": self.selected, "done": self.done,
+                **{key: getattr(self.totals, name) for key, name in _STORED.items()},
+                "skipped": self.totals.skipped, "api_calls": self.totals.api_calls}
 
     def restore(self, stored: Mapping[str, Any]) -> None:
         self.selected = int(stored.get("selected", 0))
         self.done = int(stored.get("done", 0))
-        for key in COUNTED:
-            self.counts[key] = int(stored.get(key, 0))
-        self.skipped = dict(stored.get("skipped", {}))
-        self.api_calls = int(stored.get("api_calls", 0))
+        for key, name in _STORED.items():
+            setattr(self.totals, name, int(stored.get(key, 0)))
+        self.totals.skipped = dict(stored.get("skipped", {}))
+        self.totals.api_calls = int(stored.get("api_calls", 0))
 
     def as_dict(self) -> dict[str, Any]:
         return {"backfill_id": self.backfill_id, "status": self.status,
-                "dry_run": self.dry_run, "selected": self.selected, "done": self.done,
-                **self.counts, "skipped": self.skipped, "api_calls": self.api_calls,
+                "dry_run": self.dry_run, **self.stored_counts(),
                 "estimated_write_calls": self.estimated_write_calls,
-                "seconds": round(self.seconds, 2), "error": self.error}
+                "seconds": round(self.totals.seconds, 2), "error": self.totals.error}
 
 
 def write_calls(records: int, threshold: int) -> int:
@@ -105,37 +89,37 @@ def write_calls(records: int, threshold: int) -> int:
 class Backfill:
     """One backfill of one org: a selection, a batch size, and what to do with deletions."""
 
-    def __init__(self, engine: SyncEngine, selection: Selection, *,
+    def __init__(self, org: Org, selection: Selection, *,
                  batch_size: int = DEFAULT_BATCH_SIZE, dry_run: bool = False,
                  recreate_deleted: bool = False, progress: Progress | None = None,
-                 should_stop: Callable[[], bool] = lambda: False) -> None:
-        self.engine = engine
+                 control: RunControl | None = None) -> None:
+        self.org = org
         self.selection = selection
         self.batch_size = batch_size
         self.dry_run = dry_run
         self.recreate_deleted = recreate_deleted
         self.progress = progress or (lambda done, total: None)
-        self.should_stop = should_stop
+        self.control = control or RunControl()
 
     @property
     def backfill_id(self) -> str:
-        return self.selection.key(self.engine.org_id, self.recreate_deleted)
+        return self.selection.key(self.org.id, self.recreate_deleted)
 
     def resumable(self) -> bool:
         """Whether this selection has a paused or interrupted backfill to continue."""
-        with self.engine.store.transaction(write=False) as tx:
+        with self.org.store.transaction(write=False) as tx:
             cp = tx.checkpoint(self.backfill_id)
         return cp is not None and cp.status in (BackfillStatus.RUNNING, BackfillStatus.PAUSED)
 
     def run(self, *, resume: bool = False) -> BackfillReport:
         """Plan and write the selection (or, dry, count what would be written)."""
         started = time.perf_counter()
-        client = self.engine.client
-        org = self.engine.org_id
+        client = self.org.salesforce
+        org = self.org.id
         report = BackfillReport(self.backfill_id, dry_run=self.dry_run)
         cursor: Cursor | None = None
         if resume:
-            with self.engine.store.transaction(write=False) as tx:
+            with self.org.store.transaction(write=False) as tx:
                 cp = tx.checkpoint(report.backfill_id)
             if cp is None or cp.status not in (BackfillStatus.RUNNING, BackfillStatus.PAUSED):
                 raise NothingToResumeError(
@@ -143,7 +127,7 @@ class Backfill:
             cursor = Cursor.decode(cp.cursor)
             report.restore(cp.counts)
         calls_before = client.usage.calls
-        spent_before = report.api_calls
+        spent_before = report.totals.api_calls
         params = {**self.selection.parameters(), "recreate_deleted": self.recreate_deleted}
         try:
             remaining = client.count(self.selection.count_soql(cursor))
@@ -152,21 +136,21 @@ class Backfill:
             report.selected = max(report.selected, report.done) if resume and \
                 report.selected else report.done + remaining
             self.progress(report.done, report.selected)
-            use_bulk = remaining > client.settings.sf_bulk_threshold
+            use_bulk = remaining > client.bulk_threshold
             log.info("backfill started", backfill_id=report.backfill_id, selected=remaining,
                      resumed_at=report.done, bulk=use_bulk, dry_run=self.dry_run)
             rows = read(client, self.selection, cursor, use_bulk=use_bulk)
-            for batch in batches(rows, self.batch_size):
-                if self.should_stop():
+            for batch in batched(rows, self.batch_size):
+                if self.control.stop.requested:
                     report.status = BackfillStatus.PAUSED.value
-                    report.error = "stopped on request"
+                    report.totals.error = "stopped on request"
                     break
                 keep = self._in_templates(batch, report)
                 cycle = self._run_batch(keep, org, params, report, Cursor.of(batch[-1]),
                                         calls_before, spent_before, len(batch) - len(keep))
                 if cycle is not None and cycle.outcome == RunOutcome.RATE_LIMITED.value:
                     report.status = BackfillStatus.PAUSED.value
-                    report.error = cycle.error
+                    report.totals.error = cycle.error
                     break
                 self.progress(report.done, report.selected)
             else:
@@ -174,11 +158,11 @@ class Backfill:
         except Exception as err:
             # Whatever stopped it, what committed is checkpointed: --resume continues.
             report.status = BackfillStatus.PAUSED.value
-            report.error = f"{type(err).__name__}: {err}"
+            report.totals.error = f"{type(err).__name__}: {err}"
             raise
         finally:
-            report.api_calls = spent_before + client.usage.calls - calls_before
-            report.seconds = time.perf_counter() - started
+            report.totals.api_calls = spent_before + client.usage.calls - calls_before
+            report.totals.seconds = time.perf_counter() - started
             if not self.dry_run:
                 self._finish(org, params, report)
         log.info("backfill ended", **report.as_dict())
@@ -191,7 +175,7 @@ class Backfill:
         wanted = set(self.selection.templates)
         if not wanted:
             return batch
-        mapping: StageMapping = self.engine.mapping
+        mapping = self.org.mapping
         keep = []
         for row in batch:
             template = mapping.select_template(Opportunity.from_record(row).rule_fields())
@@ -201,32 +185,32 @@ class Backfill:
 
     def _run_batch(self, rows: list[dict[str, Any]], org: str, params: Mapping[str, Any],
                    report: BackfillReport, last: Cursor, calls_before: int,
-                   spent_before: int, filtered: int) -> CycleReport | None:
-        client = self.engine.client
+                   spent_before: int, filtered: int) -> RunReport | None:
+        client = self.org.salesforce
         if not rows:
             self._count(None, report, filtered)
             if not self.dry_run:
-                with self.engine.store.transaction() as tx:
+                with self.org.store.transaction() as tx:
                     tx.put_checkpoint(report.backfill_id, org, params, last.encode(),
                                       report.stored_counts())
             return None
         before = report.stored_counts()
         before["done"] = report.done + len(rows) + filtered
 
-        def checkpoint(tx: Any) -> None:
+        def checkpoint(tx: Transaction) -> None:
             # Runs inside the batch's commit: the cursor lands with the data it covers. The
             # batch's own counts follow a moment later (they are known once the run ends).
             tx.put_checkpoint(report.backfill_id, org, params, last.encode(), before)
 
-        cycle = self.engine.run_batch(rows, kind=RunKind.BACKFILL, dry_run=self.dry_run,
-                                      recreate_deleted=self.recreate_deleted,
-                                      on_commit=checkpoint)
+        cycle = run_batch(self.org, rows, kind=RunKind.BACKFILL, control=self.control,
+                          dry_run=self.dry_run, recreate_deleted=self.recreate_deleted,
+                          on_commit=checkpoint)
         if cycle.outcome == RunOutcome.RATE_LIMITED.value:
             return cycle
         self._count(cycle, report, filtered, len(rows))
-        report.api_calls = spent_before + client.usage.calls - calls_before
+        report.totals.api_calls = spent_before + client.usage.calls - calls_before
         if self.dry_run:
-            threshold = client.settings.sf_bulk_threshold
+            threshold = client.bulk_threshold
             changed_plans = len(cycle.plans) - cycle.plans_unchanged
             report.estimated_write_calls += (
                 write_calls(max(changed_plans, 0), threshold)
@@ -236,30 +220,30 @@ class Backfill:
                 if len(report.sample) < SAMPLE_SIZE:
                     report.sample.append(plan)
         else:
-            with self.engine.store.transaction() as tx:
+            with self.org.store.transaction() as tx:
                 tx.put_checkpoint(report.backfill_id, org, params, last.encode(),
                                   report.stored_counts())
         return cycle
 
     @staticmethod
-    def _count(cycle: CycleReport | None, report: BackfillReport, filtered: int,
+    def _count(cycle: RunReport | None, report: BackfillReport, filtered: int,
                rows: int = 0) -> None:
         if cycle is not None:
-            report.add(cycle, rows)
-        else:
-            report.done += rows
-        report.done += filtered
+            calls = report.totals.api_calls
+            report.totals.add(cycle)
+            report.totals.api_calls = calls  # counted by the backfill over all its parts
+        report.done += rows + filtered
         if filtered:
-            report.skip("not in the selected templates", filtered)
+            report.totals.skip("not in the selected templates", filtered)
 
     def _finish(self, org: str, params: Mapping[str, Any], report: BackfillReport) -> None:
         status = report.status
         if status == BackfillStatus.RUNNING.value:
             status = BackfillStatus.PAUSED.value  # stopped without a verdict: resumable
-        with self.engine.store.transaction() as tx:
+        with self.org.store.transaction() as tx:
             cp = tx.checkpoint(report.backfill_id)
             cursor = cp.cursor if cp is not None else None
             stored = dict(cp.counts) if cp is not None else report.stored_counts()
-            stored["api_calls"] = report.api_calls
+            stored["api_calls"] = report.totals.api_calls
             tx.put_checkpoint(report.backfill_id, org, params, cursor, stored, status)
         report.status = status

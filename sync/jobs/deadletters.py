@@ -5,7 +5,7 @@ away by themselves or after an admin fixes something in Salesforce (a validation
 field's access, a picklist value), so the worker retries open letters on a schedule, each
 after a delay that doubles with every failed attempt, and parks a letter for a person after
 ``max_attempts``. A retry re-plans the letter's Opportunity (the external id's part before
-``:``) and pushes through :meth:`SyncEngine.run_batch`, so what goes out is what the plan
+``:``) and pushes through :func:`sync.cycle.run_batch`, so what goes out is what the plan
 wants now, not a stale payload. The verdict on each letter commits in the same transaction
 as the retry's own writes: a letter the retry bumped failed again; one whose Opportunity
 had no new failure landed (or has nothing left to write) and is resolved.
@@ -18,10 +18,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from config.batching import batched
 from config.logging import get_logger
-from sync.cycle.engine import SyncEngine
+from sync.cycle import Org, RunControl, RunReport, run_batch
+from sync.cycle.sobjects import opportunity_of as _opportunity_of_key
 from sync.jobs.selection import ids_soql
-from sync.store.records import DeadLetter, DeadLetterStatus, RunKind, RunOutcome
+from sync.store import Store, Transaction
+from sync.store.records import DeadLetter, DeadLetterStatus, RunKind
 
 log = get_logger("mapsync.deadletters")
 
@@ -51,48 +54,46 @@ class RetryPolicy:
 
 def opportunity_of(letter: DeadLetter) -> str:
     """The Opportunity a letter's record belongs to."""
-    return letter.external_id.split(":", 1)[0]
+    return _opportunity_of_key(letter.external_id)
 
 
 @dataclass
 class RetryReport:
-    """What a retry did with each letter."""
+    """What a retry decided for each letter, beside the report of the run that retried."""
 
     resolved: list[int] = field(default_factory=list)
     failed_again: list[int] = field(default_factory=list)
     parked: list[int] = field(default_factory=list)
     discarded: list[int] = field(default_factory=list)
-    outcome: str = RunOutcome.SUCCEEDED.value
-    api_calls: int = 0
-    error: str | None = None
+    run: RunReport = field(default_factory=lambda: RunReport(kind=RunKind.RETRY))
 
 
-def due(engine: SyncEngine, policy: RetryPolicy, now: dt.datetime,
+def due(store: Store, org_id: str, policy: RetryPolicy, now: dt.datetime,
         limit: int = 2_000) -> list[DeadLetter]:
     """Open letters whose backoff has passed, oldest first."""
-    with engine.store.transaction(write=False) as tx:
-        letters = tx.dead_letters(engine.org_id, status=DeadLetterStatus.OPEN)
+    with store.transaction(write=False) as tx:
+        letters = tx.dead_letters(org_id, status=DeadLetterStatus.OPEN)
     return [letter for letter in letters if policy.is_due(letter, now)][:limit]
 
 
-def retry(engine: SyncEngine, letters: Sequence[DeadLetter],
-          policy: RetryPolicy | None = None) -> RetryReport:
+def retry(org: Org, letters: Sequence[DeadLetter], policy: RetryPolicy | None = None,
+          control: RunControl | None = None) -> RetryReport:
     """Re-plan and push the Opportunities of ``letters``; settle each letter."""
     policy = policy or RetryPolicy()
     report = RetryReport()
     if not letters:
         return report
-    org = engine.org_id
-    with engine.store.transaction() as tx:
+    org_id = org.id
+    with org.store.transaction() as tx:
         for letter in letters:
             if letter.status is DeadLetterStatus.PARKED:
                 tx.reopen(letter.id)
     opp_ids = sorted({opportunity_of(letter) for letter in letters})
-    rows = _read(engine, opp_ids)
+    rows = _read(org, opp_ids)
     found = {str(r["Id"]) for r in rows}
     gone = [letter for letter in letters if opportunity_of(letter) not in found]
     if gone:
-        with engine.store.transaction() as tx:
+        with org.store.transaction() as tx:
             for letter in gone:
                 tx.discard_dead_letter(letter.id, "the Opportunity no longer exists "
                                                   "in Salesforce")
@@ -100,11 +101,11 @@ def retry(engine: SyncEngine, letters: Sequence[DeadLetter],
     live = [letter for letter in letters if opportunity_of(letter) in found]
     if not live:
         return report
-    started = engine.store.now()
+    started = org.store.now()
 
-    def settle(tx: Any) -> None:
+    def settle(tx: Transaction) -> None:
         # Same transaction as the retry's shadow and dead-letter writes.
-        failing = {opportunity_of(d) for d in tx.dead_letters(org, status=DeadLetterStatus.OPEN)
+        failing = {opportunity_of(d) for d in tx.dead_letters(org_id, status=DeadLetterStatus.OPEN)
                    if _aware(d.last_seen) >= started}
         for letter in live:
             current = tx.dead_letter(letter.id)
@@ -121,23 +122,19 @@ def retry(engine: SyncEngine, letters: Sequence[DeadLetter],
                 tx.resolve_dead_letter(letter.id)
                 report.resolved.append(letter.id)
 
-    cycle = engine.run_batch([r for r in rows if str(r["Id"]) in
-                              {opportunity_of(x) for x in live}],
-                             kind=RunKind.RETRY, recreate_deleted=False, on_commit=settle)
-    report.outcome = cycle.outcome
-    report.api_calls = cycle.api_calls
-    report.error = cycle.error
+    live_opps = {opportunity_of(x) for x in live}
+    report.run = run_batch(org, [r for r in rows if str(r["Id"]) in live_opps],
+                           kind=RunKind.RETRY, control=control, on_commit=settle)
     log.info("dead letters retried", resolved=len(report.resolved),
              failed_again=len(report.failed_again), parked=len(report.parked),
-             discarded=len(report.discarded), outcome=cycle.outcome)
+             discarded=len(report.discarded), outcome=report.run.outcome)
     return report
 
 
-def _read(engine: SyncEngine, opp_ids: Iterable[str]) -> list[dict[str, Any]]:
-    ids = list(opp_ids)
+def _read(org: Org, opp_ids: Iterable[str]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    for start in range(0, len(ids), IDS_PER_READ):
-        rows.extend(dict(r) for r in engine.client.query(ids_soql(ids[start:start + IDS_PER_READ])))
+    for chunk in batched(opp_ids, IDS_PER_READ):
+        rows.extend(dict(r) for r in org.salesforce.query(ids_soql(chunk)))
     return rows
 
 

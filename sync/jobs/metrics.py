@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
-from sync.cycle.engine import CycleReport
+from sync.cycle.report import RunReport
 
 
 class WorkerMetrics:
@@ -43,7 +43,7 @@ class WorkerMetrics:
         """Serve ``/metrics`` on ``port`` from a daemon thread."""
         start_http_server(port, addr=addr, registry=self.registry)
 
-    def observe_run(self, kind: str, report: CycleReport) -> None:
+    def observe_run(self, kind: str, report: RunReport) -> None:
         self.runs.labels(kind=kind, outcome=report.outcome).inc()
         self.duration.labels(kind=kind).observe(report.seconds)
         self.api_calls.inc(report.api_calls)

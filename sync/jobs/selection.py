@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from connectors.salesforce.soql import quote
-from sync.cycle.pull import OPPORTUNITY_FIELDS
+from sync.cycle.sobjects import OPPORTUNITY_FIELDS
 from sync.cycle.watermark import parse_stamp, soql_stamp
 
 SELECT_FIELDS = (*OPPORTUNITY_FIELDS, "CreatedDate")

@@ -2,8 +2,8 @@
 
 ``mapsync worker`` is the long-running process of a deployment. Its APScheduler 3 scheduler
 runs the incremental cycle every ``SYNC_INTERVAL_SECONDS``, a reconcile once a night and the
-dead-letter retries every few minutes, all in one worker thread (the engine and its
-Salesforce session serve one job at a time), each with ``max_instances=1`` and
+dead-letter retries every few minutes, all in one worker thread (the org's
+Salesforce session serves one job at a time), each with ``max_instances=1`` and
 ``coalesce=True`` so a slow run is never stacked up behind itself.
 
 Several workers may run against one store, on one machine or many: each job first takes the
@@ -15,7 +15,8 @@ live, when a standby takes it on its next tick. Every commit of a run is fenced 
 commit over the one that took over.
 
 On SIGTERM/SIGINT the worker takes no new job and asks the one in flight to stop at its next
-safe point (between two push steps or two chunks, ``SyncEngine.should_stop``): what landed
+safe point (between two push steps or two chunks: the runs share the worker's ``StopToken``,
+``sync.cycle.run``): what landed
 is committed in one transaction and the rest is repeated by the next run. If a run still
 outlasts the grace period (one long Salesforce call) the process exits in time, before that
 commit; the next start repeats the run, and upserts by external id keep it from duplicating
@@ -32,18 +33,18 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from config.errors import MapsyncError
+from config.errors import LeaseLostError
 from config.logging import get_logger
-from sync.cycle.engine import CycleReport, SyncEngine
+from sync.cycle import Org, RunControl, RunReport, StopToken, run_cycle
 from sync.jobs import deadletters, reconcile, status
 from sync.jobs.metrics import WorkerMetrics
+from sync.store import Transaction
 from sync.store.records import RunKind
 
 log = get_logger("mapsync.worker")
@@ -73,29 +74,26 @@ class WorkerOptions:
         return self
 
 
-class LeaseLostError(MapsyncError):
-    """Another worker holds the org's lease: this worker's run must not commit."""
-
-
 class Worker:
     """Runs the jobs of one org while it holds that org's lease."""
 
-    def __init__(self, engine: SyncEngine, options: WorkerOptions, *,
+    def __init__(self, org: Org, options: WorkerOptions, *,
                  metrics: WorkerMetrics | None = None,
-                 retry_policy: deadletters.RetryPolicy | None = None) -> None:
-        self.engine = engine
-        self.store = engine.store
+                 retry_policy: deadletters.RetryPolicy | None = None,
+                 stop: StopToken | None = None) -> None:
+        self.org = org
+        self.store = org.store
         self.options = options.checked()
         self.holder = options.holder or default_holder()
         self.metrics = metrics
         self.retry_policy = retry_policy or deadletters.RetryPolicy()
-        self.org_id = engine.org_id
-        self._stopping = threading.Event()
+        self.org_id = org.id
+        self._stopping = stop or StopToken()
         self._busy = threading.Lock()
         self._holding = False
         self._scheduler = self._build_scheduler()
-        engine.commit_guard = self.fence
-        engine.should_stop = self._stopping.is_set  # a cycle in flight stops at a safe point
+        # A run in flight stops at a safe point when the worker stops; every commit is fenced.
+        self.control = RunControl(stop=self._stopping, guard=self.fence)
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -111,11 +109,11 @@ class Worker:
 
     def stop(self) -> None:
         """Take no new job; safe to call from a signal handler."""
-        self._stopping.set()
+        self._stopping.request("worker stopping")
 
     @property
     def stopping(self) -> bool:
-        return self._stopping.is_set()
+        return self._stopping.requested
 
     def _shutdown(self) -> bool:
         started = time.monotonic()
@@ -167,7 +165,7 @@ class Worker:
             if self._holding:
                 self.metrics.heartbeat.set(time.time())
 
-    def fence(self, tx: Any) -> None:
+    def fence(self, tx: Transaction) -> None:
         """Inside a run's commit: refuse to commit unless this worker still holds the lease
         (on PostgreSQL the lease cannot change hands until the commit is done)."""
         if not tx.holds_lease(self.org_id, self.holder):
@@ -184,10 +182,10 @@ class Worker:
         return held
 
     def _job(self, kind: RunKind, body: Callable[[], None]) -> None:
-        if self._stopping.is_set():
+        if self._stopping.requested:
             return
         with self._busy:
-            if self._stopping.is_set():
+            if self._stopping.requested:
                 return
             try:
                 if not self._take_lease():
@@ -203,23 +201,25 @@ class Worker:
 
     def cycle(self) -> None:
         """One incremental cycle."""
-        self._job(RunKind.CYCLE, lambda: self._observe(RunKind.CYCLE, self.engine.run_cycle()))
+        self._job(RunKind.CYCLE,
+                  lambda: self._observe(RunKind.CYCLE, run_cycle(self.org, self.control)))
 
     def retry_dead_letters(self) -> None:
         """Retry the open dead letters whose backoff has passed."""
         def body() -> None:
-            letters = deadletters.due(self.engine, self.retry_policy, self.store.now())
+            letters = deadletters.due(self.store, self.org_id, self.retry_policy,
+                                      self.store.now())
             if letters:
-                deadletters.retry(self.engine, letters, self.retry_policy)
+                deadletters.retry(self.org, letters, self.retry_policy, self.control)
         self._job(RunKind.RETRY, body)
 
     def reconcile(self) -> None:
         """Re-plan every Opportunity and repair drift."""
         def body() -> None:
-            reconcile.reconcile(self.engine, should_stop=self._stopping.is_set)
+            reconcile.reconcile(self.org, control=self.control)
         self._job(RunKind.RECONCILE, body)
 
-    def _observe(self, kind: RunKind, report: CycleReport) -> None:
+    def _observe(self, kind: RunKind, report: RunReport) -> None:
         if self.metrics is not None:
             self.metrics.observe_run(str(kind), report)
 

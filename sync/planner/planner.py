@@ -360,9 +360,6 @@ def _contacts_by_role(opportunity: Opportunity) -> dict[str, str]:
     return contacts
 
 
-_PLANNERS: dict[tuple[int, int], tuple[StageMapping, BusinessCalendar, Planner]] = {}
-
-
 def plan(
     opportunity: Opportunity,
     current: PlanState | None,
@@ -372,14 +369,7 @@ def plan(
 ) -> DesiredPlan | None:
     """The plan ``opportunity`` should have given its current plan (``None``: none to write).
 
-    Pure: the result depends only on the arguments. The templates compiled for a mapping and
-    calendar are memoised (both are immutable), so repeated calls cost no recompilation.
+    Pure: the result depends only on the arguments. For one Opportunity; to plan many, hold a
+    :class:`Planner`, which compiles each template once.
     """
-    key = (id(mapping), id(calendar))
-    entry = _PLANNERS.get(key)
-    if entry is None or entry[0] is not mapping or entry[1] is not calendar:
-        if len(_PLANNERS) >= 32:
-            _PLANNERS.clear()
-        entry = (mapping, calendar, Planner(mapping, calendar))
-        _PLANNERS[key] = entry
-    return entry[2].plan(opportunity, current, today)
+    return Planner(mapping, calendar).plan(opportunity, current, today)

@@ -3,9 +3,10 @@
     ConfigurationError (config.errors)
     └── SchemaOutOfDateError      the database's schema revision is not the code's: run
                                   ``mapsync db upgrade`` (or upgrade mapsync, if it is newer)
+    RetryableError (config.errors)
+    └── DatabaseUnavailableError  the database cannot be reached or opened; the message names
+                                  it by its URL with the password masked
     MapsyncError (config.errors)
-    ├── DatabaseUnavailableError  the database cannot be reached or opened; the message names
-    │                             it by its URL with the password masked
     └── DeadLetterStateError      no such dead letter, or not in a state the change applies to
                                   (e.g. discarding a resolved one)
 
@@ -14,7 +15,7 @@ Every message is one line and never contains the ``DATABASE_URL`` password.
 
 from __future__ import annotations
 
-from config.errors import ConfigurationError, MapsyncError
+from config.errors import ConfigurationError, MapsyncError, RetryableError
 
 
 class SchemaOutOfDateError(ConfigurationError):
@@ -26,7 +27,7 @@ class SchemaOutOfDateError(ConfigurationError):
         self.expected = expected
 
 
-class DatabaseUnavailableError(MapsyncError):
+class DatabaseUnavailableError(RetryableError):
     """The database refused the connection or could not be opened."""
 
 

@@ -66,7 +66,7 @@ def main() -> None:
     from config.settings import load_settings
     from connectors.salesforce.client import SalesforceClient
     from mappings.loader import default_mapping_path, load_mapping
-    from sync.cycle.engine import SyncEngine
+    from sync.cycle import Org, run_cycle
     from sync.store import Store
 
     total = math.ceil(args.qualifying / QUALIFYING_SHARE)
@@ -87,8 +87,8 @@ def main() -> None:
         # calls instead of 1). A real backlog was entered long before the first cycle, so
         # the window here is 30 s and (c) starts once the seeding is older than that.
         lookback = dt.timedelta(seconds=30)
-        engine = SyncEngine(client, Store.open(settings.database_url),
-                            load_mapping(default_mapping_path()), lookback=lookback)
+        org = Org.build(client, Store.open(settings.database_url),
+                        load_mapping(default_mapping_path()), lookback=lookback)
         seeded = time.monotonic()
         sf = client.simple_salesforce
         rows = []
@@ -96,7 +96,7 @@ def main() -> None:
         def run(label: str) -> Any:
             before = org_calls(sf)
             start = time.perf_counter()
-            report = engine.run_cycle()
+            report = run_cycle(org)
             seconds = time.perf_counter() - start
             calls = org_calls(sf) - before - 1  # the /limits call itself
             rows.append((label, report, calls, seconds))
@@ -142,7 +142,7 @@ def main() -> None:
           f"record, measured on {args.sample} Opportunities and scaled to {q}")
     a_calls, a_seconds = rows[0][2], rows[0][3]
     collections_floor = read_floor + math.ceil(records / 200)
-    jobs = 3 * math.ceil(rows[0][1].touched / engine.chunk_size)
+    jobs = 3 * math.ceil(rows[0][1].touched / org.chunk_size)
     print(f"records written by (a): {records}; floors: Collections {collections_floor} calls "
           f"({read_floor} reads + {math.ceil(records / 200)} writes); Bulk 2.0 as chunked: "
           f"{read_floor} reads + {jobs} jobs x 5 (create, upload, close, one poll, results) "
@@ -162,10 +162,10 @@ def _hand_written(client: Any, env: dict[str, str], sample: int) -> tuple[float,
     from mappings.loader import default_mapping_path, load_mapping
     from sync.planner.calendar import BusinessCalendar
     from sync.planner.model import Opportunity
-    from sync.planner.planner import plan
+    from sync.planner.planner import Planner
 
     mapping = load_mapping(default_mapping_path())
-    calendar = BusinessCalendar.from_spec(mapping.calendar)
+    planner = Planner(mapping, BusinessCalendar.from_spec(mapping.calendar))
     sf = client.simple_salesforce
     day = dt.datetime.now(dt.UTC).date()
     opps = [o for o in client.query(
@@ -174,7 +174,7 @@ def _hand_written(client: Any, env: dict[str, str], sample: int) -> tuple[float,
     calls = 0
     start = time.perf_counter()
     for record in opps:
-        desired = plan(Opportunity.from_record(record), None, mapping, calendar, day)
+        desired = planner.plan(Opportunity.from_record(record), None, day)
         if desired is None:
             continue
         fields = {k: _json(v) for k, v in desired.fields().items()}

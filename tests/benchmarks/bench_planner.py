@@ -23,7 +23,7 @@ from pathlib import Path
 from mappings.model import StageMapping
 from sync.planner.calendar import BusinessCalendar
 from sync.planner.model import DesiredPlan, Opportunity, PlanState, state_after_writing
-from sync.planner.planner import plan
+from sync.planner.planner import Planner
 from tests.planner.sample_mapping import sample_mapping
 
 TODAY = dt.date(2026, 11, 20)
@@ -70,7 +70,8 @@ def timed_pass(
     today: dt.date,
 ) -> tuple[float, float, list[DesiredPlan | None]]:
     start, cpu = time.perf_counter(), time.process_time()
-    results = [plan(o, s, mapping, calendar, today) for o, s in zip(opps, states, strict=True)]
+    planner = Planner(mapping, calendar)
+    results = [planner.plan(o, s, today) for o, s in zip(opps, states, strict=True)]
     return time.perf_counter() - start, time.process_time() - cpu, results
 
 

@@ -22,7 +22,7 @@ from connectors.emulator.pytest_plugin import salesforce_client
 from connectors.emulator.server import Emulator
 from connectors.salesforce.client import SalesforceClient
 from mappings.loader import default_mapping_path, load_mapping
-from sync.cycle.engine import SyncEngine
+from sync.cycle import Org
 from sync.store import Store
 
 MAPSYNC = str(Path(sys.executable).with_name("mapsync"))
@@ -44,7 +44,7 @@ def wait_for(condition: Callable[[], Any], timeout: float, every: float = 0.1,
 
 
 class Ops:
-    """The org, the store's URL, the engine as the CLI builds it, and a rep."""
+    """The org, the store's URL, mapsync's parts as the CLI builds them, and a rep."""
 
     def __init__(self, org: Emulator, database_url: str, **settings: Any) -> None:
         self.org = org
@@ -72,10 +72,10 @@ class Ops:
                   if k.startswith(("SF_", "DATABASE_URL", "API_BUDGET"))}
         return load_settings(**{**values, **extra})
 
-    def engine(self, **settings: Any) -> SyncEngine:
-        """A fresh engine, as one CLI invocation builds it."""
+    def sync(self, **settings: Any) -> Org:
+        """mapsync's parts for the org, fresh, as one CLI invocation builds them."""
         client = SalesforceClient(self.settings(**settings), sleep=lambda s: None)
-        return SyncEngine(client, self.store, load_mapping(default_mapping_path()))
+        return Org.build(client, self.store, load_mapping(default_mapping_path()))
 
     @property
     def store(self) -> Store:

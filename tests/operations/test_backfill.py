@@ -22,7 +22,7 @@ def test_backfill_killed_with_sigkill_and_resumed_equals_an_uninterrupted_run(
         emulator_server: Emulator, tmp_path: Path):
     emulator_server.reset(seed="empty", opportunities=5000)
     ops = Ops(emulator_server, f"sqlite:///{tmp_path / 'killed.db'}")
-    org_id = ops.engine().org_id
+    org_id = ops.sync().id
     run = ops.start("backfill", "--yes", "--batch-size", "1000", log=tmp_path / "bf.log")
     wait_for(lambda: checkpoint_done(ops, org_id) >= 2000, 60, every=0.05,
              what="two committed batches")
@@ -37,7 +37,7 @@ def test_backfill_killed_with_sigkill_and_resumed_equals_an_uninterrupted_run(
 
     emulator_server.reset(seed="empty", opportunities=5000)
     clean = Ops(emulator_server, f"sqlite:///{tmp_path / 'clean.db'}")
-    whole = Backfill(clean.engine(), Selection(), batch_size=1000).run()
+    whole = Backfill(clean.sync(), Selection(), batch_size=1000).run()
     assert whole.status == BackfillStatus.COMPLETED.value
     assert killed_counts == (clean.count(PLAN), clean.count(MILESTONE))
     assert killed_counts[0] > 3000
@@ -78,19 +78,19 @@ def test_budget_guard_pauses_a_backfill_and_resume_finishes_it_once_quota_return
     ops = Ops(emulator_server, f"sqlite:///{tmp_path / 'm.db'}")
     emulator_server.set_knobs(daily_api_limit=100)
     emulator_server.reset_api_usage(used=40)  # the guard stops at 80% of 100
-    first = Backfill(ops.engine(api_budget_share=0.8), Selection(), batch_size=100).run()
+    first = Backfill(ops.sync(api_budget_share=0.8), Selection(), batch_size=100).run()
     assert first.status == BackfillStatus.PAUSED.value
-    assert "API budget" in (first.error or "")
-    assert 0 < ops.count(PLAN) < first.selected - first.skipped.get("before plan stage", 0)
+    assert "API budget" in (first.totals.error or "")
+    assert 0 < ops.count(PLAN) < first.selected - first.totals.skipped.get("before plan stage", 0)
 
     emulator_server.reset_api_usage(used=0)  # the rolling 24 hours moved on
-    second = Backfill(ops.engine(api_budget_share=0.8), Selection(),
+    second = Backfill(ops.sync(api_budget_share=0.8), Selection(),
                       batch_size=100).run(resume=True)
     assert second.status == BackfillStatus.COMPLETED.value
     assert second.done == second.selected == 600
     assert ops.no_duplicates()
     emulator_server.set_knobs(daily_api_limit=1_000_000)
     emulator_server.reset_api_usage(used=0)
-    check = Backfill(ops.engine(), Selection(), batch_size=600, dry_run=True).run()
-    assert check.counts["created"] == 0 and check.counts["updated"] == 0  # nothing missing
+    check = Backfill(ops.sync(), Selection(), batch_size=600, dry_run=True).run()
+    assert check.totals.plans_created == 0 and check.totals.plans_updated == 0  # nothing missing
     ops.close()

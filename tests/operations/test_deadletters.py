@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sync.cycle import run_cycle
 from sync.jobs import deadletters
 from sync.store.records import DeadLetter, DeadLetterStatus
 from tests.operations.ops import MILESTONE, PLAN, Ops
@@ -28,50 +29,50 @@ def open_letters(ops: Ops, org_id: str) -> list[DeadLetter]:
 
 def test_retry_after_the_cause_is_fixed_lands_the_record_and_resolves_the_letter(ops: Ops):
     opp = refused_plan(ops)
-    engine = ops.engine()
-    report = engine.run_cycle()
+    org = ops.sync()
+    report = run_cycle(org)
     assert report.dead_letters >= 1
     assert ops.rows(f"SELECT Id FROM {PLAN} WHERE Opportunity__c = '{opp}'") == []
 
     listing = ops.run("deadletters", "list")
     assert listing.returncode == 0
-    letter = open_letters(ops, engine.org_id)[0]
+    letter = open_letters(ops, org.id)[0]
     assert letter.error_code and letter.error_code in listing.stdout
-    assert any(x.external_id == opp for x in open_letters(ops, engine.org_id))
+    assert any(x.external_id == opp for x in open_letters(ops, org.id))
 
     still_broken = ops.run("deadletters", "retry", "--all")
     assert still_broken.returncode == 1
-    assert len(open_letters(ops, engine.org_id)) == report.dead_letters
+    assert len(open_letters(ops, org.id)) == report.dead_letters
 
     fix_the_lock(ops)
     fixed = ops.run("deadletters", "retry", "--all")
     assert fixed.returncode == 0, fixed.stderr[-2000:]
-    assert open_letters(ops, engine.org_id) == []
+    assert open_letters(ops, org.id) == []
     assert ops.rows(f"SELECT Id FROM {PLAN} WHERE Opportunity__c = '{opp}'")
     assert ops.rows(f"SELECT Id FROM {MILESTONE} WHERE Plan__r.Opportunity__c = '{opp}'")
 
 
 def test_a_letter_that_keeps_failing_is_parked_for_a_person(ops: Ops):
     refused_plan(ops)
-    engine = ops.engine()
-    engine.run_cycle()
+    org = ops.sync()
+    run_cycle(org)
     policy = deadletters.RetryPolicy(max_attempts=3)
-    deadletters.retry(engine, open_letters(ops, engine.org_id), policy)
-    assert open_letters(ops, engine.org_id)  # attempt 2: still open
-    result = deadletters.retry(engine, open_letters(ops, engine.org_id), policy)
-    assert result.parked and open_letters(ops, engine.org_id) == []
+    deadletters.retry(org, open_letters(ops, org.id), policy)
+    assert open_letters(ops, org.id)  # attempt 2: still open
+    result = deadletters.retry(org, open_letters(ops, org.id), policy)
+    assert result.parked and open_letters(ops, org.id) == []
     with ops.store.transaction(write=False) as tx:
-        parked = tx.dead_letters(engine.org_id, status=DeadLetterStatus.PARKED)
+        parked = tx.dead_letters(org.id, status=DeadLetterStatus.PARKED)
     assert {p.id for p in parked} == set(result.parked)
     assert all(p.attempts == 3 for p in parked)
 
 
 def test_discard_needs_a_reason_and_keeps_it(ops: Ops):
     refused_plan(ops)
-    engine = ops.engine()
-    engine.run_cycle()
+    org = ops.sync()
+    run_cycle(org)
     fix_the_lock(ops)
-    letter = open_letters(ops, engine.org_id)[0]
+    letter = open_letters(ops, org.id)[0]
     assert ops.run("deadletters", "discard", str(letter.id), "--reason", " ").returncode == 2
     done = ops.run("deadletters", "discard", str(letter.id), "--reason", "buyer left the deal")
     assert done.returncode == 0, done.stderr

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from connectors.emulator.server import Emulator
+from sync.cycle import run_cycle
 from sync.jobs.worker import LeaseLostError, Worker, WorkerOptions
 from sync.store.records import RunKind, RunOutcome
 from tests.fixtures.postgres import PostgresServer
@@ -40,7 +41,7 @@ def cycle_intervals(ops: Ops, org_id: str) -> list[tuple[float, float]]:
 def test_two_workers_never_overlap_a_cycle_and_the_survivor_takes_over(pg_ops: Ops,
                                                                        tmp_path: Path):
     pg_ops.org.set_knobs(latency_ms=15)  # cycles long enough to collide if unguarded
-    org_id = pg_ops.engine().org_id
+    org_id = pg_ops.sync().id
     first = pg_ops.start(*WORKER, log=tmp_path / "a.log")
     second = pg_ops.start(*WORKER, log=tmp_path / "b.log")
     workers = [first, second]
@@ -70,21 +71,21 @@ def test_two_workers_never_overlap_a_cycle_and_the_survivor_takes_over(pg_ops: O
 
 
 def test_a_worker_that_lost_its_lease_commits_nothing(ops: Ops):
-    engine = ops.engine()
-    worker = Worker(engine, WorkerOptions(holder="stalled", lease_ttl_seconds=60))
-    assert ops.store.try_acquire_lease(engine.org_id, "took-over", 60)
+    org = ops.sync()
+    worker = Worker(org, WorkerOptions(holder="stalled", lease_ttl_seconds=60))
+    assert ops.store.try_acquire_lease(org.id, "took-over", 60)
     with pytest.raises(LeaseLostError):
-        engine.run_cycle()
+        run_cycle(org, worker.control)
     with ops.store.transaction(write=False) as tx:
-        assert tx.watermarks(engine.org_id) == {}
-        assert tx.latest_runs(engine.org_id, 1)[0].outcome is RunOutcome.FAILED
+        assert tx.watermarks(org.id) == {}
+        assert tx.latest_runs(org.id, 1)[0].outcome is RunOutcome.FAILED
     del worker
 
 
 def test_the_lease_holder_commits_its_cycle(ops: Ops):
-    engine = ops.engine()
-    Worker(engine, WorkerOptions(holder="holder", lease_ttl_seconds=60))
-    assert ops.store.try_acquire_lease(engine.org_id, "holder", 60)
-    assert engine.run_cycle().outcome == RunOutcome.SUCCEEDED.value
+    org = ops.sync()
+    worker = Worker(org, WorkerOptions(holder="holder", lease_ttl_seconds=60))
+    assert ops.store.try_acquire_lease(org.id, "holder", 60)
+    assert run_cycle(org, worker.control).outcome == RunOutcome.SUCCEEDED.value
     with ops.store.transaction(write=False) as tx:
-        assert tx.watermarks(engine.org_id)
+        assert tx.watermarks(org.id)

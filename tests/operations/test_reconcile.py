@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
+from sync.cycle import run_cycle
 from sync.jobs.reconcile import reconcile
 from tests.operations.ops import MILESTONE, PLAN, Ops
 
 
 def test_reconcile_repairs_plans_changed_and_milestones_deleted_outside_mapsync(ops: Ops):
-    engine = ops.engine()
-    engine.run_cycle()
+    org = ops.sync()
+    run_cycle(org)
     plan = ops.rows(f"SELECT Id, Opportunity__c, Health__c FROM {PLAN} LIMIT 1")[0]
     opp = plan["Opportunity__c"]
     milestones = ops.rows(f"SELECT Id, Key__c FROM {MILESTONE} "
@@ -20,11 +21,11 @@ def test_reconcile_repairs_plans_changed_and_milestones_deleted_outside_mapsync(
     ops.admin.restful(f"sobjects/{PLAN}/{plan['Id']}", method="PATCH",
                       data=json.dumps({"Health__c": drifted}))
     ops.admin.restful(f"sobjects/{MILESTONE}/{milestones[0]['Id']}", method="DELETE")
-    engine.run_cycle()
+    run_cycle(org)
     assert ops.rows(f"SELECT Health__c FROM {PLAN} WHERE Id = '{plan['Id']}'")[0][
         "Health__c"] == drifted
 
-    report = reconcile(engine)
+    report = reconcile(org)
     assert report.outcome == "succeeded"
     assert ops.rows(f"SELECT Health__c FROM {PLAN} WHERE Id = '{plan['Id']}'")[0][
         "Health__c"] == plan["Health__c"]
@@ -35,21 +36,21 @@ def test_reconcile_repairs_plans_changed_and_milestones_deleted_outside_mapsync(
 
 
 def test_reconcile_of_an_org_in_sync_writes_nothing(ops: Ops):
-    engine = ops.engine()
-    engine.run_cycle()
-    report = reconcile(engine)
+    org = ops.sync()
+    run_cycle(org)
+    report = reconcile(org)
     assert report.plans_created == report.plans_updated == report.milestones_written == 0
 
 
 def test_reconcile_leaves_a_milestone_a_rep_deleted_deleted(ops: Ops):
-    engine = ops.engine()
-    engine.run_cycle()
+    org = ops.sync()
+    run_cycle(org)
     opp = ops.rows(f"SELECT Opportunity__c FROM {PLAN} LIMIT 1")[0]["Opportunity__c"]
     milestone = ops.rows(f"SELECT Id, Key__c FROM {MILESTONE} "
                          f"WHERE Plan__r.Opportunity__c = '{opp}' LIMIT 1")[0]
     ops.rep.restful(f"sobjects/{MILESTONE}/{milestone['Id']}", method="DELETE")
-    engine.run_cycle()
-    reconcile(engine)
+    run_cycle(org)
+    reconcile(org)
     keys = {r["Key__c"] for r in ops.rows(f"SELECT Key__c FROM {MILESTONE} "
                                           f"WHERE Plan__r.Opportunity__c = '{opp}'")}
     assert milestone["Key__c"] not in keys

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from sync.cycle import run_cycle
 from sync.jobs import status
 from sync.store.records import RunKind
 from tests.operations.ops import Ops
@@ -12,11 +13,11 @@ from tests.operations.ops import Ops
 
 def test_status_reflects_runs_lag_usage_and_dead_letters_and_is_healthy_with_a_heartbeat(
         ops: Ops):
-    engine = ops.engine()
+    org = ops.sync()
     ops.org.set_knobs(lock_rate=1.0)
-    engine.run_cycle()  # every write refused: dead letters
+    run_cycle(org)  # every write refused: dead letters
     ops.org.set_knobs(lock_rate=0.0)
-    ops.store.try_acquire_lease(engine.org_id, "worker-1", 60)
+    ops.store.try_acquire_lease(org.id, "worker-1", 60)
 
     done = ops.run("status", "--json")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -38,41 +39,41 @@ def test_status_reflects_runs_lag_usage_and_dead_letters_and_is_healthy_with_a_h
 
 
 def test_status_exits_1_without_a_worker_heartbeat(ops: Ops):
-    ops.engine().run_cycle()
+    run_cycle(ops.sync())
     done = ops.run("status", "--json")
     assert done.returncode == 1
     assert any("no worker" in p for p in json.loads(done.stdout)["problems"])
 
 
 def test_lag_over_the_threshold_is_unhealthy(ops: Ops):
-    engine = ops.engine()
-    engine.run_cycle()
-    ops.store.try_acquire_lease(engine.org_id, "worker-1", 60)
+    org = ops.sync()
+    run_cycle(org)
+    ops.store.try_acquire_lease(org.id, "worker-1", 60)
     later = ops.store.now() + dt.timedelta(minutes=20)
-    ops.store.heartbeat(engine.org_id, "worker-1")
-    seen = status.collect(ops.store, engine.org_id, now=later,
+    ops.store.heartbeat(org.id, "worker-1")
+    seen = status.collect(ops.store, org.id, now=later,
                           max_heartbeat_age=dt.timedelta(hours=1))
     assert seen.lag_seconds is not None and seen.lag_seconds >= 20 * 60
     assert not seen.healthy
     assert any("lag" in p for p in seen.problems)
-    fresh = status.collect(ops.store, engine.org_id, now=ops.store.now())
+    fresh = status.collect(ops.store, org.id, now=ops.store.now())
     assert fresh.healthy, fresh.problems
 
 
 def test_a_quiet_org_is_not_lagging_while_cycles_keep_committing(ops: Ops):
-    engine = ops.engine()
-    engine.run_cycle()
-    first, _ = status.lag(ops.store, engine.org_id, ops.store.now())
-    engine.run_cycle()  # nothing changed in Salesforce
-    second, newest = status.lag(ops.store, engine.org_id, ops.store.now())
+    org = ops.sync()
+    run_cycle(org)
+    first, _ = status.lag(ops.store, org.id, ops.store.now())
+    run_cycle(org)  # nothing changed in Salesforce
+    second, newest = status.lag(ops.store, org.id, ops.store.now())
     assert first is not None and second is not None and second <= first + 0.5
     assert newest is not None
 
 
 def test_status_for_health_checks_costs_no_api_call(ops: Ops):
-    engine = ops.engine()
-    engine.run_cycle()
-    ops.store.try_acquire_lease(engine.org_id, "worker-1", 60)
+    org = ops.sync()
+    run_cycle(org)
+    ops.store.try_acquire_lease(org.id, "worker-1", 60)
     before = ops.org.api_calls
     done = ops.run("status", "--json", "--no-api")
     assert done.returncode == 0, done.stdout + done.stderr

@@ -10,6 +10,7 @@ from pathlib import Path
 import requests
 
 from connectors.emulator.server import Emulator
+from sync.cycle import run_batch
 from sync.store.records import RunKind, RunOutcome
 from tests.operations.ops import PLAN, Ops, stop, wait_for
 
@@ -18,7 +19,7 @@ FAST = ("--heartbeat", "0.5", "--lease-ttl", "5", "--no-reconcile", "--retry-int
 
 def finished_cycles(ops: Ops) -> int:
     with ops.store.transaction(write=False) as tx:
-        runs = tx.latest_runs(ops.engine().org_id, 100, RunKind.CYCLE)
+        runs = tx.latest_runs(ops.sync().id, 100, RunKind.CYCLE)
     return sum(1 for r in runs if r.outcome is not RunOutcome.RUNNING)
 
 
@@ -71,7 +72,7 @@ def test_sigterm_mid_cycle_exits_zero_within_25_seconds_and_the_next_start_conve
     ops = Ops(demo_org, f"sqlite:///{tmp_path / 'm.db'}")
     log = tmp_path / "w.log"
     worker = ops.start("worker", "--interval", "60", *FAST, log=log)
-    org_id = ops.engine().org_id
+    org_id = ops.sync().id
 
     def cycle_running() -> bool:
         with ops.store.transaction(write=False) as tx:
@@ -98,7 +99,7 @@ def test_sigterm_mid_cycle_exits_zero_within_25_seconds_and_the_next_start_conve
         stop(again)
     assert ops.count(PLAN) >= landed
     assert ops.no_duplicates()
-    fresh = ops.engine().run_batch(ops.rows(
+    fresh = run_batch(ops.sync(), ops.rows(
         "SELECT Id, IsDeleted, SystemModstamp, LastModifiedById, Name, StageName, CloseDate, "
         "Amount, Type, AccountId, MAP_Health__c, MAP_Percent_Complete__c, MAP_Days_Slipped__c, "
         "MAP_Projected_Close_Date__c FROM Opportunity"), dry_run=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.emulator.server import Emulator
-from sync.cycle.engine import SyncEngine
+from sync.cycle import Org, RunControl, StopToken, run_cycle
 from sync.store.records import RunOutcome
 from tests.sync.world import World
 
@@ -29,9 +29,9 @@ def by_name(world: World) -> set[tuple[Any, ...]]:
 def settle(world: World, cycles: int = 12) -> None:
     """Run cycles until one finds nothing to do and leaves no dead letter open."""
     for _ in range(cycles):
-        report = world.engine.run_cycle()
+        report = world.cycle()
         with world.store.transaction() as tx:
-            open_letters = tx.dead_letters(world.engine.org_id, status="open")
+            open_letters = tx.dead_letters(world.org_id, status="open")
         if report.touched == 0 and not open_letters:
             return
     raise AssertionError(f"no convergence after {cycles} cycles")
@@ -64,10 +64,12 @@ def _push_then_die(settings: Any, db_dir: Path) -> None:
     def killed(*args: Any, **kwargs: Any) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
-    SyncEngine._commit = killed  # type: ignore[method-assign]
-    engine = SyncEngine(SalesforceClient(settings), Store.open(settings.database_url),
-                        load_mapping(default_mapping_path()))
-    engine.run_cycle()
+    from sync.cycle import sequence
+
+    sequence.commit = killed
+    org = Org.build(SalesforceClient(settings), Store.open(settings.database_url),
+                    load_mapping(default_mapping_path()))
+    run_cycle(org)
 
 
 def test_kill_between_push_and_commit_leaves_no_duplicates(emulator: Emulator,
@@ -80,13 +82,13 @@ def test_kill_between_push_and_commit_leaves_no_duplicates(emulator: Emulator,
     child.join(60)
     assert child.exitcode == -signal.SIGKILL
     assert world.counts() == (3, 24)  # the push landed, the commit did not
-    report = world.engine.run_cycle()
+    report = world.cycle()
     assert report.outcome == RunOutcome.SUCCEEDED.value
     assert report.plans_created == 0
     assert world.counts() == (3, 24)
     for opp in opps:
         assert world.plan(opp) is not None
-    again = world.engine.run_cycle()
+    again = world.cycle()
     assert again.touched == 0 and again.api_calls == 1
 
 
@@ -99,11 +101,11 @@ def test_quota_exhaustion_stops_the_cycle_cleanly_and_the_next_resumes(demo_org:
     demo_org.reset(seed="demo")
     world = World(demo_org, tmp_path / "limited")
     demo_org.set_knobs(daily_api_limit=demo_org.api_calls + 6)
-    report = world.engine.run_cycle()
+    report = world.cycle()
     assert report.outcome == RunOutcome.RATE_LIMITED.value
     assert "limit" in (report.error or "").lower()
     with world.store.transaction() as tx:
-        assert tx.watermarks(world.engine.org_id) == {}  # nothing consumed: resumable
+        assert tx.watermarks(world.org_id) == {}  # nothing consumed: resumable
     demo_org.set_knobs(daily_api_limit=100_000)
     demo_org.reset_api_usage()
     settle(world)
@@ -114,25 +116,25 @@ def test_a_stop_request_ends_the_cycle_at_a_safe_point_and_the_next_resumes(
         emulator: Emulator, tmp_path: Path) -> None:
     world = World(emulator, tmp_path)
     opps = [world.opportunity(name=f"Deal {i}") for i in range(3)]
-    asked: list[int] = []
+    token = StopToken()
+    writes: list[int] = []
 
-    def stop_after_plans() -> bool:
-        asked.append(1)
-        return True  # first asked right after the plans were written
+    def shutdown_after_plans() -> None:
+        writes.append(1)
+        if len(writes) == 2:  # asked before the milestones: the plans were written
+            token.request("shutdown")
 
-    world.engine.should_stop = stop_after_plans
-    report = world.engine.run_cycle()
+    report = world.cycle(RunControl(stop=token, before_write=shutdown_after_plans))
     assert report.outcome == RunOutcome.PARTIAL.value
     assert "safe point" in (report.error or "")
     assert world.counts() == (3, 0)  # plans landed, milestones not started
     with world.store.transaction() as tx:
-        assert tx.watermarks(world.engine.org_id) == {}  # the changes are taken again
-        assert len(tx.plan_index(world.engine.org_id, opps)) == 3  # what landed is known
-        run = tx.latest_runs(world.engine.org_id, 1)[0]
+        assert tx.watermarks(world.org_id) == {}  # the changes are taken again
+        assert len(tx.plan_index(world.org_id, opps)) == 3  # what landed is known
+        run = tx.latest_runs(world.org_id, 1)[0]
     assert run.outcome == RunOutcome.PARTIAL and run.finished_at is not None
 
-    world.engine.should_stop = None
-    again = world.engine.run_cycle()
+    again = world.cycle()
     assert again.outcome == RunOutcome.SUCCEEDED.value
     assert again.plans_created == 0
     assert world.counts() == (3, 24)

@@ -21,7 +21,7 @@ def world(emulator: Emulator, tmp_path: Path) -> World:
 def test_new_qualifying_opportunity_gets_its_plan(world: World) -> None:
     opp = world.opportunity(stage="Needs Analysis")
     early = world.opportunity(stage="Prospecting", name="Too early")
-    report = world.engine.run_cycle()
+    report = world.cycle()
     assert report.plans_created == 1
     plan = world.plan(opp)
     assert plan is not None and plan["Status__c"] == "Active"
@@ -34,9 +34,9 @@ def test_new_qualifying_opportunity_gets_its_plan(world: World) -> None:
 
 def test_second_cycle_with_nothing_changed_writes_nothing_and_costs_one_call(world: World):
     world.opportunity()
-    world.engine.run_cycle()
+    world.cycle()
     calls = world.org.api_calls
-    report = world.engine.run_cycle()
+    report = world.cycle()
     assert report.touched == 0
     assert report.milestones_written == report.rollups_written == 0
     assert world.org.api_calls - calls == 1
@@ -45,10 +45,10 @@ def test_second_cycle_with_nothing_changed_writes_nothing_and_costs_one_call(wor
 
 def test_stage_advance_completes_milestones(world: World) -> None:
     opp = world.opportunity(stage="Qualification")
-    world.engine.run_cycle()
+    world.cycle()
     assert all(m["Status__c"] != "Done" for m in world.milestones(opp).values())
     world.edit("Opportunity", opp, StageName="Proposal/Price Quote")
-    world.engine.run_cycle()
+    world.cycle()
     done = {k for k, m in world.milestones(opp).items() if m["Status__c"] == "Done"}
     assert done, "passing stages completes their milestones"
     for key in done:
@@ -58,15 +58,15 @@ def test_stage_advance_completes_milestones(world: World) -> None:
 
 def test_stage_regression_reopens_only_stage_completed_milestones(world: World) -> None:
     opp = world.opportunity(stage="Proposal/Price Quote")
-    world.engine.run_cycle()
+    world.cycle()
     done = [k for k, m in world.milestones(opp).items() if m["Status__c"] == "Done"]
     assert len(done) >= 2
     rep_done = next(k for k, m in world.milestones(opp).items() if m["Status__c"] != "Done")
     world.edit("MAP_Milestone__c", world.milestones(opp)[rep_done]["Id"], Status__c="Done",
                Completed_Date__c=TODAY.isoformat())
-    world.engine.run_cycle()
+    world.cycle()
     world.edit("Opportunity", opp, StageName="Qualification")
-    world.engine.run_cycle()
+    world.cycle()
     after = world.milestones(opp)
     assert after[rep_done]["Status__c"] == "Done"  # the rep's completion stays
     assert all(after[k]["Status__c"] != "Done" for k in done)  # the stage's reopen
@@ -74,7 +74,7 @@ def test_stage_regression_reopens_only_stage_completed_milestones(world: World) 
 
 def test_rep_edits_are_never_overwritten_and_move_the_rollups(world: World) -> None:
     opp = world.opportunity(close_in_days=120)
-    world.engine.run_cycle()
+    world.cycle()
     ms = world.milestones(opp)
     first, later = sorted(ms.values(), key=lambda m: m["Due_Date__c"])[:2]
     moved = dt.date.fromisoformat(later["Due_Date__c"]) + dt.timedelta(days=28)
@@ -82,9 +82,9 @@ def test_rep_edits_are_never_overwritten_and_move_the_rollups(world: World) -> N
                Notes__c="Legal is on holiday")
     world.edit("MAP_Milestone__c", first["Id"], Status__c="Blocked")
     before = world.plan(opp)
-    world.engine.run_cycle()
+    world.cycle()
     for _ in range(2):  # and again: nothing goes back
-        world.engine.run_cycle()
+        world.cycle()
     ms = world.milestones(opp)
     assert ms[later["Key__c"]]["Due_Date__c"] == moved.isoformat()
     assert ms[later["Key__c"]]["Notes__c"] == "Legal is on holiday"
@@ -100,14 +100,14 @@ def test_rep_edits_are_never_overwritten_and_move_the_rollups(world: World) -> N
 
 def test_moved_close_date_moves_only_untouched_due_dates(world: World) -> None:
     opp = world.opportunity(close_in_days=120)
-    world.engine.run_cycle()
+    world.cycle()
     ms = world.milestones(opp)
     pinned = sorted(ms.values(), key=lambda m: m["Due_Date__c"])[0]
     world.edit("MAP_Milestone__c", pinned["Id"], Due_Date__c=pinned["Due_Date__c"][:8] + "28")
-    world.engine.run_cycle()
+    world.cycle()
     world.edit("Opportunity", opp,
                CloseDate=(TODAY + dt.timedelta(days=160)).isoformat())
-    world.engine.run_cycle()
+    world.cycle()
     after = world.milestones(opp)
     assert after[pinned["Key__c"]]["Due_Date__c"] == pinned["Due_Date__c"][:8] + "28"
     moved = [k for k, m in after.items() if k != pinned["Key__c"]
@@ -118,17 +118,17 @@ def test_moved_close_date_moves_only_untouched_due_dates(world: World) -> None:
 
 def test_closed_lost_cancels_the_plan(world: World) -> None:
     opp = world.opportunity()
-    world.engine.run_cycle()
+    world.cycle()
     world.edit("Opportunity", opp, StageName="Closed Lost")
-    world.engine.run_cycle()
+    world.cycle()
     assert world.plan(opp)["Status__c"] == "Cancelled"
 
 
 def test_closed_won_keeps_post_close_milestones_live(world: World) -> None:
     opp = world.opportunity()
-    world.engine.run_cycle()
+    world.cycle()
     world.edit("Opportunity", opp, StageName="Closed Won")
-    world.engine.run_cycle()
+    world.cycle()
     ms = world.milestones(opp)
     open_after = [k for k, m in ms.items() if m["Status__c"] != "Done"]
     assert open_after, "go-live and ROI stay open after the signature"
@@ -138,9 +138,9 @@ def test_closed_won_keeps_post_close_milestones_live(world: World) -> None:
 
 def test_deleted_opportunity_removes_its_plan(world: World) -> None:
     opp = world.opportunity()
-    world.engine.run_cycle()
+    world.cycle()
     world.delete("Opportunity", opp)
-    report = world.engine.run_cycle()
+    report = world.cycle()
     assert report.plans_deleted == 1
     assert world.plan(opp) is None
     assert world.counts() == (0, 0)
@@ -148,14 +148,14 @@ def test_deleted_opportunity_removes_its_plan(world: World) -> None:
 
 def test_plan_deleted_by_a_rep_is_not_recreated(world: World) -> None:
     opp = world.opportunity()
-    world.engine.run_cycle()
+    world.cycle()
     world.delete("Mutual_Action_Plan__c", world.plan(opp)["Id"])
     world.edit("Opportunity", opp, StageName="Value Proposition")
-    world.engine.run_cycle()
-    world.engine.run_cycle()
+    world.cycle()
+    world.cycle()
     assert world.plan(opp) is None
     with world.store.transaction() as tx:
-        assert tx.is_tombstoned(world.engine.org_id, opp)
+        assert tx.is_tombstoned(world.org_id, opp)
 
 
 def test_validation_failure_on_one_record_dead_letters_it_while_others_land(
@@ -169,28 +169,28 @@ def test_validation_failure_on_one_record_dead_letters_it_while_others_land(
     world = World(emulator, tmp_path, mapping=mapping)
     good = world.opportunity(name="Mid-market deal", amount=50_000)
     bad = world.opportunity(name="Enterprise deal", amount=250_000)
-    report = world.engine.run_cycle()
+    report = world.cycle()
     assert report.outcome == RunOutcome.PARTIAL.value
     assert report.dead_letters == 1
     with world.store.transaction() as tx:
-        letters = tx.dead_letters(world.engine.org_id)
+        letters = tx.dead_letters(world.org_id)
     assert [(x.object_name, x.external_id, x.error_code) for x in letters] == [
         ("Mutual_Action_Plan__c", bad, "STRING_TOO_LONG")]
     assert "Summary" in letters[0].error_message
     assert len(world.milestones(good)) == 8
     assert world.plan(bad) is None
-    again = world.engine.run_cycle()  # not retried every cycle: a person must fix it
+    again = world.cycle()  # not retried every cycle: a person must fix it
     assert again.touched == 0
 
 
 def test_milestone_deleted_by_a_rep_is_not_recreated(world: World) -> None:
     opp = world.opportunity()
-    world.engine.run_cycle()
+    world.cycle()
     ms = world.milestones(opp)
     victim = sorted(ms)[0]
     world.delete("MAP_Milestone__c", ms[victim]["Id"])
     world.edit("Opportunity", opp, StageName="Value Proposition")
-    world.engine.run_cycle()
+    world.cycle()
     after = world.milestones(opp)
     assert victim not in after
     assert len(after) == len(ms) - 1
@@ -198,9 +198,9 @@ def test_milestone_deleted_by_a_rep_is_not_recreated(world: World) -> None:
 
 def test_run_record_lands_with_counts_and_api_calls(world: World) -> None:
     world.opportunity()
-    report = world.engine.run_cycle()
+    report = world.cycle()
     with world.store.transaction() as tx:
-        run = tx.latest_runs(world.engine.org_id, 1)[0]
+        run = tx.latest_runs(world.org_id, 1)[0]
     assert run.id == report.run_id
     assert run.outcome == RunOutcome.SUCCEEDED
     assert run.finished_at is not None
@@ -213,14 +213,14 @@ def test_a_large_change_is_planned_and_committed_in_chunks(emulator: Emulator,
                                                            tmp_path: Path) -> None:
     world = World(emulator, tmp_path, chunk_size=2)
     opps = [world.opportunity(name=f"Deal {i}") for i in range(5)]
-    report = world.engine.run_cycle()
+    report = world.cycle()
     assert report.plans_created == 5 and report.milestones_written == 40
     assert all(world.plan(o) is not None for o in opps)
     with world.store.transaction() as tx:
-        runs = tx.latest_runs(world.engine.org_id, 5)
+        runs = tx.latest_runs(world.org_id, 5)
         assert len(runs) == 1 and runs[0].counts["plans_created"] == 5
-        assert tx.watermark(world.engine.org_id, "Opportunity") is not None
-    assert world.engine.run_cycle().api_calls == 1
+        assert tx.watermark(world.org_id, "Opportunity") is not None
+    assert world.cycle().api_calls == 1
 
 
 def test_buyer_side_owners_are_named_from_contact_roles(world: World) -> None:
@@ -232,9 +232,9 @@ def test_buyer_side_owners_are_named_from_contact_roles(world: World) -> None:
         return opp, contact["id"]
 
     first, first_contact = with_buyer("First read")  # named by the org-wide role read
-    report = world.engine.run_cycle()
+    report = world.cycle()
     later, later_contact = with_buyer("Later read")  # named by the per-Opportunity read
-    world.engine.run_cycle()
+    world.cycle()
 
     def owners(opp: str) -> dict[str, str | None]:
         rows = world.query("SELECT Owner_Role__c, Owner_Contact__c FROM MAP_Milestone__c "

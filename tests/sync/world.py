@@ -1,4 +1,4 @@
-"""A small world for sync scenarios: a local org, mapsync's engine and reps acting in it."""
+"""A small world for sync scenarios: a local org, mapsync's parts and reps acting in it."""
 
 from __future__ import annotations
 
@@ -13,17 +13,17 @@ from connectors.emulator.server import Emulator
 from connectors.salesforce.client import SalesforceClient
 from mappings.loader import default_mapping_path, load_mapping
 from mappings.model import StageMapping
-from sync.cycle.engine import SyncEngine
+from sync.cycle import Org, RunControl, RunReport, run_cycle
 from sync.store import Store
 
 TODAY = dt.datetime.now(dt.UTC).date()
 
 
 class World:
-    """The org, a store, the engine, and a rep's Salesforce session."""
+    """The org, a store, mapsync's parts for it (``sync``), and a rep's Salesforce session."""
 
     def __init__(self, org: Emulator, tmp_path: Path, mapping: StageMapping | None = None,
-                 **engine_kw: Any) -> None:
+                 **org_kw: Any) -> None:
         self.org = org
         self.settings = load_settings(
             **{k.lower(): v for k, v in org.env().items()},
@@ -32,14 +32,22 @@ class World:
         )
         self.client = SalesforceClient(self.settings, sleep=lambda s: None)
         self.store = Store.open(self.settings.database_url)
-        self.engine = SyncEngine(self.client, self.store,
-                                 mapping or load_mapping(default_mapping_path()), **engine_kw)
+        self.sync = Org.build(self.client, self.store,
+                              mapping or load_mapping(default_mapping_path()), **org_kw)
         self.admin: Any = salesforce_client(org)
         rep = self.admin.query(
             f"SELECT Id FROM User WHERE Username != '{org.username}' ORDER BY Username LIMIT 1")
         self.rep_id = rep["records"][0]["Id"]
         self.rep: Any = salesforce_client(org, session_id=org.access_token(self.rep_id))
         self.account_id = self.rep.Account.create({"Name": "Initech"})["id"]
+
+    @property
+    def org_id(self) -> str:
+        return self.sync.id
+
+    def cycle(self, control: RunControl | None = None) -> RunReport:
+        """One sync cycle, as the worker runs it."""
+        return run_cycle(self.sync, control)
 
     # --- a rep at work -----------------------------------------------------------------
 

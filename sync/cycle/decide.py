@@ -1,0 +1,117 @@
+"""Decide: from what was gathered to the writes a chunk needs. Pure: no I/O, no clock.
+
+For each touched Opportunity: a deleted Opportunity's plan goes; a plan a rep deleted gets a
+tombstone and is not recreated; otherwise the planner says what the plan should be and
+``sync.cycle.changes`` keeps, by field ownership, only the fields Salesforce does not hold
+yet. One Opportunity that the planner cannot plan becomes a failure of its own (a dead letter
+with the exception and the input), never the chunk's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from mappings.model import StageMapping
+from sync.cycle.changes import PlanChanges, plan_changes
+from sync.cycle.gather import Gathered
+from sync.cycle.report import SAMPLE_PLANS
+from sync.cycle.sobjects import MILESTONE_OBJECT, PLAN_OBJECT, milestone_external_id
+from sync.planner.model import DesiredPlan, Opportunity, PlanState
+from sync.planner.planner import Planner
+
+
+@dataclass(frozen=True)
+class PlanningFailure:
+    """An Opportunity the planner could not plan, with what it was given."""
+
+    opportunity_id: str
+    code: str
+    message: str
+    record: dict[str, Any]
+
+
+@dataclass
+class Decisions:
+    """Everything a chunk decided before pushing."""
+
+    changes: list[PlanChanges] = field(default_factory=list)
+    delete_plans: dict[str, str] = field(default_factory=dict)  # opp id -> plan Id
+    tombstones: dict[str, str | None] = field(default_factory=dict)  # opp id -> deleted by
+    forget: set[str] = field(default_factory=set)  # opp ids whose local state goes
+    failures: list[PlanningFailure] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+    unchanged: int = 0
+    owner_unknown: int = 0
+    sample: dict[str, DesiredPlan] = field(default_factory=dict)
+
+
+def decide(gathered: Gathered, planner: Planner, me: str | None,
+           today: dt.date) -> Decisions:
+    """The writes, deletions, tombstones and skips for every Opportunity gathered."""
+    out = Decisions()
+    for opp_id in gathered.touched:
+        try:
+            _decide_one(opp_id, gathered, planner, me, today, out)
+        except Exception as err:  # one Opportunity never takes its chunk down
+            record = gathered.opportunities.get(opp_id) or {"Id": opp_id}
+            out.failures.append(PlanningFailure(opp_id, type(err).__name__,
+                                                f"cannot plan {opp_id}: {err}", dict(record)))
+    return out
+
+
+def _decide_one(opp_id: str, g: Gathered, planner: Planner, me: str | None,
+                today: dt.date, out: Decisions) -> None:
+    record = g.opportunities.get(opp_id)
+    plan_record = g.plans.get(opp_id)
+    if record is None or record.get("IsDeleted"):
+        entry = g.index.get(opp_id)
+        plan_id = (plan_record or {}).get("Id") or (entry.plan_id if entry else None)
+        if plan_id:
+            out.delete_plans[opp_id] = str(plan_id)
+        out.forget.add(opp_id)
+        return
+    if opp_id in g.tombstoned:
+        out.skipped["tombstoned"] += 1
+        return
+    gone = g.deleted_plans.get(opp_id)
+    if plan_record is None and gone is not None and gone.get("LastModifiedById") != me:
+        out.tombstones[opp_id] = gone.get("LastModifiedById")
+        out.forget.add(opp_id)
+        out.skipped["plan deleted by a rep"] += 1
+        return
+    ms_records = g.milestones.get(opp_id, {})
+    state = None
+    if plan_record is not None:
+        state = PlanState.from_records(
+            plan_record, g.shadows.get((PLAN_OBJECT, opp_id), {}),
+            [(rec, g.shadows.get((MILESTONE_OBJECT, milestone_external_id(opp_id, key)), {}))
+             for key, rec in ms_records.items()])
+    opportunity = replace(Opportunity.from_record({**record, "OpportunityContactRoles": None}),
+                          contact_roles=tuple(g.contact_roles.get(opp_id, ())))
+    desired = planner.plan(opportunity, state, today)
+    if desired is None:
+        out.skipped[skip_reason(planner.mapping, opportunity)] += 1
+        return
+    if len(out.sample) < SAMPLE_PLANS:
+        out.sample[opp_id] = desired
+    deleted_ms = frozenset(
+        m.key for m in desired.milestones
+        if m.key not in ms_records and plan_record is not None
+        and (MILESTONE_OBJECT, milestone_external_id(opp_id, m.key)) in g.shadows
+    )
+    changes = plan_changes(desired, record, plan_record, ms_records, g.shadows, deleted_ms)
+    if plan_record is None:
+        out.owner_unknown += sum(1 for m in desired.milestones
+                                 if m.side != "Seller" and not m.owner_contact_id)
+    if plan_record is not None and changes.plan is None and not changes.milestones:
+        out.unchanged += 1
+    out.changes.append(changes)
+
+
+def skip_reason(mapping: StageMapping, opportunity: Opportunity) -> str:
+    """Why the planner gave ``opportunity`` no plan."""
+    template = mapping.select_template(opportunity.rule_fields())
+    return "no mapping template" if template is None else "before plan stage"

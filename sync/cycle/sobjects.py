@@ -1,0 +1,65 @@
+"""The Salesforce shape of a plan: object names, the fields mapsync reads, external ids.
+
+One module says what the plan looks like on the Salesforce side, so pull, gather, push and
+the jobs agree on it. The names are the pinned API names of the custom objects shipped under
+``connectors/salesforce/metadata`` (see ``docs/architecture.md``). External ids: a plan's is
+its Opportunity's 18-character Id; a milestone's is ``<Opportunity Id>:<milestone key>``, so
+every record can be upserted again and again without duplicating, and any synced record names
+the Opportunity it belongs to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sync.planner.model import OPPORTUNITY_ROLLUP_FIELDS
+
+OPPORTUNITY = "Opportunity"
+PLAN_OBJECT = "Mutual_Action_Plan__c"
+MILESTONE_OBJECT = "MAP_Milestone__c"
+CONTACT_ROLE = "OpportunityContactRole"
+SYNCED_OBJECTS = (OPPORTUNITY, PLAN_OBJECT, MILESTONE_OBJECT)
+
+EXTERNAL_ID_FIELD = "External_Id__c"
+UPSERT_KEY = {PLAN_OBJECT: EXTERNAL_ID_FIELD, MILESTONE_OBJECT: EXTERNAL_ID_FIELD,
+              OPPORTUNITY: "Id"}
+
+_SYSTEM = ("Id", "IsDeleted", "SystemModstamp", "LastModifiedById")
+OPPORTUNITY_FIELDS = (*_SYSTEM, "Name", "StageName", "CloseDate", "Amount", "Type",
+                      "AccountId", *sorted(OPPORTUNITY_ROLLUP_FIELDS))
+PLAN_FIELDS = (*_SYSTEM, EXTERNAL_ID_FIELD, "Name", "Opportunity__c", "Template__c",
+               "Status__c", "Health__c", "Percent_Complete__c", "Target_Close_Date__c",
+               "Projected_Close_Date__c", "Go_Live_Date__c", "Days_Slipped__c", "Slip_Cause__c",
+               "Next_Milestone__c", "Next_Due_Date__c", "Summary__c", "Success_Criteria__c")
+MILESTONE_FIELDS = (*_SYSTEM, EXTERNAL_ID_FIELD, "Plan__c", "Name", "Key__c", "Sequence__c",
+                    "Stage__c", "Owner_Side__c", "Owner_Role__c", "Owner_Contact__c",
+                    "Baseline_Due_Date__c", "Due_Date__c", "Completed_Date__c", "Status__c",
+                    "Days_Slipped__c", "Depends_On__c", "Why_It_Matters__c", "Notes__c")
+FIELDS = {OPPORTUNITY: OPPORTUNITY_FIELDS, PLAN_OBJECT: PLAN_FIELDS,
+          MILESTONE_OBJECT: MILESTONE_FIELDS}
+CONTACT_ROLE_FIELDS = ("OpportunityId", "ContactId", "Role", "IsPrimary", "IsDeleted")
+
+
+def milestone_external_id(opportunity_id: str, key: str) -> str:
+    """A milestone's external id: its Opportunity's Id and its key in the template."""
+    return f"{opportunity_id}:{key}"
+
+
+def opportunity_of(external_id: str) -> str:
+    """The Opportunity Id inside a plan's, a milestone's or an Opportunity's key."""
+    return external_id.split(":", 1)[0]
+
+
+def milestone_key_of(external_id: str) -> str | None:
+    """The milestone key inside a milestone's external id (``None`` for any other key)."""
+    _, sep, key = external_id.partition(":")
+    return key if sep else None
+
+
+def opportunity_id_of(sobject: str, record: Mapping[str, Any]) -> str | None:
+    """The Opportunity a synced record belongs to (``None`` for a record without a key)."""
+    if sobject == OPPORTUNITY:
+        return str(record["Id"])
+    external = record.get(EXTERNAL_ID_FIELD)
+    return opportunity_of(str(external)) if external else None
