@@ -128,7 +128,8 @@ class RowWriter:
         return out
 
     def _parent_id(self, c: Column, value: str) -> str:
-        assert c.parent is not None and c.parent_key is not None
+        assert c.parent is not None
+        assert c.parent_key is not None
         key = (c.field.name, value)
         found = self._parents.get(key)
         if found is None:

@@ -91,20 +91,22 @@ def _in(ids: Sequence[str]) -> str:
 
 def _read_salesforce(reader: Reader, out: Gathered, *, opportunities: Sequence[str],
                      plans: Sequence[str], roles: Sequence[str]) -> None:
-    queries: list[tuple[str, str]] = []
-    for chunk in batched(opportunities, IDS_PER_QUERY):
-        queries.append((OPPORTUNITY, f"SELECT {', '.join(OPPORTUNITY_FIELDS)} FROM Opportunity "
-                                     f"WHERE Id IN {_in(chunk)}"))
+    queries: list[tuple[str, str]] = [
+        (OPPORTUNITY, f"SELECT {', '.join(OPPORTUNITY_FIELDS)} FROM Opportunity "
+                      f"WHERE Id IN {_in(chunk)}")
+        for chunk in batched(opportunities, IDS_PER_QUERY)]
     for chunk in batched(plans, IDS_PER_QUERY):
-        queries.append((PLAN_OBJECT, f"SELECT {', '.join(PLAN_FIELDS)} FROM {PLAN_OBJECT} "
-                                     f"WHERE External_Id__c IN {_in(chunk)}"))
-        queries.append((MILESTONE_OBJECT,
-                        f"SELECT {', '.join(MILESTONE_FIELDS)} FROM {MILESTONE_OBJECT} "
-                        f"WHERE Plan__r.External_Id__c IN {_in(chunk)} ORDER BY Sequence__c"))
-    for chunk in batched(roles, IDS_PER_QUERY):
-        queries.append((CONTACT_ROLE, "SELECT OpportunityId, ContactId, Role, IsPrimary FROM "
-                                      f"{CONTACT_ROLE} WHERE OpportunityId IN {_in(chunk)} "
-                                      "ORDER BY IsPrimary DESC, Id"))
+        queries += [
+            (PLAN_OBJECT, f"SELECT {', '.join(PLAN_FIELDS)} FROM {PLAN_OBJECT} "
+                          f"WHERE External_Id__c IN {_in(chunk)}"),
+            (MILESTONE_OBJECT, f"SELECT {', '.join(MILESTONE_FIELDS)} FROM {MILESTONE_OBJECT} "
+                               f"WHERE Plan__r.External_Id__c IN {_in(chunk)} "
+                               "ORDER BY Sequence__c")]
+    queries += [
+        (CONTACT_ROLE, "SELECT OpportunityId, ContactId, Role, IsPrimary FROM "
+                       f"{CONTACT_ROLE} WHERE OpportunityId IN {_in(chunk)} "
+                       "ORDER BY IsPrimary DESC, Id")
+        for chunk in batched(roles, IDS_PER_QUERY)]
     if not queries:
         return
     results = reader.composite_query([q for _, q in queries], include_deleted=False)

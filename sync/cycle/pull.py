@@ -78,9 +78,8 @@ class Pulled:
 def read(reader: Reader, marks: Mapping[str, Watermark | None], lookback: dt.timedelta,
          me: str | None, extra: Iterable[str] = ()) -> Pulled:
     """Read the changes since ``marks``; ``extra`` Opportunities are touched as well."""
-    soqls = []
-    for sobject in SYNCED_OBJECTS:
-        soqls.append(changes_soql(sobject, read_from(marks.get(sobject), lookback), me))
+    soqls = [changes_soql(sobject, read_from(marks.get(sobject), lookback), me)
+             for sobject in SYNCED_OBJECTS]
     first_read = marks.get(OPPORTUNITY) is None
     if first_read:
         soqls.append(ROLES_SOQL)

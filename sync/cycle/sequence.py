@@ -10,6 +10,7 @@ of its own module over explicit hand-off values; this module only sequences them
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from config.batching import batched
@@ -91,7 +92,8 @@ def run_batch(org: Org, opportunities: Sequence[Mapping[str, Any]], *,
     return run.report
 
 
-def _open(org: Org, org_id: str, kind: RunKind, control: RunControl | None) -> Any:
+def _open(org: Org, org_id: str, kind: RunKind,
+          control: RunControl | None) -> AbstractContextManager[Run]:
     return open_run(org.store, org.salesforce.usage, org_id, kind, control or RunControl())
 
 

@@ -158,18 +158,6 @@ def read(reader: OpportunityReader, selection: Selection, after: Cursor | None, 
     return rows_after(rows, after)
 
 
-def batches(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    """Consecutive lists of at most ``size`` rows."""
-    batch: list[dict[str, Any]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def ids_soql(ids: Sequence[str]) -> str:
     """The selected fields of the given Opportunities (for dead-letter retries)."""
     return f"SELECT {', '.join(SELECT_FIELDS)} FROM Opportunity WHERE Id IN {quote(list(ids))}"

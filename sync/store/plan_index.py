@@ -15,11 +15,12 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection, Row
 
+from config.batching import batched
 from sync.store.canonical import canonical_json
 from sync.store.models import plan_index_table as p
 from sync.store.models import tombstone_table as ts
 from sync.store.records import PlanIndexEntry, Tombstone
-from sync.store.sql import IN_CHUNK, batched, upsert
+from sync.store.sql import IN_CHUNK, upsert
 
 _PLAN_COLUMNS = (p.c.opportunity_id, p.c.plan_id, p.c.milestones_json)
 

@@ -15,10 +15,11 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection, Row
 
+from config.batching import batched
 from sync.store.canonical import canonical_json, decode, text_hash
 from sync.store.models import shadow_table as t
 from sync.store.records import ShadowRecord, ShadowWrite
-from sync.store.sql import IN_CHUNK, batched, upsert
+from sync.store.sql import IN_CHUNK, upsert
 
 _COLUMNS = (t.c.external_id, t.c.record_id, t.c.fields_json, t.c.fields_hash)
 

@@ -7,26 +7,20 @@ be told which dialect's ``insert`` to build. Rows go out as ``executemany`` in b
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from itertools import islice
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from config.batching import batched
+
 T = TypeVar("T")
 
 UPSERT_BATCH = 2_000
 COPY_THRESHOLD = 1_000
 IN_CHUNK = 900  # under SQLite's oldest bound-parameter limit, with room for the other filters
-
-
-def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    """``items`` in lists of at most ``size``."""
-    it = iter(items)
-    while chunk := list(islice(it, size)):
-        yield chunk
 
 
 def upsert(

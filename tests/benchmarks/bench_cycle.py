@@ -168,9 +168,9 @@ def _hand_written(client: Any, env: dict[str, str], sample: int) -> tuple[float,
     planner = Planner(mapping, BusinessCalendar.from_spec(mapping.calendar))
     sf = client.simple_salesforce
     day = dt.datetime.now(dt.UTC).date()
-    opps = [o for o in client.query(
+    opps = list(client.query(
         "SELECT Id, Name, StageName, CloseDate, Amount, Type FROM Opportunity WHERE "
-        "StageName = 'Value Proposition' LIMIT " + str(sample))]
+        "StageName = 'Value Proposition' LIMIT " + str(sample)))
     calls = 0
     start = time.perf_counter()
     for record in opps:

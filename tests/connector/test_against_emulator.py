@@ -84,8 +84,10 @@ def test_each_flow_logs_in_and_queries(demo_org: Emulator, connect: Callable[...
     client, _ = connect(flow)
     token = client.connect()
     assert token.instance_url == demo_org.instance_url
-    assert client.org_id is not None and client.org_id.startswith("00D")
-    assert client.user_id is not None and client.user_id.startswith("005")
+    assert client.org_id is not None
+    assert client.org_id.startswith("00D")
+    assert client.user_id is not None
+    assert client.user_id.startswith("005")
     assert client.count("SELECT COUNT() FROM Opportunity") == 50
 
 
@@ -211,7 +213,8 @@ def test_a_second_insert_of_the_same_external_id_is_a_duplicate_to_reconcile(
     error = error_from_simple_salesforce(caught.value, "create milestone")
     assert isinstance(error, DuplicateValueError)
     [again] = client.upsert("MAP_Milestone__c", "External_Id__c", [record])
-    assert again.success and not again.created
+    assert again.success
+    assert not again.created
 
 
 def test_upsert_reports_created_then_updated(demo_org: Emulator,

@@ -45,7 +45,8 @@ def test_records_are_sent_200_per_call(sf: responses.RequestsMock,
         sf.add_callback(responses.PATCH, UPSERT_URL, callback=echo_success)
     results = client.upsert("MAP_Milestone__c", "External_Id__c", milestones(45, 10))
     assert [len(sent_records(c)) for c in sf.calls[1:]] == [200, 200, 50]
-    assert len(results) == 450 and all(r.success and r.outcome == "ok" for r in results)
+    assert len(results) == 450
+    assert all(r.success and r.outcome == "ok" for r in results)
     assert client.usage.calls == 3
 
 
@@ -109,7 +110,8 @@ def test_failed_records_are_reported_not_raised(sf: responses.RequestsMock,
     assert [(r.external_id, r.outcome) for r in results] == [
         ("006P0000:m0", "ok"), ("006P0000:m1", "skippable"), ("006P0000:m2", "duplicate"),
         ("006P0000:m3", "gone")]
-    assert results[0].id == "a01000000000001AAA" and results[0].created is False
+    assert results[0].id == "a01000000000001AAA"
+    assert results[0].created is False
     assert results[1].errors[0].fields == ["Due_Date__c"]
     assert results[1].message == ("FIELD_CUSTOM_VALIDATION_EXCEPTION: Due date must be after "
                                   "the plan start")
@@ -180,7 +182,8 @@ def test_delete_sends_200_ids_per_call_and_counts_already_deleted_as_done(
     sent = [parse_qs(urlsplit(str(c.request.url)).query) for c in sf.calls[1:]]
     assert [len(q["ids"][0].split(",")) for q in sent] == [200, 1]
     assert sent[0]["allOrNone"] == ["false"]
-    assert results[199].success and results[199].outcome == "ok"
+    assert results[199].success
+    assert results[199].outcome == "ok"
     assert results[199].id == ids[199]
     assert results[200].outcome == "skippable"
 

@@ -85,4 +85,5 @@ def test_no_secret_or_token_in_logs_errors_or_reprs(
     assert "salesforce.session.expired" in captured_logs.getvalue()
     assert "invalid_grant" in text
     for secret in secrets:
-        assert secret and secret not in text, f"a secret leaked: {secret[:6]}…"
+        assert secret
+        assert secret not in text, f"a secret leaked: {secret[:6]}…"

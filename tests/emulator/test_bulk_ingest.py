@@ -59,7 +59,8 @@ def test_update_leaves_empty_cells_alone_and_sets_na_cells_to_null(emulator, bul
     record = sf.Account.get(acc)
     assert (record["Name"], record["Industry"], record["Phone"]) == ("Keep Me", "Media", None)
     [ok] = bulk.results(job["id"], "successfulResults")
-    assert ok["sf__Id"] == acc and ok["sf__Created"] == "false"
+    assert ok["sf__Id"] == acc
+    assert ok["sf__Created"] == "false"
 
 
 def test_update_of_an_unknown_id_fails_that_row_only(emulator, bulk):
@@ -69,7 +70,8 @@ def test_update_of_an_unknown_id_fails_that_row_only(emulator, bulk):
     job = bulk.ingest("Account", "update", f"Id,Name\n{acc},Renamed\n{ghost},Nobody\n")
     assert job["numberRecordsFailed"] == 1
     [bad] = bulk.results(job["id"], "failedResults")
-    assert bad["Name"] == "Nobody" and bad["sf__Error"].startswith("NOT_FOUND:")
+    assert bad["Name"] == "Nobody"
+    assert bad["sf__Error"].startswith("NOT_FOUND:")
     assert sf.Account.get(acc)["Name"] == "Renamed"
 
 
@@ -85,7 +87,8 @@ def test_upsert_by_external_id_creates_then_updates_the_same_record(emulator):
                                                      external_id_field="External_Id__c", wait=0.1)
     created = rows_of(sf.bulk2.Mutual_Action_Plan__c.get_successful_records(first["job_id"]))
     updated = rows_of(sf.bulk2.Mutual_Action_Plan__c.get_successful_records(second["job_id"]))
-    assert created[0]["sf__Created"] == "true" and updated[0]["sf__Created"] == "false"
+    assert created[0]["sf__Created"] == "true"
+    assert updated[0]["sf__Created"] == "false"
     assert created[0]["sf__Id"] == updated[0]["sf__Id"]
     plans = sf.query("SELECT Id, Health__c FROM Mutual_Action_Plan__c")["records"]
     assert [(p["Id"], p["Health__c"]) for p in plans] == [(created[0]["sf__Id"], "At Risk")]
@@ -158,7 +161,8 @@ def test_job_json_has_salesforce_shape_through_its_life(emulator, bulk):
     assert set(job) >= {"id", "operation", "object", "createdById", "createdDate",
                         "systemModstamp", "state", "concurrencyMode", "contentType",
                         "apiVersion", "contentUrl", "lineEnding", "columnDelimiter"}
-    assert job["id"].startswith("750") and len(job["id"]) == 18
+    assert job["id"].startswith("750")
+    assert len(job["id"]) == 18
     assert (job["state"], job["object"], job["operation"], job["apiVersion"]) == \
         ("Open", "Account", "insert", 59.0)
     assert job["contentUrl"] == f"services/data/v59.0/jobs/ingest/{job['id']}/batches"
@@ -168,16 +172,19 @@ def test_job_json_has_salesforce_shape_through_its_life(emulator, bulk):
     assert (put.status_code, put.text) == (201, "")
     again = bulk.call("PUT", f"ingest/{job['id']}/batches", data=b"Name\nC\n",
                       headers={"Content-Type": "text/csv"})
-    assert again.status_code == 400 and "Found multiple contents" in again.json()[0]["message"]
+    assert again.status_code == 400
+    assert "Found multiple contents" in again.json()[0]["message"]
     closed = bulk.call("PATCH", f"ingest/{job['id']}", json={"state": "UploadComplete"})
     assert closed.json()["state"] == "UploadComplete"
     done = bulk.wait("ingest", job["id"])
     assert (done["jobType"], done["numberRecordsProcessed"], done["numberRecordsFailed"]) == \
         ("V2Ingest", 2, 0)
     listed = bulk.call("GET", "ingest").json()
-    assert listed["done"] is True and job["id"] in [j["id"] for j in listed["records"]]
+    assert listed["done"] is True
+    assert job["id"] in [j["id"] for j in listed["records"]]
     twice = bulk.call("PATCH", f"ingest/{job['id']}", json={"state": "UploadComplete"})
-    assert twice.status_code == 400 and twice.json()[0]["errorCode"] == "INVALIDJOB"
+    assert twice.status_code == 400
+    assert twice.json()[0]["errorCode"] == "INVALIDJOB"
     assert bulk.call("DELETE", f"ingest/{job['id']}").status_code == 204
     gone = bulk.call("GET", f"ingest/{job['id']}")
     assert gone.status_code == 404
@@ -194,7 +201,8 @@ def test_aborted_job_writes_nothing_and_returns_its_rows_as_unprocessed(emulator
     assert bulk.results(job["id"], "unprocessedrecords") == [{"Name": "Never Written"}]
     assert emulator.org.store.count(emulator.org.schema.objects["Account"]) == 0
     closing = bulk.call("PATCH", f"ingest/{job['id']}", json={"state": "UploadComplete"})
-    assert closing.status_code == 400 and closing.json()[0]["errorCode"] == "INVALIDJOB"
+    assert closing.status_code == 400
+    assert closing.json()[0]["errorCode"] == "INVALIDJOB"
 
 
 @pytest.mark.parametrize(("body", "message"), [
@@ -208,7 +216,8 @@ def test_aborted_job_writes_nothing_and_returns_its_rows_as_unprocessed(emulator
 def test_bad_job_requests_are_refused_as_invalidjob(bulk, body, message):
     r = bulk.call("POST", "ingest", json=body)
     assert r.status_code == 400
-    assert r.json()[0]["errorCode"] == "INVALIDJOB" and message in r.json()[0]["message"]
+    assert r.json()[0]["errorCode"] == "INVALIDJOB"
+    assert message in r.json()[0]["message"]
 
 
 def test_every_bulk_request_is_one_api_call(emulator, bulk):

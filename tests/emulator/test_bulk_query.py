@@ -39,7 +39,8 @@ def test_results_page_by_locator_until_the_locator_is_null(emulator, bulk):
     while locator != "null":
         params = {"maxRecords": "1000", **({"locator": locator} if locator else {})}
         page = bulk.call("GET", f"query/{job['id']}/results", params=params)
-        assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/csv")
+        assert page.status_code == 200
+        assert page.headers["Content-Type"].startswith("text/csv")
         rows = rows_of(page.text)
         assert page.headers["Sforce-NumberOfRecords"] == str(len(rows))
         counts.append(len(rows))
@@ -55,7 +56,8 @@ def test_locators_are_opaque_and_a_forged_one_is_refused(emulator, bulk):
     first = bulk.call("GET", f"query/{job['id']}/results", params={"maxRecords": "2"})
     assert first.headers["Sforce-Locator"] == base64.b64encode(b"2").decode()
     bad = bulk.call("GET", f"query/{job['id']}/results", params={"locator": "not-a-locator"})
-    assert bad.status_code == 400 and bad.json()[0]["errorCode"] == "INVALIDLOCATOR"
+    assert bad.status_code == 400
+    assert bad.json()[0]["errorCode"] == "INVALIDLOCATOR"
 
 
 def test_csv_cells_are_written_as_salesforce_writes_them(emulator, bulk):
@@ -105,13 +107,17 @@ def test_simple_salesforce_reads_every_page_of_a_query_job(emulator):
 def test_a_query_the_org_refuses_fails_job_creation_with_the_soql_error(bulk):
     r = bulk.call("POST", "query", json={"operation": "query",
                                          "query": "SELECT Id, Colour__c FROM Account"})
-    assert r.status_code == 400 and r.json()[0]["errorCode"] == "INVALID_FIELD"
+    assert r.status_code == 400
+    assert r.json()[0]["errorCode"] == "INVALID_FIELD"
     r = bulk.call("POST", "query", json={"operation": "query", "query": "SELECT FROM Account"})
-    assert r.status_code == 400 and r.json()[0]["errorCode"] == "MALFORMED_QUERY"
+    assert r.status_code == 400
+    assert r.json()[0]["errorCode"] == "MALFORMED_QUERY"
     r = bulk.call("POST", "query", json={"operation": "query", "query": "SELECT Id FROM Nope"})
-    assert r.status_code == 400 and r.json()[0]["errorCode"] == "INVALID_TYPE"
+    assert r.status_code == 400
+    assert r.json()[0]["errorCode"] == "INVALID_TYPE"
     r = bulk.call("POST", "query", json={"operation": "search", "query": "SELECT Id FROM User"})
-    assert r.status_code == 400 and r.json()[0]["errorCode"] == "INVALIDJOB"
+    assert r.status_code == 400
+    assert r.json()[0]["errorCode"] == "INVALIDJOB"
 
 
 def test_query_job_is_listed_deleted_and_then_unknown(bulk):
@@ -120,12 +126,15 @@ def test_query_job_is_listed_deleted_and_then_unknown(bulk):
     assert bulk.call("GET", f"ingest/{job['id']}").status_code == 404
     assert bulk.call("DELETE", f"query/{job['id']}").status_code == 204
     gone = bulk.call("GET", f"query/{job['id']}/results")
-    assert gone.status_code == 404 and gone.json()[0]["errorCode"] == "NOT_FOUND"
+    assert gone.status_code == 404
+    assert gone.json()[0]["errorCode"] == "NOT_FOUND"
 
 
 def test_a_finished_query_job_cannot_be_aborted(bulk):
     job = bulk.query("SELECT Id FROM User")
     r = bulk.call("PATCH", f"query/{job['id']}", json={"state": "Aborted"})
-    assert r.status_code == 400 and r.json()[0]["errorCode"] == "INVALIDJOB"
+    assert r.status_code == 400
+    assert r.json()[0]["errorCode"] == "INVALIDJOB"
     r = bulk.call("PATCH", f"query/{job['id']}", json={"state": "Closed"})
-    assert r.status_code == 400 and r.json()[0]["errorCode"] == "INVALIDJOBSTATE"
+    assert r.status_code == 400
+    assert r.json()[0]["errorCode"] == "INVALIDJOBSTATE"

@@ -70,7 +70,8 @@ def test_jsforce_create_and_collection_upsert_report_per_record_results(seen):
     assert result["account"]["success"] is True
     assert result["account"]["id"].startswith("001")
     created, broken = result["first"]
-    assert created["success"] is True and created["created"] is True
+    assert created["success"] is True
+    assert created["created"] is True
     assert broken["success"] is False
     assert broken["errors"][0]["statusCode"] == "REQUIRED_FIELD_MISSING"
     assert broken["errors"][0]["fields"] == ["Name"]

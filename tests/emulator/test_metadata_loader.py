@@ -50,9 +50,11 @@ def test_both_custom_objects_are_added_with_labels_and_stable_key_prefixes(
         schema: Schema) -> None:
     plan = schema.get("Mutual_Action_Plan__c")
     milestone = schema.get("MAP_Milestone__c")
-    assert plan is not None and milestone is not None
+    assert plan is not None
+    assert milestone is not None
     assert (plan.key_prefix, milestone.key_prefix) == ("a01", "a02")  # master before detail
-    assert plan.custom and milestone.custom
+    assert plan.custom
+    assert milestone.custom
     assert (plan.label, plan.label_plural) == ("Mutual Action Plan", "Mutual Action Plans")
     assert (milestone.label, milestone.label_plural) == ("MAP Milestone", "MAP Milestones")
 
@@ -71,15 +73,19 @@ def test_custom_objects_have_the_standard_fields_and_only_masters_have_an_owner(
                 "LastModifiedById", "SystemModstamp"}
     plan = schema.get("Mutual_Action_Plan__c")
     milestone = schema.get("MAP_Milestone__c")
-    assert plan is not None and milestone is not None
+    assert plan is not None
+    assert milestone is not None
     assert standard | {"OwnerId"} <= set(plan.fields)
     assert standard <= set(milestone.fields)
     assert "OwnerId" not in milestone.fields  # a detail's owner is its master's
     for name in standard - {"Name"}:
         assert not field(schema, "MAP_Milestone__c", name).createable, name
     owner = field(schema, "Mutual_Action_Plan__c", "OwnerId")
-    assert owner.type == "reference" and owner.createable and owner.updateable
-    assert owner.relationship_name == "Owner" and "User" in owner.reference_to
+    assert owner.type == "reference"
+    assert owner.createable
+    assert owner.updateable
+    assert owner.relationship_name == "Owner"
+    assert "User" in owner.reference_to
     assert field(schema, "Mutual_Action_Plan__c", "SystemModstamp").type == "datetime"
 
 
@@ -88,7 +94,9 @@ def test_name_fields_are_text_80_and_required(schema: Schema) -> None:
                        ("MAP_Milestone__c", "Milestone Name")]:
         name = field(schema, obj, "Name")
         assert (name.type, name.length, name.label) == ("string", 80, label)
-        assert not name.nillable and name.createable and name.updateable
+        assert not name.nillable
+        assert name.createable
+        assert name.updateable
 
 
 def test_plan_fields_have_the_describe_types_and_sizes_of_the_metadata(
@@ -162,7 +170,9 @@ def test_external_ids_are_unique_case_insensitive_and_usable_for_upsert(
         schema: Schema) -> None:
     for obj in ("Mutual_Action_Plan__c", "MAP_Milestone__c"):
         ext = field(schema, obj, "External_Id__c")
-        assert ext.external_id and ext.unique and ext.id_lookup, obj
+        assert ext.external_id, obj
+        assert ext.unique, obj
+        assert ext.id_lookup, obj
         assert not ext.case_sensitive, obj
         assert ext.nillable, obj  # required in practice, not by the schema
     assert not field(schema, "MAP_Milestone__c", "Key__c").external_id
@@ -173,8 +183,10 @@ def test_master_detail_plan_is_required_cascades_and_names_both_relationships(
     plan = field(schema, "MAP_Milestone__c", "Plan__c")
     assert plan.reference_to == ("Mutual_Action_Plan__c",)
     assert plan.relationship_name == "Plan__r"
-    assert plan.cascade_delete and not plan.restricted_delete
-    assert not plan.nillable and plan.required
+    assert plan.cascade_delete
+    assert not plan.restricted_delete
+    assert not plan.nillable
+    assert plan.required
     assert plan.updateable  # reparentable: upserts of existing milestones carry the plan
     parent = schema.get("Mutual_Action_Plan__c")
     assert parent is not None
@@ -185,7 +197,8 @@ def test_opportunity_lookup_clears_when_the_opportunity_is_deleted(schema: Schem
     opp = field(schema, "Mutual_Action_Plan__c", "Opportunity__c")
     assert opp.reference_to == ("Opportunity",)
     assert opp.relationship_name == "Opportunity__r"
-    assert opp.nillable and not opp.required  # required on the layout; mapsync always sets it
+    assert opp.nillable
+    assert not opp.required
     assert not opp.cascade_delete
     assert not opp.restricted_delete  # an Opportunity with a plan can be deleted
     parent = schema.get("Opportunity")
@@ -198,7 +211,9 @@ def test_optional_contact_lookup_is_nillable(schema: Schema) -> None:
     contact = field(schema, "MAP_Milestone__c", "Owner_Contact__c")
     assert contact.reference_to == ("Contact",)
     assert contact.relationship_name == "Owner_Contact__r"
-    assert contact.nillable and not contact.cascade_delete and not contact.required
+    assert contact.nillable
+    assert not contact.cascade_delete
+    assert not contact.required
     assert not contact.restricted_delete  # SetNull: deleting the contact clears the field
 
 
@@ -219,9 +234,13 @@ def test_opportunity_gains_the_map_rollup_fields(schema: Schema) -> None:
     for name, shape in expected.items():
         f = field(schema, "Opportunity", name)
         assert (f.type, f.length, f.precision, f.scale) == shape, name
-        assert f.custom and f.nillable and f.createable and f.updateable, name
+        assert f.custom, name
+        assert f.nillable, name
+        assert f.createable, name
+        assert f.updateable, name
     opportunity = schema.get("Opportunity")
-    assert opportunity is not None and opportunity.key_prefix == "006"
+    assert opportunity is not None
+    assert opportunity.key_prefix == "006"
     assert not opportunity.custom
 
 
@@ -280,7 +299,8 @@ def test_metadata_fits_onto_the_emulators_standard_objects() -> None:
     prefixes_before = {o.key_prefix for o in schema.objects.values()}
     apply_metadata(schema, default_metadata_dir())
     plan = schema.get("Mutual_Action_Plan__c")
-    assert plan is not None and plan.key_prefix not in prefixes_before
+    assert plan is not None
+    assert plan.key_prefix not in prefixes_before
     opportunity = schema.get("Opportunity")
     assert opportunity is not None
     assert opportunity.field("StageName") is not None  # the standard fields stay

@@ -222,7 +222,8 @@ def test_pinned_objects_have_their_settings() -> None:
     for root in (plan, milestone):
         assert text_of(root, "deploymentStatus") == "Deployed"
         name_field = root.find(NS + "nameField")
-        assert name_field is not None and text_of(name_field, "type") == "Text"
+        assert name_field is not None
+        assert text_of(name_field, "type") == "Text"
     assert text_of(plan, "sharingModel") == "ReadWrite"
     assert text_of(milestone, "sharingModel") == "ControlledByParent"
 

@@ -23,7 +23,8 @@ def test_client_credentials_token_looks_like_salesforces(emulator):
               client_secret=emulator.client_secret)
     body = r.json()
     assert r.status_code == 200
-    assert body["access_token"].startswith("00D") and body["access_token"][15] == "!"
+    assert body["access_token"].startswith("00D")
+    assert body["access_token"][15] == "!"
     assert body["instance_url"] == emulator.instance_url
     assert body["token_type"] == "Bearer"
     assert body["id"].startswith(emulator.instance_url + "/id/00D")

@@ -31,7 +31,8 @@ def test_create_answers_one_result_per_record_in_order(sf):
         {"attributes": {"type": "Account"}, "Name": "One"},
         {"attributes": {"type": "Account"}},
         {"attributes": {"type": "Contact"}, "LastName": "Three"}]})
-    assert results[0]["success"] is True and results[0]["id"].startswith("001")
+    assert results[0]["success"] is True
+    assert results[0]["id"].startswith("001")
     assert results[1] == {"id": None, "success": False, "errors": [{
         "statusCode": "REQUIRED_FIELD_MISSING", "message": "Required fields are missing: [Name]",
         "fields": ["Name"]}]}
@@ -116,7 +117,8 @@ def test_delete_by_ids_with_all_or_none(sf):
     refused = sf.restful("composite/sobjects", method="DELETE",
                          params={"ids": f"{a},{missing}", "allOrNone": "true"})
     assert refused[0]["errors"][0]["statusCode"] == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
-    assert refused[1]["id"] == missing and refused[1]["success"] is False
+    assert refused[1]["id"] == missing
+    assert refused[1]["success"] is False
     done = sf.restful("composite/sobjects", method="DELETE", params={"ids": f"{a},{b}"})
     assert [r["success"] for r in done] == [True, True]
     assert sf.query(f"SELECT COUNT() FROM Account WHERE Id IN ('{a}','{b}')")["totalSize"] == 0

@@ -53,7 +53,8 @@ def test_faults_repeat_exactly_for_the_same_seed(emulator_server):
     first, again = outcomes(emulator_server, 11), outcomes(emulator_server, 11)
     other = outcomes(emulator_server, 12)
     assert first == again
-    assert 503 in first and 200 in first
+    assert 503 in first
+    assert 200 in first
     assert other != first
 
 
@@ -72,7 +73,8 @@ def test_session_expires_after_its_time_to_live(emulator):
     assert call(emulator, token=token).status_code == 200
     time.sleep(0.25)
     r = call(emulator, token=token)
-    assert r.status_code == 401 and r.json()[0]["errorCode"] == "INVALID_SESSION_ID"
+    assert r.status_code == 401
+    assert r.json()[0]["errorCode"] == "INVALID_SESSION_ID"
 
 
 def test_expire_sessions_invalidates_every_token_now(emulator):
@@ -131,9 +133,11 @@ def test_daily_usage_is_a_rolling_24_hours():
 
     now = [1000.0]
     usage = ApiUsage(clock=lambda: now[0])
-    assert usage.take(2) and usage.take(2)
+    assert usage.take(2)
+    assert usage.take(2)
     assert not usage.take(2)
     now[0] += 12 * 3600
     assert not usage.take(2)
     now[0] += 12 * 3600
-    assert usage.used == 0 and usage.take(2)
+    assert usage.used == 0
+    assert usage.take(2)

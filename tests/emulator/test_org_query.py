@@ -22,14 +22,18 @@ def test_query_pages_by_batch_size_with_a_locator_url(emulator_server):
     org.reset(seed="empty", opportunities=450)
     first = get(org, "/services/data/v59.0/query?q=SELECT+Id+FROM+Opportunity",
                 **{"Sforce-Query-Options": "batchSize=200"}).json()
-    assert first["totalSize"] == 450 and first["done"] is False
+    assert first["totalSize"] == 450
+    assert first["done"] is False
     assert len(first["records"]) == 200
     locator = first["nextRecordsUrl"]
-    assert locator.startswith("/services/data/v59.0/query/01g") and locator.endswith("-200")
+    assert locator.startswith("/services/data/v59.0/query/01g")
+    assert locator.endswith("-200")
     second = get(org, locator).json()
     third = get(org, second["nextRecordsUrl"]).json()
-    assert len(second["records"]) == 200 and len(third["records"]) == 50
-    assert third["done"] is True and "nextRecordsUrl" not in third
+    assert len(second["records"]) == 200
+    assert len(third["records"]) == 50
+    assert third["done"] is True
+    assert "nextRecordsUrl" not in third
     ids = [r["Id"] for page in (first, second, third) for r in page["records"]]
     assert len(set(ids)) == 450
 
@@ -47,7 +51,8 @@ def test_default_page_is_2000_rows(emulator_server):
     org.reset(seed="empty", opportunities=2001)
     sf = salesforce_client(org)
     page = sf.query("SELECT Id, Name FROM Opportunity")
-    assert len(page["records"]) == 2000 and page["nextRecordsUrl"].endswith("-2000")
+    assert len(page["records"]) == 2000
+    assert page["nextRecordsUrl"].endswith("-2000")
     assert len(sf.query_all("SELECT Id FROM Opportunity")["records"]) == 2001
 
 
@@ -62,7 +67,8 @@ def test_query_all_sees_deleted_records_and_query_does_not(sf):
 
 def test_count_query_answers_total_size_only(sf):
     result = sf.query("SELECT COUNT() FROM Opportunity WHERE IsClosed = false")
-    assert result["totalSize"] == 40 and result["records"] == []
+    assert result["totalSize"] == 40
+    assert result["records"] == []
 
 
 def test_parent_fields_come_back_nested(sf):
@@ -115,5 +121,7 @@ def test_two_long_text_fields_page_by_200(emulator_server):
          "Opportunity__c": opp, "External_Id__c": "lt200"}]})
     one = sf.query("SELECT Id, Summary__c FROM Mutual_Action_Plan__c")
     two = sf.query("SELECT Id, Summary__c, Success_Criteria__c FROM Mutual_Action_Plan__c")
-    assert one["done"] is True and len(one["records"]) == 201
-    assert two["done"] is False and len(two["records"]) == 200
+    assert one["done"] is True
+    assert len(one["records"]) == 201
+    assert two["done"] is False
+    assert len(two["records"]) == 200

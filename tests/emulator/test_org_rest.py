@@ -40,7 +40,8 @@ def test_every_api_response_reports_usage_in_the_limit_header(emulator):
 
 def test_create_get_update_delete_round_trip(sf):
     created = sf.Account.create({"Name": "Round Trip Ltd", "NumberOfEmployees": 12})
-    assert created["success"] is True and created["id"].startswith("001")
+    assert created["success"] is True
+    assert created["id"].startswith("001")
     assert sf.Account.update(created["id"], {"Name": "Renamed Ltd"}) == 204
     record = sf.Account.get(created["id"])
     assert record["Name"] == "Renamed Ltd"
@@ -92,8 +93,10 @@ def test_upsert_by_external_id_creates_201_then_updates(sf):
                                          raw_response=True)
     r2 = sf.Mutual_Action_Plan__c.upsert(f"External_Id__c/{opp}", {"Health__c": "At Risk"},
                                          raw_response=True)
-    assert r1.status_code == 201 and r1.json()["created"] is True
-    assert r2.status_code == 200 and r2.json() == {"id": r1.json()["id"], "success": True,
+    assert r1.status_code == 201
+    assert r1.json()["created"] is True
+    assert r2.status_code == 200
+    assert r2.json() == {"id": r1.json()["id"], "success": True,
                                                    "errors": [], "created": False}
     assert sf.Mutual_Action_Plan__c.get_by_custom_id("External_Id__c", opp)["Health__c"] == \
         "At Risk"
@@ -124,7 +127,8 @@ def test_describe_reports_fields_picklists_and_relationships(sf):
     assert d["keyPrefix"] == "006"
     stage = fields["StageName"]
     assert [p["value"] for p in stage["picklistValues"]][:2] == ["Prospecting", "Qualification"]
-    assert stage["restrictedPicklist"] is True and stage["nillable"] is False
+    assert stage["restrictedPicklist"] is True
+    assert stage["nillable"] is False
     assert fields["AccountId"]["referenceTo"] == ["Account"]
     assert fields["AccountId"]["relationshipName"] == "Account"
     assert fields["MAP_Health__c"]["custom"] is True
@@ -133,7 +137,8 @@ def test_describe_reports_fields_picklists_and_relationships(sf):
         c for c in d["childRelationships"] if c["childSObject"] == "OpportunityContactRole"
     ).items()
     plan = {f["name"]: f for f in sf.Mutual_Action_Plan__c.describe()["fields"]}
-    assert plan["External_Id__c"]["externalId"] is True and plan["External_Id__c"]["unique"]
+    assert plan["External_Id__c"]["externalId"] is True
+    assert plan["External_Id__c"]["unique"]
 
 
 def test_global_describe_lists_standard_and_custom_objects(sf):

@@ -46,8 +46,11 @@ def test_create_stamps_system_fields_and_computes_opportunity_flags(org):
     result = create(org, "Opportunity", {"Name": "Deal", "StageName": "Closed Won",
                                          "CloseDate": "2026-03-31", "Amount": "250000"})
     row = org.store.find(org.schema.get("Opportunity"), result.id)
-    assert result.id.startswith("006") and len(result.id) == 18
-    assert row["IsClosed"] == 1 and row["IsWon"] == 1 and row["Probability"] == 100.0
+    assert result.id.startswith("006")
+    assert len(result.id) == 18
+    assert row["IsClosed"] == 1
+    assert row["IsWon"] == 1
+    assert row["Probability"] == 100.0
     assert row["Amount"] == 250000.0
     assert row["CreatedById"] == org.integration_user_id == row["OwnerId"]
     assert row["CreatedDate"] == row["SystemModstamp"]
@@ -107,7 +110,8 @@ def test_upsert_creates_then_updates_the_same_record(org):
     body = {"Name": "p", "Opportunity__c": opp_id, "Health__c": "On Track"}
     first = write(org, upserting(org, plan, ext, "UP-1", body))
     second = write(org, upserting(org, plan, ext, "up-1", {"Health__c": "At Risk"}))
-    assert first.created is True and second.created is False
+    assert first.created is True
+    assert second.created is False
     assert first.id == second.id
     assert org.store.find(plan, first.id)["Health__c"] == "At Risk"
 
@@ -152,7 +156,8 @@ def test_delete_is_soft_and_cascades_to_master_detail_children(org):
                                   RecordResult(opp.id))[1]])
     milestone = org.store.find(org.schema.get("MAP_Milestone__c"), step.id)
     ocr = org.store.find(org.schema.get("OpportunityContactRole"), role.id)
-    assert milestone["IsDeleted"] == 1 and ocr["IsDeleted"] == 1
+    assert milestone["IsDeleted"] == 1
+    assert ocr["IsDeleted"] == 1
     assert org.store.find(org.schema.get("Contact"), contact.id)["IsDeleted"] == 0
 
 
@@ -237,7 +242,8 @@ def test_deleting_a_parent_clears_plain_lookups_and_moves_the_childs_modstamp():
     assert write(org, lambda: (org.store.delete(opp.id, org.integration_user_id),
                                RecordResult(opp.id))[1]).success
     row = org.store.find(org.schema.get("Mutual_Action_Plan__c"), plan.id)
-    assert row["Opportunity__c"] is None and row["IsDeleted"] == 0
+    assert row["Opportunity__c"] is None
+    assert row["IsDeleted"] == 0
     assert row["SystemModstamp"] == "2026-01-01T09:01:00.000+0000"
 
 

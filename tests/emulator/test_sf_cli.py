@@ -63,7 +63,8 @@ class SfCli:
         except ValueError:
             raise AssertionError(f"sf {' '.join(args)} printed no JSON:\n{done.stdout}\n"
                                  f"{done.stderr}") from None
-        assert done.returncode == status and out["status"] == status, out
+        assert done.returncode == status, out
+        assert out["status"] == status, out
         return out
 
 

@@ -259,7 +259,8 @@ def test_select_list_fields_and_from_alias_are_read() -> None:
 
 def test_count_query_has_no_fields() -> None:
     q = parse("select count() from Account where Name != null limit 5 offset 1")
-    assert q.is_count and q.fields == ()
+    assert q.is_count
+    assert q.fields == ()
     assert (q.limit, q.offset) == (5, 1)
 
 

@@ -122,7 +122,8 @@ def _holds(cond: tuple[Any, ...], row: Row) -> bool:
         return value != other
     if value is None or other is None:
         return False
-    assert isinstance(value, float) and isinstance(other, float)
+    assert isinstance(value, float)
+    assert isinstance(other, float)
     return value < other if op == "<" else value >= other
 
 
@@ -146,7 +147,8 @@ def test_filters_follow_soql_two_valued_null_logic(cond: tuple[Any, ...]) -> Non
 @given(st.text(alphabet="abcXYZ0189", min_size=15, max_size=15))
 def test_an_18_character_id_is_its_15_characters_plus_a_case_checksum(base: str) -> None:
     full = id18(base)
-    assert full is not None and full[:15] == base
+    assert full is not None
+    assert full[:15] == base
     assert id18(full) == full
     assert id18(full[:15] + full[15:].lower()) == full
     assert id18(base.swapcase()) != full or base == base.swapcase()

@@ -67,7 +67,8 @@ def test_values_come_back_typed_as_salesforce_returns_them() -> None:
                            "url": f"/services/data/v52.0/sobjects/Account/{ACCOUNT_ID}"},
             "Name": "Acme"},
     }
-    assert type(record["Won__c"]) is bool and type(record["Amount__c"]) is float
+    assert type(record["Won__c"]) is bool
+    assert type(record["Amount__c"]) is float
     assert list(record) == ["attributes", "Id", "Name", "Won__c", "Seats__c", "Amount__c",
                             "Close__c", "Seen__c", "Account__r"]
 
@@ -77,7 +78,8 @@ def test_nulls_stay_null_and_false_is_false() -> None:
     cq = compile_query(parse(SOQL), SCHEMA, now=NOW)
     record = cq.shape(next(iter(db.execute(cq.sql, cq.params))))
     assert record["Won__c"] is False
-    assert record["Seats__c"] is None and record["Amount__c"] is None
+    assert record["Seats__c"] is None
+    assert record["Amount__c"] is None
     assert record["Account__r"] is None
 
 
@@ -93,12 +95,14 @@ def test_column_metadata_describes_each_selected_column() -> None:
     join = meta[2]["joinColumns"]
     assert [(j["columnName"], j["displayName"], j["textType"]) for j in join] \
         == [("Name", "Account__r.Name", True)]
-    assert meta[3]["numberType"] and meta[3]["apexType"] == "Decimal"
+    assert meta[3]["numberType"]
+    assert meta[3]["apexType"] == "Decimal"
 
 
 def test_count_has_one_aggregate_column_and_no_records() -> None:
     cq = compile_query(parse("SELECT COUNT() FROM Deal__c"), SCHEMA, now=NOW)
-    assert cq.is_count and cq.column_metadata()[0]["aggregate"] is True
+    assert cq.is_count
+    assert cq.column_metadata()[0]["aggregate"] is True
     with pytest.raises(ValueError, match="COUNT"):
         cq.shape(())
 

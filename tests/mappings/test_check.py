@@ -15,7 +15,8 @@ STANDARD = [
 def test_an_org_with_the_standard_stages_matches_the_default_mapping() -> None:
     comparison = compare_stages(load_mapping(default_mapping_path()), list(STANDARD))
     assert comparison == StageComparison([], [], [])
-    assert comparison.matches and comparison.problems() == []
+    assert comparison.matches
+    assert comparison.problems() == []
 
 
 def test_renamed_and_added_org_stages_are_reported_on_both_sides() -> None:

@@ -33,7 +33,8 @@ def test_default_mapping_assumes_salesforces_standard_stages_in_order(
 
 def test_enterprise_has_8_to_12_milestones_and_mid_market_5_to_8(mapping: StageMapping) -> None:
     enterprise, mid_market = mapping.template("enterprise"), mapping.template("mid_market")
-    assert enterprise is not None and mid_market is not None
+    assert enterprise is not None
+    assert mid_market is not None
     assert 8 <= len(enterprise.milestones) <= 12
     assert 5 <= len(mid_market.milestones) <= 8
     assert mapping.default_template == "mid_market"
@@ -47,12 +48,15 @@ def test_every_plan_ends_with_the_buyers_value_after_close(
     assert template is not None
     order = topological_order({m.key: m.depends_on for m in template.milestones})
     last = template.milestone(order[-1])
-    assert last is not None and last.after_close
+    assert last is not None
+    assert last.after_close
     assert template.milestones[-1].after_close
     live = [m for m in template.milestones if m.go_live]
-    assert len(live) == 1 and live[0].after_close
+    assert len(live) == 1
+    assert live[0].after_close
     signature = template.milestone("signature")
-    assert signature is not None and not signature.after_close
+    assert signature is not None
+    assert not signature.after_close
 
 
 @pytest.mark.parametrize("name", ["enterprise", "mid_market"])

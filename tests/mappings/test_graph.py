@@ -35,7 +35,8 @@ def test_a_long_chain_does_not_exhaust_the_stack() -> None:
     edges = {f"m{i}": [f"m{i + 1}"] for i in range(5000)}
     edges["m5000"] = ["m0"]
     (cycle,) = find_cycles(edges)
-    assert len(cycle) == 5002 and cycle[0] == cycle[-1] == "m0"
+    assert len(cycle) == 5002
+    assert cycle[0] == cycle[-1] == "m0"
 
 
 def test_topological_order_refuses_a_cycle() -> None:

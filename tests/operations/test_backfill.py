@@ -49,7 +49,8 @@ def test_dry_run_writes_nothing_and_reports_what_a_real_run_would_do(ops: Ops):
     calls_before = ops.org.api_calls
     done = ops.run("backfill", "--dry-run")
     assert done.returncode == 0, done.stderr[-2000:]
-    assert ops.count(PLAN) == 0 and ops.count(MILESTONE) == 0
+    assert ops.count(PLAN) == 0
+    assert ops.count(MILESTONE) == 0
     assert "plans would be created" in done.stdout
     assert "API calls a real run would cost" in done.stdout
     assert "sample of the plans" in done.stdout
@@ -69,7 +70,8 @@ def test_stage_and_type_filters_select_only_matching_opportunities(ops: Ops):
     planned = {r["Opportunity__c"] for r in ops.rows(f"SELECT Opportunity__c FROM {PLAN}")}
     wanted = {r["Id"] for r in ops.rows("SELECT Id FROM Opportunity WHERE StageName = "
                                         "'Needs Analysis' AND Type = 'New Business'")}
-    assert planned and planned <= wanted
+    assert planned
+    assert planned <= wanted
 
 
 def test_budget_guard_pauses_a_backfill_and_resume_finishes_it_once_quota_returns(
@@ -92,5 +94,6 @@ def test_budget_guard_pauses_a_backfill_and_resume_finishes_it_once_quota_return
     emulator_server.set_knobs(daily_api_limit=1_000_000)
     emulator_server.reset_api_usage(used=0)
     check = Backfill(ops.sync(), Selection(), batch_size=600, dry_run=True).run()
-    assert check.totals.plans_created == 0 and check.totals.plans_updated == 0  # nothing missing
+    assert check.totals.plans_created == 0
+    assert check.totals.plans_updated == 0
     ops.close()

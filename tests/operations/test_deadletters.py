@@ -37,7 +37,8 @@ def test_retry_after_the_cause_is_fixed_lands_the_record_and_resolves_the_letter
     listing = ops.run("deadletters", "list")
     assert listing.returncode == 0
     letter = open_letters(ops, org.id)[0]
-    assert letter.error_code and letter.error_code in listing.stdout
+    assert letter.error_code
+    assert letter.error_code in listing.stdout
     assert any(x.external_id == opp for x in open_letters(ops, org.id))
 
     still_broken = ops.run("deadletters", "retry", "--all")
@@ -60,7 +61,8 @@ def test_a_letter_that_keeps_failing_is_parked_for_a_person(ops: Ops):
     deadletters.retry(org, open_letters(ops, org.id), policy)
     assert open_letters(ops, org.id)  # attempt 2: still open
     result = deadletters.retry(org, open_letters(ops, org.id), policy)
-    assert result.parked and open_letters(ops, org.id) == []
+    assert result.parked
+    assert open_letters(ops, org.id) == []
     with ops.store.transaction(write=False) as tx:
         parked = tx.dead_letters(org.id, status=DeadLetterStatus.PARKED)
     assert {p.id for p in parked} == set(result.parked)
@@ -78,7 +80,8 @@ def test_discard_needs_a_reason_and_keeps_it(ops: Ops):
     assert done.returncode == 0, done.stderr
     with ops.store.transaction(write=False) as tx:
         kept = tx.dead_letter(letter.id)
-    assert kept is not None and kept.status is DeadLetterStatus.DISCARDED
+    assert kept is not None
+    assert kept.status is DeadLetterStatus.DISCARDED
     assert kept.discard_reason == "buyer left the deal"
 
 

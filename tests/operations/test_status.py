@@ -29,13 +29,15 @@ def test_status_reflects_runs_lag_usage_and_dead_letters_and_is_healthy_with_a_h
     assert shown["dead_letters"]["open"] > 0
     assert shown["dead_letters_by_code"] == {"UNABLE_TO_LOCK_ROW": shown["dead_letters"]["open"]}
     assert 0 <= shown["lag_seconds"] < 60
-    assert shown["api_usage"]["used"] > 0 and shown["api_usage"]["max"] > 0
+    assert shown["api_usage"]["used"] > 0
+    assert shown["api_usage"]["max"] > 0
     assert shown["lease_holder"] == "worker-1"
     assert shown["heartbeat_age_seconds"] < 60
 
     text = ops.run("status")
     assert text.returncode == 0
-    assert "UNABLE_TO_LOCK_ROW" in text.stdout and "healthy" in text.stdout
+    assert "UNABLE_TO_LOCK_ROW" in text.stdout
+    assert "healthy" in text.stdout
 
 
 def test_status_exits_1_without_a_worker_heartbeat(ops: Ops):
@@ -53,7 +55,8 @@ def test_lag_over_the_threshold_is_unhealthy(ops: Ops):
     ops.store.heartbeat(org.id, "worker-1")
     seen = status.collect(ops.store, org.id, now=later,
                           max_heartbeat_age=dt.timedelta(hours=1))
-    assert seen.lag_seconds is not None and seen.lag_seconds >= 20 * 60
+    assert seen.lag_seconds is not None
+    assert seen.lag_seconds >= 20 * 60
     assert not seen.healthy
     assert any("lag" in p for p in seen.problems)
     fresh = status.collect(ops.store, org.id, now=ops.store.now())
@@ -66,7 +69,9 @@ def test_a_quiet_org_is_not_lagging_while_cycles_keep_committing(ops: Ops):
     first, _ = status.lag(ops.store, org.id, ops.store.now())
     run_cycle(org)  # nothing changed in Salesforce
     second, newest = status.lag(ops.store, org.id, ops.store.now())
-    assert first is not None and second is not None and second <= first + 0.5
+    assert first is not None
+    assert second is not None
+    assert second <= first + 0.5
     assert newest is not None
 
 

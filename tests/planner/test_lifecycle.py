@@ -97,7 +97,8 @@ def test_plan_is_completed_once_every_milestone_is_done_or_skipped() -> None:
     result = run(opportunity("Closed Won"), state)
     assert result.status == COMPLETED
     assert result.percent_complete == 100.0
-    assert result.next_milestone is None and result.next_due_date is None
+    assert result.next_milestone is None
+    assert result.next_due_date is None
 
 
 def test_reopened_deal_reactivates_a_cancelled_plan() -> None:
@@ -118,11 +119,13 @@ def test_plan_keeps_its_template_when_the_opportunity_later_matches_another() ->
     mapping = sample_mapping()
     calendar = CALENDAR.from_spec(mapping.calendar)
     first = plan(opportunity(amount=Decimal(20_000)), None, mapping, calendar, TODAY)
-    assert first is not None and first.template == "mid_market"
+    assert first is not None
+    assert first.template == "mid_market"
     grown = plan(
         opportunity(amount=Decimal(500_000)), state_after_writing(first), mapping, calendar, TODAY
     )
-    assert grown is not None and grown.template == "mid_market"
+    assert grown is not None
+    assert grown.template == "mid_market"
 
 
 def test_opportunity_no_template_applies_to_gets_no_plan() -> None:
@@ -144,7 +147,8 @@ def test_deals_sharing_close_date_and_stage_each_get_their_own_id_and_contacts()
     anon = dataclasses.replace(opportunity(), id="006000000000002AAA")
     named = opportunity(contact_roles=(("Security", "003S"),))
     first, second = planner.plan(anon, None, TODAY), planner.plan(named, None, TODAY)
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert (first.opportunity_id, second.opportunity_id) == (anon.id, named.id)
     assert second.milestone("security").owner_contact_id == "003S"
     assert first.milestone("security").owner_contact_id is None
@@ -163,7 +167,8 @@ def test_first_plan_made_on_a_later_day_is_dated_that_day() -> None:
     planner = Planner(MAPPING, CALENDAR)
     first = planner.plan(opportunity(), None, TODAY)
     later = planner.plan(opportunity(), None, TODAY + dt.timedelta(days=1))
-    assert first is not None and later is not None
+    assert first is not None
+    assert later is not None
     assert first.milestone("discovery").completed_date == TODAY
     assert later.milestone("discovery").completed_date == TODAY + dt.timedelta(days=1)
 
@@ -208,4 +213,5 @@ def test_each_deal_gets_the_template_its_own_fields_select(
         planner.plan(opportunity(amount=earlier, fields={"Strategic__c": True}), None, TODAY)
         planner.plan(opportunity(amount=earlier), None, TODAY)
     result = planner.plan(opportunity(amount=amount, fields=fields), None, TODAY)
-    assert result is not None and result.template == expected
+    assert result is not None
+    assert result.template == expected

@@ -119,7 +119,8 @@ def test_percent_slip_and_projection_stay_in_range(
     assert all(m.days_slipped >= 0 for m in result.milestones)
     for m in result.milestones:
         if m.status not in (DONE, SKIPPED) and m.due_date is not None:
-            assert m.projected_date is not None and m.projected_date >= m.due_date
+            assert m.projected_date is not None
+            assert m.projected_date >= m.due_date
 
 
 @FAST
@@ -160,9 +161,11 @@ def test_rep_edits_to_pinnable_fields_survive_any_replanning(
     m = result.milestone(key)
     before = state.milestones[key]
     if status != before.status:
-        assert m.status == status and "Status__c" in m.pinned
+        assert m.status == status
+        assert "Status__c" in m.pinned
     if due_date != before.due_date:
-        assert m.due_date == due_date and "Due_Date__c" in m.pinned
+        assert m.due_date == due_date
+        assert "Due_Date__c" in m.pinned
     assert m.baseline_due_date == before.baseline_due_date
 
 

@@ -50,7 +50,8 @@ def test_rep_moving_a_due_date_is_a_commitment_change_that_moves_what_follows() 
     assert security.due_date == D(2026, 4, 7)
     assert security.baseline_due_date == D(2026, 3, 30)
     assert security.days_slipped == 6
-    assert signature.due_date == CLOSE and signature.days_slipped == 0
+    assert signature.due_date == CLOSE
+    assert signature.days_slipped == 0
     assert signature.projected_date == D(2026, 4, 8)
     assert result.projected_close_date == D(2026, 4, 8)
     assert (result.days_slipped, result.health) == (6, AT_RISK)

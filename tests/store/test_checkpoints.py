@@ -53,5 +53,6 @@ def test_a_checkpoint_rolls_back_with_the_batch_it_covers(store: Store) -> None:
         raise RuntimeError("push failed")
     with store.transaction() as tx:
         point = tx.checkpoint("bf-1")
-        assert point is not None and point.cursor == "cursor-1"
+        assert point is not None
+        assert point.cursor == "cursor-1"
         assert tx.shadow(ORG, "Mutual_Action_Plan__c", ["006000000000002AAA"]) == {}

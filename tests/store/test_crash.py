@@ -28,7 +28,8 @@ def _start(url: str, mode: str) -> subprocess.Popen[str]:
 
 
 def _wait_for(child: subprocess.Popen[str], prefix: str) -> str:
-    assert child.stdout is not None and child.stderr is not None
+    assert child.stdout is not None
+    assert child.stderr is not None
     line = child.stdout.readline()
     if not line.startswith(prefix):
         child.kill()
@@ -51,7 +52,8 @@ def _assert_consistent(store: Store, n: int, records: int) -> None:
     assert len(shadows) == records
     assert {s.fields["n"] for s in shadows} == {n}
     assert len(runs) == n + 1
-    assert runs[0].counts == {"n": n} and runs[0].api_calls == n
+    assert runs[0].counts == {"n": n}
+    assert runs[0].api_calls == n
 
 
 def _assert_usable(store: Store) -> None:

@@ -88,12 +88,13 @@ def test_the_database_itself_refuses_two_active_letters_for_one_write(store: Sto
 
 def test_discarding_needs_a_reason_and_keeps_it(store: Store) -> None:
     letter_id = _add(store)
-    with pytest.raises(ValueError), store.transaction() as tx:
+    with pytest.raises(ValueError, match="reason"), store.transaction() as tx:
         tx.discard_dead_letter(letter_id, "  ")
     with store.transaction() as tx:
         tx.discard_dead_letter(letter_id, "record merged away by the customer")
         letter = tx.dead_letter(letter_id)
-    assert letter is not None and letter.status is DeadLetterStatus.DISCARDED
+    assert letter is not None
+    assert letter.status is DeadLetterStatus.DISCARDED
     assert letter.discard_reason == "record merged away by the customer"
 
 
@@ -122,7 +123,8 @@ def test_retries_are_due_only_once_their_next_attempt_time_has_come(
                         code="UNABLE_TO_LOCK_ROW", message="locked")
         assert tx.due_dead_letters(ORG) == []
         letter = tx.dead_letter(letter_id)
-    assert letter is not None and letter.attempts == 2
+    assert letter is not None
+    assert letter.attempts == 2
     assert (letter.error_code, letter.error_message) == ("UNABLE_TO_LOCK_ROW", "locked")
     clock.advance(300)
     with store.transaction() as tx:
@@ -160,7 +162,8 @@ def test_failing_again_replaces_the_retry_time_so_backoff_starts_from_the_new_fa
         tx.park(letter_id)
         tx.reopen(letter_id)  # an admin asks for a retry now
         reopened = tx.dead_letter(letter_id)
-    assert reopened is not None and reopened.next_attempt_at == clock.now
+    assert reopened is not None
+    assert reopened.next_attempt_at == clock.now
     clock.advance(60)
     _add(store, message="still refused")
     with store.transaction() as tx:
@@ -171,4 +174,5 @@ def test_failing_again_replaces_the_retry_time_so_backoff_starts_from_the_new_fa
         later = clock.now + timedelta(hours=1)
         tx.add_dead_letter(ORG, OBJ, KEY, "upsert", {}, "X", "again", next_attempt_at=later)
         letter = tx.dead_letter(letter_id)
-    assert letter is not None and letter.next_attempt_at == later
+    assert letter is not None
+    assert letter.next_attempt_at == later

@@ -81,7 +81,7 @@ def test_a_released_lease_is_free_at_once(store: Store) -> None:
 
 
 def test_a_lease_needs_a_positive_time_to_live(store: Store) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="positive"):
         store.try_acquire_lease(ORG, "worker-a", 0)
 
 

@@ -56,7 +56,8 @@ def test_a_postgresql_store_behind_the_code_says_to_run_db_upgrade(postgres_serv
     url = postgres_server.create_database()
     with pytest.raises(SchemaOutOfDateError, match="run mapsync db upgrade") as caught:
         Store.open(url)
-    assert caught.value.current is None and caught.value.expected == head_revision()
+    assert caught.value.current is None
+    assert caught.value.expected == head_revision()
     assert postgres_server.password not in str(caught.value)
 
 

@@ -42,7 +42,8 @@ def test_watermark_round_trips_with_its_tie_break_ids_in_utc(store: Store) -> No
     with store.transaction(write=False) as tx:
         mark = tx.watermark(ORG, "Opportunity")
     assert mark == Watermark(stamp, frozenset({"006A", "006B"}))
-    assert mark is not None and mark.systemmodstamp.utcoffset() is not None
+    assert mark is not None
+    assert mark.systemmodstamp.utcoffset() is not None
 
 
 def test_a_newer_watermark_replaces_the_old_one_and_records_when(
@@ -192,7 +193,7 @@ def test_latest_runs_are_newest_first_and_filter_by_kind(store: Store, clock: Ma
 def test_a_run_cannot_finish_as_running_or_as_an_unknown_run(store: Store) -> None:
     with store.transaction() as tx:
         run_id = tx.start_run(ORG, "cycle")
-    with pytest.raises(ValueError), store.transaction() as tx:
+    with pytest.raises(ValueError, match="running"), store.transaction() as tx:
         tx.finish_run(run_id, "running", {}, 0)
     with pytest.raises(LookupError), store.transaction() as tx:
         tx.finish_run(run_id + 1000, "succeeded", {}, 0)

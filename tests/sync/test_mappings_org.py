@@ -47,7 +47,8 @@ def test_preview_shows_the_plan_and_writes_nothing(env: World) -> None:
     calls = env.org.api_calls
     result = CliRunner().invoke(app, ["mappings", "preview", opp])
     assert result.exit_code == 0, result.output
-    assert "Preview me" in result.output and "mid_market" in result.output
+    assert "Preview me" in result.output
+    assert "mid_market" in result.output
     assert env.counts() == (0, 0)
     assert env.org.api_calls > calls
 

@@ -89,7 +89,8 @@ def test_kill_between_push_and_commit_leaves_no_duplicates(emulator: Emulator,
     for opp in opps:
         assert world.plan(opp) is not None
     again = world.cycle()
-    assert again.touched == 0 and again.api_calls == 1
+    assert again.touched == 0
+    assert again.api_calls == 1
 
 
 def test_quota_exhaustion_stops_the_cycle_cleanly_and_the_next_resumes(demo_org: Emulator,
@@ -132,7 +133,8 @@ def test_a_stop_request_ends_the_cycle_at_a_safe_point_and_the_next_resumes(
         assert tx.watermarks(world.org_id) == {}  # the changes are taken again
         assert len(tx.plan_index(world.org_id, opps)) == 3  # what landed is known
         run = tx.latest_runs(world.org_id, 1)[0]
-    assert run.outcome == RunOutcome.PARTIAL and run.finished_at is not None
+    assert run.outcome == RunOutcome.PARTIAL
+    assert run.finished_at is not None
 
     again = world.cycle()
     assert again.outcome == RunOutcome.SUCCEEDED.value

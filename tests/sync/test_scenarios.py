@@ -24,7 +24,8 @@ def test_new_qualifying_opportunity_gets_its_plan(world: World) -> None:
     report = world.cycle()
     assert report.plans_created == 1
     plan = world.plan(opp)
-    assert plan is not None and plan["Status__c"] == "Active"
+    assert plan is not None
+    assert plan["Status__c"] == "Active"
     assert len(world.milestones(opp)) == 8  # mid_market template
     assert world.plan(early) is None
     rollup = world.opportunity_record(opp)
@@ -214,11 +215,13 @@ def test_a_large_change_is_planned_and_committed_in_chunks(emulator: Emulator,
     world = World(emulator, tmp_path, chunk_size=2)
     opps = [world.opportunity(name=f"Deal {i}") for i in range(5)]
     report = world.cycle()
-    assert report.plans_created == 5 and report.milestones_written == 40
+    assert report.plans_created == 5
+    assert report.milestones_written == 40
     assert all(world.plan(o) is not None for o in opps)
     with world.store.transaction() as tx:
         runs = tx.latest_runs(world.org_id, 5)
-        assert len(runs) == 1 and runs[0].counts["plans_created"] == 5
+        assert len(runs) == 1
+        assert runs[0].counts["plans_created"] == 5
         assert tx.watermark(world.org_id, "Opportunity") is not None
     assert world.cycle().api_calls == 1
 

@@ -57,6 +57,7 @@ def test_keys_older_than_the_lookback_window_are_forgotten():
 def test_watermark_never_moves_back():
     mark = advance(None, [row("a", "2024-01-31T12:00:00.000+0000")], LOOKBACK)
     later = advance(mark, [row("late", "2024-01-31T11:58:00.000+0000")], LOOKBACK)
-    assert later is not None and mark is not None
+    assert later is not None
+    assert mark is not None
     assert later.systemmodstamp == mark.systemmodstamp
     assert "late@2024-01-31T11:58:00.000+0000" in later.ids_at
