@@ -1,4 +1,4 @@
-"""Settings: the environment contract of DESIGN.md, validated once at start-up.
+"""Settings: the environment contract (README, Configuration), validated once at start-up.
 
 Values come from the environment and from a ``.env`` file in the working directory. Loading
 never fails on Salesforce settings alone, because commands such as ``mappings validate`` need

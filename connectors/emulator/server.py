@@ -214,7 +214,7 @@ class Emulator:
         return self.jwt_keys.certificate_file
 
     def env(self, api_version: str = API_VERSION, jwt: bool = False) -> dict[str, str]:
-        """The mapsync settings (DESIGN.md's environment) that point at this org: the
+        """The mapsync settings (the README's environment) that point at this org: the
         client-credentials flow, or with ``jwt`` the JWT bearer flow of the integration user."""
         env = {"SF_LOGIN_URL": self.login_url, "SF_CLIENT_ID": self.client_id,
                "SF_CLIENT_SECRET": self.client_secret, "SF_CA_BUNDLE": str(self.ca_file),

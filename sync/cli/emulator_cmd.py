@@ -1,4 +1,4 @@
-"""``mapsync emulator``: run the local Salesforce org until stopped (DESIGN.md contract)."""
+"""``mapsync emulator``: run the local Salesforce org until stopped (README, Commands)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 The planner is a pure function from these inputs to a ``DesiredPlan``; keeping the shapes in
 one small module lets the sync cycle, the diff, the CLI preview and the tests share them
 without importing the planning logic. Field names on the Salesforce side are the pinned API
-names of DESIGN.md, and the ownership sets below are its conflict rule in code: the diff
+names of docs/architecture.md, and the ownership sets below are its conflict rule in code: the diff
 consults them to decide what it may push.
 """
 
@@ -24,7 +24,7 @@ FINISHED_STATUSES = frozenset({DONE, SKIPPED})
 ACTIVE, COMPLETED, CANCELLED = "Active", "Completed", "Cancelled"
 ON_TRACK, AT_RISK, OFF_TRACK = "On Track", "At Risk", "Off Track"
 
-# --- field ownership (DESIGN.md, "Field ownership") ----------------------------------------
+# --- field ownership (docs/architecture.md, "Field ownership") -------------------------------
 
 SERVICE_OWNED_PLAN_FIELDS = frozenset({
     "Opportunity__c", "Template__c", "Status__c", "Health__c", "Percent_Complete__c",

@@ -1,4 +1,4 @@
-"""The error table: every row of SALESFORCE.md's table becomes the class it prescribes."""
+"""The error table: every row of docs/salesforce.md's table becomes the class it prescribes."""
 
 from __future__ import annotations
 

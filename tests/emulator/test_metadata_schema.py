@@ -1,4 +1,4 @@
-"""Every shipped metadata file is valid against the Metadata API schema, and names what DESIGN pins.
+"""Every shipped metadata file is valid against the Metadata API schema, and names what is pinned.
 
 A deploy fails on the first element out of order or value out of range, far from where it was
 written; validating against the ``metadata.wsdl`` simple-salesforce ships catches that here.
@@ -71,7 +71,7 @@ PINNED_FIELDS = [
     "Opportunity.MAP_Projected_Close_Date__c",
 ]
 
-# pinned field → its metadata type, as DESIGN describes it
+# pinned field → its metadata type, as docs/architecture.md describes it
 PINNED_TYPES = {
     "Mutual_Action_Plan__c.Opportunity__c": "Lookup",
     "Mutual_Action_Plan__c.External_Id__c": "Text",
@@ -266,7 +266,7 @@ def test_relationships_are_as_pinned() -> None:
     opportunity = parse(field_file("Mutual_Action_Plan__c.Opportunity__c"))
     assert text_of(opportunity, "referenceTo") == "Opportunity"
     # not required on the field, so deleting the Opportunity is allowed and clears the
-    # lookup; mapsync then removes the plan (DESIGN: a deleted Opportunity loses its plan)
+    # lookup; mapsync then removes the plan (docs/architecture.md, "Lifecycle")
     assert text_of(opportunity, "required") == "false"
     assert text_of(opportunity, "deleteConstraint") == "SetNull"
     contact = parse(field_file("MAP_Milestone__c.Owner_Contact__c"))

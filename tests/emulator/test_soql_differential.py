@@ -9,7 +9,7 @@ the reverse would make the emulator refuse what production runs.
 Each corpus entry also records the verdict Salesforce's parser gives, so a broken harness (a
 parser that refuses everything, say) fails loudly instead of agreeing with a broken emulator.
 
-The corpus keeps to the syntax the local org promises (SALESFORCE.md, SOQL row) plus clear
+The corpus keeps to the syntax the local org promises (docs/salesforce.md, SOQL) plus clear
 rejections. Left out on purpose:
 - constructs Salesforce accepts but the local org refuses as unsupported (aggregate functions,
   GROUP BY, subqueries, TYPEOF, WITH, FOR VIEW, USING SCOPE, UPDATE TRACKING, FIELDS()):
