@@ -2,10 +2,9 @@
 
 One module says what the plan looks like on the Salesforce side, so pull, gather, push and
 the jobs agree on it. The names are the pinned API names of the custom objects shipped under
-``connectors/salesforce/metadata`` (see ``docs/architecture.md``). External ids: a plan's is
-its Opportunity's 18-character Id; a milestone's is ``<Opportunity Id>:<milestone key>``, so
-every record can be upserted again and again without duplicating, and any synced record names
-the Opportunity it belongs to.
+``connectors/salesforce/metadata`` (see ``docs/architecture.md``). External ids (a plan's is
+its Opportunity's Id, a milestone's ``<Opportunity Id>:<milestone key>``) are coded by
+``sync.planner.identity`` and re-exported here.
 """
 
 from __future__ import annotations
@@ -13,6 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sync.planner.identity import milestone_external_id as milestone_external_id
+from sync.planner.identity import milestone_key_of as milestone_key_of
+from sync.planner.identity import opportunity_of as opportunity_of
 from sync.planner.model import OPPORTUNITY_ROLLUP_FIELDS
 
 OPPORTUNITY = "Opportunity"
@@ -39,22 +41,6 @@ MILESTONE_FIELDS = (*_SYSTEM, EXTERNAL_ID_FIELD, "Plan__c", "Name", "Key__c", "S
 FIELDS = {OPPORTUNITY: OPPORTUNITY_FIELDS, PLAN_OBJECT: PLAN_FIELDS,
           MILESTONE_OBJECT: MILESTONE_FIELDS}
 CONTACT_ROLE_FIELDS = ("OpportunityId", "ContactId", "Role", "IsPrimary", "IsDeleted")
-
-
-def milestone_external_id(opportunity_id: str, key: str) -> str:
-    """A milestone's external id: its Opportunity's Id and its key in the template."""
-    return f"{opportunity_id}:{key}"
-
-
-def opportunity_of(external_id: str) -> str:
-    """The Opportunity Id inside a plan's, a milestone's or an Opportunity's key."""
-    return external_id.split(":", 1)[0]
-
-
-def milestone_key_of(external_id: str) -> str | None:
-    """The milestone key inside a milestone's external id (``None`` for any other key)."""
-    _, sep, key = external_id.partition(":")
-    return key if sep else None
 
 
 def opportunity_id_of(sobject: str, record: Mapping[str, Any]) -> str | None:

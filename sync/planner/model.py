@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from sync.planner.identity import milestone_key_of
+
 # --- picklist values -----------------------------------------------------------------------
 
 NOT_STARTED, IN_PROGRESS, DONE, BLOCKED, SKIPPED = (
@@ -141,7 +143,7 @@ class MilestoneState:
     @classmethod
     def from_record(cls, record: Mapping[str, Any], written: Mapping[str, Any]) -> MilestoneState:
         """From a Salesforce record; the key falls back to the external id's suffix."""
-        key = record.get("Key__c") or str(record.get("External_Id__c") or "").partition(":")[2]
+        key = record.get("Key__c") or milestone_key_of(str(record.get("External_Id__c") or ""))
         return cls(
             key=str(key),
             status=record.get("Status__c"),

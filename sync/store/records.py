@@ -60,7 +60,7 @@ class Tombstone:
 
 
 class RunKind(StrEnum):
-    """Why the engine ran."""
+    """What kind of run it was."""
 
     CYCLE = "cycle"
     BACKFILL = "backfill"
@@ -80,7 +80,7 @@ class RunOutcome(StrEnum):
 
 @dataclass(frozen=True)
 class Run:
-    """One run of the engine and what it did."""
+    """One run (a cycle, a backfill batch, a reconcile batch, a retry) and what it did."""
 
     id: int
     org_id: str
