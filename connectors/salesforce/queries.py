@@ -14,13 +14,15 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from config.batching import batched
+from config.errors import RetryableError
 from connectors.salesforce.errors import error_from_body
 from connectors.salesforce.transport import Transport
 
 MAX_BATCH = 2000
 MIN_BATCH = 200
 QUERIES_PER_COMPOSITE = 5
+LOCATOR_RESTARTS = 3
+INVALID_LOCATOR = "INVALID_QUERY_LOCATOR"
 
 
 def _query_options(batch_size: int) -> dict[str, str]:
@@ -55,39 +57,65 @@ def count(transport: Transport, soql: str) -> int:
 
 def composite(transport: Transport, soqls: Sequence[str], *,
               include_deleted: bool = True) -> list[list[dict[str, Any]]]:
-    """All rows of each query, in order; five queries (or next pages) per Composite call."""
+    """All rows of each query, in order; five queries (or next pages) per Composite call.
+
+    At most five queries are open at a time: a new query starts only when one of the open
+    ones has read its last page. Salesforce keeps a bounded number of open query cursors per
+    user and silently releases the oldest past it (the next page then fails with
+    ``INVALID_QUERY_LOCATOR``), so opening every query's first page before reading any second
+    page gets a large read stuck. A locator that is invalid all the same (expired, released
+    by another session of the same user) re-runs that query from its start, a few times.
+    """
     resource = "queryAll" if include_deleted else "query"
+    first = [f"{transport.data_path}/{resource}?{urlencode({'q': q})}" for q in soqls]
     rows: list[list[dict[str, Any]]] = [[] for _ in soqls]
-    pending = [(n, f"{transport.data_path}/{resource}?{urlencode({'q': q})}")
-               for n, q in enumerate(soqls)]
-    while pending:
+    restarts = [0] * len(soqls)
+    waiting = list(range(len(soqls)))
+    open_pages: list[tuple[int, str]] = []  # (query, URL of its next page)
+    while waiting or open_pages:
+        while waiting and len(open_pages) < QUERIES_PER_COMPOSITE:
+            n = waiting.pop(0)
+            open_pages.append((n, first[n]))
         following: list[tuple[int, str]] = []
-        for chunk in batched(pending, QUERIES_PER_COMPOSITE):
-            for n, page in _composite_call(transport, chunk, soqls):
-                rows[n].extend(page.get("records", []))
-                if not page.get("done", True) and page.get("nextRecordsUrl"):
-                    following.append((n, str(page["nextRecordsUrl"])))
-        pending = following
+        for n, page in _composite_call(transport, open_pages, soqls):
+            if page is None:  # the locator is gone: read this query again from its start
+                restarts[n] += 1
+                if restarts[n] > LOCATOR_RESTARTS:
+                    raise RetryableError(f"query {_shorten(soqls[n])}: its query locator was "
+                                         f"invalidated {restarts[n]} times",
+                                         error_code=INVALID_LOCATOR)
+                rows[n] = []
+                following.append((n, first[n]))
+                continue
+            rows[n].extend(page.get("records", []))
+            if not page.get("done", True) and page.get("nextRecordsUrl"):
+                following.append((n, str(page["nextRecordsUrl"])))
+        open_pages = following
     return rows
 
 
 def _composite_call(transport: Transport, chunk: list[tuple[int, str]],
-                    soqls: Sequence[str]) -> list[tuple[int, dict[str, Any]]]:
-    """One Composite request of GET subrequests; a failed subrequest raises its own error."""
+                    soqls: Sequence[str]) -> list[tuple[int, dict[str, Any] | None]]:
+    """One Composite request of GET subrequests; a failed subrequest raises its own error,
+    except an invalid query locator, answered as ``None`` (read that query again)."""
     body = {"allOrNone": False,
             "compositeRequest": [{"method": "GET", "url": url, "referenceId": f"q{n}"}
                                  for n, url in chunk]}
 
-    def attempt() -> list[tuple[int, dict[str, Any]]]:
+    def attempt() -> list[tuple[int, dict[str, Any] | None]]:
         response = transport.send_once("POST", "composite", json=body,
                                        context=f"composite of {len(chunk)} queries")
-        answered: list[tuple[int, dict[str, Any]]] = []
+        answered: list[tuple[int, dict[str, Any] | None]] = []
         for sub in response.json().get("compositeResponse", []):
             n = int(str(sub.get("referenceId", "q-1"))[1:])
             status = int(sub.get("httpStatusCode", 500))
             if status >= 300:
-                raise error_from_body(status, json.dumps(sub.get("body")),
-                                      f"query {_shorten(soqls[n])}")
+                error = error_from_body(status, json.dumps(sub.get("body")),
+                                        f"query {_shorten(soqls[n])}")
+                if error.error_code == INVALID_LOCATOR:
+                    answered.append((n, None))
+                    continue
+                raise error
             answered.append((n, sub.get("body") or {}))
         return answered
 

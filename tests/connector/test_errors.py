@@ -10,10 +10,10 @@ import responses
 from config.errors import (
     AuthenticationError,
     FatalError,
+    MapsyncError,
     RateLimitedError,
     RecordGoneError,
     RetryableError,
-    SalesforceError,
     SkippableRecordError,
 )
 from connectors.salesforce import SalesforceClient
@@ -30,7 +30,7 @@ from connectors.salesforce.errors import (
 )
 from tests.connector.conftest import API, add_token
 
-ROWS: list[tuple[int, str | None, str, type[SalesforceError]]] = [
+ROWS: list[tuple[int, str | None, str, type[MapsyncError]]] = [
     (500, None, "", RetryableError),
     (502, None, "", RetryableError),
     (503, None, "", RetryableError),
@@ -83,7 +83,7 @@ ROWS: list[tuple[int, str | None, str, type[SalesforceError]]] = [
 @pytest.mark.parametrize(("status", "code", "message", "expected"), ROWS,
                          ids=[f"{s}-{c or 'no code'}-{m[:30]}" for s, c, m, _ in ROWS])
 def test_salesforce_error_becomes_the_prescribed_exception(
-        status: int, code: str | None, message: str, expected: type[SalesforceError]) -> None:
+        status: int, code: str | None, message: str, expected: type[MapsyncError]) -> None:
     body = json.dumps([{"message": message, "errorCode": code}]) if code else ""
     error = error_from_body(status, body, "call")
     assert type(error) is expected
@@ -151,7 +151,7 @@ def test_simple_salesforce_refused_request_is_classified_by_its_error_code() -> 
 ])
 def test_client_calls_raise_the_class_of_the_salesforce_answer(
         sf: responses.RequestsMock, client: SalesforceClient, status: int, code: str,
-        message: str, expected: type[SalesforceError]) -> None:
+        message: str, expected: type[MapsyncError]) -> None:
     add_token(sf)
     attempts = 4 if issubclass(expected, RetryableError) else 1
     for _ in range(attempts):

@@ -133,3 +133,55 @@ def test_a_subquery_failing_every_attempt_raises_its_class(
             _subresponse("q0", timeout, 400)]})
     with pytest.raises(RetryableError, match="QUERY_TIMEOUT"):
         client.composite_query(["A"])
+
+
+class PagingOrg:
+    """Answers Composite query requests like Salesforce: each query has two pages, and a
+    locator stays open from its first page until its last page is read."""
+
+    def __init__(self, forget_first_locator: bool = False) -> None:
+        self.open: set[str] = set()
+        self.most_open = 0
+        self.forget_first_locator = forget_first_locator
+
+    def __call__(self, request: object) -> tuple[int, dict[str, str], str]:
+        body = json.loads(request.body)  # type: ignore[attr-defined]
+        answers = []
+        for sub in body["compositeRequest"]:
+            ref, url = sub["referenceId"], sub["url"]
+            if "/query/" not in url:  # a first page: open a locator
+                q = parse_qs(urlsplit(url).query)["q"][0]
+                locator = f"/services/data/v59.0/query/01g{q}-2000"
+                self.open.add(locator)
+                answers.append(_subresponse(ref, page([f"{q}-1"], locator)))
+            elif self.forget_first_locator:
+                self.forget_first_locator = False
+                self.open.discard(url)
+                answers.append(_subresponse(ref, [{"errorCode": "INVALID_QUERY_LOCATOR",
+                                                   "message": "invalid query locator"}], 400))
+            else:
+                self.open.discard(url)
+                answers.append(_subresponse(ref, page([f"{url.split('01g')[1][:-5]}-2"])))
+            self.most_open = max(self.most_open, len(self.open))
+        return 200, {}, json.dumps({"compositeResponse": answers})
+
+
+def test_no_more_than_five_queries_hold_an_open_locator_at_once(
+        sf: responses.RequestsMock, client: SalesforceClient) -> None:
+    add_token(sf)
+    org = PagingOrg()
+    sf.add_callback(responses.POST, f"{API}/composite", callback=org)
+    queries = [f"Q{n}" for n in range(12)]
+    rows = client.composite_query(queries)
+    assert [[r["Id"] for r in rs] for rs in rows] == [[f"{q}-1", f"{q}-2"] for q in queries]
+    assert org.most_open <= 5
+    assert len(sf.calls) - 1 <= 6  # still five subrequests a call: 24 pages in 5 calls + token
+
+
+def test_an_invalid_query_locator_reads_that_query_again_from_its_start(
+        sf: responses.RequestsMock, client: SalesforceClient) -> None:
+    add_token(sf)
+    sf.add_callback(responses.POST, f"{API}/composite",
+                    callback=PagingOrg(forget_first_locator=True))
+    rows = client.composite_query(["Q0", "Q1"])
+    assert [[r["Id"] for r in rs] for rs in rows] == [["Q0-1", "Q0-2"], ["Q1-1", "Q1-2"]]
