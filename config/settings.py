@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     database_url: SecretStr = SecretStr("sqlite:///mapsync.db")
     mapsync_mappings: Path | None = None
     sync_interval_seconds: int = Field(default=120, ge=1)
-    sync_lookback_seconds: int = Field(default=300, ge=0)
+    sync_lookback_seconds: int = Field(default=600, ge=0)
     log_format: Literal["json", "console"] | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

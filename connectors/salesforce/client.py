@@ -12,6 +12,7 @@ always uses Bulk API 2.0; :meth:`upsert_auto` picks Bulk above ``SF_BULK_THRESHO
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -81,6 +82,11 @@ class SalesforceClient:
     def user_id(self) -> str | None:
         """The integration user's Id from the token response's identity URL."""
         return self.transport.token.user_id
+
+    @property
+    def server_time(self) -> dt.datetime | None:
+        """Salesforce's clock at its last response (its ``Date`` header)."""
+        return self._usage.server_time
 
     @property
     def bulk_threshold(self) -> int:

@@ -155,7 +155,8 @@ class Transport:
         return [*self.settings.secret_values(), token]
 
     def _observe(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        self.usage.record(response.url, response.headers.get("Sforce-Limit-Info"))
+        self.usage.record(response.url, response.headers.get("Sforce-Limit-Info"),
+                          response.headers.get("Date"))
 
 
 def _path_of(url: str) -> str:

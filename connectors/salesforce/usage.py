@@ -5,6 +5,9 @@ allowance, which other integrations share. Salesforce reports the org's usage on
 response (``Sforce-Limit-Info: api-usage=USED/MAX``); the guard refuses to make another call
 once usage passes the configured share of the daily limit, so a run stops cleanly with its state
 kept and resumes when the quota returns, instead of starving the org's other integrations.
+
+Every response also carries Salesforce's clock (the HTTP ``Date`` header): a poll moves its read
+position to the server's time of the poll, never to the local clock, which may be skewed.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from config.errors import RateLimitedError
@@ -34,6 +39,16 @@ def parse_limit_info(header: str | None) -> tuple[int, int] | None:
     return int(match.group(1)), int(match.group(2))
 
 
+def parse_http_date(value: str | None) -> datetime | None:
+    """An RFC 7231 ``Date`` header as an aware datetime; ``None`` when absent or malformed."""
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
 def is_counted(url: str) -> bool:
     """Whether a request to ``url`` costs one API call (token requests and the versions list do
     not)."""
@@ -48,6 +63,7 @@ class ApiUsage:
     calls: int = 0
     used: int | None = None
     max: int | None = None
+    server_time: datetime | None = None  # Salesforce's clock at its last response
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
@@ -74,14 +90,18 @@ class ApiUsage:
         with self._lock:
             self.used = self.max = None
 
-    def record(self, url: str, limit_info: str | None) -> None:
-        """Account for one response: count it if it cost a call, keep the reported usage."""
+    def record(self, url: str, limit_info: str | None, date: str | None = None) -> None:
+        """Account for one response: count it if it cost a call, keep the reported usage and
+        the server's time."""
         pair = parse_limit_info(limit_info)
+        when = parse_http_date(date)
         with self._lock:
             if is_counted(url):
                 self.calls += 1
             if pair is not None:
                 self.used, self.max = pair
+            if when is not None:
+                self.server_time = when
 
     def snapshot(self) -> dict[str, int | float | None]:
         """Plain figures for logs, the run record and ``mapsync status``."""

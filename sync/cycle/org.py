@@ -44,6 +44,9 @@ class Salesforce(Protocol):
     @property
     def bulk_threshold(self) -> int: ...
 
+    @property
+    def server_time(self) -> dt.datetime | None: ...
+
     def connect(self) -> Any: ...
 
     def query(self, soql: str, batch_size: int = ...) -> Iterator[dict[str, Any]]: ...
@@ -72,7 +75,7 @@ class Org:
     salesforce: Salesforce
     store: Store
     planner: Planner
-    lookback: dt.timedelta = dt.timedelta(minutes=5)
+    lookback: dt.timedelta = dt.timedelta(minutes=10)
     clock: Clock = utc_now
     chunk_size: int = DEFAULT_CHUNK_SIZE
 

@@ -6,8 +6,10 @@ deletions arrive, ordered by ``(SystemModstamp, Id)``; a first read also takes e
 role of the org in the same request. Rows last modified by mapsync's own user are left out:
 they are the echo of its own writes, and leaving them out is what lets a cycle with nothing
 changed cost one call. Rows already taken by an earlier read are dropped by ``Id@SystemModstamp``
-(``sync.cycle.watermark``). The hand-off is :class:`Pulled`: the new rows, the Opportunities
-they touch, and the watermarks to commit once those are written.
+(``sync.cycle.watermark``). The read position then moves to Salesforce's time of the poll, so
+an idle poll after a burst of changes reads nothing again and costs one call. The hand-off is
+:class:`Pulled`: the new rows, the Opportunities they touch, and the watermarks to commit once
+those are written.
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ Roles = dict[str, list[tuple[str, str]]]  # Opportunity Id -> [(role, contact Id
 
 class Reader(Protocol):
     """What pull needs of the Salesforce connector."""
+
+    @property
+    def server_time(self) -> dt.datetime | None:
+        """Salesforce's clock at its last response (the HTTP ``Date`` header)."""
 
     def composite_query(self, soqls: Sequence[str], *,
                         include_deleted: bool = True) -> list[list[dict[str, Any]]]: ...
@@ -96,7 +102,8 @@ def read(reader: Reader, marks: Mapping[str, Watermark | None], lookback: dt.tim
                 touched[opp] = None
     touched.update(dict.fromkeys(extra))
     pulled.touched = list(touched)
-    pulled.marks = {obj: advance(marks.get(obj), read_rows[obj], lookback)
+    polled_at = reader.server_time
+    pulled.marks = {obj: advance(marks.get(obj), read_rows[obj], lookback, polled_at)
                     for obj in SYNCED_OBJECTS}
     if first_read:
         pulled.roles = roles_by_opportunity(r for r in results[-1] if not r.get("IsDeleted"))

@@ -56,19 +56,30 @@ def advance(
     mark: Watermark | None,
     records: Iterable[Mapping[str, Any]],
     lookback: dt.timedelta,
+    polled_at: dt.datetime | None = None,
 ) -> Watermark | None:
-    """The watermark after taking ``records`` (all rows read this time, new or not)."""
+    """The watermark after taking ``records`` (all rows read this time, new or not).
+
+    ``polled_at`` is Salesforce's time of the poll: the read position moves to it (or to the
+    newest row, should a stamp be later), so the next read starts a lookback before the poll,
+    not before the last change, and a quiet org's poll never re-reads an old burst. Without
+    it, the position is the newest row read. Only rows inside the lookback window before the
+    new position are remembered as taken.
+    """
     stamps: dict[str, dt.datetime] = {}
     if mark is not None:
         for key in mark.ids_at:
             stamps[key] = parse_stamp(key.rsplit("@", 1)[1])
     for record in records:
         stamps[row_key(record)] = parse_stamp(str(record["SystemModstamp"]))
-    if not stamps:
+    candidates = list(stamps.values())
+    if mark is not None:
+        candidates.append(mark.systemmodstamp)
+    if polled_at is not None:
+        candidates.append(polled_at.astimezone(dt.UTC))
+    if not stamps and polled_at is None:
         return mark
-    newest = max(stamps.values())
-    if mark is not None and mark.systemmodstamp > newest:
-        newest = mark.systemmodstamp
-    floor = newest - lookback
+    position = max(candidates)
+    floor = position - lookback
     keep = frozenset(k for k, s in stamps.items() if s >= floor)
-    return Watermark(systemmodstamp=newest, ids_at=keep)
+    return Watermark(systemmodstamp=position, ids_at=keep)

@@ -8,6 +8,7 @@ lets pull, gather, push and commit be specified in isolation.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ class FakeSalesforce:
     composite_calls: int = 0
     usage: ApiUsage = field(default_factory=lambda: ApiUsage(budget_share=1.0))
     bulk_threshold: int = 2000
+    server_time: dt.datetime | None = None
     org_id: str | None = ORG_ID
     user_id: str | None = ME
     _next_id: int = 0

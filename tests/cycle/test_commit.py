@@ -14,8 +14,8 @@ from sync.cycle.commit import commit
 from sync.cycle.decide import Decisions, decide
 from sync.cycle.gather import Gathered
 from sync.cycle.push import PushResult, write
-from sync.cycle.run import Run, RunControl
 from sync.cycle.report import RunReport
+from sync.cycle.run import Run, RunControl
 from sync.cycle.sobjects import MILESTONE_OBJECT, OPPORTUNITY, PLAN_OBJECT
 from sync.planner.calendar import BusinessCalendar
 from sync.planner.planner import Planner

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sync.jobs.selection import Cursor, Selection, batches, rows_after, typed
+from sync.jobs.selection import Cursor, Selection, rows_after, typed
 
 
 def test_filters_become_quoted_soql_never_raw_text():
