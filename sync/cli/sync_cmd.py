@@ -1,4 +1,9 @@
-"""``mapsync sync --once``: one cycle, with a summary an admin can read at a glance."""
+"""``mapsync sync --once``: one cycle, with a summary an admin can read at a glance.
+
+It takes the org's lease as the worker does, so two processes never sync one org at once: a
+second ``sync --once`` (or one started while a worker runs) waits up to ``--wait`` seconds for
+the lease and then exits 1 with one line naming the holder, having done nothing.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,12 @@ from rich.table import Table
 
 from sync.cli.app import app, fail, run_guarded
 from sync.cli.runtime import open_runtime
-from sync.cycle import RunReport, run_cycle
+from sync.cli.signals import stop_on_signals
+from sync.cycle import RunControl, RunReport, StopToken, run_cycle
+from sync.jobs.lease import OrgLease
 from sync.store.records import RunOutcome
+
+LEASE_TTL_SECONDS = 90.0
 
 
 def summary_table(report: RunReport) -> Table:
@@ -39,7 +48,9 @@ def summary_table(report: RunReport) -> Table:
 
 
 @app.command("sync")
-def sync(once: bool = typer.Option(False, "--once", help="Run one cycle and exit.")) -> None:
+def sync(once: bool = typer.Option(False, "--once", help="Run one cycle and exit."),
+         wait: float = typer.Option(10.0, "--wait", min=0,
+                                    help="Seconds to wait for another process's lease.")) -> None:
     """Run one sync cycle (use ``mapsync worker`` to run on a schedule)."""
 
     def body() -> None:
@@ -47,7 +58,19 @@ def sync(once: bool = typer.Option(False, "--once", help="Run one cycle and exit
             raise fail("use `mapsync sync --once` for one cycle, `mapsync worker` to keep "
                        "syncing on a schedule", code=2)
         with open_runtime() as rt:
-            report = run_cycle(rt.org)
+            lease = OrgLease(rt.store, rt.org.id, ttl_seconds=LEASE_TTL_SECONDS)
+            if not lease.take(wait_seconds=wait):
+                held = rt.store.lease(rt.org.id)
+                holder = held.holder if held is not None else "another process"
+                raise fail(f"org {rt.org.id} is being synced by {holder}; nothing done (one "
+                           "cycle at a time: try again when it has finished)")
+            lease.start_heartbeat(LEASE_TTL_SECONDS / 6)
+            try:
+                with stop_on_signals(StopToken(), "finishing the cycle in flight") as token:
+                    report = run_cycle(rt.org, RunControl(stop=token, guard=lease.fence,
+                                                          before_write=lease.check))
+            finally:
+                lease.release()
         Console().print(summary_table(report))
         if report.outcome == RunOutcome.RATE_LIMITED.value:
             raise fail(f"cycle stopped by the API limit, state kept; the next cycle resumes: "

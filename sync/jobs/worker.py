@@ -26,11 +26,8 @@ anything.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -39,20 +36,15 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from config.errors import LeaseLostError
 from config.logging import get_logger
 from sync.cycle import Org, RunControl, RunReport, StopToken, run_cycle
 from sync.jobs import deadletters, reconcile, status
+from sync.jobs.lease import OrgLease
 from sync.jobs.metrics import WorkerMetrics
 from sync.store import Transaction
 from sync.store.records import RunKind
 
 log = get_logger("mapsync.worker")
-
-
-def default_holder() -> str:
-    """A name unique to this process: host, pid and a random part (pids are reused)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass(frozen=True)
@@ -84,16 +76,19 @@ class Worker:
         self.org = org
         self.store = org.store
         self.options = options.checked()
-        self.holder = options.holder or default_holder()
+        self.lease = OrgLease(org.store, org.id, options.holder or None,
+                              ttl_seconds=self.options.lease_ttl_seconds)
+        self.holder = self.lease.holder
         self.metrics = metrics
         self.retry_policy = retry_policy or deadletters.RetryPolicy()
         self.org_id = org.id
         self._stopping = stop or StopToken()
         self._busy = threading.Lock()
-        self._holding = False
         self._scheduler = self._build_scheduler()
-        # A run in flight stops at a safe point when the worker stops; every commit is fenced.
-        self.control = RunControl(stop=self._stopping, guard=self.fence)
+        # A run in flight stops at a safe point when the worker stops; it stops writing as soon
+        # as the lease is lost, and every commit is fenced on the lease.
+        self.control = RunControl(stop=self._stopping, guard=self.lease.fence,
+                                  before_write=self.lease.check)
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -122,9 +117,7 @@ class Worker:
         finished = self._busy.acquire(timeout=self.options.shutdown_grace_seconds)
         if finished:
             self._busy.release()
-            if self._holding:
-                self.store.release_lease(self.org_id, self.holder)
-                self._holding = False
+            self.lease.release()
             log.info("worker stopped", seconds=round(time.monotonic() - started, 2))
         else:
             log.warning("the run in flight outlasted the grace period; it is repeated on the "
@@ -156,30 +149,17 @@ class Worker:
     # --- lease -----------------------------------------------------------------------------
 
     def heartbeat(self) -> None:
-        """Renew the lease while holding it (from its own thread, beside the jobs)."""
-        if self._holding and not self.store.heartbeat(self.org_id, self.holder):
-            self._holding = False
-            log.warning("lease lost: another worker took over", holder=self.holder)
+        """Renew the lease while holding it (from its own thread, beside the jobs); a lost
+        lease stops the run in flight before its next write (``OrgLease.check``)."""
+        held = self.lease.renew()
         if self.metrics is not None:
-            self.metrics.lease_held.set(1 if self._holding else 0)
-            if self._holding:
+            self.metrics.lease_held.set(1 if held else 0)
+            if held:
                 self.metrics.heartbeat.set(time.time())
 
     def fence(self, tx: Transaction) -> None:
-        """Inside a run's commit: refuse to commit unless this worker still holds the lease
-        (on PostgreSQL the lease cannot change hands until the commit is done)."""
-        if not tx.holds_lease(self.org_id, self.holder):
-            self._holding = False
-            raise LeaseLostError(f"lease of org {self.org_id} lost by {self.holder}: "
-                                 "the run's local state is not committed")
-
-    def _take_lease(self) -> bool:
-        held = self.store.try_acquire_lease(self.org_id, self.holder,
-                                            self.options.lease_ttl_seconds)
-        if held and not self._holding:
-            log.info("lease taken: this worker syncs the org", holder=self.holder)
-        self._holding = held
-        return held
+        """Inside a run's commit: refuse to commit unless this worker still holds the lease."""
+        self.lease.fence(tx)
 
     def _job(self, kind: RunKind, body: Callable[[], None]) -> None:
         if self._stopping.requested:
@@ -188,7 +168,7 @@ class Worker:
             if self._stopping.requested:
                 return
             try:
-                if not self._take_lease():
+                if not self.lease.take():
                     log.debug("standing by: another worker holds the lease", job=str(kind))
                     return
                 body()

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import itertools
 import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from config.errors import LeaseLostError
 from connectors.emulator.server import Emulator
 from sync.cycle import run_cycle
-from sync.jobs.worker import LeaseLostError, Worker, WorkerOptions
+from sync.jobs.worker import Worker, WorkerOptions
 from sync.store.records import RunKind, RunOutcome
 from tests.fixtures.postgres import PostgresServer
-from tests.operations.ops import Ops, stop, wait_for
+from tests.operations.ops import MAPSYNC, PLAN, Ops, stop, wait_for
 
 WORKER = ("worker", "--interval", "0.3", "--heartbeat", "0.3", "--lease-ttl", "3",
           "--no-reconcile", "--retry-interval", "600")
@@ -85,7 +87,35 @@ def test_a_worker_that_lost_its_lease_commits_nothing(ops: Ops):
 def test_the_lease_holder_commits_its_cycle(ops: Ops):
     org = ops.sync()
     worker = Worker(org, WorkerOptions(holder="holder", lease_ttl_seconds=60))
-    assert ops.store.try_acquire_lease(org.id, "holder", 60)
+    assert worker.lease.take()
     assert run_cycle(org, worker.control).outcome == RunOutcome.SUCCEEDED.value
     with ops.store.transaction(write=False) as tx:
         assert tx.watermarks(org.id)
+
+
+def test_two_sync_once_started_together_do_the_work_once(ops: Ops) -> None:
+    ops.org.set_knobs(latency_ms=20)  # a cycle long enough for the two to meet
+    org_id = ops.sync().id
+    env = ops.env()
+    runs = [subprocess.Popen([MAPSYNC, "sync", "--once", "--wait", "0"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             stdin=subprocess.DEVNULL) for _ in range(2)]
+    outcomes = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in runs]
+    codes = sorted(code for code, _ in outcomes)
+    assert codes == [0, 1], outcomes
+    refused = next(err for code, err in outcomes if code == 1)
+    assert f"org {org_id} is being synced by" in refused.strip().splitlines()[-1]
+    assert len(cycle_intervals(ops, org_id)) == 1  # the refused one started no run
+    plans = ops.count(PLAN)
+    assert plans > 0
+    assert ops.no_duplicates()
+    assert run_cycle(ops.sync()).plans_created == 0  # the work was done, once, in full
+    assert ops.count(PLAN) == plans
+
+
+def test_a_sync_once_waits_for_the_lease_then_runs(ops: Ops) -> None:
+    org_id = ops.sync().id
+    assert ops.store.try_acquire_lease(org_id, "a-worker", 2)
+    done = ops.run("sync", "--once", "--wait", "10")
+    assert done.returncode == 0, done.stderr
+    assert cycle_intervals(ops, org_id)

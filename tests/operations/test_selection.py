@@ -44,6 +44,3 @@ def test_bulk_rows_read_like_rest_rows():
                    "MAP_Percent_Complete__c": None}
 
 
-def test_batches_hold_at_most_the_batch_size():
-    sizes = [len(b) for b in batches(iter([{"Id": str(i)} for i in range(5)]), 2)]
-    assert sizes == [2, 2, 1]
