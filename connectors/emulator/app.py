@@ -59,6 +59,34 @@ class CollapseSlashes:
         await self.app(scope, receive, send)
 
 
+# Starlette keeps header names lower-cased; Salesforce sends these with capitals, and
+# clients that read raw headers (or compare case-sensitively) see the difference.
+HEADER_CASE = {name.lower().encode(): name.encode() for name in (
+    "Content-Type", "Content-Length", "Content-Encoding", "Date", "Location", "Allow",
+    "Sforce-Limit-Info", "Sforce-Locator", "Sforce-NumberOfRecords", "WWW-Authenticate")}
+
+
+class SalesforceHeaderCase:
+    """Send response header names cased as Salesforce sends them (``Sforce-Locator``)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def cased(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [
+                    (HEADER_CASE.get(bytes(k).lower(), bytes(k)), v)
+                    for k, v in message.get("headers", [])]}
+            await send(message)
+
+        await self.app(scope, receive, cased)
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     status = getattr(exc, "status_code", 500)
     if status == 405:
@@ -85,7 +113,7 @@ def create_app(org: Org, jwt_keys: JwtKeyPair,
         Mount("/services/data/v{version}", routes=api_routes),
     ]
     app = Starlette(routes=routes, exception_handlers={404: _http_error, 405: _http_error},
-                    middleware=[Middleware(CollapseSlashes)])
+                    middleware=[Middleware(SalesforceHeaderCase), Middleware(CollapseSlashes)])
     app.router.redirect_slashes = False
     app.state.org = org
     app.state.jwt_keys = jwt_keys
