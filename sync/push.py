@@ -1,6 +1,7 @@
 """Push: write the changed records to Salesforce and account for every one of them.
 
-Records go out by external id (a retried or repeated write never duplicates), plans before
+Records go out by external id (a retried or repeated write never duplicates; Opportunity
+rollups, which have no external id, are updates by Id), plans before
 milestones (a milestone needs its plan's Id), milestones of one plan in one request (no row
 lock fights), Opportunity rollups last. Collections carry up to ``SF_BULK_THRESHOLD``
 records, Bulk API 2.0 more. Each record's result is kept: written ones update the shadow,
@@ -27,6 +28,9 @@ class Writer(Protocol):
 
     def upsert_auto(self, sobject: str, external_id_field: str,
                     records: Sequence[dict[str, Any]],
+                    group_key: Any = None) -> list[RecordResult]: ...
+
+    def update_auto(self, sobject: str, records: Sequence[dict[str, Any]],
                     group_key: Any = None) -> list[RecordResult]: ...
 
     def delete(self, ids: Sequence[str]) -> list[RecordResult]: ...
@@ -72,7 +76,10 @@ def upsert(writer: Writer, sobject: str, changes: Sequence[RecordChange],
         body[field_name] = change.key
         records.append(body)
     group = "Plan__c" if sobject == MILESTONE else None
-    results = writer.upsert_auto(sobject, field_name, records, group)
+    if field_name == "Id":  # known by Id only: Collections upsert refuses Id as its key
+        results = writer.update_auto(sobject, records, group)
+    else:
+        results = writer.upsert_auto(sobject, field_name, records, group)
     for change, result in zip(changes, results, strict=True):
         # An upsert by external id recreates a missing record, so ENTITY_IS_DELETED here
         # names a deleted record the payload points at (a lookup), not this one: a failure.

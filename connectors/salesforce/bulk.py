@@ -104,13 +104,31 @@ class BulkJobs:
             results.extend(self._ingest(sobject, external_id_field, part, columns))
         return results
 
+    def update(self, sobject: str, records: Sequence[dict[str, Any]],
+               max_bytes: int = MAX_UPLOAD_BYTES) -> list[RecordResult]:
+        """Update records by ``Id`` through ingest jobs; one result per record, in input
+        order, matched by Id."""
+        for record in records:
+            if not record.get("Id"):
+                raise ValueError("every record needs its Id to be updated")
+        if not records:
+            return []
+        columns = _columns(records, "Id")
+        results: list[RecordResult] = []
+        for part in _parts(records, columns, max_bytes):
+            results.extend(self._ingest(sobject, "Id", part, columns, operation="update"))
+        return results
+
     def _ingest(self, sobject: str, external_id_field: str, records: Sequence[dict[str, Any]],
-                columns: list[str]) -> list[RecordResult]:
+                columns: list[str], operation: str = "upsert") -> list[RecordResult]:
         t = self.transport
-        job = t.request("POST", "jobs/ingest", context=f"create bulk upsert job for {sobject}",
-                        json={"object": sobject, "externalIdFieldName": external_id_field,
-                              "contentType": "CSV", "operation": "upsert",
-                              "lineEnding": "LF", "columnDelimiter": "COMMA"}).json()
+        spec = {"object": sobject, "contentType": "CSV", "operation": operation,
+                "lineEnding": "LF", "columnDelimiter": "COMMA"}
+        if operation == "upsert":
+            spec["externalIdFieldName"] = external_id_field
+        job = t.request("POST", "jobs/ingest",
+                        context=f"create bulk {operation} job for {sobject}",
+                        json=spec).json()
         job_id = str(job["id"])
         try:
             t.request("PUT", f"jobs/ingest/{job_id}/batches",
@@ -124,7 +142,7 @@ class BulkJobs:
             raise
         info = self._wait(f"jobs/ingest/{job_id}")
         outcome = self._results(job_id, external_id_field, records, info)
-        log.info("salesforce.bulk.upsert", sobject=sobject, job_id=job_id,
+        log.info(f"salesforce.bulk.{operation}", sobject=sobject, job_id=job_id,
                  records=len(records), processed=info.get("numberRecordsProcessed"),
                  failed=info.get("numberRecordsFailed"))
         return outcome
