@@ -2,7 +2,8 @@
 
 The SOQL engine (``soql/``) turns the query into SQL; this module runs it once, keeps the
 rows as a cursor (so later pages see the snapshot the first page saw, as Salesforce's query
-locators do) and answers pages of ``batchSize`` records (2,000 by default, 200 at least).
+locators do; how long a cursor lives is ``QueryCursors``' business) and answers pages of
+``batchSize`` records (2,000 by default, 200 at least).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from starlette.routing import BaseRoute
 
 from .errors import ApiError
 from .gate import Call, json_response
-from .org import QueryCursor
+from .org import QueryCursor, QueryCursors
 from .routing import api
 from .schema import Schema
 from .soql import SoqlError, compile_query, parse
@@ -93,7 +94,8 @@ async def _run(call: Call, include_deleted: bool) -> Response:
     size = batch_size(call)
     if long_text_columns(org.schema, compiled.sobject, compiled.column_metadata()) >= 2:
         size = min(size, LONG_TEXT_BATCH)  # Salesforce pages such queries by 200
-    cursor = QueryCursor(compiled, rows, size)
+    cursor = QueryCursor(compiled, rows, size, user_id=call.user_id,
+                         legacy=float(call.version) < QueryCursors.LEGACY_BEFORE_VERSION)
     return json_response(_page(call, cursor, None, 0))
 
 
