@@ -173,7 +173,7 @@ class RowWriter:
             if operation == "update":
                 self.store.update(self.obj, norm, body, self.user_id)
             else:
-                self.store.delete(norm, self.user_id)
+                self.store.delete(norm, self.user_id, hard=operation == "hardDelete")
             return RecordResult(norm, created=False)
         return run
 

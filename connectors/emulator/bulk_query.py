@@ -108,6 +108,8 @@ def run_query(org: Org, job: Job, compiled: CompiledQuery) -> None:
             return
         job.state = IN_PROGRESS
     job.modstamp = org.store.stamp()
+    if job.operation == "queryAll":
+        org.empty_recycle_bin(compiled.sobject)
     try:
         with org.store.lock:
             rows = org.store.conn.execute(compiled.sql, compiled.params).fetchall()

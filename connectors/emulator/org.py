@@ -17,12 +17,13 @@ from typing import Any
 
 from . import ids
 from .auth import Credentials, Session, Sessions
+from .deletion import empty_recycle_bin
 from .knobs import ApiUsage, Dice, Knobs
 from .metadata_loader import apply_metadata, default_metadata_dir
 from .schema import Schema
 from .seed import ORG_ID, seed_org
 from .standard_objects import standard_schema
-from .store import OrgStore, utc_now
+from .store import OrgStore
 
 DB_FILE = "org.sqlite3"
 
@@ -148,7 +149,18 @@ class Org:
         return self.knobs.late_stamp_ms if self.dice.roll(self.knobs.late_stamp_rate) else 0
 
     def now(self) -> datetime:
-        return utc_now()
+        return self.store.clock()
+
+    def set_clock(self, clock: Callable[[], datetime]) -> None:
+        """Let the org's time differ from the wall clock (write stamps, the recycle bin)."""
+        self.store.clock = clock
+
+    def empty_recycle_bin(self, sobject: str) -> None:
+        """Forget the rows of ``sobject`` deleted more than 15 days ago (before reading
+        deleted rows, as ``queryAll`` does)."""
+        obj = self.schema.get(sobject)
+        if obj is not None:
+            empty_recycle_bin(self.store, obj)
 
     # ---- in-process handle ----------------------------------------------------------
 

@@ -87,6 +87,8 @@ async def _run(call: Call, include_deleted: bool) -> Response:
             "groupBy": False,
             "idSelected": any(c.get("columnName") == "Id" for c in compiled.column_metadata()),
             "keyPrefixes": [obj.key_prefix] if obj else []})
+    if include_deleted:
+        org.empty_recycle_bin(compiled.sobject)
     with org.store.lock:
         rows = org.store.conn.execute(compiled.sql, compiled.params).fetchall()
     if compiled.is_count:
