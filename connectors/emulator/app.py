@@ -8,6 +8,7 @@ with a ``ROUTES`` list, added to ``API_ROUTE_MODULES``.
 from __future__ import annotations
 
 import re
+from email.utils import formatdate
 from types import ModuleType
 from typing import Any
 
@@ -67,7 +68,8 @@ HEADER_CASE = {name.lower().encode(): name.encode() for name in (
 
 
 class SalesforceHeaderCase:
-    """Send response header names cased as Salesforce sends them (``Sforce-Locator``)."""
+    """Send response header names cased as Salesforce sends them (``Sforce-Locator``), and
+    ``Date`` on every answer (the server's own lower-case one is switched off)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -79,9 +81,11 @@ class SalesforceHeaderCase:
 
         async def cased(message: Any) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [
-                    (HEADER_CASE.get(bytes(k).lower(), bytes(k)), v)
-                    for k, v in message.get("headers", [])]}
+                headers = [(HEADER_CASE.get(bytes(k).lower(), bytes(k)), v)
+                           for k, v in message.get("headers", [])]
+                if not any(k == b"Date" for k, _ in headers):
+                    headers.insert(0, (b"Date", formatdate(usegmt=True).encode()))
+                message = {**message, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, cased)

@@ -80,8 +80,8 @@ def _raw_get(org, path, token):
 def test_header_names_on_the_wire_are_cased_as_salesforce_sends_them(demo_org):
     token = demo_org.access_token()
     names = _raw_get(demo_org, "/services/data/v59.0/limits", token)
-    assert "Content-Type" in names and "Sforce-Limit-Info" in names
-    assert not {"content-type", "sforce-limit-info"} & set(names)
+    assert {"Date", "Content-Type", "Sforce-Limit-Info"} <= set(names)
+    assert not {"date", "content-type", "sforce-limit-info", "server"} & set(names)
 
 
 def test_bulk_result_headers_on_the_wire_are_cased_as_salesforce_sends_them(demo_org):
