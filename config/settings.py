@@ -19,6 +19,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.errors import ConfigurationError
 
+# Salesforce's shared login hosts: they serve JWT bearer and password logins, but a client
+# credentials token request must go to the org's own My Domain.
+GENERIC_LOGIN_HOSTS = frozenset({"login.salesforce.com", "test.salesforce.com"})
+
 
 class AuthMode(StrEnum):
     """How mapsync obtains a Salesforce session; chosen by which variables are set."""
@@ -41,6 +45,7 @@ class Settings(BaseSettings):
     sf_username: str | None = None
     sf_private_key_file: Path | None = None
     sf_password: SecretStr | None = None
+    sf_jwt_audience: str | None = None
     sf_ca_bundle: Path | None = None
     sf_api_version: str = "59.0"
     sf_connect_timeout: float = Field(default=10.0, gt=0)
@@ -124,6 +129,12 @@ class Settings(BaseSettings):
             if self.sf_client_secret is None:
                 problems.append("SF_PASSWORD is set but SF_CLIENT_SECRET is not: the password "
                                 "flow needs the connected app's consumer secret")
+        if (mode is AuthMode.CLIENT_CREDENTIALS and self.sf_login_url
+                and urlsplit(self.sf_login_url).hostname in GENERIC_LOGIN_HOSTS):
+            problems.append(
+                f"SF_LOGIN_URL is {self.sf_login_url} but the client credentials flow only "
+                "works at the org's My Domain: set SF_LOGIN_URL to "
+                "https://<your-domain>.my.salesforce.com")
         if self.sf_ca_bundle is not None and not self.sf_ca_bundle.is_file():
             problems.append(f"SF_CA_BUNDLE points to a missing file: {self.sf_ca_bundle}")
         version = self.sf_api_version

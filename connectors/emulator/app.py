@@ -8,6 +8,7 @@ with a ``ROUTES`` list, added to ``API_ROUTE_MODULES``.
 from __future__ import annotations
 
 import re
+from email.utils import formatdate
 from types import ModuleType
 from typing import Any
 
@@ -59,6 +60,37 @@ class CollapseSlashes:
         await self.app(scope, receive, send)
 
 
+# Starlette keeps header names lower-cased; Salesforce sends these with capitals, and
+# clients that read raw headers (or compare case-sensitively) see the difference.
+HEADER_CASE = {name.lower().encode(): name.encode() for name in (
+    "Content-Type", "Content-Length", "Content-Encoding", "Date", "Location", "Allow",
+    "Sforce-Limit-Info", "Sforce-Locator", "Sforce-NumberOfRecords", "WWW-Authenticate")}
+
+
+class SalesforceHeaderCase:
+    """Send response header names cased as Salesforce sends them (``Sforce-Locator``), and
+    ``Date`` on every answer (the server's own lower-case one is switched off)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def cased(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(HEADER_CASE.get(bytes(k).lower(), bytes(k)), v)
+                           for k, v in message.get("headers", [])]
+                if not any(k == b"Date" for k, _ in headers):
+                    headers.insert(0, (b"Date", formatdate(usegmt=True).encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, cased)
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     status = getattr(exc, "status_code", 500)
     if status == 405:
@@ -85,7 +117,7 @@ def create_app(org: Org, jwt_keys: JwtKeyPair,
         Mount("/services/data/v{version}", routes=api_routes),
     ]
     app = Starlette(routes=routes, exception_handlers={404: _http_error, 405: _http_error},
-                    middleware=[Middleware(CollapseSlashes)])
+                    middleware=[Middleware(SalesforceHeaderCase), Middleware(CollapseSlashes)])
     app.router.redirect_slashes = False
     app.state.org = org
     app.state.jwt_keys = jwt_keys

@@ -5,7 +5,9 @@ writes (``OrgStore``), so a record fails in a Bulk job with the same code it wou
 anywhere else. Rows are written in chunks of 10,000 (Salesforce's internal batch size), each
 chunk one transaction; a failing row fails alone. CSV conventions are Salesforce's: an empty
 cell leaves the field alone, ``#N/A`` sets it to null, and a column such as
-``Plan__r.External_Id__c`` names the parent by its external id.
+``Plan__r.External_Id__c`` names the parent by its external id. A job can end ``Failed``
+part way (the ``bulk_fail_after`` knob): the rows processed keep their results, the others
+are in ``unprocessedrecords``.
 """
 
 from __future__ import annotations
@@ -179,7 +181,7 @@ class RowWriter:
             if operation == "update":
                 self.store.update(self.obj, norm, body, self.user_id)
             else:
-                self.store.delete(norm, self.user_id)
+                self.store.delete(norm, self.user_id, hard=operation == "hardDelete")
             return RecordResult(norm, created=False)
         return run
 
@@ -217,8 +219,12 @@ def process_ingest(org: Org, job: Job) -> None:
         _finish(org, job, FAILED, started)
         return
     job.upload = None  # the rows are parsed; results keep their cells
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start:start + CHUNK]
+    # the bulk_fail_after knob: the job fails part way, as a Salesforce job does whose
+    # internal batches run out of retries; what was processed stays written
+    limit = org.knobs.bulk_fail_after
+    stop_at = len(rows) if limit is None else min(max(limit, 0), len(rows))
+    for start in range(0, stop_at, CHUNK):
+        chunk = rows[start:min(start + CHUNK, stop_at)]
         if job.state == ABORTED or writer is None:
             job.unprocessed.extend(rows[start:])
             break
@@ -229,6 +235,13 @@ def process_ingest(org: Org, job: Job) -> None:
             job.outcomes.append(IngestOutcome(result.id, bool(result.created), error, cells))
             job.processed += 1
             job.failed += error is not None
+    else:
+        if stop_at < len(rows) and job.state != ABORTED:
+            job.unprocessed.extend(rows[stop_at:])
+            job.error_message = (f"InternalServerError : the job failed after processing "
+                                 f"{stop_at} of {len(rows)} records")
+            _finish(org, job, FAILED, started)
+            return
     _finish(org, job, ABORTED if job.state == ABORTED else JOB_COMPLETE, started)
 
 

@@ -1,5 +1,5 @@
 """Deleting a record as Salesforce does: soft delete, master-detail cascade, lookups that
-restrict the delete, and plain lookups cleared.
+restrict the delete, plain lookups cleared, and a recycle bin emptied after 15 days.
 
 Everything a delete will touch is found and checked before the first row is written, so a
 refused delete leaves nothing behind (the store runs a request's records without a savepoint
@@ -8,11 +8,13 @@ each).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from connectors.emulator.errors import RecordError, RecordFailed
 from connectors.emulator.schema import FieldDef, SObjectDef
 from connectors.emulator.sqltext import q
+from connectors.emulator.values import format_datetime
 
 if TYPE_CHECKING:
     from connectors.emulator.store import OrgStore
@@ -78,3 +80,17 @@ def check_restricted(store: OrgStore, doomed: list[tuple[SObjectDef, list[str]]]
                         f"Your attempt to delete {row.get('Name') or row['Id']} could not "
                         "be completed because it is associated with the following "
                         f"{(child.label_plural or child.name).lower()}.: {names}"))
+
+
+RECYCLE_BIN_DAYS = timedelta(days=15)
+
+
+def empty_recycle_bin(store: OrgStore, obj: SObjectDef) -> int:
+    """Remove for good the rows of ``obj`` deleted more than 15 days ago (by the store's
+    clock), as Salesforce empties its recycle bin: from then on not even ``queryAll`` sees
+    them. A deleted row's ``SystemModstamp`` is its deletion time."""
+    horizon = format_datetime(store.clock() - RECYCLE_BIN_DAYS)
+    with store.lock:
+        return store.conn.execute(
+            f"DELETE FROM {q(obj.name)} WHERE IsDeleted = 1 AND SystemModstamp < ?",
+            (horizon,)).rowcount

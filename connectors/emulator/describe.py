@@ -63,7 +63,7 @@ def field_describe(f: FieldDef) -> dict[str, object]:
                             "value": v} for v in f.picklist_values],
         "precision": f.precision if f.type in ("double", "currency", "percent") else 0,
         "referenceTo": list(f.reference_to), "relationshipName": f.relationship_name,
-        "relationshipOrder": 0 if f.cascade_delete else None,
+        "relationshipOrder": 0 if f.cascade_delete and not f.nillable else None,
         "restrictedPicklist": f.restricted_picklist,
         "scale": f.scale, "soapType": SOAP_TYPES.get(f.type, "xsd:string"),
         "sortable": f.type not in ("textarea", "multipicklist"),

@@ -7,7 +7,9 @@ flip a knob or read the API usage of exactly the org its client talks to.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -15,12 +17,13 @@ from typing import Any
 
 from connectors.emulator import ids
 from connectors.emulator.auth import Credentials, Session, Sessions
+from connectors.emulator.deletion import empty_recycle_bin
 from connectors.emulator.knobs import ApiUsage, Dice, Knobs
 from connectors.emulator.metadata_loader import apply_metadata, default_metadata_dir
 from connectors.emulator.schema import Schema
 from connectors.emulator.seed import ORG_ID, seed_org
 from connectors.emulator.standard_objects import standard_schema
-from connectors.emulator.store import OrgStore, utc_now
+from connectors.emulator.store import OrgStore
 
 DB_FILE = "org.sqlite3"
 
@@ -41,37 +44,77 @@ class QueryCursor:
     compiled: Any
     rows: list[tuple[Any, ...]]
     batch_size: int
+    user_id: str = ""
+    legacy: bool = False  # opened through an API version before 56.0 (older cursor rules)
+    opened: float = 0.0
+    used: float = 0.0
 
 
 class QueryCursors:
-    """Open query cursors by locator id, the oldest forgotten first (thread-safe).
+    """Open query cursors by locator id, kept as Salesforce keeps them (thread-safe).
 
-    Salesforce keeps few open cursors per user; keeping few here also bounds the memory
-    that abandoned paging of large queries can hold.
+    Salesforce documents (API Query Cursor Limits) that since API version 56.0 there is no
+    limit on the number of open cursors and a cursor with its results stays available for
+    2 days after the query ran. Before 56.0 a user had at most 10 cursors open (opening an
+    11th released the oldest) and a cursor expired after 15 minutes of inactivity; cursors
+    opened through an older API version follow those older rules here. ``clock`` (seconds)
+    is injectable so a test can let the time pass.
     """
 
-    def __init__(self, keep: int = 20) -> None:
+    LIFETIME_SECONDS = 2 * 24 * 3600
+    LEGACY_BEFORE_VERSION = 56.0
+    LEGACY_PER_USER = 10
+    LEGACY_IDLE_SECONDS = 15 * 60
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._cursors: OrderedDict[str, QueryCursor] = OrderedDict()
-        self._keep = keep
         self._serial = 0
         self._lock = threading.Lock()
+        self.clock = clock
 
     def open(self, cursor: QueryCursor) -> str:
         with self._lock:
+            now = self.clock()
+            self._forget_expired(now)
             self._serial += 1
             locator = ids.make_id("01g", self._serial)[:15]
+            cursor.opened = cursor.used = now
             self._cursors[locator] = cursor
-            while len(self._cursors) > self._keep:
-                self._cursors.popitem(last=False)
+            if cursor.legacy:
+                mine = [k for k, c in self._cursors.items()
+                        if c.legacy and c.user_id == cursor.user_id]
+                for old in mine[:max(0, len(mine) - self.LEGACY_PER_USER)]:
+                    del self._cursors[old]
             return locator
 
     def get(self, locator: str) -> QueryCursor | None:
         with self._lock:
-            return self._cursors.get(locator)
+            now = self.clock()
+            cursor = self._cursors.get(locator)
+            if cursor is None:
+                return None
+            if self._expired(cursor, now):
+                del self._cursors[locator]
+                return None
+            cursor.used = now
+            return cursor
 
     def close(self, locator: str) -> None:
         with self._lock:
             self._cursors.pop(locator, None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._cursors)
+
+    def _expired(self, cursor: QueryCursor, now: float) -> bool:
+        if cursor.legacy:
+            return now - cursor.used > self.LEGACY_IDLE_SECONDS
+        return now - cursor.opened > self.LIFETIME_SECONDS
+
+    def _forget_expired(self, now: float) -> None:
+        for locator in [k for k, c in self._cursors.items() if self._expired(c, now)]:
+            del self._cursors[locator]
 
 
 class Org:
@@ -106,7 +149,18 @@ class Org:
         return self.knobs.late_stamp_ms if self.dice.roll(self.knobs.late_stamp_rate) else 0
 
     def now(self) -> datetime:
-        return utc_now()
+        return self.store.clock()
+
+    def set_clock(self, clock: Callable[[], datetime]) -> None:
+        """Let the org's time differ from the wall clock (write stamps, the recycle bin)."""
+        self.store.clock = clock
+
+    def empty_recycle_bin(self, sobject: str) -> None:
+        """Forget the rows of ``sobject`` deleted more than 15 days ago (before reading
+        deleted rows, as ``queryAll`` does)."""
+        obj = self.schema.get(sobject)
+        if obj is not None:
+            empty_recycle_bin(self.store, obj)
 
     # ---- in-process handle ----------------------------------------------------------
 

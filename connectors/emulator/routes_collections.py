@@ -106,10 +106,13 @@ async def upsert(call: Call) -> Response:
     obj = sobject_of(call)
     fname = str(call.request.path_params["field"])
     ext = obj.field(fname)
-    if ext is None or not (ext.external_id or ext.name == "Id" or ext.id_lookup):
+    # Unlike the single-record upsert, a Collections upsert takes only a field marked
+    # External ID as its key: never Id, nor an idLookup field such as Account.Name.
+    if ext is None or not ext.external_id:
         raise ApiError(400, "INVALID_FIELD",
-                       f"Field name provided, {fname} is not an External ID or indexed field "
-                       f"for {obj.name}")
+                       f"Field name provided, {fname} is not an External ID field for "
+                       f"{obj.name}: sObject Collections upsert supports only external ids, "
+                       "not record ids")
     records, all_or_none = await _payload(call)
     store = call.org.store
     key_of = [_key(ext, r) for r in records]

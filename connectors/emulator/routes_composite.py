@@ -91,7 +91,7 @@ async def subrequest(call: Call, method: str, url: str, body: Any,
         nonlocal status
         if message["type"] == "http.response.start":
             status = message["status"]
-            out_headers.update({k.decode(): v.decode() for k, v in message["headers"]})
+            out_headers.update({k.decode().lower(): v.decode() for k, v in message["headers"]})
         elif message["type"] == "http.response.body":
             chunks.append(message.get("body", b""))
 

@@ -2,7 +2,8 @@
 
 The SOQL engine (``soql/``) turns the query into SQL; this module runs it once, keeps the
 rows as a cursor (so later pages see the snapshot the first page saw, as Salesforce's query
-locators do) and answers pages of ``batchSize`` records (2,000 by default, 200 at least).
+locators do; how long a cursor lives is ``QueryCursors``' business) and answers pages of
+``batchSize`` records (2,000 by default, 200 at least).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from starlette.routing import BaseRoute
 
 from connectors.emulator.errors import ApiError
 from connectors.emulator.gate import Call, json_response
-from connectors.emulator.org import QueryCursor
+from connectors.emulator.org import QueryCursor, QueryCursors
 from connectors.emulator.routing import api
 from connectors.emulator.schema import Schema
 from connectors.emulator.soql import SoqlError, compile_query, parse
@@ -86,6 +87,8 @@ async def _run(call: Call, include_deleted: bool) -> Response:
             "groupBy": False,
             "idSelected": any(c.get("columnName") == "Id" for c in compiled.column_metadata()),
             "keyPrefixes": [obj.key_prefix] if obj else []})
+    if include_deleted:
+        org.empty_recycle_bin(compiled.sobject)
     with org.store.lock:
         rows = org.store.conn.execute(compiled.sql, compiled.params).fetchall()
     if compiled.is_count:
@@ -93,7 +96,8 @@ async def _run(call: Call, include_deleted: bool) -> Response:
     size = batch_size(call)
     if long_text_columns(org.schema, compiled.sobject, compiled.column_metadata()) >= 2:
         size = min(size, LONG_TEXT_BATCH)  # Salesforce pages such queries by 200
-    cursor = QueryCursor(compiled, rows, size)
+    cursor = QueryCursor(compiled, rows, size, user_id=call.user_id,
+                         legacy=float(call.version) < QueryCursors.LEGACY_BEFORE_VERSION)
     return json_response(_page(call, cursor, None, 0))
 
 

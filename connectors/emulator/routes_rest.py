@@ -220,6 +220,7 @@ async def updated(call: Call) -> Response:
 async def deleted(call: Call) -> Response:
     obj = sobject_of(call)
     start, end = _window(call)
+    call.org.empty_recycle_bin(obj.name)
     rows = call.org.store.changed_between(obj, start, end, deleted=True)
     earliest = format_datetime(call.org.now() - timedelta(days=15))
     return json_response({"deletedRecords": [{"id": r[0], "deletedDate": r[1]} for r in rows],

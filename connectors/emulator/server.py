@@ -123,7 +123,9 @@ class Emulator:
                                 ssl_certfile=str(cert_file), ssl_keyfile=str(key_file),
                                 log_level="warning", access_log=False, lifespan="off",
                                 timeout_keep_alive=30, timeout_graceful_shutdown=2,
-                                http=NoDelayH11Protocol)
+                                http=NoDelayH11Protocol,
+                                # the app sends Date itself, cased as Salesforce does
+                                date_header=False, server_header=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
                                         name="sf-org", daemon=True)

@@ -171,7 +171,10 @@ def contact() -> SObjectDef:
         text("FirstName", 40, "First Name"),
         text("LastName", 80, "Last Name", nillable=False),
         readonly(text("Name", 121, "Full Name")),
-        ref("AccountId", "Account", "Account", "Account ID", relationship_plural="Contacts"),
+        # deleting an Account deletes its Contacts and Opportunities (Salesforce's cascade
+        # on these two lookups), though neither is a master-detail field
+        ref("AccountId", "Account", "Account", "Account ID", relationship_plural="Contacts",
+            cascade_delete=True),
         text("Title", 128),
         text("Department", 80),
         typed("Email", "email", "Email", length=80, id_lookup=True),
@@ -188,7 +191,7 @@ def opportunity() -> SObjectDef:
     return sobject("Opportunity", "006", "Opportunity", "Opportunities", [
         text("Name", 120, "Name", nillable=False),
         ref("AccountId", "Account", "Account", "Account ID",
-            relationship_plural="Opportunities"),
+            relationship_plural="Opportunities", cascade_delete=True),
         ref("OwnerId", "User", "Owner", "Owner ID", nillable=False, default_value="$user"),
         picklist("StageName", stages, "Stage", nillable=False, restricted_picklist=True),
         typed("CloseDate", "date", "Close Date", nillable=False),
@@ -234,6 +237,7 @@ def opportunity_contact_role() -> SObjectDef:
                            nillable=False, updateable=False, cascade_delete=True,
                            relationship_plural="OpportunityContactRoles"),
                        ref("ContactId", "Contact", "Contact", "Contact ID", nillable=False,
+                           cascade_delete=True,
                            relationship_plural="OpportunityContactRoles"),
                        picklist("Role", CONTACT_ROLES, "Role"),
                        typed("IsPrimary", "boolean", "Primary"),

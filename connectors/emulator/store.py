@@ -326,8 +326,9 @@ class OrgStore:
             return matches[0], False
         return self.create(obj, {**body, ext.name: ext_value}, user_id, ext.name), True
 
-    def delete(self, record_id: str, user_id: str) -> None:
-        """Soft-delete a record (queryAll still sees it) and its master-detail children."""
+    def delete(self, record_id: str, user_id: str, hard: bool = False) -> None:
+        """Soft-delete a record (queryAll still sees it, for 15 days) and the children that
+        go with it; ``hard`` (Bulk ``hardDelete``) removes them at once, recycle bin skipped."""
         norm = ids.normalize(record_id)
         obj = self.object_of(norm) if norm else None
         if norm is None or obj is None:
@@ -343,6 +344,10 @@ class OrgStore:
         self.live_refs.clear()
         stamp = self.stamp()
         for target, record_ids in doomed:
+            if hard:
+                self.conn.executemany(f"DELETE FROM {q(target.name)} WHERE Id = ?",
+                                      [(rid,) for rid in record_ids])
+                continue
             self.conn.executemany(
                 f"UPDATE {q(target.name)} SET IsDeleted = 1, SystemModstamp = ?, "
                 f"LastModifiedDate = ?, LastModifiedById = ? WHERE Id = ?",

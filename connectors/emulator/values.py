@@ -28,9 +28,15 @@ INT_TYPES = frozenset({"int", "long"})
 
 
 def format_datetime(dt: datetime) -> str:
-    """Salesforce's datetime text (``2026-01-31T09:15:00.000+0000``), in UTC."""
+    """Salesforce's datetime text (``2026-01-31T09:15:00.000+0000``), in UTC.
+
+    Salesforce keeps datetimes to the whole second: whatever fraction a client sends, and
+    the moment a write commits at, are stored and answered as ``.000``. Many writes of one
+    second therefore share a ``SystemModstamp``, which is what incremental readers must
+    page through by ``(SystemModstamp, Id)``.
+    """
     dt = dt.astimezone(UTC)
-    return f"{dt:%Y-%m-%dT%H:%M:%S}.{dt.microsecond // 1000:03d}+0000"
+    return f"{dt:%Y-%m-%dT%H:%M:%S}.000+0000"
 
 
 def parse_datetime(text: str) -> datetime | None:
@@ -72,7 +78,10 @@ def to_storage(f: FieldDef, value: object) -> object:
             raise _bad_format(f, value, "string")
         if t == "multipicklist" and isinstance(value, list):
             value = ";".join(str(v) for v in value)
-        text = value if isinstance(value, str) else str(value)
+        # Salesforce trims text: surrounding whitespace is dropped, blank text is null
+        text = (value if isinstance(value, str) else str(value)).strip()
+        if text == "":
+            return None
         if t == "picklist" and f.restricted_picklist and text not in f.picklist_values:
             raise RecordFailed(RecordError(
                 "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
@@ -91,7 +100,7 @@ def to_storage(f: FieldDef, value: object) -> object:
         if t == "email" and text and not _EMAIL.match(text):
             raise RecordFailed(RecordError(
                 "INVALID_EMAIL_ADDRESS", f"{label}: invalid email address: {text}", [f.name]))
-        return text if text != "" else None
+        return text
     if t == "reference":
         if not isinstance(value, str):
             raise _bad_format(f, value, "id")

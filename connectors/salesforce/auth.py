@@ -22,7 +22,7 @@ import structlog
 from pydantic import SecretStr
 
 from config.errors import AuthenticationError, ConfigurationError, RetryableError
-from config.settings import AuthMode, Settings
+from config.settings import GENERIC_LOGIN_HOSTS, AuthMode, Settings
 from connectors.salesforce.errors import error_from_network
 
 log = structlog.get_logger(__name__)
@@ -73,11 +73,22 @@ def token_url(settings: Settings) -> str:
     return settings.sf_login_url.rstrip("/") + "/services/oauth2/token"
 
 
-def jwt_audience(login_url: str) -> str:
-    """The ``aud`` claim: the login URL's origin (``https://login.salesforce.com``,
-    ``https://test.salesforce.com``, a My Domain or the emulator)."""
-    parts = urlsplit(login_url)
-    return f"{parts.scheme}://{parts.netloc}"
+PRODUCTION_AUDIENCE = "https://login.salesforce.com"
+SANDBOX_AUDIENCE = "https://test.salesforce.com"
+
+
+def jwt_audience(settings: Settings) -> str:
+    """The ``aud`` claim Salesforce expects: ``https://login.salesforce.com``, or
+    ``https://test.salesforce.com`` for a sandbox (``SF_LOGIN_URL`` at test.salesforce.com
+    or a ``*.sandbox.my.salesforce.com`` My Domain). Salesforce does not accept the My
+    Domain URL as audience, even though the token request itself goes there;
+    ``SF_JWT_AUDIENCE`` overrides (a local org accepts its own URL)."""
+    if settings.sf_jwt_audience:
+        return settings.sf_jwt_audience.rstrip("/")
+    host = (urlsplit(settings.sf_login_url or "").hostname or "").lower()
+    if host == "test.salesforce.com" or host.endswith(".sandbox.my.salesforce.com"):
+        return SANDBOX_AUDIENCE
+    return PRODUCTION_AUDIENCE
 
 
 def jwt_assertion(settings: Settings, now: float) -> str:
@@ -93,7 +104,7 @@ def jwt_assertion(settings: Settings, now: float) -> str:
         raise ConfigurationError(f"SF_PRIVATE_KEY_FILE cannot be read: {key_file} "
                                  f"({err.strerror})") from None
     claims = {"iss": settings.sf_client_id, "sub": settings.sf_username,
-              "aud": jwt_audience(settings.sf_login_url or ""),
+              "aud": jwt_audience(settings),
               "exp": int(now) + JWT_LIFETIME_SECONDS}
     try:
         return jwt.encode(claims, key, algorithm="RS256")
@@ -110,6 +121,11 @@ def token_form(settings: Settings, now: float) -> dict[str, str]:
         return {"grant_type": JWT_GRANT, "assertion": jwt_assertion(settings, now)}
     secret = settings.sf_client_secret.get_secret_value() if settings.sf_client_secret else ""
     if mode is AuthMode.CLIENT_CREDENTIALS:
+        host = urlsplit(settings.sf_login_url or "").hostname
+        if host in GENERIC_LOGIN_HOSTS:
+            raise ConfigurationError(
+                f"the client credentials flow needs the org's My Domain as SF_LOGIN_URL "
+                f"(https://<your-domain>.my.salesforce.com), not {settings.sf_login_url}")
         return {"grant_type": "client_credentials", "client_id": client_id,
                 "client_secret": secret}
     if mode is AuthMode.PASSWORD:

@@ -104,13 +104,31 @@ class BulkJobs:
             results.extend(self._ingest(sobject, external_id_field, part, columns))
         return results
 
+    def update(self, sobject: str, records: Sequence[dict[str, Any]],
+               max_bytes: int = MAX_UPLOAD_BYTES) -> list[RecordResult]:
+        """Update records by ``Id`` through ingest jobs; one result per record, in input
+        order, matched by Id."""
+        for record in records:
+            if not record.get("Id"):
+                raise ValueError("every record needs its Id to be updated")
+        if not records:
+            return []
+        columns = _columns(records, "Id")
+        results: list[RecordResult] = []
+        for part in _parts(records, columns, max_bytes):
+            results.extend(self._ingest(sobject, "Id", part, columns, operation="update"))
+        return results
+
     def _ingest(self, sobject: str, external_id_field: str, records: Sequence[dict[str, Any]],
-                columns: list[str]) -> list[RecordResult]:
+                columns: list[str], operation: str = "upsert") -> list[RecordResult]:
         t = self.transport
-        job = t.request("POST", "jobs/ingest", context=f"create bulk upsert job for {sobject}",
-                        json={"object": sobject, "externalIdFieldName": external_id_field,
-                              "contentType": "CSV", "operation": "upsert",
-                              "lineEnding": "LF", "columnDelimiter": "COMMA"}).json()
+        spec = {"object": sobject, "contentType": "CSV", "operation": operation,
+                "lineEnding": "LF", "columnDelimiter": "COMMA"}
+        if operation == "upsert":
+            spec["externalIdFieldName"] = external_id_field
+        job = t.request("POST", "jobs/ingest",
+                        context=f"create bulk {operation} job for {sobject}",
+                        json=spec).json()
         job_id = str(job["id"])
         try:
             t.request("PUT", f"jobs/ingest/{job_id}/batches",
@@ -122,17 +140,26 @@ class BulkJobs:
         except MapsyncError:
             self._abort(job_id)
             raise
-        info = self._wait(f"jobs/ingest/{job_id}")
-        outcome = self._results(job_id, external_id_field, records, info)
-        log.info("salesforce.bulk.upsert", sobject=sobject, job_id=job_id,
+        info = self._wait(f"jobs/ingest/{job_id}", partial_ok=True)
+        failed_job = None
+        if info.get("state") == "Failed":
+            # processed rows are written and keep their results; the rest never ran
+            failed_job = str(info.get("errorMessage") or "no message")
+            log.warning("salesforce.bulk.job_failed", sobject=sobject, job_id=job_id,
+                        processed=info.get("numberRecordsProcessed"), error=failed_job)
+        outcome = self._results(job_id, external_id_field, records, info, failed_job)
+        log.info(f"salesforce.bulk.{operation}", sobject=sobject, job_id=job_id,
                  records=len(records), processed=info.get("numberRecordsProcessed"),
                  failed=info.get("numberRecordsFailed"))
         return outcome
 
     def _results(self, job_id: str, key: str, records: Sequence[dict[str, Any]],
-                 info: dict[str, Any] | None = None) -> list[RecordResult]:
+                 info: dict[str, Any] | None = None,
+                 failed_job: str | None = None) -> list[RecordResult]:
         """Per-record results. Result sets the job's counts say are empty are not fetched:
-        each fetch is an API call."""
+        each fetch is an API call. ``failed_job`` (the message of a job that ended Failed
+        part way) makes its unprocessed records failures, not retryable: the job's failure
+        is for a person to look at, as the dead letters they become."""
         info = info or {}
         processed = info.get("numberRecordsProcessed")
         failed = info.get("numberRecordsFailed")
@@ -154,14 +181,21 @@ class BulkJobs:
             by_key.setdefault(row.get(key), []).append(RecordResult.failed(
                 row.get(key), [parse_bulk_error(row.get("sf__Error", ""))],
                 id=row.get("sf__Id") or None))
+        def never_ran(value: str | None, why: str) -> RecordResult:
+            if failed_job is None:
+                return _unprocessed(value, why)
+            return RecordResult.failed(value, [RecordError(
+                "BULK_JOB_FAILED", f"the Bulk job {job_id} failed before this record was "
+                f"processed: {failed_job}")])
+
         for row in rows("unprocessedrecords") if fetch_unprocessed else ():
-            by_key.setdefault(row.get(key), []).append(_unprocessed(
+            by_key.setdefault(row.get(key), []).append(never_ran(
                 row.get(key), "the Bulk job ended before this record was processed"))
         out: list[RecordResult] = []
         for record in records:
             value = None if record[key] is None else csv_value(record[key])
             found = by_key.get(value)
-            out.append(found.pop(0) if found else _unprocessed(
+            out.append(found.pop(0) if found else never_ran(
                 value, "missing from the Bulk job's results"))
         return out
 
@@ -201,10 +235,11 @@ class BulkJobs:
 
     # --- polling -------------------------------------------------------------------------
 
-    def _wait(self, path: str) -> dict[str, Any]:
+    def _wait(self, path: str, partial_ok: bool = False) -> dict[str, Any]:
         """Poll a job until it completes, waiting ``poll_seconds`` first and half as long
         again after each poll (at most 30 s): a long job costs few calls. A failed job is
-        fatal."""
+        fatal, except with ``partial_ok`` one that failed after processing some records:
+        its per-record results say what landed."""
         deadline = self._clock() + self.timeout_seconds
         wait = self.poll_seconds
         while True:
@@ -214,6 +249,9 @@ class BulkJobs:
                                                           context=f"poll {path}").json()
             state = str(info.get("state"))
             if state in DONE_STATES:
+                return info
+            if (partial_ok and state == "Failed"
+                    and int(info.get("numberRecordsProcessed") or 0) > 0):
                 return info
             if state in FAILED_STATES:
                 raise FatalError(f"Bulk job {info.get('id')} ended {state}: "

@@ -8,6 +8,8 @@ same session, for the few things (metadata deploys) the client does not wrap.
 
 Writes: :meth:`upsert` always uses sObject Collections (200 records a call); :meth:`bulk_upsert`
 always uses Bulk API 2.0; :meth:`upsert_auto` picks Bulk above ``SF_BULK_THRESHOLD`` records.
+Records known only by ``Id`` go through :meth:`update` / :meth:`bulk_update` /
+:meth:`update_auto` the same way: a Collections upsert takes external ids only.
 """
 
 from __future__ import annotations
@@ -198,6 +200,29 @@ class SalesforceClient:
                     out[position] = result
             return out
         return self.upsert(sobject, external_id_field, records, group_key)
+
+    def update(self, sobject: str, records: Sequence[dict[str, Any]],
+               group_key: GroupKey = None) -> list[RecordResult]:
+        """Update records by ``Id`` with sObject Collections, 200 a call, per-record results."""
+        return sobject_collections.update(self.transport, sobject, records, group_key)
+
+    def bulk_update(self, sobject: str, records: Sequence[dict[str, Any]]) -> list[RecordResult]:
+        """Update records by ``Id`` with Bulk API 2.0; per-record results matched by Id."""
+        return self.bulk.update(sobject, records)
+
+    def update_auto(self, sobject: str, records: Sequence[dict[str, Any]],
+                    group_key: GroupKey = None) -> list[RecordResult]:
+        """Collections up to ``SF_BULK_THRESHOLD`` records, Bulk API 2.0 above it; records a
+        Bulk job left retryable are sent again through Collections."""
+        if len(records) <= self.settings.sf_bulk_threshold:
+            return self.update(sobject, records, group_key)
+        out = list(self.bulk_update(sobject, records))
+        again = [p for p, r in enumerate(out) if r.outcome == "retryable"]
+        if again:
+            retried = self.update(sobject, [records[p] for p in again], group_key)
+            for position, result in zip(again, retried, strict=True):
+                out[position] = result
+        return out
 
     def delete(self, ids: Sequence[str]) -> list[RecordResult]:
         """Delete by Id with Collections, 200 a call; already-deleted records count as done."""

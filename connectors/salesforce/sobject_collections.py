@@ -120,6 +120,34 @@ def upsert(transport: Transport, sobject: str, external_id_field: str,
     return [r for r in out if r is not None]
 
 
+def update(transport: Transport, sobject: str, records: Sequence[dict[str, Any]],
+           group_key: GroupKey = None) -> list[RecordResult]:
+    """Update records addressed by ``Id`` (``PATCH composite/sobjects``); one result per
+    record, in input order.
+
+    Records that exist only by Id (an Opportunity's rollup fields) are written this way:
+    a Collections upsert takes external id fields only, never ``Id``."""
+    for record in records:
+        if not record.get("Id"):
+            raise ValueError("every record needs its Id to be updated")
+    out: list[RecordResult | None] = [None] * len(records)
+    for positions in pack_positions(records, group_key):
+        def send(indexes: list[int], positions: list[int] = positions) -> list[RecordResult]:
+            batch = [records[positions[i]] for i in indexes]
+            body = {"allOrNone": False,
+                    "records": [{"attributes": {"type": sobject}, **r} for r in batch]}
+            response = transport.send_once("PATCH", "composite/sobjects", json=body,
+                                           context=f"update {len(batch)} {sobject}")
+            return _results(response.json(), [_text(r["Id"]) for r in batch])
+
+        answered = _with_record_retries(transport, len(positions), send)
+        for position, result in zip(positions, answered, strict=True):
+            out[position] = result
+    log.info("salesforce.update", sobject=sobject, records=len(records),
+             failed=sum(1 for r in out if r is not None and not r.success))
+    return [r for r in out if r is not None]
+
+
 def delete(transport: Transport, ids: Sequence[str]) -> list[RecordResult]:
     """Delete records by Id, 200 a call; a record already deleted counts as done."""
     out: list[RecordResult] = []
@@ -158,4 +186,5 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-__all__ = ["COLLECTION_SIZE", "RecordError", "RecordResult", "delete", "pack", "upsert"]
+__all__ = ["COLLECTION_SIZE", "RecordError", "RecordResult", "delete", "pack", "update",
+           "upsert"]

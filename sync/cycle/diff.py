@@ -4,8 +4,8 @@ The planner says what a record should hold; Salesforce says what it holds now; t
 says what mapsync last wrote. A field goes out only when mapsync may write it (field
 ownership, ``docs/architecture.md``) and Salesforce does not already hold the desired value.
 Values are compared in Salesforce's wire form (dates as ``YYYY-MM-DD``, numbers as floats,
-empty text as null), so a value read back from Salesforce equals the one mapsync wrote: that
-is echo suppression.
+text trimmed and blank text as null), so a value read back from Salesforce equals the one
+mapsync wrote: that is echo suppression.
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ def wire(value: Any) -> Any:
         number = round(float(value), 6)
         return int(number) if number.is_integer() else number
     if isinstance(value, str):
-        return value if value != "" else None
+        # Salesforce trims text and stores blank text as null: comparing untrimmed text
+        # with what it reads back would rewrite the same value every cycle
+        return value.strip() or None
     return value
 
 

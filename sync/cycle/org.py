@@ -65,6 +65,9 @@ class Salesforce(Protocol):
                     records: Sequence[dict[str, Any]],
                     group_key: Any = None) -> list[RecordResult]: ...
 
+    def update_auto(self, sobject: str, records: Sequence[dict[str, Any]],
+                    group_key: Any = None) -> list[RecordResult]: ...
+
     def delete(self, ids: Sequence[str]) -> list[RecordResult]: ...
 
 

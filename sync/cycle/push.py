@@ -1,8 +1,9 @@
 """Push: write the decided records to Salesforce and account for every one of them.
 
-Records go out by external id (a retried or repeated write never duplicates), plans before
-milestones (a new milestone needs its plan's Id), milestones of one plan in one request (no
-row-lock fights), Opportunity rollups last, then deletions. Collections carry up to
+Records go out by external id (a retried or repeated write never duplicates; Opportunity
+rollups, which have no external id, are updates by Id), plans before milestones (a new
+milestone needs its plan's Id), milestones of one plan in one request (no row-lock fights),
+Opportunity rollups last, then deletions. Collections carry up to
 ``SF_BULK_THRESHOLD`` records, Bulk API 2.0 more. Each record's result is filed as soon as it
 is known, so a push stopped between two steps (a stop request, the API limit) still commits
 what landed: written records update the shadow, refused ones become dead letters with
@@ -27,6 +28,9 @@ class Writer(Protocol):
 
     def upsert_auto(self, sobject: str, external_id_field: str,
                     records: Sequence[dict[str, Any]],
+                    group_key: Any = None) -> list[RecordResult]: ...
+
+    def update_auto(self, sobject: str, records: Sequence[dict[str, Any]],
                     group_key: Any = None) -> list[RecordResult]: ...
 
     def delete(self, ids: Sequence[str]) -> list[RecordResult]: ...
@@ -102,7 +106,10 @@ def upsert(writer: Writer, sobject: str, changes: Sequence[RecordChange],
         body[key_field] = change.key
         records.append(body)
     group = "Plan__c" if sobject == MILESTONE_OBJECT else None
-    results = writer.upsert_auto(sobject, key_field, records, group)
+    if key_field == "Id":  # known by Id only: Collections upsert refuses Id as its key
+        results = writer.update_auto(sobject, records, group)
+    else:
+        results = writer.upsert_auto(sobject, key_field, records, group)
     for change, result in zip(changes, results, strict=True):
         # An upsert by external id recreates a missing record, so ENTITY_IS_DELETED here
         # names a deleted record the payload points at (a lookup), not this one: a failure.

@@ -3,7 +3,9 @@
 ``SystemModstamp`` is not written in commit order: a transaction that commits late carries
 a stamp older than rows already read. So a read asks for everything at or after the
 watermark minus a lookback window, and drops the rows it has already taken, recognised by
-``Id@SystemModstamp`` (a row changed again gets a new stamp and is taken again). The store
+``Id@SystemModstamp#digest`` (a row changed again is taken again). Salesforce keeps
+``SystemModstamp`` to the whole second, so a row can change twice within one second and keep
+its stamp: the digest of the row's values tells the second version from the first. The store
 keeps those keys, for the rows inside the lookback window only, in ``Watermark.ids_at``.
 Pure functions over plain values; the cycle commits the result in the same transaction as
 the data it covers.
@@ -12,6 +14,8 @@ the data it covers.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -37,7 +41,15 @@ def read_from(mark: Watermark | None, lookback: dt.timedelta) -> dt.datetime | N
 
 
 def row_key(record: Mapping[str, Any]) -> str:
-    return f"{record['Id']}@{record['SystemModstamp']}"
+    """``Id@SystemModstamp#digest``: a row's identity, stamp and the values read."""
+    values = {k: v for k, v in record.items() if k != "attributes"}
+    canon = json.dumps(values, sort_keys=True, default=str, separators=(",", ":"))
+    digest = hashlib.sha256(canon.encode()).hexdigest()[:12]
+    return f"{record['Id']}@{record['SystemModstamp']}#{digest}"
+
+
+def _stamp_of(key: str) -> dt.datetime:
+    return parse_stamp(key.rsplit("@", 1)[1].partition("#")[0])
 
 
 def unseen(records: Iterable[Mapping[str, Any]], mark: Watermark | None) -> list[Mapping[str, Any]]:
@@ -69,7 +81,7 @@ def advance(
     stamps: dict[str, dt.datetime] = {}
     if mark is not None:
         for key in mark.ids_at:
-            stamps[key] = parse_stamp(key.rsplit("@", 1)[1])
+            stamps[key] = _stamp_of(key)
     for record in records:
         stamps[row_key(record)] = parse_stamp(str(record["SystemModstamp"]))
     candidates = list(stamps.values())

@@ -4,8 +4,10 @@ RevOps choose a backfill's scope with options (a ``CreatedDate`` range, stages, 
 types, templates), never with raw SOQL: the filter here turns them into one query, quoting
 every value. Rows are read ordered by ``(CreatedDate, Id)``, a total order that never changes
 under a running backfill, so a cursor ``(CreatedDate, Id)`` of the last committed row says
-exactly where to resume. Large selections go through a Bulk API 2.0 query job, streamed page
-by page: the org is never held in memory.
+exactly where to resume. Large selections go through a Bulk API 2.0 query job, which returns
+rows in no particular order and is sent without ORDER BY (Salesforce advises against it: it
+stops the job being split into parallel chunks); its rows are put in order here, through a
+temporary file, so the org is never held in memory.
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from connectors.salesforce.soql import quote
@@ -109,9 +114,10 @@ class Selection:
             terms.append(f"Type IN {quote(list(self.types))}")
         return f" WHERE {' AND '.join(terms)}" if terms else ""
 
-    def soql(self, after: Cursor | None = None) -> str:
-        return (f"SELECT {', '.join(SELECT_FIELDS)} FROM Opportunity{self.where(after)} "
-                "ORDER BY CreatedDate, Id")
+    def soql(self, after: Cursor | None = None, ordered: bool = True) -> str:
+        """The query; ``ordered=False`` leaves out ORDER BY (for a Bulk query job)."""
+        text = f"SELECT {', '.join(SELECT_FIELDS)} FROM Opportunity{self.where(after)}"
+        return text + " ORDER BY CreatedDate, Id" if ordered else text
 
     def count_soql(self, after: Cursor | None = None) -> str:
         return f"SELECT COUNT() FROM Opportunity{self.where(after)}"
@@ -150,12 +156,34 @@ def rows_after(rows: Iterator[Mapping[str, Any]], cursor: Cursor | None
 def read(reader: OpportunityReader, selection: Selection, after: Cursor | None, *,
          use_bulk: bool) -> Iterator[dict[str, Any]]:
     """The selected Opportunities after ``after``, streamed in ``(CreatedDate, Id)`` order."""
-    soql = selection.soql(after)
     if use_bulk:
-        rows: Iterator[Mapping[str, Any]] = (typed(r) for r in reader.bulk_query(soql))
+        rows: Iterator[Mapping[str, Any]] = in_order(
+            typed(r) for r in reader.bulk_query(selection.soql(after, ordered=False)))
     else:
-        rows = reader.query(soql)
+        rows = reader.query(selection.soql(after))
     return rows_after(rows, after)
+
+
+def in_order(rows: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
+    """``rows`` sorted by ``(CreatedDate, Id)``, spilled to a temporary SQLite file so that
+    memory stays flat however many rows a Bulk query returned."""
+    with tempfile.TemporaryDirectory(prefix="mapsync-sort-") as tmp:
+        conn = sqlite3.connect(str(Path(tmp) / "rows.db"))
+        try:
+            conn.execute("CREATE TABLE r (created TEXT, id TEXT, row TEXT)")
+            batch: list[tuple[str, str, str]] = []
+            for row in rows:
+                key = Cursor.of(row)
+                batch.append((key.created.strftime("%Y-%m-%dT%H:%M:%S.%f"), key.id,
+                              json.dumps(row, default=str)))
+                if len(batch) >= 5_000:
+                    conn.executemany("INSERT INTO r VALUES (?, ?, ?)", batch)
+                    batch.clear()
+            conn.executemany("INSERT INTO r VALUES (?, ?, ?)", batch)
+            for (text,) in conn.execute("SELECT row FROM r ORDER BY created, id"):
+                yield json.loads(text)
+        finally:
+            conn.close()
 
 
 def ids_soql(ids: Sequence[str]) -> str:

@@ -114,7 +114,7 @@ def main() -> None:
         as_rep = SalesforceClient(load_settings(
             **{**{k.lower(): v for k, v in jwt_env.items()}, "sf_username": rep["Username"]}))
         # A rep moves 100 Opportunities to the next stage (one Collections call).
-        as_rep.upsert("Opportunity", "Id",
+        as_rep.update("Opportunity",
                       [{"Id": i, "StageName": "Proposal/Price Quote"} for i in changed])
         run("(b) after 100 changed")
         time.sleep(max(0.0, lookback.total_seconds() + 1 - (time.monotonic() - seeded)))

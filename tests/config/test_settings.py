@@ -26,12 +26,21 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def test_client_credentials_selected_when_only_secret_is_set(monkeypatch):
-    monkeypatch.setenv("SF_LOGIN_URL", "https://login.salesforce.com")
+    monkeypatch.setenv("SF_LOGIN_URL", "https://acme.my.salesforce.com")
     monkeypatch.setenv("SF_CLIENT_ID", "3MVG9")
     monkeypatch.setenv("SF_CLIENT_SECRET", "s3cret-value")
     s = load_settings()
     assert s.auth_mode is AuthMode.CLIENT_CREDENTIALS
     assert s.salesforce_problems() == []
+
+
+def test_client_credentials_at_the_shared_login_host_is_a_problem(monkeypatch):
+    monkeypatch.setenv("SF_LOGIN_URL", "https://login.salesforce.com")
+    monkeypatch.setenv("SF_CLIENT_ID", "3MVG9")
+    monkeypatch.setenv("SF_CLIENT_SECRET", "s3cret-value")
+    [problem] = load_settings().salesforce_problems()
+    assert "My Domain" in problem
+    assert "https://login.salesforce.com" in problem
 
 
 def test_jwt_selected_when_private_key_file_is_set(monkeypatch, tmp_path):
@@ -102,7 +111,7 @@ def test_config_check_masks_secrets_and_exits_1_listing_problems(monkeypatch):
 
 
 def test_config_check_exits_0_when_valid(monkeypatch):
-    monkeypatch.setenv("SF_LOGIN_URL", "https://login.salesforce.com")
+    monkeypatch.setenv("SF_LOGIN_URL", "https://acme.my.salesforce.com")
     monkeypatch.setenv("SF_CLIENT_ID", "3MVG9")
     monkeypatch.setenv("SF_CLIENT_SECRET", "x-secret")
     result = CliRunner().invoke(app, ["config", "check"])

@@ -65,12 +65,53 @@ def test_jwt_bearer_assertion_is_signed_rs256_for_the_user_with_a_short_expiry(
     assert form["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
     key = serialization.load_pem_private_key(rsa_key_file.read_bytes(), password=None)
     claims = jwt.decode(form["assertion"], key.public_key(),  # type: ignore[arg-type]
-                        algorithms=["RS256"], audience="https://acme.my.salesforce.com",
+                        algorithms=["RS256"], audience="https://login.salesforce.com",
                         options={"verify_exp": False})
     assert claims["iss"] == "3MVG9testclientid"
     assert claims["sub"] == "integration@acme.example"
     assert NOW < claims["exp"] <= NOW + 300
     assert jwt.get_unverified_header(form["assertion"])["alg"] == "RS256"
+
+
+def _jwt_audience_sent(sf: responses.RequestsMock, key_file: Path, login_url: str,
+                       **overrides: object) -> str:
+    settings = make_settings(sf_client_secret=None, sf_username="integration@acme.example",
+                             sf_private_key_file=key_file, sf_login_url=login_url, **overrides)
+    sf.add(responses.POST, login_url.rstrip("/") + "/services/oauth2/token",
+           json=token_payload())
+    SalesforceClient(settings, sleep=lambda _s: None, clock=lambda: NOW).connect()
+    assert sf.calls[-1].request.url == login_url.rstrip("/") + "/services/oauth2/token"
+    claims = jwt.decode(form_of(sf.calls[-1])["assertion"], options={"verify_signature": False})
+    return str(claims["aud"])
+
+
+@pytest.mark.parametrize(("login_url", "audience"), [
+    ("https://acme.my.salesforce.com", "https://login.salesforce.com"),
+    ("https://login.salesforce.com", "https://login.salesforce.com"),
+    ("https://test.salesforce.com", "https://test.salesforce.com"),
+    ("https://acme--uat.sandbox.my.salesforce.com", "https://test.salesforce.com"),
+])
+def test_jwt_audience_is_the_login_host_salesforce_names_not_the_my_domain(
+        sf: responses.RequestsMock, rsa_key_file: Path, login_url: str, audience: str) -> None:
+    assert _jwt_audience_sent(sf, rsa_key_file, login_url) == audience
+
+
+def test_jwt_audience_setting_overrides_the_default(
+        sf: responses.RequestsMock, rsa_key_file: Path) -> None:
+    assert _jwt_audience_sent(sf, rsa_key_file, "https://acme.my.salesforce.com",
+                              sf_jwt_audience="https://127.0.0.1:8443/") == \
+        "https://127.0.0.1:8443"
+
+
+@pytest.mark.parametrize("login_url", ["https://login.salesforce.com",
+                                       "https://test.salesforce.com/"])
+def test_client_credentials_at_a_shared_login_host_is_a_configuration_error(
+        sf: responses.RequestsMock, login_url: str) -> None:
+    settings = make_settings(sf_login_url=login_url)
+    assert any("My Domain" in p for p in settings.salesforce_problems())
+    with pytest.raises(ConfigurationError, match="My Domain"):
+        SalesforceClient(settings, sleep=lambda _s: None).connect()
+    assert not sf.calls  # nothing was sent to a host that cannot answer this flow
 
 
 def test_password_flow_sends_user_password_and_connected_app(

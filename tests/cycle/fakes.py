@@ -62,6 +62,10 @@ class FakeSalesforce:
                 out.append(RecordResult(key, f"a0{self._next_id:016d}", True, created=True))
         return out
 
+    def update_auto(self, sobject: str, records: Sequence[dict[str, Any]],
+                    group_key: Any = None) -> list[RecordResult]:
+        return self.upsert_auto(sobject, "Id", records, group_key)
+
     def delete(self, ids: Sequence[str]) -> list[RecordResult]:
         self.deleted.extend(ids)
         return [RecordResult(i, i, True) for i in ids]

@@ -70,6 +70,14 @@ def test_jwt_bearer_assertion_signed_with_the_apps_key_is_accepted(emulator):
     assert me["organization_id"].startswith("00D")
 
 
+@pytest.mark.parametrize("audience", ["https://test.salesforce.com", "own-url"])
+def test_jwt_audience_may_be_a_salesforce_login_host_or_the_orgs_own_url(emulator, audience):
+    aud = emulator.instance_url if audience == "own-url" else audience
+    r = token(emulator, grant_type="urn:ietf:params:oauth:grant-type:jwt-bearer",
+              assertion=jwt_assertion(emulator, aud=aud))
+    assert r.status_code == 200
+
+
 def test_jwt_signed_with_another_key_is_refused(emulator):
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa

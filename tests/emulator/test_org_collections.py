@@ -146,3 +146,33 @@ def test_unable_to_lock_row_knob_fails_single_records(demo_org):
     assert {r["errors"][0]["statusCode"] for r in locked} == {"UNABLE_TO_LOCK_ROW"}
     created = sf.query("SELECT COUNT() FROM Mutual_Action_Plan__c")["totalSize"]
     assert created == 40 - len(locked)
+
+
+@pytest.mark.parametrize(("sobject", "key"), [("Opportunity", "Id"), ("Account", "Name"),
+                                              ("Mutual_Action_Plan__c", "Name")])
+def test_collections_upsert_refuses_record_ids_and_non_external_id_keys(sf, sobject, key):
+    opp = an_opportunity(sf)
+    with pytest.raises(SalesforceMalformedRequest) as bad:
+        sf.restful(f"composite/sobjects/{sobject}/{key}", method="PATCH", json={
+            "allOrNone": False,
+            "records": [{"attributes": {"type": sobject}, key: opp, "Name": "x"}]})
+    assert bad.value.content[0]["errorCode"] == "INVALID_FIELD"
+    assert f"{key} is not an External ID field" in bad.value.content[0]["message"]
+    assert sf.Opportunity.get(opp)["Name"] != "x"
+
+
+def test_single_record_upsert_by_external_id_still_works(sf):
+    opp = an_opportunity(sf)
+    body = {"Name": "Single", "Opportunity__c": opp}
+    assert sf.Mutual_Action_Plan__c.upsert("External_Id__c/single-1", body) == 201
+    assert sf.Mutual_Action_Plan__c.upsert("External_Id__c/single-1", body) == 200
+
+
+def test_collections_update_by_id_answers_per_record_results(sf):
+    opp = an_opportunity(sf)
+    results = sf.restful("composite/sobjects", method="PATCH", json={"records": [
+        {"attributes": {"type": "Opportunity"}, "Id": opp, "Description": "rolled up"},
+        {"attributes": {"type": "Opportunity"}, "Id": opp[:3] + "0" * 15, "Name": "x"}]})
+    assert results[0] == {"id": opp, "success": True, "errors": []}
+    assert results[1]["success"] is False
+    assert sf.Opportunity.get(opp)["Description"] == "rolled up"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
-from sync.jobs.selection import Cursor, Selection, rows_after, typed
+from sync.jobs.selection import Cursor, Selection, in_order, rows_after, typed
 
 
 def test_filters_become_quoted_soql_never_raw_text():
@@ -44,3 +45,17 @@ def test_bulk_rows_read_like_rest_rows():
                    "MAP_Percent_Complete__c": None}
 
 
+def test_a_bulk_selection_query_carries_no_order_by():
+    selection = Selection(stages=("Needs Analysis",))
+    assert "ORDER BY" not in selection.soql(ordered=False)
+    assert selection.soql(ordered=False) + " ORDER BY CreatedDate, Id" == selection.soql()
+
+
+def test_rows_of_an_unordered_bulk_read_are_put_in_cursor_order():
+    rows = [{"Id": f"006{n:03d}", "CreatedDate": f"2024-03-01T10:00:{n % 7:02d}.000+0000",
+             "Amount": float(n), "IsDeleted": False} for n in range(40)]
+    shuffled = rows[::3] + rows[1::3] + rows[2::3]
+    ordered = list(in_order(iter(shuffled)))
+    assert ordered == sorted(rows, key=lambda r: (r["CreatedDate"], r["Id"]))
+    keys = [Cursor.of(r) for r in ordered]
+    assert all(b.is_after(a) for a, b in itertools.pairwise(keys))

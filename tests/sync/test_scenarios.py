@@ -247,3 +247,24 @@ def test_buyer_side_owners_are_named_from_contact_roles(world: World) -> None:
     assert owners(first)["Economic Buyer"] == first_contact
     assert owners(later)["Economic Buyer"] == later_contact
     assert report.owner_unknown > 0  # the other buyer roles have no contact: left to the rep
+
+
+def test_milestone_name_with_a_trailing_space_is_written_once(
+        emulator: Emulator, tmp_path: Path) -> None:
+    mapping = load_mapping(default_mapping_path())
+    mid = mapping.template("mid_market")
+    assert mid is not None
+    first = mid.milestones[0].model_copy(update={"name": mid.milestones[0].name + " "})
+    padded = mid.model_copy(update={"milestones": [first, *mid.milestones[1:]]})
+    mapping = mapping.model_copy(update={"templates": [
+        padded if t.name == "mid_market" else t for t in mapping.templates]})
+    world = World(emulator, tmp_path, mapping=mapping)
+    opp = world.opportunity()
+    world.engine.run_cycle()
+    names = {m["Name"] for m in world.query(
+        f"SELECT Name FROM MAP_Milestone__c WHERE Plan__r.Opportunity__c = '{opp}'")}
+    assert mid.milestones[0].name in names  # Salesforce trimmed it
+    world.edit("Opportunity", opp, Amount=55_000)  # read again, same template
+    again = world.engine.run_cycle()
+    assert again.touched == 1  # the plan was looked at again ...
+    assert again.milestones_written == 0  # ... and its trimmed name left alone

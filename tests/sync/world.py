@@ -23,12 +23,12 @@ class World:
     """The org, a store, mapsync's parts for it (``sync``), and a rep's Salesforce session."""
 
     def __init__(self, org: Emulator, tmp_path: Path, mapping: StageMapping | None = None,
-                 **org_kw: Any) -> None:
+                 settings: dict[str, Any] | None = None, **org_kw: Any) -> None:
         self.org = org
         self.settings = load_settings(
             **{k.lower(): v for k, v in org.env().items()},
             database_url=f"sqlite:///{tmp_path / 'mapsync.db'}",
-            sf_retry_max_wait=0.01, sf_bulk_poll_seconds=0.05,
+            sf_retry_max_wait=0.01, sf_bulk_poll_seconds=0.05, **(settings or {}),
         )
         self.client = SalesforceClient(self.settings, sleep=lambda s: None)
         self.store = Store.open(self.settings.database_url)
