@@ -30,11 +30,14 @@ Cell = Callable[[Any], str]
 
 
 def compile_job_query(org: Org, text: str, include_deleted: bool,
-                      api_version: str) -> CompiledQuery:
-    """The compiled query of a new job; a query the org refuses fails the job's creation."""
+                      api_version: str, user_id: str) -> CompiledQuery:
+    """The compiled query of a new job, as ``user_id`` may see it; a query the org refuses
+    fails the job's creation."""
     try:
-        compiled = compile_query(parse(text), org.schema, include_deleted=include_deleted,
-                                 now=org.now(), api_version=api_version)
+        compiled = compile_query(parse(text), org.access.schema_for(user_id),
+                                 include_deleted=include_deleted, now=org.now(),
+                                 api_version=api_version,
+                                 row_filter=org.access.row_filter_of(user_id))
     except SoqlError as err:
         raise ApiError(400, err.error_code, err.message) from None
     if compiled.is_count:

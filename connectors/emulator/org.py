@@ -19,6 +19,7 @@ from .knobs import ApiUsage, Dice, Knobs
 from .metadata_loader import apply_metadata, default_metadata_dir
 from .schema import Schema
 from .seed import ORG_ID, seed_org
+from .sharing import OrgAccess
 from .standard_objects import standard_schema
 from .store import OrgStore, utc_now
 
@@ -84,8 +85,8 @@ class Org:
         self.knobs = knobs or Knobs()
         self.dice = Dice(fault_seed)
         self.usage = ApiUsage()
-        self.schema = build_schema(metadata_dir if metadata_dir is not None
-                                   else default_metadata_dir())
+        metadata_dir = metadata_dir if metadata_dir is not None else default_metadata_dir()
+        self.schema = build_schema(metadata_dir)
         db = state_dir / DB_FILE if state_dir is not None else None
         fresh = db is None or not db.exists()
         self.store = OrgStore(self.schema, db, stamp_lag_ms=self._stamp_lag)
@@ -98,6 +99,11 @@ class Org:
         if user is None:
             raise RuntimeError("the org has no integration user")
         self.integration_user_id = str(user["Id"])
+        # the integration user holds exactly the permission set mapsync ships
+        self.access = OrgAccess(self.schema, self.store,
+                                metadata_dir if metadata_dir.exists() else None)
+        self.access.assign_integration(self.integration_user_id)
+        self.store.guards.append(self.access)
         self.sessions = Sessions(self.org_id)
         self.cursors = QueryCursors()
         self.instance_url = ""
