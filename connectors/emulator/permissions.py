@@ -167,7 +167,8 @@ def visible_schema(schema: Schema, grants: Grants) -> Schema:
     """``schema`` as this user sees it: no unreadable objects, no unreadable fields.
 
     Describe and SOQL answer from this view, so an unreadable field is absent from describe
-    and ``No such column`` in a query, and an unreadable object ``not supported``.
+    and ``No such column`` in a query, a read-only one neither createable nor updateable,
+    and an unreadable object ``not supported``.
     """
     if grants.all_data:
         return schema
@@ -175,8 +176,12 @@ def visible_schema(schema: Schema, grants: Grants) -> Schema:
     for obj in schema.objects.values():
         if not grants.object(obj).read:
             continue
-        fields = {n: f for n, f in obj.fields.items() if grants.field_access(obj, f)[0]}
-        fields = {n: _hide_lookup(f, schema, grants) for n, f in fields.items()}
+        fields = {}
+        for name, f in obj.fields.items():
+            readable, editable = grants.field_access(obj, f)
+            if readable:
+                f = f if editable else replace(f, createable=False, updateable=False)
+                fields[name] = _hide_lookup(f, schema, grants)
         view.add(replace(obj, fields=fields, child_relationships=[]))
     view.link_children()
     return view
