@@ -15,6 +15,7 @@ from typing import Any
 
 from . import ids
 from .auth import Credentials, Session, Sessions
+from .automation import Automation
 from .knobs import ApiUsage, Dice, Knobs
 from .metadata_loader import apply_metadata, default_metadata_dir
 from .schema import Schema
@@ -81,7 +82,10 @@ class Org:
     def __init__(self, *, state_dir: Path | None = None, seed: str = "demo",
                  opportunities: int = 0, knobs: Knobs | None = None, fault_seed: int = 0,
                  metadata_dir: Path | None = None, today: date | None = None,
-                 credentials: Credentials | None = None) -> None:
+                 credentials: Credentials | None = None,
+                 automation_dirs: list[Path] | None = None) -> None:
+        """``automation_dirs``: sfdx source trees whose validation rules the org enforces
+        besides the product's own (tests keep a customer's rules there)."""
         self.knobs = knobs or Knobs()
         self.dice = Dice(fault_seed)
         self.usage = ApiUsage()
@@ -103,7 +107,11 @@ class Org:
         self.access = OrgAccess(self.schema, self.store,
                                 metadata_dir if metadata_dir.exists() else None)
         self.access.assign_integration(self.integration_user_id)
-        self.store.guards.append(self.access)
+        self.automation = Automation(self.schema, self.dice.roll, lambda: self.now().date())
+        for directory in [metadata_dir, *(automation_dirs or [])]:
+            if directory.exists():
+                self.automation.load(directory)
+        self.store.guards += [self.access, self.automation]
         self.sessions = Sessions(self.org_id)
         self.cursors = QueryCursors()
         self.instance_url = ""
