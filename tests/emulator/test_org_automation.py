@@ -155,3 +155,18 @@ def test_formula_subset(formula: str, record: dict[str, object],
 def test_formula_errors_name_the_problem(formula: str, problem: str) -> None:
     with pytest.raises(FormulaError, match=problem):
         compile_formula(formula, opportunity())
+
+
+def test_org_option_loads_a_customers_rules_from_their_own_directory(tmp_path: Path) -> None:
+    from connectors.emulator.errors import RecordFailed
+    from connectors.emulator.org import Org
+
+    write_rule(tmp_path, "Account", "Needs_Phone", "ISBLANK(Phone)", "Phone is required.",
+               "Phone")
+    org = Org(seed="empty", automation_dirs=[tmp_path])
+    org.access.make_admin(org.integration_user_id)
+    account = org.schema.get("Account")
+    assert account is not None
+    with pytest.raises(RecordFailed, match="Phone is required"):
+        org.store.create(account, {"Name": "A"}, org.integration_user_id)
+    assert Org(seed="empty").automation.rules == []  # the product ships none

@@ -56,3 +56,23 @@ def test_validation_rule_refusing_one_rollup_dead_letters_that_opportunity_alone
     [reason] = shown["dead_letters_by_reason"]
     assert reason["code"] == "FIELD_CUSTOM_VALIDATION_EXCEPTION" and reason["count"] == 1
     assert reason["message"].endswith(RULE_MESSAGE)
+
+
+def test_trigger_failing_on_one_milestone_dead_letters_it_and_lands_the_rest(
+        world: World) -> None:
+    world.org.org.automation.add_trigger(
+        "MilestoneTrigger", "MAP_Milestone__c", events=("insert",),
+        when="Key__c = 'proposal_accepted'")
+    opp = world.opportunity(name="Initech – Platform")
+
+    report = world.engine.run_cycle()
+
+    assert report.outcome == RunOutcome.PARTIAL
+    milestones = world.milestones(opp)
+    assert "proposal_accepted" not in milestones and len(milestones) > 3
+    with world.store.transaction(write=False) as tx:
+        letters = tx.dead_letters(world.engine.org_id, status="open")
+    assert [(dl.object_name, dl.error_code) for dl in letters] == [
+        ("MAP_Milestone__c", "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY")]
+    assert "MilestoneTrigger: execution of BeforeInsert" in letters[0].error_message
+    assert letters[0].external_id.endswith(":proposal_accepted")
