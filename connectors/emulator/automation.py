@@ -141,6 +141,8 @@ class Automation:
     def before_save(self, obj: SObjectDef, record: dict[str, object],
                     current: dict[str, object] | None, user_id: str) -> None:
         """Before triggers first, then validation rules, as Salesforce orders a save."""
+        if not self.triggers and not self.rules:
+            return
         event = "insert" if current is None else "update"
         today = self.today()
         for trigger in self.triggers:

@@ -69,6 +69,7 @@ class OrgAccess:
         self.assigned: dict[str, list[str]] = {}
         self.admins: set[str] = set()
         self._cache: dict[str, tuple[Grants, Schema]] = {}
+        self._denials: dict[tuple[str, str], tuple[dict[str, str], dict[str, str]]] = {}
         self._lock = threading.Lock()
 
     # ---- configuration ------------------------------------------------------------------
@@ -81,6 +82,7 @@ class OrgAccess:
         with self._lock:
             self.assigned.setdefault(user_id, []).extend(names)
             self._cache.clear()
+            self._denials.clear()
 
     def assign_integration(self, user_id: str) -> None:
         if INTEGRATION_SET in self.permission_sets:
@@ -91,6 +93,7 @@ class OrgAccess:
         with self._lock:
             self.admins.add(user_id)
             self._cache.clear()
+            self._denials.clear()
 
     def set_sharing(self, sobject: str, model: str) -> None:
         """Change an object's organisation-wide default."""
@@ -196,21 +199,32 @@ class OrgAccess:
 
     # ---- the write guard (called by the store for every record) -------------------------
 
+    def _denied(self, user_id: str, obj: SObjectDef) -> tuple[dict[str, str], dict[str, str]]:
+        """(unreadable, read-only) fields of ``obj`` for ``user_id``, by lower-cased name
+        (relationship names too), computed once: the write path asks for every record."""
+        key = (user_id, obj.name)
+        found = self._denials.get(key)
+        if found is None:
+            grants = self.grants(user_id)
+            hidden: dict[str, str] = {}
+            readonly: dict[str, str] = {}
+            for f in obj.fields.values():
+                readable, editable = grants.field_access(obj, f)
+                names = [f.name] + ([f.relationship_name] if f.relationship_name else [])
+                for name in names:
+                    if not readable:
+                        hidden[name.lower()] = f.name
+                    elif not editable:
+                        readonly[name.lower()] = f.name
+            found = self._denials[key] = (hidden, readonly)
+        return found
+
     def _fields(self, user_id: str, obj: SObjectDef, body: dict[str, object]) -> None:
-        grants = self.grants(user_id)
-        hidden: list[str] = []
-        readonly: list[str] = []
-        for key in body:
-            if key == "attributes":
-                continue
-            f = obj.field(key) or obj.relationship(key)
-            if f is None:
-                continue  # the store answers unknown names
-            readable, editable = grants.field_access(obj, f)
-            if not readable:
-                hidden.append(key)
-            elif not editable:
-                readonly.append(f.name)
+        denied_read, denied_edit = self._denied(user_id, obj)
+        if not denied_read and not denied_edit:
+            return
+        hidden = [k for k in body if k.lower() in denied_read]
+        readonly = [denied_edit[k.lower()] for k in body if k.lower() in denied_edit]
         if hidden:
             raise RecordFailed(*[RecordError(
                 "INVALID_FIELD", f"No such column '{k}' on sobject of type {obj.name}", [k])
@@ -239,8 +253,6 @@ class OrgAccess:
     def before_update(self, obj: SObjectDef, body: dict[str, object],
                       current: dict[str, object], user_id: str) -> None:
         self._object(user_id, obj, "edit")
-        if not self.can_see(user_id, obj, current):
-            raise RecordFailed(RecordError("INSUFFICIENT_ACCESS_OR_READONLY", NO_ACCESS))
         if not self._may(user_id, obj, current, edit=True):
             raise RecordFailed(RecordError("INSUFFICIENT_ACCESS_OR_READONLY", NO_ACCESS))
         self._fields(user_id, obj, body)
