@@ -12,4 +12,8 @@ Layout: ``schema``/``standard_objects``/``metadata_loader`` describe the objects
 holds the records, ``org`` ties one org together, ``gate`` applies per-call behaviour,
 ``routes_*`` answer the resources, ``app`` mounts them, ``server`` serves them over TLS,
 ``cli`` runs an org until stopped, ``pytest_plugin`` gives tests a fresh org.
+``permissions``/``sharing`` decide who may read and write what (permission sets, profiles,
+field-level security, organisation-wide defaults), ``automation``/``formula`` refuse writes
+as a customer's validation rules and triggers do; both reach every write through the
+store's ``hooks``.
 """

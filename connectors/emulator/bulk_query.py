@@ -54,16 +54,19 @@ def unsupported_by_bulk(text: str) -> str | None:
 
 
 def compile_job_query(org: Org, text: str, include_deleted: bool,
-                      api_version: str) -> CompiledQuery:
-    """The compiled query of a new job; a query the org refuses fails the job's creation."""
+                      api_version: str, user_id: str) -> CompiledQuery:
+    """The compiled query of a new job, as ``user_id`` may see it; a query the org refuses
+    fails the job's creation."""
     refused = unsupported_by_bulk(text)
     if refused is not None:
         raise ApiError(400, "INVALIDJOB", f"InvalidJob : {refused} "
                        f"{'are' if refused.endswith('s') else 'is'} not supported by Bulk "
                        "API 2.0 query jobs")
     try:
-        compiled = compile_query(parse(text), org.schema, include_deleted=include_deleted,
-                                 now=org.now(), api_version=api_version)
+        compiled = compile_query(parse(text), org.access.schema_for(user_id),
+                                 include_deleted=include_deleted, now=org.now(),
+                                 api_version=api_version,
+                                 row_filter=org.access.row_filter_of(user_id))
     except SoqlError as err:
         raise ApiError(400, err.error_code, err.message) from None
     return compiled

@@ -21,11 +21,13 @@ from connectors.emulator.server import Emulator
 
 def run(state_dir: Path, port: int = 0, seed: str = "demo", opportunities: int = 0,
         latency_ms: int = 0, fault_rate: float = 0.0, fault_seed: int = 0,
-        daily_api_limit: int | None = None) -> None:
+        daily_api_limit: int | None = None,
+        automation_dirs: list[Path] | None = None) -> None:
     """Serve the org in ``state_dir`` until SIGTERM or Ctrl-C."""
     org = Emulator(Path(state_dir), seed=seed, opportunities=opportunities,
                    latency_ms=latency_ms, fault_rate=fault_rate, fault_seed=fault_seed,
-                   daily_api_limit=daily_api_limit, port=port)
+                   daily_api_limit=daily_api_limit, port=port,
+                   automation_dirs=automation_dirs)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -59,10 +61,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fault-seed", type=int, default=0)
     parser.add_argument("--daily-api-limit", type=int, default=None,
                         help=f"default {DEFAULT_DAILY_API_LIMIT}")
+    parser.add_argument("--automation-dir", type=Path, action="append", default=[],
+                        help="an sfdx source tree whose validation rules the org enforces "
+                             "(repeatable)")
     args = parser.parse_args(argv)
     try:
+        for directory in args.automation_dir:
+            if not directory.is_dir():
+                raise ValueError(f"--automation-dir {directory} is not a directory")
         run(args.state_dir, args.port, args.seed, args.opportunities, args.latency_ms,
-            args.fault_rate, args.fault_seed, args.daily_api_limit)
+            args.fault_rate, args.fault_seed, args.daily_api_limit, args.automation_dir)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -25,6 +25,7 @@ from starlette.responses import Response
 from connectors.emulator.auth import Session
 from connectors.emulator.errors import ApiError, invalid_session
 from connectors.emulator.org import Org
+from connectors.emulator.schema import Schema
 
 log = logging.getLogger(__name__)
 _error_ids = itertools.count(1_000_000_001)
@@ -55,6 +56,11 @@ class Call:
     @property
     def user_id(self) -> str:
         return self.session.user_id
+
+    @property
+    def schema(self) -> Schema:
+        """The objects and fields this call's user can read (describe and SOQL use it)."""
+        return self.org.access.schema_for(self.session.user_id)
 
     async def json(self) -> Any:
         raw = await self.request.body()

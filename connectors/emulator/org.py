@@ -17,11 +17,13 @@ from typing import Any
 
 from connectors.emulator import ids
 from connectors.emulator.auth import Credentials, Session, Sessions
+from connectors.emulator.automation import Automation
 from connectors.emulator.deletion import empty_recycle_bin
 from connectors.emulator.knobs import ApiUsage, Dice, Knobs
 from connectors.emulator.metadata_loader import apply_metadata, default_metadata_dir
 from connectors.emulator.schema import Schema
 from connectors.emulator.seed import ORG_ID, seed_org
+from connectors.emulator.sharing import OrgAccess
 from connectors.emulator.standard_objects import standard_schema
 from connectors.emulator.store import OrgStore
 
@@ -123,12 +125,15 @@ class Org:
     def __init__(self, *, state_dir: Path | None = None, seed: str = "demo",
                  opportunities: int = 0, knobs: Knobs | None = None, fault_seed: int = 0,
                  metadata_dir: Path | None = None, today: date | None = None,
-                 credentials: Credentials | None = None) -> None:
+                 credentials: Credentials | None = None,
+                 automation_dirs: list[Path] | None = None) -> None:
+        """``automation_dirs``: sfdx source trees whose validation rules the org enforces
+        besides the product's own (tests keep a customer's rules there)."""
         self.knobs = knobs or Knobs()
         self.dice = Dice(fault_seed)
         self.usage = ApiUsage()
-        self.schema = build_schema(metadata_dir if metadata_dir is not None
-                                   else default_metadata_dir())
+        metadata_dir = metadata_dir if metadata_dir is not None else default_metadata_dir()
+        self.schema = build_schema(metadata_dir)
         db = state_dir / DB_FILE if state_dir is not None else None
         fresh = db is None or not db.exists()
         self.store = OrgStore(self.schema, db, stamp_lag_ms=self._stamp_lag)
@@ -141,6 +146,15 @@ class Org:
         if user is None:
             raise RuntimeError("the org has no integration user")
         self.integration_user_id = str(user["Id"])
+        # the integration user holds exactly the permission set mapsync ships
+        self.access = OrgAccess(self.schema, self.store,
+                                metadata_dir if metadata_dir.exists() else None)
+        self.access.assign_integration(self.integration_user_id)
+        self.automation = Automation(self.schema, self.dice.roll, lambda: self.now().date())
+        for directory in [metadata_dir, *(automation_dirs or [])]:
+            if directory.exists():
+                self.automation.load(directory)
+        self.store.guards += [self.access, self.automation]
         self.sessions = Sessions(self.org_id)
         self.cursors = QueryCursors()
         self.instance_url = ""

@@ -109,7 +109,7 @@ async def ingest_jobs(call: Call) -> Response:
     if operation not in INGEST_OPERATIONS:
         raise invalid_job(f"InvalidJob : Invalid operation: {operation}")
     obj = call.org.schema.get(str(body.get("object") or ""))
-    if obj is None:
+    if obj is None or call.schema.get(obj.name) is None:
         raise invalid_job(f"InvalidJob : Unable to find object: {body.get('object')}")
     job = _new_job(call, "ingest", body, str(operation), obj.name)
     if operation == "upsert":
@@ -211,7 +211,8 @@ async def query_jobs(call: Call) -> Response:
     text = body.get("query")
     if not isinstance(text, str) or not text.strip():
         raise invalid_job("InvalidJob : The query is required")
-    compiled = compile_job_query(call.org, text, operation == "queryAll", call.version)
+    compiled = compile_job_query(call.org, text, operation == "queryAll", call.version,
+                                 call.user_id)
     job = _new_job(call, "query", body, str(operation), compiled.sobject)
     job.query = text
     job.state = UPLOAD_COMPLETE

@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute
 from connectors.emulator import ids
 from connectors.emulator.errors import ApiError, RecordError, RecordFailed, RecordResult
 from connectors.emulator.gate import Call, json_response
-from connectors.emulator.routing import api, field_list, sobject_of
+from connectors.emulator.routing import api, readable_fields, sobject_of
 from connectors.emulator.schema import FieldDef, SObjectDef
 from connectors.emulator.store import MultipleMatches
 
@@ -201,7 +201,7 @@ async def retrieve(call: Call) -> Response:
         raise ApiError(400, "EXCEEDED_ID_LIMIT",
                        "record limit reached. cannot submit more than 2000 records into "
                        "this call")
-    fields = field_list(obj, raw_fields)
+    fields = readable_fields(call, obj, raw_fields)
     norms = [ids.normalize(i) for i in raw_ids]
     for raw, norm in zip(raw_ids, norms, strict=True):
         if norm is None:
@@ -210,8 +210,10 @@ async def retrieve(call: Call) -> Response:
     out: list[object] = []
     for norm in norms:
         row = rows.get(norm or "")
-        out.append(None if row is None or row["IsDeleted"] else
-                   call.org.store.record_json(obj, row, call.version, fields))
+        visible = row is not None and not row["IsDeleted"] and \
+            call.org.access.can_see(call.user_id, obj, row)
+        out.append(call.org.store.record_json(obj, row, call.version, fields)
+                   if visible and row is not None else None)
     return json_response(out)
 
 

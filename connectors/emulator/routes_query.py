@@ -76,8 +76,9 @@ async def _run(call: Call, include_deleted: bool) -> Response:
         raise ApiError(400, "MALFORMED_QUERY", "The query string is empty")
     org = call.org
     try:
-        compiled = compile_query(parse(text), org.schema, include_deleted=include_deleted,
-                                 now=org.now(), api_version=call.version)
+        compiled = compile_query(parse(text), call.schema, include_deleted=include_deleted,
+                                 now=org.now(), api_version=call.version,
+                                 row_filter=org.access.row_filter_of(call.user_id))
     except SoqlError as err:
         raise ApiError(400, err.error_code, err.message) from None
     if params.get("columns", "").lower() == "true":

@@ -18,7 +18,7 @@ from connectors.emulator import ids
 from connectors.emulator.describe import object_describe, object_summary
 from connectors.emulator.errors import ApiError, RecordResult, not_found, record_errors_as_api_error
 from connectors.emulator.gate import LATEST_VERSION, OLDEST_VERSION, Call, json_response
-from connectors.emulator.routing import api, field_list, plain, sobject_of
+from connectors.emulator.routing import api, plain, readable_fields, sobject_of
 from connectors.emulator.schema import FieldDef, SObjectDef
 from connectors.emulator.store import MultipleMatches
 from connectors.emulator.values import format_datetime, parse_datetime
@@ -50,7 +50,7 @@ async def resources(call: Call) -> Response:
 
 async def global_describe(call: Call) -> Response:
     return json_response({"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": [
-        object_summary(o, call.version) for o in call.org.schema.objects.values()]})
+        object_summary(o, call.version) for o in call.schema.objects.values()]})
 
 
 async def sobject_root(call: Call) -> Response:
@@ -63,7 +63,9 @@ async def sobject_root(call: Call) -> Response:
 
 async def describe(call: Call) -> Response:
     obj = sobject_of(call)
-    return json_response(object_describe(call.org.schema, obj, call.version))
+    view = call.schema.get(obj.name)
+    assert view is not None
+    return json_response(object_describe(call.schema, view, call.version))
 
 
 def _lock_fault(call: Call) -> None:
@@ -119,11 +121,11 @@ async def record(call: Call) -> Response:
                            f"Provided external ID field does not exist or is not accessible: "
                            f"{raw_id}")
         row = call.org.store.find(obj, norm)
-        if row is None:
+        if row is None or not call.org.access.can_see(call.user_id, obj, row):
             raise not_found()
         if row["IsDeleted"]:
             raise ApiError(404, "ENTITY_IS_DELETED", "entity is deleted")
-        fields = field_list(obj, call.request.query_params.get("fields"))
+        fields = readable_fields(call, obj, call.request.query_params.get("fields"))
         return json_response(call.org.store.record_json(obj, row, call.version, fields))
     store = call.org.store
     if method == "PATCH":
@@ -188,7 +190,9 @@ async def by_external_id(call: Call) -> Response:
         return Response(status_code=204)
     row = store.find(obj, matches[0])
     assert row is not None
-    fields = field_list(obj, call.request.query_params.get("fields"))
+    if not call.org.access.can_see(call.user_id, obj, row):
+        raise not_found()
+    fields = readable_fields(call, obj, call.request.query_params.get("fields"))
     return json_response(store.record_json(obj, row, call.version, fields))
 
 

@@ -30,10 +30,19 @@ def plain(path: str, endpoint: Callable[[Request], Awaitable[Response]],
 
 
 def sobject_of(call: Call, name: str | None = None) -> SObjectDef:
-    obj = call.org.schema.get(name or str(call.request.path_params["sobject"]))
-    if obj is None:
+    """The object named in the path; one the user cannot read does not exist for them."""
+    name = name or str(call.request.path_params["sobject"])
+    obj = call.org.schema.get(name)
+    if obj is None or call.schema.get(name) is None:
         raise not_found()
     return obj
+
+
+def readable_fields(call: Call, obj: SObjectDef, raw: str | None) -> list[FieldDef]:
+    """The fields of a ``fields=`` parameter, or every field the user can read."""
+    view = call.schema.get(obj.name)
+    assert view is not None
+    return field_list(view, raw) or list(view.fields.values())
 
 
 def field_list(obj: SObjectDef, raw: str | None) -> list[FieldDef] | None:

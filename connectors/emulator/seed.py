@@ -82,12 +82,15 @@ def seed_org(store: OrgStore, kind: str, integration_username: str,
         "IsWon": int(s.is_won), "SortOrder": i + 1, "DefaultProbability": float(s.probability),
         "ForecastCategoryName": s.forecast_category} for i, s in enumerate(STANDARD_STAGES)],
         integration_id)
-    admin_profile, rep_profile = store.insert_rows(obj("Profile"), [  # type: ignore[arg-type]
+    _admin, rep_profile, api_only = store.insert_rows(obj("Profile"), [  # type: ignore[arg-type]
         {"Name": "System Administrator", "UserType": "Standard"},
-        {"Name": "Standard User", "UserType": "Standard"}], integration_id)
+        {"Name": "Standard User", "UserType": "Standard"},
+        {"Name": "Minimum Access - API Only Integrations", "UserType": "Standard"}],
+        integration_id)
+    # the integration user's access is its permission set alone (see permissions.py)
     users = [{"Id": integration_id, "Username": integration_username, "FirstName": "Integration",
               "LastName": "User", "Email": "integration@mapsync.example", "Alias": "integ",
-              "Title": "Integration User", "ProfileId": admin_profile}]
+              "Title": "Integration User", "ProfileId": api_only}]
     for first, last, title in REPS:
         users.append({"ProfileId": rep_profile,
                       "Username": f"{first.lower()}.{last.lower()}@northwind.example",

@@ -80,9 +80,11 @@ class Emulator:
                  host: str = "127.0.0.1", knobs: Knobs | None = None,
                  metadata_dir: Path | None = None, today: date | None = None,
                  extra_route_modules: list[ModuleType] | None = None,
-                 keys_dir: Path | None = None) -> None:
+                 keys_dir: Path | None = None,
+                 automation_dirs: list[Path] | None = None) -> None:
         """``keys_dir`` holds the JWT key pair (default ``state_dir``); tests share one
-        directory to skip generating an RSA key per org."""
+        directory to skip generating an RSA key per org. ``automation_dirs``: sfdx source
+        trees whose validation rules the org enforces (a customer's, never the product's)."""
         if knobs is None:
             knobs = Knobs.with_fault_rate(
                 fault_rate, latency_ms=latency_ms,
@@ -93,7 +95,9 @@ class Emulator:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.org = Org(state_dir=None if self._own_dir else self.state_dir, seed=seed,
                        opportunities=opportunities, knobs=knobs, fault_seed=fault_seed,
-                       metadata_dir=metadata_dir, today=today)
+                       metadata_dir=metadata_dir, today=today,
+                       automation_dirs=automation_dirs)
+        self._automation_dirs = automation_dirs
         self.jwt_keys = JwtKeyPair.load_or_create(keys_dir or self.state_dir)
         self.host = host
         self.port = port
@@ -149,7 +153,7 @@ class Emulator:
         old = self.org
         self.org = Org(seed=seed, opportunities=opportunities, knobs=knobs or Knobs(),
                        fault_seed=fault_seed, metadata_dir=self._metadata_dir, today=today,
-                       credentials=old.credentials)
+                       credentials=old.credentials, automation_dirs=self._automation_dirs)
         self.org.instance_url = old.instance_url
         if self._app is not None:
             self._app.state.org = self.org

@@ -21,6 +21,7 @@ from connectors.emulator import ids
 from connectors.emulator.deletion import cascade, check_restricted, clear_lookups
 from connectors.emulator.derived import derive
 from connectors.emulator.errors import ROLLED_BACK_MESSAGE, RecordError, RecordFailed, RecordResult
+from connectors.emulator.hooks import WriteGuard
 from connectors.emulator.record_checks import check_references, check_unique, live_row, prepare
 from connectors.emulator.schema import FieldDef, Schema, SObjectDef
 from connectors.emulator.sqltext import insert_sql, q, select_sql, update_sql
@@ -62,6 +63,7 @@ class OrgStore:
         self._batch_stamp: str | None = None
         self._required: dict[str, list[str]] = {}
         self.live_refs: set[str] = set()  # lookup targets seen alive in the current batch
+        self.guards: list[WriteGuard] = []  # access rules and automation, asked per record
         self.create_tables()
 
     # ---- layout ---------------------------------------------------------------------
@@ -253,6 +255,8 @@ class OrgStore:
     def create(self, obj: SObjectDef, body: dict[str, object], user_id: str,
                checked_unique: str | None = None) -> str:
         """Insert one record; ``checked_unique`` names a unique field already checked."""
+        for guard in self.guards:
+            guard.before_create(obj, body, user_id)
         values = prepare(self, obj, body, creating=True)
         for f in obj.fields.values():
             if f.name not in values and f.default_value is not None and f.createable:
@@ -271,6 +275,8 @@ class OrgStore:
                 "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(missing)}]",
                 missing))
         check_references(self, obj, values)
+        for guard in self.guards:
+            guard.before_save(obj, values, None, user_id)
         new_id = self.new_id(obj)
         check_unique(self, obj, values, new_id, checked_unique)
         values.update(derive(obj.name, values, values, creating=True))
@@ -284,6 +290,8 @@ class OrgStore:
                user_id: str) -> None:
         current = live_row(self, obj, record_id)
         body = {k: v for k, v in body.items() if k.lower() != "id"}
+        for guard in self.guards:
+            guard.before_update(obj, body, current, user_id)
         values = prepare(self, obj, body, creating=False, current=current)
         missing = [n for n, v in values.items() if v is None and obj.fields[n].required]
         if missing:
@@ -293,6 +301,8 @@ class OrgStore:
         check_references(self, obj, values)
         check_unique(self, obj, values, record_id)
         merged = {**current, **values}
+        for guard in self.guards:
+            guard.before_save(obj, merged, current, user_id)
         values.update(derive(obj.name, merged, values, creating=False))
         stamp = self.stamp()
         values.update(LastModifiedDate=stamp, LastModifiedById=user_id, SystemModstamp=stamp)
@@ -339,6 +349,8 @@ class OrgStore:
                                            "invalid cross reference id"))
         if row["IsDeleted"]:
             raise RecordFailed(RecordError("ENTITY_IS_DELETED", "entity is deleted"))
+        for guard in self.guards:
+            guard.before_delete(obj, row, user_id)
         doomed = cascade(self, obj, [norm])
         check_restricted(self, doomed, row)
         self.live_refs.clear()

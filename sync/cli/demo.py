@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,8 @@ from sync.cli.runtime import open_runtime
 from sync.cycle import RunReport, run_cycle
 
 PLAN_VIEW = (
-    "SELECT Opportunity__c, Opportunity__r.Name, Opportunity__r.StageName, Status__c, "
+    "SELECT Opportunity__c, Opportunity__r.Name, Opportunity__r.StageName, "
+    "Opportunity__r.OwnerId, Status__c, "
     "Health__c, Percent_Complete__c, Next_Milestone__c, Next_Due_Date__c, "
     "Target_Close_Date__c, Projected_Close_Date__c, Days_Slipped__c, Slip_Cause__c "
     "FROM Mutual_Action_Plan__c ORDER BY Opportunity__r.Name"
@@ -153,16 +155,18 @@ def run_demo(console: Console | None = None, state_dir: Path | None = None) -> i
             plans = list(rt.client.query(PLAN_VIEW))
             console.print(plans_table(plans, f"{len(plans)} plans in Salesforce after the "
                                              "first sync"))
-            rep_id = next(iter(rt.client.query(
-                "SELECT Id FROM User WHERE Username != "
-                f"'{org.username}' ORDER BY Username LIMIT 1")))["Id"]
+            # Opportunities are private to their owners: the rep with the most plans acts
+            owners = Counter(str((p.get("Opportunity__r") or {}).get("OwnerId"))
+                             for p in plans)
+            rep_id = owners.most_common(1)[0][0]
             session = requests.Session()
             session.trust_env = False
             session.verify = str(org.ca_file)
             sf = Salesforce(instance_url=org.instance_url,
                             session_id=org.access_token(rep_id), session=session)
             today = rt.org.clock().date()
-            actions = act_as_reps(sf, plans, today)
+            actions = act_as_reps(sf, [p for p in plans if (p.get("Opportunity__r") or {})
+                                       .get("OwnerId") == rep_id], today)
             console.print("\n[bold]Meanwhile, in Salesforce, reps work on their deals:[/bold]")
             for a in actions:
                 console.print(f"  • {a.opportunity}: {a.what}")

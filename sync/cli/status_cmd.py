@@ -78,8 +78,9 @@ def _print(s: Status) -> None:
                         ("dead letters", ", ".join(f"{k} {v}" for k, v in
                                                    s.dead_letters.items() if v) or "none")):
         summary.add_row(what, value)
-    for code, n in s.dead_letters_by_code.items():
-        summary.add_row(f"  active: {code}", str(n))
+    for reason in s.dead_letters_by_reason:
+        summary.add_row(f"  active: {reason['code']}", f"{reason['count']}  "
+                        f"{str(reason['message'])[:100]}")
     for bf in s.backfills:
         summary.add_row("backfill to resume", f"{bf['id']} ({bf['status']}, {bf['done']} done)")
     console.print(summary)

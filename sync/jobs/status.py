@@ -53,6 +53,9 @@ class Status:
     api_usage: dict[str, Any] | None = None
     dead_letters: dict[str, int] = field(default_factory=dict)
     dead_letters_by_code: dict[str, int] = field(default_factory=dict)
+    # the same active letters by (code, message): a customer's validation rules share one
+    # code, their messages tell which rule refused
+    dead_letters_by_reason: list[dict[str, Any]] = field(default_factory=list)
     lease_holder: str | None = None
     heartbeat_age_seconds: float | None = None
     backfills: list[dict[str, Any]] = field(default_factory=list)
@@ -99,10 +102,15 @@ def collect(store: Store, org_id: str, *, now: dt.datetime,
                                        run.error))
         status.dead_letters = {s.value: n for s, n in tx.dead_letter_counts(org_id).items()}
         codes: Counter[str] = Counter()
+        reasons: Counter[tuple[str, str]] = Counter()
         for s in ACTIVE_DEAD_LETTER_STATUSES:
             for letter in tx.dead_letters(org_id, status=s):
-                codes[letter.error_code or "UNKNOWN_ERROR"] += 1
+                code = letter.error_code or "UNKNOWN_ERROR"
+                codes[code] += 1
+                reasons[(code, letter.error_message)] += 1
         status.dead_letters_by_code = dict(codes.most_common())
+        status.dead_letters_by_reason = [{"code": c, "message": m, "count": n}
+                                         for (c, m), n in reasons.most_common()]
         status.backfills = [
             {"id": cp.backfill_id, "status": cp.status.value, "parameters": cp.parameters,
              "done": cp.counts.get("done", 0), "updated_at": cp.updated_at.isoformat()}

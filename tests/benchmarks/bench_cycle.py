@@ -106,11 +106,13 @@ def main() -> None:
         written = {"plans": first.plans_created, "milestones": first.milestones_written,
                    "rollups": first.rollups_written}
         rss_first = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        changed = [r["Id"] for r in client.query(
-            "SELECT Id FROM Opportunity WHERE StageName = 'Qualification' LIMIT 100")]
         rep = next(iter(client.query(
-            f"SELECT Username FROM User WHERE Username != '{jwt_env['SF_USERNAME']}' "
+            f"SELECT Id, Username FROM User WHERE Username != '{jwt_env['SF_USERNAME']}' "
             "LIMIT 1")))
+        # Opportunities are private: the rep changes 100 of their own
+        changed = [r["Id"] for r in client.query(
+            "SELECT Id FROM Opportunity WHERE StageName = 'Qualification' "
+            f"AND OwnerId = '{rep['Id']}' LIMIT 100")]
         as_rep = SalesforceClient(load_settings(
             **{**{k.lower(): v for k, v in jwt_env.items()}, "sf_username": rep["Username"]}))
         # A rep moves 100 Opportunities to the next stage (one Collections call).

@@ -16,6 +16,7 @@ from pydantic import SecretStr
 
 from config.errors import AuthenticationError, RateLimitedError, RetryableError
 from config.settings import Settings
+from connectors.emulator.pytest_plugin import salesforce_client
 from connectors.emulator.server import Emulator
 from connectors.salesforce import DuplicateValueError, SalesforceClient, soql
 from connectors.salesforce.errors import error_from_simple_salesforce
@@ -326,8 +327,10 @@ def test_query_pages_cost_one_call_per_2000_rows(emulator_server: Emulator,
 def test_hostile_name_matches_exactly_one_record(demo_org: Emulator,
                                                  connect: Callable[..., Any]) -> None:
     client, _ = connect()
-    account = next(client.query("SELECT Id FROM Account LIMIT 1"))["Id"]
-    sf = client.simple_salesforce
+    first = next(client.query("SELECT Id, OwnerId FROM Account LIMIT 1"))
+    account = first["Id"]
+    # the integration user may not create Opportunities: a rep enters them
+    sf: Any = salesforce_client(demo_org, session_id=demo_org.access_token(first["OwnerId"]))
     for name in (HOSTILE, "O'Brien", "O'Brien \\"):
         sf.Opportunity.create({"Name": name, "StageName": "Prospecting",
                                "CloseDate": "2026-12-01", "AccountId": account})

@@ -30,6 +30,7 @@ def seen(pytestconfig: pytest.Config) -> Iterator[dict[str, Any]]:
     """What jsforce saw in each scenario, run against a fresh org holding 2,500 accounts."""
     install(pytestconfig, JSFORCE_DIR, {"jsforce": "3.10.16"})
     with Emulator(seed="empty") as org:
+        org.org.access.make_admin(org.org.integration_user_id)
         account = org.org.schema.objects["Account"]
         org.org.store.insert_rows(account, [{"Name": f"Seeded {n:05d}"}
                                             for n in range(SEEDED_ACCOUNTS)],

@@ -295,8 +295,15 @@ def test_permission_set_grants_every_optional_field_and_never_a_required_one() -
                    if text_of(field, "required") == "true"
                    or text_of(field, "type") == "MasterDetail"}
     assert not_allowed == {"MAP_Milestone__c.Plan__c"}
-    assert set(granted) == set(PINNED_FIELDS) - not_allowed
-    assert set(granted.values()) == {("true", "true")}
+    custom = {name: access for name, access in granted.items() if name.endswith("__c")}
+    assert set(custom) == set(PINNED_FIELDS) - not_allowed
+    assert set(custom.values()) == {("true", "true")}
+    # standard fields mapsync only reads: readable, never editable
+    standard = {name: access for name, access in granted.items() if name not in custom}
+    assert standard == {**{f"Opportunity.{n}": ("true", "false")
+                           for n in ("AccountId", "Amount", "Type")},
+                        **{f"OpportunityContactRole.{n}": ("true", "false")
+                           for n in ("IsPrimary", "Role")}}
 
 
 def test_permission_set_gives_full_access_to_plans_and_milestones() -> None:
@@ -305,7 +312,11 @@ def test_permission_set_gives_full_access_to_plans_and_milestones() -> None:
     for obj in ("Mutual_Action_Plan__c", "MAP_Milestone__c"):
         for flag in ("allowCreate", "allowRead", "allowEdit", "allowDelete", "viewAllRecords"):
             assert text_of(perms[obj], flag) == "true", (obj, flag)
-    assert text_of(perms["Opportunity"], "allowEdit") == "true"  # for the MAP_* roll-ups
+    # the MAP_* roll-ups land on every rep's private Opportunity: Modify All (which
+    # Salesforce grants only with Read, Edit, Delete and View All), never Create
+    for flag in ("allowRead", "allowEdit", "allowDelete", "viewAllRecords", "modifyAllRecords"):
+        assert text_of(perms["Opportunity"], flag) == "true", flag
+    assert text_of(perms["Opportunity"], "allowCreate") == "false"
 
 
 def test_plan_layout_lists_milestones_by_sequence() -> None:

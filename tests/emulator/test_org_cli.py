@@ -55,8 +55,8 @@ def test_state_dir_org_writes_env_keeps_records_across_restart_and_stops_on_sigt
         s = session(env)
         auth = login(s, env)
         headers = {"Authorization": "Bearer " + auth["access_token"]}
-        created = s.post(auth["instance_url"] + "/services/data/v59.0/sobjects/Account",
-                         json={"Name": "Survivor"}, headers=headers).json()
+        plans = auth["instance_url"] + "/services/data/v59.0/sobjects/Mutual_Action_Plan__c"
+        created = s.post(plans, json={"Name": "Survivor"}, headers=headers).json()
     finally:
         code = stop(proc)
     assert code == 0
@@ -65,8 +65,8 @@ def test_state_dir_org_writes_env_keeps_records_across_restart_and_stops_on_sigt
     try:
         s = session(env)
         auth = login(s, env)
-        got = s.get(auth["instance_url"] + f"/services/data/v59.0/sobjects/Account/"
-                    f"{created['id']}", headers={"Authorization": "Bearer " +
+        got = s.get(auth["instance_url"] + "/services/data/v59.0/sobjects/"
+                    f"Mutual_Action_Plan__c/{created['id']}", headers={"Authorization": "Bearer " +
                                                  auth["access_token"]})
         assert got.json()["Name"] == "Survivor"
     finally:

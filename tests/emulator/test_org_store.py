@@ -10,9 +10,17 @@ from connectors.emulator.schema import FieldDef
 from connectors.emulator.store import MultipleMatches
 
 
+def admin_org(seed: str) -> Org:
+    """An org whose integration user may do anything: these tests are of the store's rules,
+    not of permissions (``test_org_permissions.py``)."""
+    org = Org(seed=seed)
+    org.access.make_admin(org.integration_user_id)
+    return org
+
+
 @pytest.fixture(scope="module")
 def org():
-    return Org(seed="demo")
+    return admin_org("demo")
 
 
 def first_id(org, sobject):
@@ -117,7 +125,7 @@ def test_upsert_creates_then_updates_the_same_record(org):
 
 
 def test_upsert_on_a_non_unique_external_id_with_two_matches_is_refused():
-    org = Org(seed="empty")
+    org = admin_org("empty")
     account = org.schema.get("Account")
     account.add(FieldDef("Legacy_Key__c", "string", length=40, external_id=True, custom=True))
     org.store.create_tables()
@@ -175,7 +183,7 @@ def test_all_or_none_rolls_back_the_records_that_succeeded(org):
 
 def test_update_moves_system_modstamp_but_not_created_date():
     clock = [datetime(2026, 1, 1, 9, 0, tzinfo=UTC)]
-    org = Org(seed="empty")
+    org = admin_org("empty")
     org.store.clock = lambda: clock[0]
     acc = create(org, "Account", {"Name": "Timely"})
     clock[0] += timedelta(minutes=5)
@@ -189,7 +197,7 @@ def test_update_moves_system_modstamp_but_not_created_date():
 
 
 def test_late_commit_knob_stamps_writes_in_the_past():
-    org = Org(seed="empty")
+    org = admin_org("empty")
     org.set_knobs(late_stamp_rate=1.0, late_stamp_ms=3000)
     now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
     org.store.clock = lambda: now
@@ -232,7 +240,7 @@ def test_update_may_repeat_an_unchangeable_field_but_not_change_it(org):
 
 def test_deleting_a_parent_clears_plain_lookups_and_moves_the_childs_modstamp():
     clock = [datetime(2026, 1, 1, 9, 0, tzinfo=UTC)]
-    org = Org(seed="empty")
+    org = admin_org("empty")
     org.store.clock = lambda: clock[0]
     opp = create(org, "Opportunity", {"Name": "Lost", "StageName": "Prospecting",
                                       "CloseDate": "2026-05-01"})
@@ -248,7 +256,7 @@ def test_deleting_a_parent_clears_plain_lookups_and_moves_the_childs_modstamp():
 
 
 def test_a_lookup_that_restricts_deletes_blocks_deleting_its_parent():
-    org = Org(seed="empty")
+    org = admin_org("empty")
     contact = org.schema.get("Contact")
     contact.add(FieldDef("Guardian__c", "reference", length=18, reference_to=("Account",),
                          relationship_name="Guardian__r", restricted_delete=True, custom=True))

@@ -71,6 +71,7 @@ class SfCli:
 @pytest.fixture(scope="module")
 def org() -> Iterator[Emulator]:
     with Emulator(seed="demo") as emulator:
+        emulator.org.access.make_admin(emulator.org.integration_user_id)
         yield emulator
 
 

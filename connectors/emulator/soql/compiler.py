@@ -9,12 +9,12 @@ Results are always in a deterministic order: ``Id`` breaks every tie.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.emulator.schema import Schema
+from connectors.emulator.schema import Schema, SObjectDef
 from connectors.emulator.soql import ast
 from connectors.emulator.soql.errors import at, unknown_sobject
 from connectors.emulator.soql.filters import FilterCompiler
@@ -62,12 +62,15 @@ class CompiledQuery:
 
 
 def compile_query(query: ast.Query, schema: Schema, include_deleted: bool = False,
-                  now: datetime | None = None, api_version: str = "59.0") -> CompiledQuery:
+                  now: datetime | None = None, api_version: str = "59.0",
+                  row_filter: Callable[[SObjectDef, str], str | None] | None = None
+                  ) -> CompiledQuery:
     """Compile ``query`` for ``schema``'s storage.
 
     ``include_deleted`` is queryAll (rows with ``IsDeleted = 1`` too); ``now`` (UTC, default
     the current time) anchors date constants such as TODAY; ``api_version`` goes into the
-    records' ``attributes.url``.
+    records' ``attributes.url``; ``row_filter(object, alias)`` gives SQL (no parameters)
+    keeping only the rows the querying user may see, as sharing does.
     """
     root = schema.get(query.sobject)
     if root is None:
@@ -84,6 +87,9 @@ def compile_query(query: ast.Query, schema: Schema, include_deleted: bool = Fals
         plan, metadata, columns = _select(query, resolver, api_version)
     filters = FilterCompiler(resolver, now.astimezone(UTC).date().isoformat())
     where = [] if include_deleted else ['t0."IsDeleted" = 0']
+    visible = row_filter(root, "t0") if row_filter is not None else None
+    if visible:
+        where.append(visible)
     if query.where is not None:
         where.append(filters.condition(query.where))
     order = _order(query, resolver)
