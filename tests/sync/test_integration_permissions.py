@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sync.plan import (
+from connectors.emulator.pytest_plugin import salesforce_client
+from connectors.emulator.server import Emulator
+from sync.cycle.pull import ROLES_SOQL
+from sync.cycle.sobjects import CONTACT_ROLE, FIELDS, OPPORTUNITY
+from sync.cycle.sobjects import MILESTONE_OBJECT as MILESTONE
+from sync.cycle.sobjects import PLAN_OBJECT as PLAN
+from sync.jobs.selection import SELECT_FIELDS
+from sync.planner.model import (
     OPPORTUNITY_ROLLUP_FIELDS,
     REP_PINNABLE_MILESTONE_FIELDS,
     SERVICE_OWNED_MILESTONE_FIELDS,
     SERVICE_OWNED_PLAN_FIELDS,
 )
-from sync.pull import CONTACT_ROLE, FIELDS, MILESTONE, OPPORTUNITY, PLAN, ROLES_SOQL
-from sync.selection import SELECT_FIELDS
-
-from connectors.emulator.pytest_plugin import salesforce_client
-from connectors.emulator.server import Emulator
 
 
 def described(org: Emulator, sobject: str) -> dict[str, dict[str, Any]]:
