@@ -143,7 +143,8 @@ class MilestoneState:
     @classmethod
     def from_record(cls, record: Mapping[str, Any], written: Mapping[str, Any]) -> MilestoneState:
         """From a Salesforce record; the key falls back to the external id's suffix."""
-        key = record.get("Key__c") or milestone_key_of(str(record.get("External_Id__c") or ""))
+        external = str(record.get("External_Id__c") or "")
+        key = record.get("Key__c") or milestone_key_of(external) or ""
         return cls(
             key=str(key),
             status=record.get("Status__c"),

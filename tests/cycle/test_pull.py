@@ -6,6 +6,7 @@ import datetime as dt
 
 from sync.cycle import pull
 from sync.cycle.sobjects import MILESTONE_OBJECT, OPPORTUNITY, PLAN_OBJECT
+from sync.cycle.watermark import row_key
 from sync.store.records import Watermark
 from tests.cycle.fakes import ME, FakeSalesforce, opportunity
 
@@ -38,11 +39,10 @@ def test_plan_and_milestone_changes_touch_their_opportunity_by_external_id() -> 
 
 def test_a_later_read_starts_a_lookback_before_the_mark_and_drops_rows_already_taken() -> None:
     stamp = "2030-01-02T10:00:00.000+0000"
-    mark = Watermark(dt.datetime(2030, 1, 2, 10, tzinfo=dt.UTC),
-                     frozenset({f"{OPP_A}@{stamp}"}))
+    taken = opportunity(OPP_A, stamp=stamp)
+    mark = Watermark(dt.datetime(2030, 1, 2, 10, tzinfo=dt.UTC), frozenset({row_key(taken)}))
     sf = FakeSalesforce(rows={OPPORTUNITY: [
-        opportunity(OPP_A, stamp=stamp),
-        opportunity(OPP_B, stamp="2030-01-02T10:00:05.000+0000")]})
+        taken, opportunity(OPP_B, stamp="2030-01-02T10:00:05.000+0000")]})
     pulled = pull.read(sf, {OPPORTUNITY: mark, PLAN_OBJECT: mark, MILESTONE_OBJECT: mark},
                        LOOKBACK, ME)
     assert "SystemModstamp >= 2030-01-02T09:50:00Z" in sf.queries[0]

@@ -58,14 +58,14 @@ def test_reconcile_leaves_a_milestone_a_rep_deleted_deleted(ops: Ops):
 
 def test_reconcile_through_a_bulk_query_sends_no_order_by_and_covers_every_opportunity(
         ops: Ops):
-    engine = ops.engine(sf_bulk_threshold=10)
-    engine.run_cycle()
+    org = ops.sync(sf_bulk_threshold=10)
+    run_cycle(org)
     state = ops.org._app.state  # the org's own record of the Bulk jobs
     before = {j.id for j in state.bulk_jobs.all("query")} \
         if hasattr(state, "bulk_jobs") else set()
-    report = reconcile(engine)
+    report = reconcile(org)
     assert report.outcome == "succeeded"
-    assert report.opportunities == ops.admin.query("SELECT COUNT() FROM Opportunity")[
+    assert report.touched == ops.admin.query("SELECT COUNT() FROM Opportunity")[
         "totalSize"]
     jobs = [j for j in state.bulk_jobs.all("query") if j.id not in before]
     assert jobs

@@ -35,7 +35,7 @@ def test_validation_rule_refusing_one_rollup_dead_letters_that_opportunity_alone
     big = world.opportunity(amount=500_000, name="Initech – Enterprise")
     others = [world.opportunity(name=f"Initech – Deal {i}") for i in range(3)]
 
-    report = world.engine.run_cycle()
+    report = world.cycle()
 
     assert report.outcome == RunOutcome.PARTIAL
     for opp in others:  # the rest of the cycle landed
@@ -46,7 +46,7 @@ def test_validation_rule_refusing_one_rollup_dead_letters_that_opportunity_alone
     assert len(world.milestones(big)) > 0
     assert world.opportunity_record(big)["MAP_Health__c"] is None
     with world.store.transaction(write=False) as tx:
-        letters = tx.dead_letters(world.engine.org_id, status="open")
+        letters = tx.dead_letters(world.org_id, status="open")
     assert [(dl.object_name, dl.external_id, dl.error_code) for dl in letters] == [
         ("Opportunity", big, "FIELD_CUSTOM_VALIDATION_EXCEPTION")]
     assert letters[0].error_message.endswith(RULE_MESSAGE)
@@ -69,14 +69,14 @@ def test_trigger_failing_on_one_milestone_dead_letters_it_and_lands_the_rest(
         when="Key__c = 'proposal_accepted'")
     opp = world.opportunity(name="Initech – Platform")
 
-    report = world.engine.run_cycle()
+    report = world.cycle()
 
     assert report.outcome == RunOutcome.PARTIAL
     milestones = world.milestones(opp)
     assert "proposal_accepted" not in milestones
     assert len(milestones) > 3
     with world.store.transaction(write=False) as tx:
-        letters = tx.dead_letters(world.engine.org_id, status="open")
+        letters = tx.dead_letters(world.org_id, status="open")
     assert [(dl.object_name, dl.error_code) for dl in letters] == [
         ("MAP_Milestone__c", "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY")]
     assert "MilestoneTrigger: execution of BeforeInsert" in letters[0].error_message

@@ -147,11 +147,11 @@ def test_bulk_job_failed_part_way_dead_letters_exactly_the_rows_it_did_not_write
     world = World(emulator, tmp_path, settings={"sf_bulk_threshold": 5})
     opp = world.opportunity()  # 8 milestones: above the threshold, one Bulk job
     emulator.org.set_knobs(bulk_fail_after=5)
-    report = world.engine.run_cycle()
+    report = world.cycle()
     written = world.milestones(opp)
     assert len(written) == 5
     with world.store.transaction() as tx:
-        letters = tx.dead_letters(world.engine.org_id)
+        letters = tx.dead_letters(world.org_id)
     assert report.dead_letters == len(letters) == 3
     assert {x.error_code for x in letters} == {"BULK_JOB_FAILED"}
     assert {x.external_id.split(":", 1)[1] for x in letters}.isdisjoint(written)

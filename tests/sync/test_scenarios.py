@@ -260,11 +260,11 @@ def test_milestone_name_with_a_trailing_space_is_written_once(
         padded if t.name == "mid_market" else t for t in mapping.templates]})
     world = World(emulator, tmp_path, mapping=mapping)
     opp = world.opportunity()
-    world.engine.run_cycle()
+    world.cycle()
     names = {m["Name"] for m in world.query(
         f"SELECT Name FROM MAP_Milestone__c WHERE Plan__r.Opportunity__c = '{opp}'")}
     assert mid.milestones[0].name in names  # Salesforce trimmed it
     world.edit("Opportunity", opp, Amount=55_000)  # read again, same template
-    again = world.engine.run_cycle()
+    again = world.cycle()
     assert again.touched == 1  # the plan was looked at again ...
     assert again.milestones_written == 0  # ... and its trimmed name left alone
