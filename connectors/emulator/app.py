@@ -8,10 +8,12 @@ with a ``ROUTES`` list, added to ``API_ROUTE_MODULES``.
 from __future__ import annotations
 
 import re
+from email.utils import formatdate
 from types import ModuleType
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.datastructures import State
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -59,6 +61,34 @@ class CollapseSlashes:
         await self.app(scope, receive, send)
 
 
+class ServerDate:
+    """Stamp every response with the org's clock as an RFC 7231 ``Date`` header.
+
+    A client that polls sets its next read position from the server's time, not its own;
+    the header is written per response (the web server's own, cached once a second, is off),
+    so it is never behind the writes the response reports.
+    """
+
+    def __init__(self, app: Any, state: Any) -> None:
+        self.app = app
+        self.state = state  # the app's state: a reset org is swapped in there
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_dated(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                org: Org = self.state.org
+                date = formatdate(org.now().timestamp(), usegmt=True).encode()
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
+                message = {**message, "headers": [*headers, (b"date", date)]}
+            await send(message)
+
+        await self.app(scope, receive, send_dated)
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     status = getattr(exc, "status_code", 500)
     if status == 405:
@@ -84,8 +114,11 @@ def create_app(org: Org, jwt_keys: JwtKeyPair,
         *routes_rest.TOP_ROUTES,
         Mount("/services/data/v{version}", routes=api_routes),
     ]
+    state = State()
     app = Starlette(routes=routes, exception_handlers={404: _http_error, 405: _http_error},
-                    middleware=[Middleware(CollapseSlashes)])
+                    middleware=[Middleware(ServerDate, state=state),
+                                Middleware(CollapseSlashes)])
+    app.state = state
     app.router.redirect_slashes = False
     app.state.org = org
     app.state.jwt_keys = jwt_keys

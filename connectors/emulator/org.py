@@ -15,6 +15,7 @@ from typing import Any
 
 from . import ids
 from .auth import Credentials, Session, Sessions
+from .history import add_history_objects
 from .knobs import ApiUsage, Dice, Knobs
 from .metadata_loader import apply_metadata, default_metadata_dir
 from .schema import Schema
@@ -26,11 +27,12 @@ DB_FILE = "org.sqlite3"
 
 
 def build_schema(metadata_dir: Path | None) -> Schema:
-    """Standard objects plus the custom objects of the sfdx project at ``metadata_dir``."""
+    """Standard objects plus the custom objects of the sfdx project at ``metadata_dir``, and
+    the history objects of both."""
     schema = standard_schema()
     if metadata_dir is not None and metadata_dir.exists():
         apply_metadata(schema, metadata_dir)
-    schema.link_children()
+    add_history_objects(schema)
     return schema
 
 

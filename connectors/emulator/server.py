@@ -123,6 +123,7 @@ class Emulator:
                                 ssl_certfile=str(cert_file), ssl_keyfile=str(key_file),
                                 log_level="warning", access_log=False, lifespan="off",
                                 timeout_keep_alive=30, timeout_graceful_shutdown=2,
+                                date_header=False,  # the app writes the org's own (app.py)
                                 http=NoDelayH11Protocol)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},

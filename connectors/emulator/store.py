@@ -21,7 +21,14 @@ from . import ids
 from .deletion import cascade, check_restricted, clear_lookups
 from .derived import derive
 from .errors import ROLLED_BACK_MESSAGE, RecordError, RecordFailed, RecordResult
-from .record_checks import check_references, check_unique, live_row, prepare
+from .history_writer import HistoryWriter
+from .record_checks import (
+    check_references,
+    check_unique,
+    live_row,
+    prepare,
+    refuse_read_only,
+)
 from .schema import FieldDef, Schema, SObjectDef
 from .sqltext import insert_sql, q, select_sql, update_sql
 from .values import format_datetime, to_json, to_storage
@@ -62,6 +69,7 @@ class OrgStore:
         self._batch_stamp: str | None = None
         self._required: dict[str, list[str]] = {}
         self.live_refs: set[str] = set()  # lookup targets seen alive in the current batch
+        self.history = HistoryWriter(self)
         self.create_tables()
 
     # ---- layout ---------------------------------------------------------------------
@@ -79,8 +87,11 @@ class OrgStore:
                     if f.name not in have:
                         self.conn.execute(f"ALTER TABLE {q(obj.name)} ADD COLUMN {q(f.name)} "
                                           f"{SQL_TYPES.get(f.type, 'TEXT')}")
-                # incremental reads filter and page on (SystemModstamp, Id)
-                self._index(obj, "SystemModstamp_Id", "SystemModstamp, Id")
+                # incremental reads filter and page on (SystemModstamp, Id); history rows
+                # are read by CreatedDate
+                stamp_field = "SystemModstamp" if "SystemModstamp" in obj.fields \
+                    else "CreatedDate"
+                self._index(obj, f"{stamp_field}_Id", f"{stamp_field}, Id")
                 for f in obj.fields.values():
                     if f.unique or f.external_id:
                         self._index(obj, f.name, f"{q(f.name)} COLLATE NOCASE")
@@ -98,22 +109,26 @@ class OrgStore:
     # ---- ids and stamps -------------------------------------------------------------
 
     def _last_serial(self, obj: SObjectDef) -> int:
-        serial = self._serials.get(obj.name)
+        """The last serial minted under ``obj``'s key prefix (history objects share one)."""
+        serial = self._serials.get(obj.key_prefix)
         if serial is None:
-            row = self.conn.execute(f"SELECT MAX(Id) FROM {q(obj.name)}").fetchone()
-            serial = ids.serial_of(row[0]) if row and row[0] else 0
+            serial = 0
+            for same in self.schema.objects.values():
+                if same.key_prefix == obj.key_prefix:
+                    row = self.conn.execute(f"SELECT MAX(Id) FROM {q(same.name)}").fetchone()
+                    serial = max(serial, ids.serial_of(row[0]) if row and row[0] else 0)
         return serial
 
     def new_id(self, obj: SObjectDef) -> str:
         serial = self._last_serial(obj) + 1
-        self._serials[obj.name] = serial
+        self._serials[obj.key_prefix] = serial
         return ids.make_id(obj.key_prefix, serial)
 
     def claim_id(self, obj: SObjectDef, record_id: str) -> None:
         """Note an Id given from outside so ``new_id`` never mints it again."""
         serial = ids.serial_of(record_id)
         if serial > self._last_serial(obj):
-            self._serials[obj.name] = serial
+            self._serials[obj.key_prefix] = serial
 
     def stamp(self) -> str:
         """The time a write commits at; may lag behind when late commits are emulated.
@@ -253,6 +268,7 @@ class OrgStore:
     def create(self, obj: SObjectDef, body: dict[str, object], user_id: str,
                checked_unique: str | None = None) -> str:
         """Insert one record; ``checked_unique`` names a unique field already checked."""
+        refuse_read_only(obj, "inserted")
         values = prepare(self, obj, body, creating=True)
         for f in obj.fields.values():
             if f.name not in values and f.default_value is not None and f.createable:
@@ -278,10 +294,12 @@ class OrgStore:
         values.update(Id=new_id, IsDeleted=0, CreatedDate=stamp, CreatedById=user_id,
                       LastModifiedDate=stamp, LastModifiedById=user_id, SystemModstamp=stamp)
         self.conn.execute(insert_sql(obj.name, tuple(values)), list(values.values()))
+        self.history.created(obj, new_id, values, user_id, stamp)
         return new_id
 
     def update(self, obj: SObjectDef, record_id: str, body: dict[str, object],
                user_id: str) -> None:
+        refuse_read_only(obj, "updated")
         current = live_row(self, obj, record_id)
         body = {k: v for k, v in body.items() if k.lower() != "id"}
         values = prepare(self, obj, body, creating=False, current=current)
@@ -295,6 +313,7 @@ class OrgStore:
         merged = {**current, **values}
         values.update(derive(obj.name, merged, values, creating=False))
         stamp = self.stamp()
+        self.history.updated(obj, record_id, current, values, user_id, stamp)
         values.update(LastModifiedDate=stamp, LastModifiedById=user_id, SystemModstamp=stamp)
         self.conn.execute(update_sql(obj.name, tuple(values)), [*values.values(), record_id])
 
@@ -332,6 +351,7 @@ class OrgStore:
         obj = self.object_of(norm) if norm else None
         if norm is None or obj is None:
             raise RecordFailed(RecordError("MALFORMED_ID", f"malformed id {record_id}"))
+        refuse_read_only(obj, "deleted")  # (history rows of all objects share one prefix)
         row = self.find(obj, norm)
         if row is None:
             raise RecordFailed(RecordError("INVALID_CROSS_REFERENCE_KEY",
@@ -357,6 +377,7 @@ class OrgStore:
         names = [f.name for f in obj.fields.values()]
         batch = []
         new_ids = []
+        loaded: list[dict[str, object]] = []
         with self.lock:
             for row in rows:
                 values: dict[str, object] = dict.fromkeys(names)
@@ -380,10 +401,12 @@ class OrgStore:
                 for n in ("CreatedDate", "LastModifiedDate", "SystemModstamp"):
                     values[n] = row.get(n) or stamp
                 batch.append([values[n] for n in names])
+                loaded.append(values)
             with self.transaction("load"):
                 self.conn.executemany(
                     f"INSERT INTO {q(obj.name)} ({', '.join(q(n) for n in names)}) "
                     f"VALUES ({', '.join('?' * len(names))})", batch)
+                self.history.created_many(obj, loaded)
         return new_ids
 
     # ---- checks ---------------------------------------------------------------------

@@ -12,6 +12,8 @@ import math
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
 
+import orjson
+
 from . import ids
 from .errors import RecordError, RecordFailed
 from .schema import FieldDef
@@ -170,4 +172,6 @@ def to_json(f: FieldDef, stored: object) -> object:
         return float(stored)  # type: ignore[arg-type]
     if t in INT_TYPES:
         return int(stored)  # type: ignore[call-overload]
+    if t == "anytype":
+        return orjson.loads(str(stored))
     return stored
