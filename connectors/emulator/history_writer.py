@@ -70,6 +70,24 @@ class HistoryWriter:
     def __init__(self, store: OrgStore) -> None:
         self.store = store
         self._plans: dict[str, HistoryPlan] = {}
+        # rows not yet written, by INSERT statement: a request's history is written in one
+        # statement per history object when its records are done (``flush``), inside the
+        # request's transaction; outside a request, at once
+        self._pending: dict[str, list[tuple[object, ...]]] = {}
+
+    def flush(self) -> None:
+        """Write the pending rows (call inside the transaction of the changes they record)."""
+        pending, self._pending = self._pending, {}
+        for sql, rows in pending.items():
+            self.store.conn.executemany(sql, rows)
+
+    def discard(self) -> None:
+        """Forget the pending rows: their changes were rolled back."""
+        self._pending = {}
+
+    def _settle(self) -> None:
+        if not self.store.in_batch:
+            self.flush()
 
     def plan(self, obj: SObjectDef) -> HistoryPlan:
         plan = self._plans.get(obj.name)
@@ -89,6 +107,11 @@ class HistoryWriter:
     def created(self, obj: SObjectDef, record_id: str, row: dict[str, object], user_id: str,
                 stamp: str) -> None:
         """History of an inserted record (``row``: its stored values)."""
+        self._created(obj, record_id, row, user_id, stamp)
+        self._settle()
+
+    def _created(self, obj: SObjectDef, record_id: str, row: dict[str, object], user_id: str,
+                 stamp: str) -> None:
         plan = self.plan(obj)
         if plan.empty:
             return
@@ -104,8 +127,9 @@ class HistoryWriter:
         if plan.empty:
             return
         for row in rows:
-            self.created(obj, str(row["Id"]), row, str(row["CreatedById"]),
+            self._created(obj, str(row["Id"]), row, str(row["CreatedById"]),
                          str(row["CreatedDate"]))
+        self.flush()
 
     def updated(self, obj: SObjectDef, record_id: str, current: dict[str, object],
                 values: dict[str, object], user_id: str, stamp: str) -> None:
@@ -133,6 +157,21 @@ class HistoryWriter:
                 n in values and values[n] != current.get(n) for n in STAGE_HISTORY_FIELDS):
             self._insert_stage(plan.stage_history, record_id, current, {**current, **values},
                                user_id, stamp)
+        self._settle()
+
+    def deleted(self, obj: SObjectDef, record_ids: list[str], stamp: str) -> None:
+        """A deleted record's history goes to the recycle bin with it (queryAll sees it)."""
+        plan = self.plan(obj)
+        for history in (plan.field_history, plan.stage_history):
+            if history is None:
+                continue
+            parent = "OpportunityId" if history is plan.stage_history else plan.parent_field
+            moved = ", SystemModstamp = ?" if "SystemModstamp" in history.fields else ""
+            for start in range(0, len(record_ids), 500):
+                chunk = record_ids[start:start + 500]
+                self.store.conn.execute(
+                    f"UPDATE {q(history.name)} SET IsDeleted = 1{moved} WHERE {q(parent)} IN "
+                    f"({','.join('?' * len(chunk))})", [*([stamp] if moved else []), *chunk])
 
     def _name_of(self, f: FieldDef, record_id: object) -> str | None:
         """The name a lookup's history shows for ``record_id`` (JSON text, like any value)."""
@@ -150,15 +189,15 @@ class HistoryWriter:
                        changes: list[tuple[str, str, object, object]]) -> None:
         history = plan.field_history
         assert history is not None
-        names = (*FIELD_ROW, plan.parent_field)
-        self.store.conn.executemany(insert_sql(history.name, names), [
-            (self.store.new_id(history), 0, user_id, stamp, field, kind, old, new, record_id)
-            for field, kind, old, new in changes])
+        rows = self._pending.setdefault(
+            insert_sql(history.name, (*FIELD_ROW, plan.parent_field)), [])
+        rows += [(self.store.new_id(history), 0, user_id, stamp, field, kind, old, new,
+                  record_id) for field, kind, old, new in changes]
 
     def _insert_stage(self, history: SObjectDef, record_id: str, before: dict[str, object],
                       row: dict[str, object], user_id: str, stamp: str) -> None:
         category = row.get("ForecastCategoryName")
-        self.store.conn.execute(insert_sql(history.name, STAGE_ROW), (
+        self._pending.setdefault(insert_sql(history.name, STAGE_ROW), []).append((
             self.store.new_id(history), 0, record_id, user_id, stamp, stamp,
             row.get("StageName"), row.get("Amount"), row.get("ExpectedRevenue"),
             row.get("CloseDate"), row.get("Probability"),

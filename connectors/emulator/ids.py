@@ -20,16 +20,16 @@ POD = "8d"
 _SERIAL_WIDTH = 15 - 3 - len(POD)
 
 
+# each character → "1" when upper case: a 5-character chunk read backwards is then the
+# binary number of its upper-case positions (done in C, as minting Ids is a hot path)
+_UPPER_BITS = str.maketrans({ch: "1" if ch in string.ascii_uppercase else "0" for ch in BASE62})
+
+
 def checksum(id15: str) -> str:
     """The 3-character case-safe suffix of a 15-character Id."""
-    out = []
-    for chunk in range(3):
-        bits = 0
-        for i, ch in enumerate(id15[chunk * 5:chunk * 5 + 5]):
-            if "A" <= ch <= "Z":
-                bits |= 1 << i
-        out.append(_CHECKSUM_CHARS[bits])
-    return "".join(out)
+    bits = id15.translate(_UPPER_BITS)
+    return (_CHECKSUM_CHARS[int(bits[4::-1], 2)] + _CHECKSUM_CHARS[int(bits[9:4:-1], 2)]
+            + _CHECKSUM_CHARS[int(bits[14:9:-1], 2)])
 
 
 @lru_cache(maxsize=65536)

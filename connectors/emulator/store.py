@@ -22,6 +22,7 @@ from .deletion import cascade, check_restricted, clear_lookups
 from .derived import derive
 from .errors import ROLLED_BACK_MESSAGE, RecordError, RecordFailed, RecordResult
 from .history_writer import HistoryWriter
+from .loading import load_rows
 from .record_checks import (
     check_references,
     check_unique,
@@ -95,7 +96,8 @@ class OrgStore:
                 for f in obj.fields.values():
                     if f.unique or f.external_id:
                         self._index(obj, f.name, f"{q(f.name)} COLLATE NOCASE")
-                    elif f.type == "reference" and not f.system:
+                    elif f.type == "reference" and (not f.system or (
+                            obj.read_only and f.name != "CreatedById")):  # history's parent
                         self._index(obj, f.name, q(f.name))
 
     def _index(self, obj: SObjectDef, fname: str, expr: str) -> None:
@@ -189,7 +191,9 @@ class OrgStore:
                         results.append(op())
                     except RecordFailed as failed:
                         results.append(RecordResult(None, failed.errors))
+                self.history.flush()
             except BaseException:
+                self.history.discard()
                 self.conn.execute("ROLLBACK TO batch")
                 self.conn.execute("RELEASE batch")
                 raise
@@ -367,46 +371,13 @@ class OrgStore:
                 f"UPDATE {q(target.name)} SET IsDeleted = 1, SystemModstamp = ?, "
                 f"LastModifiedDate = ?, LastModifiedById = ? WHERE Id = ?",
                 [(stamp, stamp, user_id, rid) for rid in record_ids])
+            self.history.deleted(target, record_ids, stamp)
         for target, record_ids in doomed:
             clear_lookups(self, target, record_ids, stamp)
 
     def insert_rows(self, obj: SObjectDef, rows: list[dict[str, object]], user_id: str,
                     stamp: str | None = None) -> list[str]:
-        """Load already-valid stored values fast (seeds, bulk loads): no checks, one executemany."""
-        stamp = stamp or self.stamp()
-        names = [f.name for f in obj.fields.values()]
-        batch = []
-        new_ids = []
-        loaded: list[dict[str, object]] = []
-        with self.lock:
-            for row in rows:
-                values: dict[str, object] = dict.fromkeys(names)
-                for f in obj.fields.values():
-                    if f.default_value is not None and f.createable:
-                        values[f.name] = user_id if f.default_value == "$user" else (
-                            int(f.default_value) if isinstance(f.default_value, bool)
-                            else f.default_value)
-                    elif f.type == "boolean":
-                        values[f.name] = 0
-                values.update(row)
-                values.update(derive(obj.name, values, row, creating=True))
-                if row.get("Id"):
-                    rid = str(row["Id"])
-                    self.claim_id(obj, rid)
-                else:
-                    rid = self.new_id(obj)
-                new_ids.append(rid)
-                values.update(Id=rid, IsDeleted=0, CreatedById=user_id,
-                              LastModifiedById=user_id)
-                for n in ("CreatedDate", "LastModifiedDate", "SystemModstamp"):
-                    values[n] = row.get(n) or stamp
-                batch.append([values[n] for n in names])
-                loaded.append(values)
-            with self.transaction("load"):
-                self.conn.executemany(
-                    f"INSERT INTO {q(obj.name)} ({', '.join(q(n) for n in names)}) "
-                    f"VALUES ({', '.join('?' * len(names))})", batch)
-                self.history.created_many(obj, loaded)
-        return new_ids
+        """Load already-valid stored values fast (seeds): no checks (``loading``)."""
+        return load_rows(self, obj, rows, user_id, stamp)
 
     # ---- checks ---------------------------------------------------------------------
