@@ -33,7 +33,8 @@ def object_summary(obj: SObjectDef, version: str) -> dict[str, object]:
         "isInterface": False, "isSubtype": False, "keyPrefix": obj.key_prefix,
         "label": obj.label or obj.name, "labelPlural": obj.label_plural or obj.name,
         "layoutable": writable, "mergeable": False, "mruEnabled": writable,
-        "name": obj.name, "queryable": True, "replicateable": True, "retrieveable": True,
+        "name": obj.name, "queryable": True,
+        "replicateable": "SystemModstamp" in obj.fields, "retrieveable": True,
         "searchable": writable, "triggerable": writable, "undeletable": writable,
         "updateable": writable, "urls": object_urls(obj, version),
     }
@@ -69,7 +70,7 @@ def field_describe(f: FieldDef) -> dict[str, object]:
         "restrictedPicklist": f.restricted_picklist,
         "scale": f.scale, "soapType": SOAP_TYPES.get(f.type, "xsd:string"),
         "sortable": f.type not in (*UNQUERYABLE, "multipicklist"),
-        "type": f.type, "unique": f.unique, "updateable": f.updateable,
+        "type": "anyType" if f.type == "anytype" else f.type, "unique": f.unique, "updateable": f.updateable,
         "writeRequiresMasterRead": False,
     }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -192,7 +193,7 @@ def test_describe_lists_history_objects_as_read_only(org: Actors) -> None:
     assert set(fields) == {"Id", "IsDeleted", "ParentId", "CreatedById", "CreatedDate", "Field",
                            "DataType", "OldValue", "NewValue"}
     assert (fields["OldValue"]["type"], fields["OldValue"]["filterable"],
-            fields["OldValue"]["sortable"]) == ("anyType".lower(), False, False)
+            fields["OldValue"]["sortable"]) == ("anyType", False, False)
     assert fields["ParentId"]["referenceTo"] == ["MAP_Milestone__c"]
 
 
@@ -252,7 +253,9 @@ def test_history_rows_roll_back_with_a_failed_all_or_none_request(org: Actors) -
             {"attributes": {"type": "MAP_Milestone__c"}, "Id": milestone,
              "Status__c": "Nonsense"}]}))
     assert [r["success"] for r in result] == [False, False]
-    assert [r["Field"] for r in org.history("MAP_Milestone__History", milestone)] == ["created"]
+    org.rep.MAP_Milestone__c.update(milestone, {"Due_Date__c": "2026-05-15"})
+    assert [r["Field"] for r in org.history("MAP_Milestone__History", milestone)] == [
+        "created", "Due_Date__c"]
 
 
 def test_history_rows_commit_with_composite_subrequests(org: Actors) -> None:
@@ -317,7 +320,6 @@ def test_history_pages_through_query_locators(org: Actors, emulator: Any) -> Non
 
 
 def test_every_api_response_carries_the_server_date(org: Actors, emulator: Any) -> None:
-    from datetime import UTC, datetime
     from email.utils import parsedate_to_datetime
 
     session = client_session(emulator)
@@ -432,3 +434,17 @@ def test_history_follows_the_metadata() -> None:
     }
     assert schema.objects["MAP_Milestone__History"].fields["Field"].picklist_values[0] == \
         "created"
+
+
+def test_field_history_is_not_replicated_but_stage_history_is(org: Actors,
+                                                              emulator: Any) -> None:
+    session = client_session(emulator)
+    headers = {"Authorization": "Bearer " + emulator.access_token()}
+    base = emulator.instance_url + "/services/data/v59.0/sobjects/"
+    start = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    end = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    window = f"?start={start}&end={end}"
+    refused = session.get(base + "MAP_Milestone__History/updated/" + window, headers=headers)
+    assert refused.status_code == 400 and refused.json()[0]["errorCode"] == "INVALID_TYPE"
+    stages = session.get(base + "OpportunityHistory/updated/" + window, headers=headers).json()
+    assert len(stages["ids"]) == 1 and stages["ids"][0].startswith("008")

@@ -25,7 +25,7 @@ _CONVERTERS: dict[str, Converter] = {
 _APEX_TYPES = {
     "id": "Id", "reference": "Id", "boolean": "Boolean", "int": "Integer", "long": "Long",
     "double": "Double", "currency": "Decimal", "percent": "Double", "date": "Date",
-    "datetime": "Datetime",
+    "datetime": "Datetime", "anytype": "Object",
 }
 
 
