@@ -70,7 +70,8 @@ def field_describe(f: FieldDef) -> dict[str, object]:
         "restrictedPicklist": f.restricted_picklist,
         "scale": f.scale, "soapType": SOAP_TYPES.get(f.type, "xsd:string"),
         "sortable": f.type not in (*UNQUERYABLE, "multipicklist"),
-        "type": "anyType" if f.type == "anytype" else f.type, "unique": f.unique, "updateable": f.updateable,
+        "type": "anyType" if f.type == "anytype" else f.type, "unique": f.unique,
+        "updateable": f.updateable,
         "writeRequiresMasterRead": False,
     }
 
