@@ -42,17 +42,34 @@ def make_id(prefix: str, serial: int) -> str:
     """The 18-character Id of the ``serial``-th record minted under ``prefix``.
 
     The serial is written in base 62 with digits in ASCII order, so Ids of one object sort
-    (as text) in the order they were minted.
+    (as text) in the order they were minted. (Every write mints one, history rows too, so
+    this works two base-62 digits at a time and remembers the checksum of the fixed head.)
     """
+    if not 0 <= serial < _SERIAL_LIMIT:
+        raise ValueError(f"serial {serial} does not fit in an Id")
+    high, low = divmod(serial, _PAIR_POWER_2)  # 4 low digits, 6 high ones
+    head = _head(prefix, high)
+    tail = _PAIRS[low // 3844] + _PAIRS[low % 3844]
+    id15 = head[0] + tail
+    return id15 + head[1] + _CHECKSUM_CHARS[int(id15[10:].translate(_UPPER_BITS)[::-1], 2)]
+
+
+_PAIRS = [a + b for a in BASE62 for b in BASE62]
+_PAIR_POWER_2 = 62 ** 4
+_SERIAL_LIMIT = 62 ** _SERIAL_WIDTH
+
+
+@lru_cache(maxsize=4096)
+def _head(prefix: str, high: int) -> tuple[str, str]:
+    """The first 11 characters of an Id (prefix, pod, 6 high serial digits) and the
+    checksum characters of its first two 5-character chunks."""
     digits = []
-    n = serial
+    n = high
     while n:
         n, r = divmod(n, 62)
         digits.append(BASE62[r])
-    body = "".join(reversed(digits)).rjust(_SERIAL_WIDTH, "0")
-    if len(body) > _SERIAL_WIDTH:
-        raise ValueError(f"serial {serial} does not fit in an Id")
-    return to18(prefix + POD + body)
+    text = prefix + POD + "".join(reversed(digits)).rjust(_SERIAL_WIDTH - 4, "0")
+    return text, checksum(text + "0000")[:2]
 
 
 def serial_of(record_id: str) -> int:
