@@ -55,6 +55,11 @@ class HistoryPlan:
     stage_history: SObjectDef | None
 
     @property
+    def field_sql(self) -> str:
+        assert self.field_history is not None
+        return insert_sql(self.field_history.name, (*FIELD_ROW, self.parent_field))
+
+    @property
     def empty(self) -> bool:
         return self.field_history is None and self.stage_history is None
 
@@ -115,9 +120,11 @@ class HistoryWriter:
         plan = self.plan(obj)
         if plan.empty:
             return
-        if plan.field_history is not None:
-            self._insert_fields(plan, record_id, user_id, stamp,
-                                [(CREATED, "Text", None, None)])
+        history = plan.field_history
+        if history is not None:  # (every insert passes here: kept to one append)
+            self._pending.setdefault(plan.field_sql, []).append(
+                (self.store.new_id(history), 0, user_id, stamp, CREATED, "Text", None, None,
+                 record_id))
         if plan.stage_history is not None:
             self._insert_stage(plan.stage_history, record_id, {}, row, user_id, stamp)
 
@@ -189,8 +196,7 @@ class HistoryWriter:
                        changes: list[tuple[str, str, object, object]]) -> None:
         history = plan.field_history
         assert history is not None
-        rows = self._pending.setdefault(
-            insert_sql(history.name, (*FIELD_ROW, plan.parent_field)), [])
+        rows = self._pending.setdefault(plan.field_sql, [])
         rows += [(self.store.new_id(history), 0, user_id, stamp, field, kind, old, new,
                   record_id) for field, kind, old, new in changes]
 
