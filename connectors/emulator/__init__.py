@@ -8,8 +8,10 @@ imports nothing from the rest of mapsync.
     with Emulator(seed="demo") as org:          # org.instance_url, org.ca_file, org.client_id
         ...                                     # org.set_knobs(...), org.api_calls
 
-Layout: ``schema``/``standard_objects``/``metadata_loader`` describe the objects, ``store``
-holds the records, ``org`` ties one org together, ``gate`` applies per-call behaviour,
+Layout: ``schema``/``standard_objects``/``metadata_loader`` describe the objects,
+``history`` declares their history objects, ``store`` holds the records (``history_writer``
+records each save's history in the save's transaction, ``loading`` loads seeds), ``org``
+ties one org together, ``gate`` applies per-call behaviour,
 ``routes_*`` answer the resources, ``app`` mounts them, ``server`` serves them over TLS,
 ``cli`` runs an org until stopped, ``pytest_plugin`` gives tests a fresh org.
 ``permissions``/``sharing`` decide who may read and write what (permission sets, profiles,

@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.datastructures import State
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -67,28 +68,34 @@ HEADER_CASE = {name.lower().encode(): name.encode() for name in (
     "Sforce-Limit-Info", "Sforce-Locator", "Sforce-NumberOfRecords", "WWW-Authenticate")}
 
 
-class SalesforceHeaderCase:
+class SalesforceHeaders:
     """Send response header names cased as Salesforce sends them (``Sforce-Locator``), and
-    ``Date`` on every answer (the server's own lower-case one is switched off)."""
+    stamp every response with the org's clock as an RFC 7231 ``Date`` header.
 
-    def __init__(self, app: Any) -> None:
+    A client that polls sets its next read position from the server's time, not its own;
+    the header is written per response (the web server's own, cached once a second, is off),
+    so it is never behind the writes the response reports.
+    """
+
+    def __init__(self, app: Any, state: Any) -> None:
         self.app = app
+        self.state = state  # the app's state: a reset org is swapped in there
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
-        async def cased(message: Any) -> None:
+        async def send_dressed(message: Any) -> None:
             if message["type"] == "http.response.start":
+                org: Org = self.state.org
+                date = formatdate(org.now().timestamp(), usegmt=True).encode()
                 headers = [(HEADER_CASE.get(bytes(k).lower(), bytes(k)), v)
-                           for k, v in message.get("headers", [])]
-                if not any(k == b"Date" for k, _ in headers):
-                    headers.insert(0, (b"Date", formatdate(usegmt=True).encode()))
-                message = {**message, "headers": headers}
+                           for k, v in message.get("headers", []) if k.lower() != b"date"]
+                message = {**message, "headers": [(b"Date", date), *headers]}
             await send(message)
 
-        await self.app(scope, receive, cased)
+        await self.app(scope, receive, send_dressed)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -116,8 +123,11 @@ def create_app(org: Org, jwt_keys: JwtKeyPair,
         *routes_rest.TOP_ROUTES,
         Mount("/services/data/v{version}", routes=api_routes),
     ]
+    state = State()
     app = Starlette(routes=routes, exception_handlers={404: _http_error, 405: _http_error},
-                    middleware=[Middleware(SalesforceHeaderCase), Middleware(CollapseSlashes)])
+                    middleware=[Middleware(SalesforceHeaders, state=state),
+                                Middleware(CollapseSlashes)])
+    app.state = state
     app.router.redirect_slashes = False
     app.state.org = org
     app.state.jwt_keys = jwt_keys

@@ -20,6 +20,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import orjson
+
 from connectors.emulator.bulk_jobs import ABORTED, FAILED, IN_PROGRESS, JOB_COMPLETE, Job
 from connectors.emulator.errors import ApiError
 from connectors.emulator.org import Org
@@ -88,6 +90,18 @@ def _number(value: Any) -> str:
     return str(value)
 
 
+def _any(value: Any) -> str:
+    """An ``anyType`` cell (stored as JSON): rendered as a value of its own type would be."""
+    if value is None:
+        return ""
+    decoded = orjson.loads(value)
+    if isinstance(decoded, bool):
+        return _boolean(decoded)
+    if isinstance(decoded, int | float):
+        return _number(decoded)
+    return _text(decoded)
+
+
 def csv_columns(plan: RecordPlan, prefix: str = "") -> list[tuple[str, int, Cell]]:
     """(column name, row index, cell renderer) for every selected field, parents dotted."""
     out: list[tuple[str, int, Cell]] = []
@@ -98,6 +112,8 @@ def csv_columns(plan: RecordPlan, prefix: str = "") -> list[tuple[str, int, Cell
             out.append((prefix + key, index, _boolean))
         elif convert in (int, float):
             out.append((prefix + key, index, _number))
+        elif convert is orjson.loads:
+            out.append((prefix + key, index, _any))
         else:
             out.append((prefix + key, index, _text))
     return out

@@ -12,7 +12,9 @@ from connectors.emulator.schema import FieldDef, Schema, SObjectDef
 SOAP_TYPES = {"id": "tns:ID", "reference": "tns:ID", "boolean": "xsd:boolean",
               "double": "xsd:double", "currency": "xsd:double", "percent": "xsd:double",
               "int": "xsd:int", "long": "xsd:long", "date": "xsd:date",
-              "datetime": "xsd:dateTime"}
+              "datetime": "xsd:dateTime", "anytype": "xsd:anyType"}
+# types SOQL can neither filter, sort nor group on
+UNQUERYABLE = frozenset({"textarea", "anytype"})
 SETUP_OBJECTS = frozenset({"Organization", "OpportunityStage", "Profile"})
 
 
@@ -23,7 +25,7 @@ def object_urls(obj: SObjectDef, version: str) -> dict[str, str]:
 
 def object_summary(obj: SObjectDef, version: str) -> dict[str, object]:
     """The per-object entry of the global describe (``GET /sobjects``)."""
-    writable = obj.name not in SETUP_OBJECTS
+    writable = obj.name not in SETUP_OBJECTS and not obj.read_only
     return {
         "activateable": False, "createable": writable, "custom": obj.custom,
         "customSetting": False, "deepCloneable": False, "deletable": writable,
@@ -31,7 +33,8 @@ def object_summary(obj: SObjectDef, version: str) -> dict[str, object]:
         "isInterface": False, "isSubtype": False, "keyPrefix": obj.key_prefix,
         "label": obj.label or obj.name, "labelPlural": obj.label_plural or obj.name,
         "layoutable": writable, "mergeable": False, "mruEnabled": writable,
-        "name": obj.name, "queryable": True, "replicateable": True, "retrieveable": True,
+        "name": obj.name, "queryable": True,
+        "replicateable": "SystemModstamp" in obj.fields, "retrieveable": True,
         "searchable": writable, "triggerable": writable, "undeletable": writable,
         "updateable": writable, "urls": object_urls(obj, version),
     }
@@ -39,9 +42,9 @@ def object_summary(obj: SObjectDef, version: str) -> dict[str, object]:
 
 def field_describe(f: FieldDef) -> dict[str, object]:
     """One entry of ``fields`` in ``/sobjects/X/describe``."""
-    is_text = f.type not in SOAP_TYPES
+    is_text = f.type not in SOAP_TYPES or f.type == "anytype"
     return {
-        "aggregatable": f.type not in ("textarea", "multipicklist"),
+        "aggregatable": f.type not in ("textarea", "multipicklist", "anytype"),
         "autoNumber": False,
         "byteLength": f.length * 3 if is_text or f.type in ("id", "reference") else 0,
         "calculated": False, "cascadeDelete": f.cascade_delete,
@@ -52,8 +55,8 @@ def field_describe(f: FieldDef) -> dict[str, object]:
         "dependentPicklist": False, "deprecatedAndHidden": False,
         "digits": f.precision if f.type in ("int", "long") else 0,
         "externalId": f.external_id,
-        "filterable": f.type not in ("textarea",),
-        "groupable": f.type not in ("textarea", "double", "currency", "percent", "datetime"),
+        "filterable": f.type not in UNQUERYABLE,
+        "groupable": f.type not in (*UNQUERYABLE, "double", "currency", "percent", "datetime"),
         "idLookup": f.id_lookup or f.name == "Id", "inlineHelpText": None,
         "label": f.label or f.name,
         "length": f.length if is_text or f.type in ("id", "reference") else 0,
@@ -66,8 +69,9 @@ def field_describe(f: FieldDef) -> dict[str, object]:
         "relationshipOrder": 0 if f.cascade_delete and not f.nillable else None,
         "restrictedPicklist": f.restricted_picklist,
         "scale": f.scale, "soapType": SOAP_TYPES.get(f.type, "xsd:string"),
-        "sortable": f.type not in ("textarea", "multipicklist"),
-        "type": f.type, "unique": f.unique, "updateable": f.updateable,
+        "sortable": f.type not in (*UNQUERYABLE, "multipicklist"),
+        "type": "anyType" if f.type == "anytype" else f.type, "unique": f.unique,
+        "updateable": f.updateable,
         "writeRequiresMasterRead": False,
     }
 

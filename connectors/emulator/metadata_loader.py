@@ -12,6 +12,13 @@ custom object has, and a key prefix (``a01``, ``a02``, ...) given in a fixed ord
 before their details, then by name. A type the emulator cannot represent is an error, never
 skipped.
 
+History tracking is read as Salesforce deploys it: ``<enableHistory>`` on the object (for a
+standard object, in its own ``Opportunity.object-meta.xml``), ``<trackHistory>`` on each
+tracked field (a standard field is named by a field file holding only its settings, e.g.
+``Opportunity/fields/StageName.field-meta.xml``; a custom object's ``Name`` by its
+``<nameField>``). Tracked fields on an object without history, or more than 20 tracked
+fields on one object, are refused as a deploy would be.
+
 The emulator is stricter than Salesforce in one place: a custom object's ``Name`` must be
 given on create (Salesforce would fill it with the record Id).
 """
@@ -24,6 +31,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+from connectors.emulator.history import MAX_TRACKED_FIELDS
 from connectors.emulator.schema import FieldDef, Schema, SObjectDef
 
 NS = "{http://soap.sforce.com/2006/04/metadata}"
@@ -68,7 +76,9 @@ def apply_metadata(schema: Schema, metadata_dir: Path) -> None:
     """
     object_dirs = sorted(_object_dirs(metadata_dir), key=lambda d: d.name.lower())
     custom = [d for d in object_dirs if d.name.endswith("__c")]
-    fields_by_object = {d.name: [_field_def(p) for p in _field_files(d)] for d in object_dirs}
+    fields_by_object = {d.name: [_field_def(p) for p in _field_files(d)
+                                 if d.name.endswith("__c") or p.name.split(".")[0].endswith("__c")]
+                        for d in object_dirs}
 
     for obj_dir in _masters_first(custom, fields_by_object):
         name = obj_dir.name
@@ -88,8 +98,45 @@ def apply_metadata(schema: Schema, metadata_dir: Path) -> None:
             )
         for f in fields_by_object[obj_dir.name]:
             target.add(f)
+        _standard_history(obj_dir, target)
 
+    for obj_dir in object_dirs:
+        loaded = schema.get(obj_dir.name)
+        if loaded is not None:
+            _check_history(obj_dir, loaded)
     schema.link_children()
+
+
+def _standard_history(obj_dir: Path, obj: SObjectDef) -> None:
+    """History settings of a standard object: ``<enableHistory>`` in its object file, and
+    standard field files (``fields/StageName.field-meta.xml``) that carry ``<trackHistory>``."""
+    meta_file = obj_dir / f"{obj_dir.name}.object-meta.xml"
+    if meta_file.is_file():
+        obj.history_enabled = _flag(_parse(meta_file), "enableHistory")
+    for path in _field_files(obj_dir):
+        name = path.name.removesuffix(".field-meta.xml")
+        if name.endswith("__c"):
+            continue
+        root = _parse(path)
+        full_name = _text(root, "fullName") or name
+        known = obj.field(full_name)
+        if known is None or known.custom:
+            raise MetadataError(f"{path}: {obj.name} has no standard field {full_name}")
+        obj.add(replace(known, track_history=_flag(root, "trackHistory")))
+
+
+def _check_history(obj_dir: Path, obj: SObjectDef) -> None:
+    """Refuse what Salesforce refuses to deploy: tracked fields on an object without history,
+    more than 20 tracked fields on one object."""
+    tracked = [f.name for f in obj.fields.values() if f.track_history]
+    if tracked and not obj.history_enabled:
+        raise MetadataError(
+            f"{obj_dir}: {obj.name} tracks history of {', '.join(tracked)} but does not "
+            "enable history (<enableHistory>true</enableHistory>)")
+    if len(tracked) > MAX_TRACKED_FIELDS:
+        raise MetadataError(
+            f"{obj_dir}: {obj.name} tracks history of {len(tracked)} fields; Salesforce "
+            f"allows at most {MAX_TRACKED_FIELDS} per object")
 
 
 def _object_dirs(metadata_dir: Path) -> Iterator[Path]:
@@ -167,6 +214,7 @@ def _custom_object(obj_dir: Path, prefix: str, fields: list[FieldDef]) -> SObjec
         label=_text(root, "label", obj_dir.name),
         label_plural=_text(root, "pluralLabel", obj_dir.name),
         custom=True,
+        history_enabled=_flag(root, "enableHistory"),
     )
     for f in _standard_fields(root, meta_file, with_owner=not is_detail):
         obj.add(f)
@@ -208,7 +256,7 @@ def _name_field(root: ET.Element, meta_file: Path) -> FieldDef:
     kind = _text(name_el, "type")
     if kind == "Text":
         return FieldDef(name="Name", type="string", label=label, length=80, nillable=False,
-                        id_lookup=True)
+                        id_lookup=True, track_history=_flag(name_el, "trackHistory"))
     if kind == "AutoNumber":
         return FieldDef(name="Name", type="string", label=label, length=30, nillable=False,
                         createable=False, updateable=False, id_lookup=True, system=True)
@@ -226,6 +274,7 @@ def _field_def(path: Path) -> FieldDef:
     common = FieldDef(
         name=name, type="", label=label, custom=True, unique=unique, external_id=external_id,
         id_lookup=unique or external_id, case_sensitive=_flag(root, "caseSensitive"),
+        track_history=_flag(root, "trackHistory"),
     )
     if root.find(NS + "formula") is not None:
         raise MetadataError(f"{path}: formula fields are not supported by the emulator")

@@ -19,6 +19,7 @@ from connectors.emulator import ids
 from connectors.emulator.auth import Credentials, Session, Sessions
 from connectors.emulator.automation import Automation
 from connectors.emulator.deletion import empty_recycle_bin
+from connectors.emulator.history import add_history_objects
 from connectors.emulator.knobs import ApiUsage, Dice, Knobs
 from connectors.emulator.metadata_loader import apply_metadata, default_metadata_dir
 from connectors.emulator.schema import Schema
@@ -31,11 +32,12 @@ DB_FILE = "org.sqlite3"
 
 
 def build_schema(metadata_dir: Path | None) -> Schema:
-    """Standard objects plus the custom objects of the sfdx project at ``metadata_dir``."""
+    """Standard objects plus the custom objects of the sfdx project at ``metadata_dir``, and
+    the history objects of both."""
     schema = standard_schema()
     if metadata_dir is not None and metadata_dir.exists():
         apply_metadata(schema, metadata_dir)
-    schema.link_children()
+    add_history_objects(schema)
     return schema
 
 

@@ -19,6 +19,13 @@ if TYPE_CHECKING:
     from connectors.emulator.store import OrgStore
 
 
+def refuse_read_only(obj: SObjectDef, verb: str) -> None:
+    """History objects are written by the server only; clients are refused as by Salesforce."""
+    if obj.read_only:
+        raise RecordFailed(RecordError(
+            "INVALID_TYPE_FOR_OPERATION", f"entity type cannot be {verb}: {obj.label}"))
+
+
 def live_row(store: OrgStore, obj: SObjectDef, record_id: str) -> dict[str, object]:
     """The stored row an update targets: a well-formed Id of this object, present, not deleted."""
     norm = ids.normalize(record_id)

@@ -197,6 +197,9 @@ async def by_external_id(call: Call) -> Response:
 
 
 def _window(call: Call) -> tuple[str, str]:
+    if "SystemModstamp" not in sobject_of(call).fields:  # field history: query it instead
+        raise ApiError(400, "INVALID_TYPE",
+                       f"sObject type '{sobject_of(call).name}' is not replicateable")
     params = call.request.query_params
     if "start" not in params or "end" not in params:
         raise ApiError(400, "MISSING_ARGUMENT", "start and end are required")

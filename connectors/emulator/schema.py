@@ -28,6 +28,8 @@ TEXT_TYPES = frozenset(
 )
 NUMBER_TYPES = frozenset({"double", "currency", "percent", "int"})
 TEMPORAL_TYPES = frozenset({"date", "datetime"})
+# ``anytype``: a history row's OldValue/NewValue, stored as JSON text, neither filterable nor
+# sortable in SOQL.
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class FieldDef:
     # name of the child relationship on the parent (e.g. ``Contacts`` for Contact.AccountId);
     # when None, one is made from the relationship name
     relationship_plural: str | None = None
+    track_history: bool = False  # field history tracking on (``<trackHistory>``)
 
     @property
     def required(self) -> bool:
@@ -79,6 +82,8 @@ class SObjectDef:
     fields: dict[str, FieldDef] = field(default_factory=dict)  # keyed by API name
     child_relationships: list[tuple[str, str, str]] = field(default_factory=list)
     # (child object, child field, relationship name), filled in by Schema
+    history_enabled: bool = False  # ``<enableHistory>``: changes of tracked fields are kept
+    read_only: bool = False  # written by the server only (history objects)
 
     def __post_init__(self) -> None:
         self._lower = {k.lower(): v for k, v in self.fields.items()}

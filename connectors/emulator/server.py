@@ -128,7 +128,8 @@ class Emulator:
                                 log_level="warning", access_log=False, lifespan="off",
                                 timeout_keep_alive=30, timeout_graceful_shutdown=2,
                                 http=NoDelayH11Protocol,
-                                # the app sends Date itself, cased as Salesforce does
+                                # the app sends Date itself, from the org's clock, cased as
+                                # Salesforce does (app.py)
                                 date_header=False, server_header=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},

@@ -21,8 +21,16 @@ from connectors.emulator import ids
 from connectors.emulator.deletion import cascade, check_restricted, clear_lookups
 from connectors.emulator.derived import derive
 from connectors.emulator.errors import ROLLED_BACK_MESSAGE, RecordError, RecordFailed, RecordResult
+from connectors.emulator.history_writer import HistoryWriter
 from connectors.emulator.hooks import WriteGuard
-from connectors.emulator.record_checks import check_references, check_unique, live_row, prepare
+from connectors.emulator.loading import load_rows
+from connectors.emulator.record_checks import (
+    check_references,
+    check_unique,
+    live_row,
+    prepare,
+    refuse_read_only,
+)
 from connectors.emulator.schema import FieldDef, Schema, SObjectDef
 from connectors.emulator.sqltext import insert_sql, q, select_sql, update_sql
 from connectors.emulator.values import format_datetime, to_json, to_storage
@@ -64,6 +72,7 @@ class OrgStore:
         self._required: dict[str, list[str]] = {}
         self.live_refs: set[str] = set()  # lookup targets seen alive in the current batch
         self.guards: list[WriteGuard] = []  # access rules and automation, asked per record
+        self.history = HistoryWriter(self)
         self.create_tables()
 
     # ---- layout ---------------------------------------------------------------------
@@ -81,12 +90,16 @@ class OrgStore:
                     if f.name not in have:
                         self.conn.execute(f"ALTER TABLE {q(obj.name)} ADD COLUMN {q(f.name)} "
                                           f"{SQL_TYPES.get(f.type, 'TEXT')}")
-                # incremental reads filter and page on (SystemModstamp, Id)
-                self._index(obj, "SystemModstamp_Id", "SystemModstamp, Id")
+                # incremental reads filter and page on (SystemModstamp, Id); history rows
+                # are read by CreatedDate
+                stamp_field = "SystemModstamp" if "SystemModstamp" in obj.fields \
+                    else "CreatedDate"
+                self._index(obj, f"{stamp_field}_Id", f"{stamp_field}, Id")
                 for f in obj.fields.values():
                     if f.unique or f.external_id:
                         self._index(obj, f.name, f"{q(f.name)} COLLATE NOCASE")
-                    elif f.type == "reference" and not f.system:
+                    elif f.type == "reference" and (not f.system or (
+                            obj.read_only and f.name != "CreatedById")):  # history's parent
                         self._index(obj, f.name, q(f.name))
 
     def _index(self, obj: SObjectDef, fname: str, expr: str) -> None:
@@ -100,22 +113,26 @@ class OrgStore:
     # ---- ids and stamps -------------------------------------------------------------
 
     def _last_serial(self, obj: SObjectDef) -> int:
-        serial = self._serials.get(obj.name)
+        """The last serial minted under ``obj``'s key prefix (history objects share one)."""
+        serial = self._serials.get(obj.key_prefix)
         if serial is None:
-            row = self.conn.execute(f"SELECT MAX(Id) FROM {q(obj.name)}").fetchone()
-            serial = ids.serial_of(row[0]) if row and row[0] else 0
+            serial = 0
+            for same in self.schema.objects.values():
+                if same.key_prefix == obj.key_prefix:
+                    row = self.conn.execute(f"SELECT MAX(Id) FROM {q(same.name)}").fetchone()
+                    serial = max(serial, ids.serial_of(row[0]) if row and row[0] else 0)
         return serial
 
     def new_id(self, obj: SObjectDef) -> str:
         serial = self._last_serial(obj) + 1
-        self._serials[obj.name] = serial
+        self._serials[obj.key_prefix] = serial
         return ids.make_id(obj.key_prefix, serial)
 
     def claim_id(self, obj: SObjectDef, record_id: str) -> None:
         """Note an Id given from outside so ``new_id`` never mints it again."""
         serial = ids.serial_of(record_id)
         if serial > self._last_serial(obj):
-            self._serials[obj.name] = serial
+            self._serials[obj.key_prefix] = serial
 
     def stamp(self) -> str:
         """The time a write commits at; may lag behind when late commits are emulated.
@@ -176,7 +193,9 @@ class OrgStore:
                         results.append(op())
                     except RecordFailed as failed:
                         results.append(RecordResult(None, failed.errors))
+                self.history.flush()
             except BaseException:
+                self.history.discard()
                 self.conn.execute("ROLLBACK TO batch")
                 self.conn.execute("RELEASE batch")
                 raise
@@ -255,6 +274,7 @@ class OrgStore:
     def create(self, obj: SObjectDef, body: dict[str, object], user_id: str,
                checked_unique: str | None = None) -> str:
         """Insert one record; ``checked_unique`` names a unique field already checked."""
+        refuse_read_only(obj, "inserted")
         for guard in self.guards:
             guard.before_create(obj, body, user_id)
         values = prepare(self, obj, body, creating=True)
@@ -284,10 +304,12 @@ class OrgStore:
         values.update(Id=new_id, IsDeleted=0, CreatedDate=stamp, CreatedById=user_id,
                       LastModifiedDate=stamp, LastModifiedById=user_id, SystemModstamp=stamp)
         self.conn.execute(insert_sql(obj.name, tuple(values)), list(values.values()))
+        self.history.created(obj, new_id, values, user_id, stamp)
         return new_id
 
     def update(self, obj: SObjectDef, record_id: str, body: dict[str, object],
                user_id: str) -> None:
+        refuse_read_only(obj, "updated")
         current = live_row(self, obj, record_id)
         body = {k: v for k, v in body.items() if k.lower() != "id"}
         for guard in self.guards:
@@ -305,6 +327,7 @@ class OrgStore:
             guard.before_save(obj, merged, current, user_id)
         values.update(derive(obj.name, merged, values, creating=False))
         stamp = self.stamp()
+        self.history.updated(obj, record_id, current, values, user_id, stamp)
         values.update(LastModifiedDate=stamp, LastModifiedById=user_id, SystemModstamp=stamp)
         self.conn.execute(update_sql(obj.name, tuple(values)), [*values.values(), record_id])
 
@@ -343,6 +366,7 @@ class OrgStore:
         obj = self.object_of(norm) if norm else None
         if norm is None or obj is None:
             raise RecordFailed(RecordError("MALFORMED_ID", f"malformed id {record_id}"))
+        refuse_read_only(obj, "deleted")  # (history rows of all objects share one prefix)
         row = self.find(obj, norm)
         if row is None:
             raise RecordFailed(RecordError("INVALID_CROSS_REFERENCE_KEY",
@@ -364,43 +388,13 @@ class OrgStore:
                 f"UPDATE {q(target.name)} SET IsDeleted = 1, SystemModstamp = ?, "
                 f"LastModifiedDate = ?, LastModifiedById = ? WHERE Id = ?",
                 [(stamp, stamp, user_id, rid) for rid in record_ids])
+            self.history.deleted(target, record_ids, stamp)
         for target, record_ids in doomed:
             clear_lookups(self, target, record_ids, stamp)
 
     def insert_rows(self, obj: SObjectDef, rows: list[dict[str, object]], user_id: str,
                     stamp: str | None = None) -> list[str]:
-        """Load already-valid stored values fast (seeds, bulk loads): no checks, one executemany."""
-        stamp = stamp or self.stamp()
-        names = [f.name for f in obj.fields.values()]
-        batch = []
-        new_ids = []
-        with self.lock:
-            for row in rows:
-                values: dict[str, object] = dict.fromkeys(names)
-                for f in obj.fields.values():
-                    if f.default_value is not None and f.createable:
-                        values[f.name] = user_id if f.default_value == "$user" else (
-                            int(f.default_value) if isinstance(f.default_value, bool)
-                            else f.default_value)
-                    elif f.type == "boolean":
-                        values[f.name] = 0
-                values.update(row)
-                values.update(derive(obj.name, values, row, creating=True))
-                if row.get("Id"):
-                    rid = str(row["Id"])
-                    self.claim_id(obj, rid)
-                else:
-                    rid = self.new_id(obj)
-                new_ids.append(rid)
-                values.update(Id=rid, IsDeleted=0, CreatedById=user_id,
-                              LastModifiedById=user_id)
-                for n in ("CreatedDate", "LastModifiedDate", "SystemModstamp"):
-                    values[n] = row.get(n) or stamp
-                batch.append([values[n] for n in names])
-            with self.transaction("load"):
-                self.conn.executemany(
-                    f"INSERT INTO {q(obj.name)} ({', '.join(q(n) for n in names)}) "
-                    f"VALUES ({', '.join('?' * len(names))})", batch)
-        return new_ids
+        """Load already-valid stored values fast (seeds): no checks (``loading``)."""
+        return load_rows(self, obj, rows, user_id, stamp)
 
     # ---- checks ---------------------------------------------------------------------

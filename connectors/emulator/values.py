@@ -12,6 +12,8 @@ import math
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
 
+import orjson
+
 from connectors.emulator import ids
 from connectors.emulator.errors import RecordError, RecordFailed
 from connectors.emulator.schema import FieldDef
@@ -179,4 +181,6 @@ def to_json(f: FieldDef, stored: object) -> object:
         return float(stored)  # type: ignore[arg-type]
     if t in INT_TYPES:
         return int(stored)  # type: ignore[call-overload]
+    if t == "anytype":
+        return orjson.loads(str(stored))
     return stored

@@ -22,6 +22,11 @@ def standard_schema() -> Schema:
                          ("Account", "001")]:
         schema.add(SObjectDef(name=name, key_prefix=prefix,
                               fields={"Id": FieldDef(name="Id", type="id", length=18)}))
+    opportunity = schema.get("Opportunity")
+    assert opportunity is not None
+    for name, type_ in [("StageName", "picklist"), ("CloseDate", "date"),
+                        ("Amount", "currency")]:  # the metadata tracks their history
+        opportunity.add(FieldDef(name=name, type=type_))
     return schema
 
 

@@ -140,7 +140,9 @@ def field_file(qualified: str) -> Path:
 
 
 def custom_fields() -> Iterator[tuple[str, ET.Element]]:
-    for path in sorted(SOURCE.glob("objects/*/fields/*.field-meta.xml")):
+    """Custom fields only: a standard field's file (``Opportunity/fields/StageName``) holds
+    settings such as history tracking, not a new field."""
+    for path in sorted(SOURCE.glob("objects/*/fields/*__c.field-meta.xml")):
         yield f"{path.parent.parent.name}.{path.name.removesuffix('.field-meta.xml')}", parse(path)
 
 

@@ -1,5 +1,7 @@
 """Record Ids are shaped as Salesforce's: key prefix, 15 characters, case-safe suffix."""
 
+import pytest
+
 from connectors.emulator import ids
 
 
@@ -24,3 +26,24 @@ def test_normalize_turns_15_into_18_and_rejects_what_is_not_an_id():
     assert ids.normalize("001D000000IqhSLAAA") == "001D000000IqhSLIAZ"
     assert ids.normalize("001D000000IqhS") is None
     assert ids.normalize("001D000000Iqh-L") is None
+
+
+def test_minted_ids_round_trip_their_serial_and_carry_a_valid_checksum():
+    serials = [0, 1, 61, 62, 3843, 3844, 62 ** 4 - 1, 62 ** 4, 62 ** 4 + 1, 123_456_789,
+               62 ** 10 - 1, *range(14_770_000, 14_780_000, 7)]
+    for prefix in ("017", "a01", "006"):
+        for serial in serials:
+            minted = ids.make_id(prefix, serial)
+            assert minted[:3] == prefix
+            assert ids.serial_of(minted) == serial
+            assert minted == ids.to18(minted[:15])
+    previous = ""
+    for serial in range(62 ** 4 - 50, 62 ** 4 + 50):
+        minted = ids.make_id("017", serial)
+        assert minted > previous
+        previous = minted
+
+
+def test_a_serial_beyond_ten_base_62_digits_is_refused():
+    with pytest.raises(ValueError, match="does not fit"):
+        ids.make_id("017", 62 ** 10)

@@ -326,6 +326,29 @@ CORPUS: list[tuple[bool, str]] = [
     (BAD, "SELECT COUNT() Opportunity"),
     (BAD, "SELECT COUNT(), Id FROM Opportunity"),
     (BAD, "SELECT Id, COUNT() FROM Opportunity"),
+    # field and stage history (who changed what last)
+    (OK, "SELECT ParentId, Field, OldValue, NewValue, CreatedById, CreatedDate "
+         "FROM MAP_Milestone__History WHERE CreatedDate >= 2024-01-01T00:00:00Z "
+         "AND CreatedById != '005000000000001AAA' ORDER BY CreatedDate, Id"),
+    (OK, "SELECT ParentId, Field, DataType, OldValue, NewValue FROM Mutual_Action_Plan__History "
+         "WHERE ParentId IN ('a01000000000001AAA', 'a01000000000002AAA') "
+         "AND Field IN ('Status__c', 'Summary__c', 'created')"),
+    (OK, "SELECT OpportunityId, StageName, CloseDate, Amount, CreatedById, CreatedDate "
+         "FROM OpportunityHistory WHERE CreatedDate > LAST_N_DAYS:7 "
+         "AND CreatedById != '005000000000001AAA' ORDER BY OpportunityId, CreatedDate DESC"),
+    (OK, "SELECT OpportunityId, Field, OldValue, NewValue FROM OpportunityFieldHistory "
+         "WHERE Field = 'StageName' AND IsDeleted = false ORDER BY CreatedDate DESC LIMIT 200"),
+    (OK, "SELECT Id, Parent.Name, Parent.Plan__r.External_Id__c, CreatedBy.Name "
+         "FROM MAP_Milestone__History WHERE Parent.Plan__c = 'a01000000000001AAA'"),
+    (OK, "SELECT COUNT() FROM MAP_Milestone__History WHERE CreatedDate = TODAY"),
+    (BAD, "SELECT ParentId, Field FROM MAP_Milestone__History WHERE CreatedDate >= "
+          "2024-01-01 00:00:00"),
+    (BAD, "SELECT ParentId, Field FROM MAP_Milestone__History WHERE CreatedDate >= "
+          "2024-01-01T00:00:00Z AND CreatedById != '005' OR Field = 'created'"),
+    (BAD, "SELECT OpportunityId, StageName FROM OpportunityHistory WHERE StageName = 'x' AND"),
+    (BAD, "SELECT OpportunityId, FROM OpportunityHistory ORDER BY CreatedDate"),
+    (BAD, "SELECT Id FROM OpportunityHistory ORDER BY CreatedDate, "),
+    (BAD, "SELECT Id FROM OpportunityFieldHistory WHERE Field = 'StageName' LIMIT"),
 ]
 
 # Salesforce accepts these; the local org must refuse them as unsupported, not as bad syntax.

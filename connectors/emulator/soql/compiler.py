@@ -174,7 +174,8 @@ def _order(query: ast.Query, resolver: Resolver) -> str:
     has_id = False
     for key in query.order_by:
         column = resolver.resolve(key.field)
-        if column.field.type == "textarea" and column.field.length > 255:
+        if (column.field.type == "textarea" and column.field.length > 255) or \
+                column.field.type == "anytype":
             raise at("INVALID_FIELD", query.text, key.field.pos.line, key.field.pos.column,
                      f"field '{column.field.name}' can not be sorted in a query call")
         collate = " COLLATE NOCASE" if column.field.type not in ("id", "reference") and \

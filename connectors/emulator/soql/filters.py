@@ -59,7 +59,7 @@ class FilterCompiler:
         column = self.resolver.resolve(c.field)
         f = column.field
         col = column.sql
-        if f.type == "textarea" and f.length > 255:
+        if (f.type == "textarea" and f.length > 255) or f.type == "anytype":
             raise self._error("INVALID_FIELD", c.field.pos,
                               f"field '{f.name}' can not be filtered in a query call")
         if c.op in ("INCLUDES", "EXCLUDES"):

@@ -12,17 +12,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from connectors.emulator.schema import FieldDef, SObjectDef
 
 Converter = Callable[[Any], Any] | None
 
 _CONVERTERS: dict[str, Converter] = {
     "boolean": bool, "int": int, "long": int, "double": float, "currency": float, "percent": float,
+    "anytype": orjson.loads,  # a history row's OldValue/NewValue, stored as JSON text
 }
 _APEX_TYPES = {
     "id": "Id", "reference": "Id", "boolean": "Boolean", "int": "Integer", "long": "Long",
     "double": "Double", "currency": "Decimal", "percent": "Double", "date": "Date",
-    "datetime": "Datetime",
+    "datetime": "Datetime", "anytype": "Object",
 }
 
 
