@@ -88,9 +88,11 @@ RECYCLE_BIN_DAYS = timedelta(days=15)
 def empty_recycle_bin(store: OrgStore, obj: SObjectDef) -> int:
     """Remove for good the rows of ``obj`` deleted more than 15 days ago (by the store's
     clock), as Salesforce empties its recycle bin: from then on not even ``queryAll`` sees
-    them. A deleted row's ``SystemModstamp`` is its deletion time."""
+    them. A deleted row's ``SystemModstamp`` is its deletion time; a history row, which has
+    none, goes with the record it records (its own ``CreatedDate`` bounds it)."""
     horizon = format_datetime(store.clock() - RECYCLE_BIN_DAYS)
+    stamp = "SystemModstamp" if "SystemModstamp" in obj.fields else "CreatedDate"
     with store.lock:
         return store.conn.execute(
-            f"DELETE FROM {q(obj.name)} WHERE IsDeleted = 1 AND SystemModstamp < ?",
+            f"DELETE FROM {q(obj.name)} WHERE IsDeleted = 1 AND {stamp} < ?",
             (horizon,)).rowcount

@@ -45,7 +45,7 @@ def preview(opportunity_id: str = typer.Argument(..., help="The Opportunity's Id
         with open_runtime() as rt:
             org = rt.org
             gathered = gather(org.salesforce, org.store, org.mapping, org.id, [opportunity_id],
-                              {})
+                              {}, me=org.salesforce.user_id)
             record = gathered.opportunities.get(opportunity_id)
             if record is None:
                 raise fail(f"no Opportunity with Id {opportunity_id}")

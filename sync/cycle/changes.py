@@ -58,11 +58,14 @@ def plan_changes(
     milestone_records: Mapping[str, Mapping[str, Any]],
     shadows: Mapping[tuple[str, str], Mapping[str, Any]],
     deleted_milestones: frozenset[str] = frozenset(),
+    rep_set: Mapping[str, frozenset[str]] | None = None,
 ) -> PlanChanges:
     """The records to write for ``desired``, given Salesforce's records and the shadow.
 
     ``deleted_milestones``: keys of milestones a rep deleted (mapsync wrote them, Salesforce no
-    longer has them); they are not recreated.
+    longer has them); they are not recreated. ``rep_set``: per milestone key, the pinned fields
+    whose value is a rep's by Salesforce's history; where Salesforce holds another value (a
+    write of mapsync's landed after the rep's edit), the rep's value is written back.
     """
     opp_id = desired.opportunity_id
     out = PlanChanges(opportunity_id=opp_id,
@@ -82,7 +85,9 @@ def plan_changes(
         key = milestone_external_id(opp_id, m.key)
         current = milestone_records.get(m.key)
         values = m.fields()
-        writable = SERVICE_OWNED_MILESTONE_FIELDS | (REP_PINNABLE_MILESTONE_FIELDS - m.pinned)
+        restore = (rep_set or {}).get(m.key, frozenset())
+        writable = (SERVICE_OWNED_MILESTONE_FIELDS | (REP_PINNABLE_MILESTONE_FIELDS - m.pinned)
+                    | restore)
         m_created = current is None
         m_fields = changed_fields(values, current, writable)
         if m_fields:

@@ -87,7 +87,8 @@ def _decide_one(opp_id: str, g: Gathered, planner: Planner, me: str | None,
     if plan_record is not None:
         state = PlanState.from_records(
             plan_record, g.shadows.get((PLAN_OBJECT, opp_id), {}),
-            [(rec, g.shadows.get((MILESTONE_OBJECT, milestone_external_id(opp_id, key)), {}))
+            [(rec, g.shadows.get((MILESTONE_OBJECT, milestone_external_id(opp_id, key)), {}),
+              g.rep_values.get(str(rec.get("Id")), {}))
              for key, rec in ms_records.items()])
     opportunity = replace(Opportunity.from_record({**record, "OpportunityContactRoles": None}),
                           contact_roles=tuple(g.contact_roles.get(opp_id, ())))
@@ -102,7 +103,10 @@ def _decide_one(opp_id: str, g: Gathered, planner: Planner, me: str | None,
         if m.key not in ms_records and plan_record is not None
         and (MILESTONE_OBJECT, milestone_external_id(opp_id, m.key)) in g.shadows
     )
-    changes = plan_changes(desired, record, plan_record, ms_records, g.shadows, deleted_ms)
+    restore = {key: frozenset(g.rep_values.get(str(rec.get("Id")), {}))
+               for key, rec in ms_records.items()}
+    changes = plan_changes(desired, record, plan_record, ms_records, g.shadows, deleted_ms,
+                           restore)
     if plan_record is None:
         out.owner_unknown += sum(1 for m in desired.milestones
                                  if m.side != "Seller" and not m.owner_contact_id)

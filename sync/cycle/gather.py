@@ -2,10 +2,12 @@
 
 Deciding is pure, so everything it looks at is read here first, for a chunk of touched
 Opportunities at once: the Opportunities that did not change themselves, their plans and
-milestones as Salesforce holds them now, contact roles for plans still to be created (to name
-buyer-side owners by role), and from the store the plan index, the tombstones of plans reps
-deleted, and the shadow of what mapsync last wrote. Salesforce's reads go into as few
-Composite requests as Salesforce allows (five queries each).
+milestones as Salesforce holds them now, the last value reps set to each rep-pinnable field
+of those milestones (Salesforce's field history: who changed a field last is Salesforce's
+record, not the store's), contact roles for plans still to be created (to name buyer-side
+owners by role), and from the store the plan index, the tombstones of plans reps deleted,
+and the shadow of what mapsync last wrote (a cache: losing it loses no rep's pin).
+Salesforce's reads go into as few Composite requests as Salesforce allows (five queries each).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sync.cycle.pull import Reader, Roles, Rows, roles_by_opportunity
 from sync.cycle.sobjects import (
     CONTACT_ROLE,
     MILESTONE_FIELDS,
+    MILESTONE_HISTORY,
     MILESTONE_OBJECT,
     OPPORTUNITY,
     OPPORTUNITY_FIELDS,
@@ -29,6 +32,7 @@ from sync.cycle.sobjects import (
     milestone_external_id,
     opportunity_id_of,
 )
+from sync.planner.model import REP_PINNABLE_MILESTONE_FIELDS
 from sync.store import Store, Transaction
 from sync.store.records import PlanIndexEntry
 
@@ -44,6 +48,7 @@ class Gathered:
     opportunities: dict[str, dict[str, Any]] = field(default_factory=dict)
     plans: dict[str, dict[str, Any]] = field(default_factory=dict)  # by Opportunity Id
     milestones: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # opp → key
+    rep_values: dict[str, dict[str, Any]] = field(default_factory=dict)  # milestone Id → field
     contact_roles: Roles = field(default_factory=dict)
     deleted_plans: dict[str, dict[str, Any]] = field(default_factory=dict)  # pulled deletions
     index: dict[str, PlanIndexEntry] = field(default_factory=dict)
@@ -53,12 +58,13 @@ class Gathered:
 
 def gather(reader: Reader, store: Store, mapping: StageMapping, org_id: str,
            touched: list[str], pulled: Rows, *, first_read: bool = False,
-           roles: Roles | None = None) -> Gathered:
+           roles: Roles | None = None, me: str | None = None) -> Gathered:
     """Read what deciding ``touched`` needs; ``pulled`` rows are not read again.
 
     ``first_read``: no watermark yet, so an Opportunity unknown to the plan index has no plan
     worth asking Salesforce for (unless a pulled plan or milestone names it). ``roles``: every
-    contact role of the org, when the pull read them all.
+    contact role of the org, when the pull read them all. ``me``: mapsync's own user, whose
+    history rows are not a rep's.
     """
     out = Gathered(touched)
     pulled_opps = {str(r["Id"]): dict(r) for r in pulled.get(OPPORTUNITY, [])}
@@ -76,7 +82,7 @@ def gather(reader: Reader, store: Store, mapping: StageMapping, org_id: str,
     _read_salesforce(reader, out,
                      opportunities=[o for o in touched if o not in pulled_opps],
                      plans=[o for o in touched if o in known and o not in out.tombstoned],
-                     roles=without_plan if roles is None else [])
+                     roles=without_plan if roles is None else [], me=me)
     out.opportunities.update(pulled_opps)
     if roles is not None:
         out.contact_roles = {o: roles[o] for o in without_plan if o in roles}
@@ -90,7 +96,7 @@ def _in(ids: Sequence[str]) -> str:
 
 
 def _read_salesforce(reader: Reader, out: Gathered, *, opportunities: Sequence[str],
-                     plans: Sequence[str], roles: Sequence[str]) -> None:
+                     plans: Sequence[str], roles: Sequence[str], me: str | None) -> None:
     queries: list[tuple[str, str]] = [
         (OPPORTUNITY, f"SELECT {', '.join(OPPORTUNITY_FIELDS)} FROM Opportunity "
                       f"WHERE Id IN {_in(chunk)}")
@@ -101,7 +107,8 @@ def _read_salesforce(reader: Reader, out: Gathered, *, opportunities: Sequence[s
                           f"WHERE External_Id__c IN {_in(chunk)}"),
             (MILESTONE_OBJECT, f"SELECT {', '.join(MILESTONE_FIELDS)} FROM {MILESTONE_OBJECT} "
                                f"WHERE Plan__r.External_Id__c IN {_in(chunk)} "
-                               "ORDER BY Sequence__c")]
+                               "ORDER BY Sequence__c"),
+            (MILESTONE_HISTORY, rep_history_soql(chunk, me))]
     queries += [
         (CONTACT_ROLE, "SELECT OpportunityId, ContactId, Role, IsPrimary FROM "
                        f"{CONTACT_ROLE} WHERE OpportunityId IN {_in(chunk)} "
@@ -121,9 +128,22 @@ def _read_salesforce(reader: Reader, out: Gathered, *, opportunities: Sequence[s
                 opp = opportunity_id_of(MILESTONE_OBJECT, row)
                 if opp is not None:
                     out.milestones.setdefault(opp, {})[str(row["Key__c"])] = row
+            elif sobject == MILESTONE_HISTORY:  # in time order: the last value set wins
+                out.rep_values.setdefault(str(row["ParentId"]), {})[str(row["Field"])] = \
+                    row.get("NewValue")
             else:
                 role_rows.append(row)
     out.contact_roles = roles_by_opportunity(role_rows)
+
+
+def rep_history_soql(opportunity_ids: Sequence[str], me: str | None) -> str:
+    """The rep-pinnable field changes reps made to the milestones of these plans, oldest
+    first (``NewValue`` of the last one is the rep's value)."""
+    who = f" AND CreatedById != {quote(me)}" if me else ""
+    return (f"SELECT ParentId, Field, NewValue, CreatedDate FROM {MILESTONE_HISTORY} "
+            f"WHERE Parent.Plan__r.External_Id__c IN {_in(opportunity_ids)} "
+            f"AND Field IN {quote(sorted(REP_PINNABLE_MILESTONE_FIELDS))}{who} "
+            "ORDER BY CreatedDate, Id")
 
 
 def _shadows(tx: Transaction, org_id: str, out: Gathered, mapping: StageMapping) -> Shadows:

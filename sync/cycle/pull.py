@@ -5,11 +5,15 @@ One Composite request (plus pages) reads the Opportunities, plans and milestones
 deletions arrive, ordered by ``(SystemModstamp, Id)``; a first read also takes every contact
 role of the org in the same request. Rows last modified by mapsync's own user are left out:
 they are the echo of its own writes, and leaving them out is what lets a cycle with nothing
-changed cost one call. Rows already taken by an earlier read are dropped by ``Id@SystemModstamp``
-(``sync.cycle.watermark``). The read position then moves to Salesforce's time of the poll, so
-an idle poll after a burst of changes reads nothing again and costs one call. The hand-off is
-:class:`Pulled`: the new rows, the Opportunities they touch, and the watermarks to commit once
-those are written.
+changed cost one call. That alone would hide a rep's change that a write of mapsync's
+landed on a moment later (the record's last modifier is then mapsync), so the same request
+reads Salesforce's history too: the milestone field history of the fields reps pin and the
+stage history (stage, close date, amount), written since the read position by anyone but
+mapsync. Either touches its Opportunity: five queries, still one call. Rows already taken by
+an earlier read are dropped by ``Id@SystemModstamp`` (``sync.cycle.watermark``). The read
+position then moves to Salesforce's time of the poll, so an idle poll after a burst of
+changes reads nothing again and costs one call. The hand-off is :class:`Pulled`: the new
+rows, the Opportunities they touch, and the watermarks to commit once those are written.
 """
 
 from __future__ import annotations
@@ -25,11 +29,17 @@ from sync.cycle.sobjects import (
     CONTACT_ROLE,
     CONTACT_ROLE_FIELDS,
     FIELDS,
+    HISTORY_FIELDS,
+    HISTORY_OBJECTS,
+    MILESTONE_HISTORY,
+    MILESTONE_OBJECT,
     OPPORTUNITY,
+    OPPORTUNITY_HISTORY,
     SYNCED_OBJECTS,
     opportunity_id_of,
 )
-from sync.cycle.watermark import advance, read_from, soql_stamp, unseen
+from sync.cycle.watermark import advance, parse_stamp, read_from, soql_stamp, unseen
+from sync.planner.model import REP_PINNABLE_MILESTONE_FIELDS
 from sync.store.records import Watermark
 
 Rows = dict[str, list[dict[str, Any]]]
@@ -57,6 +67,18 @@ def changes_soql(sobject: str, since: dt.datetime | None, me: str | None) -> str
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     return (f"SELECT {', '.join(FIELDS[sobject])} FROM {sobject}{clause} "
             "ORDER BY SystemModstamp, Id")
+
+
+def history_soql(sobject: str, since: dt.datetime | None, me: str | None) -> str:
+    """The query for the history rows written since ``since`` by anyone but mapsync."""
+    where = [] if since is None else [f"CreatedDate >= {soql_stamp(since)}"]
+    if me:
+        where.append(f"CreatedById != {quote(me)}")
+    if sobject == MILESTONE_HISTORY:  # the fields a rep pins: the rest cannot be masked
+        where.append(f"Field IN {quote(sorted(REP_PINNABLE_MILESTONE_FIELDS))}")
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    return (f"SELECT {', '.join(HISTORY_FIELDS[sobject])} FROM {sobject}{clause} "
+            "ORDER BY CreatedDate, Id")
 
 
 ROLES_SOQL = (f"SELECT {', '.join(CONTACT_ROLE_FIELDS)} FROM {CONTACT_ROLE} "
@@ -87,27 +109,58 @@ def read(reader: Reader, marks: Mapping[str, Watermark | None], lookback: dt.tim
     soqls = [changes_soql(sobject, read_from(marks.get(sobject), lookback), me)
              for sobject in SYNCED_OBJECTS]
     first_read = marks.get(OPPORTUNITY) is None
+    # A first read takes everything (and every contact role); later ones also read who else
+    # changed what, so a rep's change that a write of mapsync's masked is not lost.
+    extra_objects = () if first_read else HISTORY_OBJECTS
+    for sobject in extra_objects:
+        since = read_from(marks.get(sobject) or marks.get(OPPORTUNITY), lookback)
+        soqls.append(history_soql(sobject, since, me))
     if first_read:
         soqls.append(ROLES_SOQL)
     results = reader.composite_query(soqls, include_deleted=True)
-    read_rows = dict(zip(SYNCED_OBJECTS, results[:len(SYNCED_OBJECTS)], strict=True))
+    objects = (*SYNCED_OBJECTS, *extra_objects)
+    read_rows = dict(zip(objects, results[:len(objects)], strict=True))
+    for sobject in extra_objects:  # history rows are stamped by their creation
+        for row in read_rows[sobject]:
+            row["SystemModstamp"] = row["CreatedDate"]
     pulled = Pulled(first_read=first_read)
     pulled.rows = {obj: [dict(r) for r in unseen(read_rows[obj], marks.get(obj))]
-                   for obj in SYNCED_OBJECTS}
+                   for obj in objects}
+    polled_at = reader.server_time
+    pulled.marks = {obj: advance(marks.get(obj), read_rows[obj], lookback, polled_at)
+                    for obj in objects}
+    for obj in extra_objects:  # a change the record's own row already showed is not news
+        taken = _taken_at(pulled.marks.get(RECORDS_OF[obj]))
+        pulled.rows[obj] = [r for r in pulled.rows[obj]
+                            if (seen := taken.get(str(r[HISTORY_PARENT[obj]]))) is None
+                            or seen < parse_stamp(str(r["CreatedDate"]))]
     touched: dict[str, None] = {}
-    for obj in SYNCED_OBJECTS:
+    for obj in objects:
         for row in pulled.rows[obj]:
             opp = opportunity_id_of(obj, row)
             if opp:
                 touched[opp] = None
     touched.update(dict.fromkeys(extra))
     pulled.touched = list(touched)
-    polled_at = reader.server_time
-    pulled.marks = {obj: advance(marks.get(obj), read_rows[obj], lookback, polled_at)
-                    for obj in SYNCED_OBJECTS}
     if first_read:
         pulled.roles = roles_by_opportunity(r for r in results[-1] if not r.get("IsDeleted"))
     return pulled
+
+
+RECORDS_OF = {MILESTONE_HISTORY: MILESTONE_OBJECT, OPPORTUNITY_HISTORY: OPPORTUNITY}
+HISTORY_PARENT = {MILESTONE_HISTORY: "ParentId", OPPORTUNITY_HISTORY: "OpportunityId"}
+
+
+def _taken_at(mark: Watermark | None) -> dict[str, dt.datetime]:
+    """The newest stamp of each record whose row a read has taken (inside the window): a
+    history row no later than it records a change that row already showed."""
+    taken: dict[str, dt.datetime] = {}
+    for key in mark.ids_at if mark is not None else ():
+        record_id, _, rest = key.partition("@")
+        stamp = parse_stamp(rest.split("#", 1)[0])
+        if record_id not in taken or stamp > taken[record_id]:
+            taken[record_id] = stamp
+    return taken
 
 
 def roles_by_opportunity(rows: Iterable[Mapping[str, Any]]) -> Roles:

@@ -52,7 +52,8 @@ def run_cycle(org: Org, control: RunControl | None = None, *,
             decisions = Decisions()
             if chunk:
                 gathered = gather(org.salesforce, org.store, org.mapping, org_id, chunk,
-                                  pulled.rows, first_read=pulled.first_read, roles=pulled.roles)
+                                  pulled.rows, first_read=pulled.first_read, roles=pulled.roles,
+                                  me=me)
                 decisions = decide(gathered, org.planner, me, org.clock().date())
             _push_and_commit(org, run, decisions, marks=pulled.marks if final else None,
                              final=final)
@@ -83,8 +84,10 @@ def run_batch(org: Org, opportunities: Sequence[Mapping[str, Any]], *,
                     tx.remove_tombstone(org_id, opp_id)
         pulled: pull.Rows = {OPPORTUNITY: list(rows.values()), PLAN_OBJECT: [],
                              MILESTONE_OBJECT: []}
-        gathered = gather(org.salesforce, org.store, org.mapping, org_id, list(rows), pulled)
-        decisions = decide(gathered, org.planner, org.salesforce.user_id, org.clock().date())
+        me = org.salesforce.user_id
+        gathered = gather(org.salesforce, org.store, org.mapping, org_id, list(rows), pulled,
+                          me=me)
+        decisions = decide(gathered, org.planner, me, org.clock().date())
         if dry_run:
             tally_dry(run.report, decisions)
         else:

@@ -22,6 +22,10 @@ PLAN_OBJECT = "Mutual_Action_Plan__c"
 MILESTONE_OBJECT = "MAP_Milestone__c"
 CONTACT_ROLE = "OpportunityContactRole"
 SYNCED_OBJECTS = (OPPORTUNITY, PLAN_OBJECT, MILESTONE_OBJECT)
+# Salesforce's own record of who changed what: milestone field history and stage history.
+MILESTONE_HISTORY = "MAP_Milestone__History"
+OPPORTUNITY_HISTORY = "OpportunityHistory"
+HISTORY_OBJECTS = (MILESTONE_HISTORY, OPPORTUNITY_HISTORY)
 
 EXTERNAL_ID_FIELD = "External_Id__c"
 UPSERT_KEY = {PLAN_OBJECT: EXTERNAL_ID_FIELD, MILESTONE_OBJECT: EXTERNAL_ID_FIELD,
@@ -41,11 +45,23 @@ MILESTONE_FIELDS = (*_SYSTEM, EXTERNAL_ID_FIELD, "Plan__c", "Name", "Key__c", "S
 FIELDS = {OPPORTUNITY: OPPORTUNITY_FIELDS, PLAN_OBJECT: PLAN_FIELDS,
           MILESTONE_OBJECT: MILESTONE_FIELDS}
 CONTACT_ROLE_FIELDS = ("OpportunityId", "ContactId", "Role", "IsPrimary", "IsDeleted")
+HISTORY_FIELDS = {
+    MILESTONE_HISTORY: ("Id", "ParentId", "Parent.External_Id__c", "Field", "CreatedById",
+                        "CreatedDate"),
+    OPPORTUNITY_HISTORY: ("Id", "OpportunityId", "StageName", "CloseDate", "Amount",
+                          "CreatedById", "CreatedDate"),
+}
 
 
 def opportunity_id_of(sobject: str, record: Mapping[str, Any]) -> str | None:
-    """The Opportunity a synced record belongs to (``None`` for a record without a key)."""
+    """The Opportunity a synced record (or a history row of one) belongs to (``None`` for a
+    record without a key)."""
     if sobject == OPPORTUNITY:
         return str(record["Id"])
+    if sobject == OPPORTUNITY_HISTORY:
+        return str(record["OpportunityId"])
+    if sobject == MILESTONE_HISTORY:
+        external = (record.get("Parent") or {}).get(EXTERNAL_ID_FIELD)
+        return opportunity_of(str(external)) if external else None
     external = record.get(EXTERNAL_ID_FIELD)
     return opportunity_of(str(external)) if external else None

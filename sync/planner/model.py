@@ -111,7 +111,9 @@ class MilestoneState:
 
     ``written`` maps a Salesforce field API name to the value mapsync last wrote there; a field
     absent from it was never written. A rep-pinnable field whose Salesforce value differs from
-    the written one is a rep's edit.
+    the written one is a rep's edit. ``rep_pins`` are the rep-pinnable fields Salesforce's
+    field history says a rep changed: pinned whatever the local store remembers, with the
+    rep's last value as the milestone's (see :meth:`from_record`).
     """
 
     key: str
@@ -122,13 +124,15 @@ class MilestoneState:
     owner_contact_id: str | None = None
     notes: str | None = None
     written: Mapping[str, Any] = field(default_factory=dict)
+    rep_pins: frozenset[str] = frozenset()
 
     def pinned_fields(self) -> frozenset[str]:
-        """The rep-pinnable fields a rep has changed since mapsync last wrote them."""
+        """The rep-pinnable fields a rep has changed: by Salesforce's history, or (the local
+        cache of it) since mapsync last wrote them."""
         written = self.written
         if not written:
-            return _NONE
-        pinned = _NONE
+            return self.rep_pins
+        pinned = self.rep_pins
         for api_name, current in (
             ("Status__c", self.status),
             ("Completed_Date__c", self.completed_date),
@@ -141,8 +145,17 @@ class MilestoneState:
         return pinned
 
     @classmethod
-    def from_record(cls, record: Mapping[str, Any], written: Mapping[str, Any]) -> MilestoneState:
-        """From a Salesforce record; the key falls back to the external id's suffix."""
+    def from_record(cls, record: Mapping[str, Any], written: Mapping[str, Any],
+                    rep_values: Mapping[str, Any] | None = None) -> MilestoneState:
+        """From a Salesforce record; the key falls back to the external id's suffix.
+
+        ``rep_values``: for each rep-pinnable field a rep changed, the last value a rep set
+        (Salesforce's field history). It is the milestone's value even when a later write of
+        mapsync's landed on top of it (a cycle that read before the rep's edit and wrote
+        after it): the rep wins, whatever the order of the writes.
+        """
+        if rep_values:
+            record = {**record, **rep_values}
         external = str(record.get("External_Id__c") or "")
         key = record.get("Key__c") or milestone_key_of(external) or ""
         return cls(
@@ -154,6 +167,7 @@ class MilestoneState:
             owner_contact_id=record.get("Owner_Contact__c"),
             notes=record.get("Notes__c"),
             written=dict(written),
+            rep_pins=frozenset(rep_values or ()),
         )
 
 
@@ -187,10 +201,11 @@ class PlanState:
         cls,
         plan: Mapping[str, Any],
         plan_written: Mapping[str, Any],
-        milestones: list[tuple[Mapping[str, Any], Mapping[str, Any]]],
+        milestones: list[tuple[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]]],
     ) -> PlanState:
-        """From Salesforce records, each with the values mapsync last wrote to it."""
-        states = (MilestoneState.from_record(rec, w) for rec, w in milestones)
+        """From Salesforce records, each with the values mapsync last wrote to it and the
+        last values reps set (Salesforce's field history)."""
+        states = (MilestoneState.from_record(rec, w, rep) for rec, w, rep in milestones)
         return cls(
             template=plan.get("Template__c"),
             status=plan.get("Status__c"),

@@ -74,7 +74,7 @@ def resolve(
             return Resolution(DONE, today, scheduled_due, scheduled_due, _NOTHING_PINNED)
         return Resolution(NOT_STARTED, None, scheduled_due, scheduled_due, _NOTHING_PINNED)
 
-    pinned = state.pinned_fields() if state.written else _NOTHING_PINNED
+    pinned = state.pinned_fields()
     current = state.status or NOT_STARTED
 
     if STATUS in pinned or frozen or stage_done is None:

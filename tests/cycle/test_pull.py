@@ -8,7 +8,7 @@ from sync.cycle import pull
 from sync.cycle.sobjects import MILESTONE_OBJECT, OPPORTUNITY, PLAN_OBJECT
 from sync.cycle.watermark import row_key
 from sync.store.records import Watermark
-from tests.cycle.fakes import ME, FakeSalesforce, opportunity
+from tests.cycle.fakes import ME, REP, FakeSalesforce, opportunity
 
 LOOKBACK = dt.timedelta(minutes=10)
 OPP_A, OPP_B, OPP_C = "006000000000001AAA", "006000000000002AAA", "006000000000003AAA"
@@ -46,7 +46,8 @@ def test_a_later_read_starts_a_lookback_before_the_mark_and_drops_rows_already_t
     pulled = pull.read(sf, {OPPORTUNITY: mark, PLAN_OBJECT: mark, MILESTONE_OBJECT: mark},
                        LOOKBACK, ME)
     assert "SystemModstamp >= 2030-01-02T09:50:00Z" in sf.queries[0]
-    assert len(sf.queries) == 3  # contact roles only on a first read
+    assert len(sf.queries) == 5  # three objects and two histories; contact roles on a first read
+    assert sf.composite_calls == 1
     assert pulled.touched == [OPP_B]
     new_mark = pulled.marks[OPPORTUNITY]
     assert new_mark is not None
@@ -60,4 +61,24 @@ def test_a_read_that_finds_nothing_keeps_the_marks_and_touches_nothing() -> None
     pulled = pull.read(sf, marks, LOOKBACK, ME)
     assert sf.composite_calls == 1
     assert pulled.touched == []
-    assert pulled.marks == marks
+    assert {obj: pulled.marks[obj] for obj in marks} == marks
+
+
+def test_a_reps_change_masked_by_a_later_write_of_mapsyncs_is_found_in_history() -> None:
+    mark = Watermark(dt.datetime(2030, 1, 2, 10, tzinfo=dt.UTC))
+    marks = {OPPORTUNITY: mark, PLAN_OBJECT: mark, MILESTONE_OBJECT: mark}
+    sf = FakeSalesforce(rows={
+        "OpportunityHistory": [{"Id": "008000000000001AAA", "OpportunityId": OPP_A,
+                                "StageName": "Closed Won", "CreatedById": REP,
+                                "CreatedDate": "2030-01-02T10:00:03.000+0000"}],
+        "MAP_Milestone__History": [{
+            "Id": "017000000000001AAA", "ParentId": "a01000000000001AAA", "Field": "Status__c",
+            "Parent": {"External_Id__c": f"{OPP_B}:legal"}, "CreatedById": REP,
+            "CreatedDate": "2030-01-02T10:00:04.000+0000"}]})
+    pulled = pull.read(sf, marks, LOOKBACK, ME)
+    assert sf.composite_calls == 1
+    history = [q for q in sf.queries if "History" in q]
+    assert len(history) == 2
+    assert all(f"CreatedById != '{ME}'" in q for q in history)
+    assert all("CreatedDate >= 2030-01-02T09:50:00Z" in q for q in history)
+    assert sorted(pulled.touched) == [OPP_A, OPP_B]

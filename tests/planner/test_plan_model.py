@@ -102,7 +102,7 @@ def test_plan_state_from_salesforce_records_and_shadow_values() -> None:
         {"Template__c": "small", "Status__c": "Active", "Target_Close_Date__c": "2026-03-31"},
         {"Status__c": "Active"},
         [({"Key__c": "legal", "Status__c": "Done", "Due_Date__c": "2026-03-27"},
-          {"Status__c": "Not Started", "Due_Date__c": "2026-03-27"})],
+          {"Status__c": "Not Started", "Due_Date__c": "2026-03-27"}, {})],
     )
     assert state.target_close_date == dt.date(2026, 3, 31)
     legal = state.milestones["legal"]
@@ -114,7 +114,19 @@ def test_plan_state_from_salesforce_records_and_shadow_values() -> None:
 def test_milestone_record_without_key_is_known_by_its_external_id() -> None:
     state = PlanState.from_records(
         {"Template__c": "small"}, {},
-        [({"External_Id__c": "006000000000001AAA:legal", "Status__c": "Done"}, {}),
-         ({"Status__c": "Done"}, {})],  # made by hand in Salesforce: not the plan's
+        [({"External_Id__c": "006000000000001AAA:legal", "Status__c": "Done"}, {}, {}),
+         ({"Status__c": "Done"}, {}, {})],  # made by hand in Salesforce: not the plan's
     )
     assert list(state.milestones) == ["legal"]
+
+
+def test_a_rep_change_in_salesforce_history_pins_the_field_without_any_shadow() -> None:
+    state = PlanState.from_records(
+        {"Template__c": "small"}, {},
+        [({"Key__c": "legal", "Status__c": "Done", "Due_Date__c": "2026-03-27"}, {},
+          {"Status__c": "Blocked", "Due_Date__c": "2026-04-10"})],
+    )
+    legal = state.milestones["legal"]
+    assert legal.pinned_fields() == {"Status__c", "Due_Date__c"}
+    assert legal.status == "Blocked"  # the rep's value, though a later write overwrote it
+    assert legal.due_date == dt.date(2026, 4, 10)
