@@ -6,7 +6,13 @@ runs. Open it with :meth:`Store.open` (``DATABASE_URL``), write through one
 """
 
 from sync.store.canonical import canonical_fields, canonical_json, fields_hash
-from sync.store.errors import DatabaseUnavailableError, DeadLetterStateError, SchemaOutOfDateError
+from sync.store.errors import (
+    DatabaseUnavailableError,
+    DeadLetterStateError,
+    NotAStoreError,
+    SchemaOutOfDateError,
+    StoreLockedError,
+)
 from sync.store.migrate import head_revision
 from sync.store.records import (
     BackfillCheckpoint,
@@ -34,6 +40,7 @@ __all__ = [
     "DeadLetterStateError",
     "DeadLetterStatus",
     "Lease",
+    "NotAStoreError",
     "PlanIndexEntry",
     "Run",
     "RunKind",
@@ -42,6 +49,7 @@ __all__ = [
     "ShadowRecord",
     "ShadowWrite",
     "Store",
+    "StoreLockedError",
     "Tombstone",
     "Transaction",
     "Watermark",
