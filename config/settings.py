@@ -8,6 +8,7 @@ every problem at once, in words an admin can act on.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import ssl
 import sys
@@ -59,6 +60,9 @@ class Settings(BaseSettings):
     sync_lookback_seconds: int = Field(default=300, ge=0)
     log_format: Literal["json", "console"] | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # The worker's Prometheus endpoint: loopback unless stated (it has no authentication).
+    mapsync_metrics_address: str = "127.0.0.1"
+    mapsync_metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
     # --- derived -------------------------------------------------------------------------
 
@@ -134,6 +138,11 @@ class Settings(BaseSettings):
     def general_problems(self) -> list[str]:
         """Problems with settings every command uses."""
         problems = database_url_problems(self.database_url.get_secret_value())
+        try:
+            ipaddress.ip_address(self.mapsync_metrics_address)
+        except ValueError:
+            problems.append("MAPSYNC_METRICS_ADDRESS must be an IP address of this host, e.g. "
+                            f"127.0.0.1 or 0.0.0.0 (got {self.mapsync_metrics_address!r})")
         if self.mapsync_mappings is not None and not self.mapsync_mappings.is_file():
             problems.append(f"MAPSYNC_MAPPINGS points to a missing file: {self.mapsync_mappings}")
         return problems
