@@ -14,6 +14,9 @@ class alone; Salesforce's own errors are translated into them once, at the conne
     │                                 report it, carry on with the rest
     ├── RecordGoneError               the record no longer exists in Salesforce: apply the
     │                                 delete locally
+    ├── PlanningError                 one Opportunity cannot be planned as it is (a date
+    │                                 outside Salesforce's range): dead-letter that one,
+    │                                 carry on with the rest
     └── FatalError                    nothing sensible to retry (auth keeps failing, the
         └── AuthenticationError       schema is missing): stop with an alert
 
@@ -37,6 +40,10 @@ class ConfigurationError(MapsyncError):
 
 class MappingError(ConfigurationError):
     """The stage mapping cannot be used; ``problems`` holds every finding with its location."""
+
+
+class PlanningError(MapsyncError):
+    """One Opportunity's data cannot be planned (e.g. a CloseDate outside 1700..4000)."""
 
 
 class SalesforceError(MapsyncError):
