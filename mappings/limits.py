@@ -72,7 +72,7 @@ class BoundedComposer(yaml.composer.Composer):
             self.aliases += 1
             if self.aliases > MAX_ALIASES:
                 raise MappingLimitError(
-                    f"more than {MAX_ALIASES:,} aliases; a mapping file needs a few at most",
+                    f"more than {MAX_ALIASES:,} aliases (a mapping file needs a few at most)",
                     event.start_mark)
             weight = self._weights.get(id(node))
             if weight is None:

@@ -117,7 +117,7 @@ def test_more_aliases_than_the_cap_are_refused_where_the_cap_is_crossed() -> Non
     text = "version: 1\nx: &x 1\nstages:\n" + "".join("  - *x\n" for _ in range(MAX_ALIASES + 1))
     report = load_mapping_text_report(text)
     assert report.refused
-    assert report.errors == [f"more than 1,000 aliases; a mapping file needs a few at most at "
+    assert report.errors == [f"more than 1,000 aliases (a mapping file needs a few at most) at "
                              f"line {MAX_ALIASES + 4}, column 5"]
 
 
