@@ -8,6 +8,9 @@ every problem at once, in words an admin can act on.
 
 from __future__ import annotations
 
+import ipaddress
+import re
+import ssl
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -62,6 +65,9 @@ class Settings(BaseSettings):
     sync_lookback_seconds: int = Field(default=600, ge=0)
     log_format: Literal["json", "console"] | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # The worker's Prometheus endpoint: loopback unless stated (it has no authentication).
+    mapsync_metrics_address: str = "127.0.0.1"
+    mapsync_metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
     # --- derived -------------------------------------------------------------------------
 
@@ -86,9 +92,7 @@ class Settings(BaseSettings):
     def secret_values(self) -> list[str]:
         """Every secret's plain value, for the log redactor (never printed)."""
         values = [s.get_secret_value() for s in (self.sf_client_secret, self.sf_password) if s]
-        password = urlsplit(self.database_url.get_secret_value()).password
-        if password:
-            values.append(password)
+        values.append(_url_password(self.database_url.get_secret_value()) or "")
         return [v for v in values if v]
 
     def database_url_masked(self) -> str:
@@ -135,8 +139,8 @@ class Settings(BaseSettings):
                 f"SF_LOGIN_URL is {self.sf_login_url} but the client credentials flow only "
                 "works at the org's My Domain: set SF_LOGIN_URL to "
                 "https://<your-domain>.my.salesforce.com")
-        if self.sf_ca_bundle is not None and not self.sf_ca_bundle.is_file():
-            problems.append(f"SF_CA_BUNDLE points to a missing file: {self.sf_ca_bundle}")
+        if self.sf_ca_bundle is not None:
+            problems.extend(ca_bundle_problems(self.sf_ca_bundle))
         version = self.sf_api_version
         if not version.replace(".", "", 1).isdigit() or "." not in version:
             problems.append(f"SF_API_VERSION must look like 59.0 (got {version!r})")
@@ -144,13 +148,12 @@ class Settings(BaseSettings):
 
     def general_problems(self) -> list[str]:
         """Problems with settings every command uses."""
-        problems: list[str] = []
-        scheme = urlsplit(self.database_url.get_secret_value()).scheme.split("+")[0]
-        if scheme not in {"sqlite", "postgresql", "postgres"}:
-            problems.append(
-                f"DATABASE_URL must be sqlite:///PATH or postgresql://... (got "
-                f"{self.database_url_masked()!r})"
-            )
+        problems = database_url_problems(self.database_url.get_secret_value())
+        try:
+            ipaddress.ip_address(self.mapsync_metrics_address)
+        except ValueError:
+            problems.append("MAPSYNC_METRICS_ADDRESS must be an IP address of this host, e.g. "
+                            f"127.0.0.1 or 0.0.0.0 (got {self.mapsync_metrics_address!r})")
         if self.mapsync_mappings is not None and not self.mapsync_mappings.is_file():
             problems.append(f"MAPSYNC_MAPPINGS points to a missing file: {self.mapsync_mappings}")
         return problems
@@ -179,13 +182,67 @@ class Settings(BaseSettings):
         return out
 
 
+def database_url_problems(url: str) -> list[str]:
+    """Why ``DATABASE_URL`` cannot be used, checked before any driver sees it (a driver's
+    own errors are tracebacks, and may print the URL whole)."""
+    shown = mask_url(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as err:  # e.g. an unclosed [ of an IPv6 address
+        return [f"DATABASE_URL cannot be read as a URL: {err} (got {shown!r})"]
+    scheme = parts.scheme.split("+")[0].lower()
+    if scheme not in {"sqlite", "postgresql", "postgres"} or not url.partition("://")[1]:
+        return [f"DATABASE_URL must be sqlite:///PATH or postgresql://... (got {shown!r})"]
+    if scheme == "sqlite":
+        return []
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when it is read
+    except ValueError:
+        port = parts.netloc.rpartition("@")[2].rpartition(":")[2]
+        return [f"DATABASE_URL has a port that is not a number from 0 to 65535: {port!r} "
+                f"(got {shown!r})"]
+    if not parts.hostname:
+        return [f"DATABASE_URL names no database server: postgresql://USER:PASSWORD@HOST:PORT/DB "
+                f"(got {shown!r})"]
+    return []
+
+
+def ca_bundle_problems(path: Path) -> list[str]:
+    """Why ``SF_CA_BUNDLE`` cannot be trusted: missing, or not PEM certificates."""
+    if not path.is_file():
+        return [f"SF_CA_BUNDLE points to a missing file: {path}"]
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=str(path))
+    except (ssl.SSLError, OSError, ValueError) as err:
+        reason = getattr(err, "reason", None) or str(err)
+        return [f"SF_CA_BUNDLE is not a PEM file of CA certificates: {path} "
+                f"({str(reason).replace('_', ' ').lower()})"]
+    return []
+
+
+_PASSWORD = re.compile(r"^([^:/?#]*://[^:/?#@]*:)([^@]*)@")
+
+
 def mask_url(url: str) -> str:
-    """The URL with its password (if any) replaced by ``***``."""
-    parts = urlsplit(url)
-    if not parts.password:
+    """The URL with its password (if any) replaced by ``***``; never raises, so a URL too
+    broken to parse is still shown without its password."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return _PASSWORD.sub(r"\1***@", url, count=1)
+    if not password:
         return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    netloc = parts.netloc.replace(f":{password}@", ":***@", 1)
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _url_password(url: str) -> str | None:
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        match = _PASSWORD.match(url)
+        return match.group(2) if match else None
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -4,7 +4,9 @@ A mapping file is read in three passes, and all three always run so one validati
 everything to fix: YAML syntax (with line and column), the schema (``mappings/model.py``,
 errors translated by ``mappings/messages.py``) and the cross-checks (``mappings/validate.py``).
 Only an unsupported ``version`` stops early, because a file of another version would drown
-its one real problem in findings that do not apply.
+its one real problem in findings that do not apply. A file past the bounds of
+``mappings/limits.py`` (size, aliases, nesting) is refused before anything walks it: one
+problem, with the line and column where the bound was crossed, and ``refused`` set.
 
 The shipped default mapping is package data next to this module, so every command finds it
 wherever it runs from; ``MAPSYNC_MAPPINGS`` points elsewhere.
@@ -12,6 +14,7 @@ wherever it runs from; ``MAPSYNC_MAPPINGS`` points elsewhere.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -19,6 +22,13 @@ import yaml
 from pydantic import ValidationError
 
 from config.errors import MappingError
+from mappings.limits import (
+    MAX_FILE_BYTES,
+    BoundedComposer,
+    MappingLimitError,
+    too_large,
+    where,
+)
 from mappings.messages import schema_problems
 from mappings.model import SUPPORTED_VERSIONS, StageMapping
 from mappings.positions import Path_, in_file_order, node_positions
@@ -33,6 +43,9 @@ class MappingReport(NamedTuple):
     mapping: StageMapping | None
     errors: list[str]
     warnings: list[str]
+    #: The file is past a bound (too big, an alias bomb, nested too deep) and was not read
+    #: further; ``errors`` then holds that one problem.
+    refused: bool = False
 
 
 def default_mapping_path() -> Path:
@@ -52,20 +65,26 @@ def resolve_mapping_path(explicit: Path | None, env: Path | None) -> Path:
 
 def load_mapping(path: Path) -> StageMapping:
     """The mapping in ``path``; raises :class:`MappingError` listing every problem."""
-    mapping, errors, _ = load_mapping_report(path)
-    return _or_raise(mapping, errors, str(path))
+    report = load_mapping_report(path)
+    return _or_raise(report.mapping, report.errors, str(path))
 
 
 def load_mapping_text(text: str, source: str = "<text>") -> StageMapping:
     """The mapping in ``text``; raises :class:`MappingError` listing every problem."""
-    mapping, errors, _ = load_mapping_text_report(text)
-    return _or_raise(mapping, errors, source)
+    report = load_mapping_text_report(text)
+    return _or_raise(report.mapping, report.errors, source)
 
 
 def load_mapping_report(path: Path) -> MappingReport:
     """Load ``path`` without raising: the mapping (``None`` if any error), errors, warnings."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with Path(path).open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)  # never more, however large the file
+            size = max(len(raw), os.fstat(stream.fileno()).st_size)
+        if size > MAX_FILE_BYTES:
+            head = raw[:MAX_FILE_BYTES].decode("utf-8", errors="replace")
+            return MappingReport(None, [too_large(size, head)], [], refused=True)
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         return MappingReport(None, [f"cannot read {path}: no such file"], [])
     except IsADirectoryError:
@@ -79,7 +98,15 @@ def load_mapping_report(path: Path) -> MappingReport:
 
 def load_mapping_text_report(text: str) -> MappingReport:
     """Load YAML ``text`` without raising: the mapping (``None`` if any error), errors, warnings."""
-    data, errors, positions = parse_yaml(text)
+    size = len(text.encode("utf-8", errors="replace"))
+    if size > MAX_FILE_BYTES:
+        head = text.encode("utf-8", errors="replace")[:MAX_FILE_BYTES].decode(errors="replace")
+        return MappingReport(None, [too_large(size, head)], [], refused=True)
+    try:
+        data, errors, positions = parse_yaml(text)
+    except MappingLimitError as err:
+        return MappingReport(None, [f"{err.problem} at {where(err.problem_mark)}"], [],
+                             refused=True)
     if data is None and errors:
         return MappingReport(None, errors, [])
     if not isinstance(data, dict):
@@ -108,7 +135,8 @@ def parse_yaml(text: str) -> tuple[Any, list[str], dict[Path_, tuple[int, int]]]
 
     Data is ``None`` if the text cannot be parsed. Dates stay text (the schema reads them, so
     ``2025-02-30`` is a located error, not a crash), and a key written twice in one mapping is
-    an error instead of the last one silently winning.
+    an error instead of the last one silently winning. Raises :class:`MappingLimitError`
+    when the text is past a bound of ``mappings/limits.py``.
     """
     if not text.strip():
         return "", [], {}
@@ -116,6 +144,8 @@ def parse_yaml(text: str) -> tuple[Any, list[str], dict[Path_, tuple[int, int]]]
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
+    except MappingLimitError:
+        raise
     except yaml.MarkedYAMLError as err:
         return None, [_yaml_problem(err)], {}
     except yaml.YAMLError as err:
@@ -125,8 +155,8 @@ def parse_yaml(text: str) -> tuple[Any, list[str], dict[Path_, tuple[int, int]]]
     return data, list(loader.problems), node_positions(node)
 
 
-class _MappingLoader(yaml.SafeLoader):
-    """Safe YAML without timestamp conversion, noting keys written twice."""
+class _MappingLoader(BoundedComposer, yaml.SafeLoader):
+    """Safe YAML within bounds, without timestamp conversion, noting keys written twice."""
 
     yaml_implicit_resolvers = {
         first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]

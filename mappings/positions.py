@@ -2,6 +2,10 @@
 
 Schema errors and cross-check findings are produced in separate passes; sorting them by the
 line of the value they point at lets RevOps walk through the file once, fixing as they go.
+
+A block reached again through an alias is not walked again: its values are where the anchor
+wrote them, and a finding under the alias is placed at the alias itself. Walking the expansion
+would cost as much as the alias bomb it is (see ``mappings/limits.py``).
 """
 
 from __future__ import annotations
@@ -19,8 +23,13 @@ _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 def node_positions(node: yaml.Node | None) -> dict[Path_, tuple[int, int]]:
     """(line, column), 0-based, of every value in the composed YAML, by its path."""
     positions: dict[Path_, tuple[int, int]] = {}
+    walked: set[int] = set()  # id() of every collection walked, so an alias is walked once
 
     def walk(current: yaml.Node, path: Path_) -> None:
+        if isinstance(current, yaml.CollectionNode):
+            if id(current) in walked:
+                return
+            walked.add(id(current))
         if isinstance(current, yaml.MappingNode):
             for key_node, value_node in current.value:
                 if isinstance(key_node, yaml.ScalarNode):

@@ -4,10 +4,17 @@ Salesforce checks every value it is given against the field's describe (type, le
 restricted picklist values, Id shape) and fails the record with a specific code; a client
 that classifies failures needs those exact codes, so coercion lives in one place and raises
 ``RecordFailed`` carrying them.
+
+Dates: Salesforce holds date and datetime values from 1700-01-01T00:00:00Z to
+4000-12-31T00:00:00Z GMT only (the bounds its Data Loader and SOQL references give). A value
+that parses but lies outside fails the record with ``FIELD_INTEGRITY_EXCEPTION``, the code
+Salesforce answers for an out-of-range date; a value that does not parse is
+``INVALID_TYPE_ON_FIELD_IN_RECORD``, as before.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -27,6 +34,9 @@ STRING_LIKE = frozenset({"string", "textarea", "picklist", "multipicklist", "ema
                          "url", "combobox", "encryptedstring"})
 FLOAT_TYPES = frozenset({"double", "currency", "percent"})
 INT_TYPES = frozenset({"int", "long"})
+MIN_DATE, MAX_DATE = date(1700, 1, 1), date(4000, 12, 31)
+MIN_DATETIME = datetime(1700, 1, 1, tzinfo=UTC)
+MAX_DATETIME = datetime(4000, 12, 31, tzinfo=UTC)
 
 
 def format_datetime(dt: datetime) -> str:
@@ -67,6 +77,19 @@ def _bad_format(f: FieldDef, value: object, java_type: str) -> RecordFailed:
         f"{f.label or f.name}: Cannot deserialize instance of {java_type} from {kind} value "
         f"{value} or request may be missing a required field",
         [f.name], parse_error=True))
+
+
+def _out_of_range(f: FieldDef, value: object) -> RecordFailed:
+    return RecordFailed(RecordError(
+        "FIELD_INTEGRITY_EXCEPTION",
+        f"{f.label or f.name}: value out of range: {value} (valid dates are "
+        f"{MIN_DATE} to {MAX_DATE})", [f.name]))
+
+
+def _in_range_date(f: FieldDef, day: date, value: object) -> str:
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise _out_of_range(f, value)
+    return day.isoformat()
 
 
 def to_storage(f: FieldDef, value: object) -> object:
@@ -152,19 +175,22 @@ def to_storage(f: FieldDef, value: object) -> object:
     if t == "date":
         if isinstance(value, str):
             m = _DATE.match(value.strip())
+            day: date | None = None
             if m:
-                try:
-                    return date(int(m[1]), int(m[2]), int(m[3])).isoformat()
-                except ValueError:
-                    pass
-            dt = parse_datetime(value)
+                with contextlib.suppress(ValueError):  # 2026-02-30: a bad format, below
+                    day = date(int(m[1]), int(m[2]), int(m[3]))
+            dt = parse_datetime(value) if day is None else None
             if dt is not None:
-                return dt.date().isoformat()
+                day = dt.date()
+            if day is not None:
+                return _in_range_date(f, day, value)
         raise _bad_format(f, value, "date")
     if t == "datetime":
         if isinstance(value, str):
             dt = parse_datetime(value)
             if dt is not None:
+                if not MIN_DATETIME <= dt <= MAX_DATETIME:
+                    raise _out_of_range(f, value)
                 return format_datetime(dt)
         raise _bad_format(f, value, "datetime")
     return value

@@ -37,8 +37,9 @@ def run_guarded(fn: Callable[[], Any]) -> Any:
     try:
         return fn()
     except ConfigurationError as err:
-        raise fail(str(err).split(": ", 1)[0] if err.problems else str(err),
-                   err.problems) from None
+        if len(err.problems) <= 1:  # the message already says it, in one line
+            raise fail(str(err)) from None
+        raise fail(str(err).split(": ", 1)[0], err.problems) from None
     except MapsyncError as err:
         raise fail(str(err)) from None
 

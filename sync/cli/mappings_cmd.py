@@ -31,7 +31,9 @@ def validate(
 
     def body() -> None:
         path = resolve_mapping_path(file, None if file else load_settings().mapsync_mappings)
-        mapping, errors, warnings = load_mapping_report(path)
+        mapping, errors, warnings, refused = load_mapping_report(path)
+        if refused:  # one line: the file is not read past the bound it crossed
+            raise fail(f"{path}: {errors[0]}")
         for warning in warnings:
             print(f"mapsync: warning: {warning}", file=sys.stderr)
         if mapping is None:

@@ -27,10 +27,24 @@ def _time_of_day(text: str) -> dt.time:
         raise fail(f"--reconcile-at must look like 03:00 (got {text!r})", code=2) from None
 
 
+def _serve_metrics(port: int | None, address: str) -> WorkerMetrics | None:
+    if port is None:
+        return None
+    metrics = WorkerMetrics()
+    try:
+        metrics.serve(port, address)
+    except OSError as err:  # the port is taken, or the address is not this host's
+        raise fail(f"cannot serve metrics on {address}:{port}: {err.strerror or err}") from None
+    return metrics
+
+
 @app.command("worker")
 def worker(
     metrics_port: int | None = typer.Option(None, "--metrics-port",
-                                            help="Serve Prometheus metrics on this port."),
+                                            help="Serve Prometheus metrics on this port "
+                                                 "(default MAPSYNC_METRICS_PORT; none if "
+                                                 "unset), on MAPSYNC_METRICS_ADDRESS "
+                                                 "(default 127.0.0.1)."),
     interval: float | None = typer.Option(None, "--interval",
                                           help="Seconds between cycles "
                                                "(default SYNC_INTERVAL_SECONDS)."),
@@ -58,10 +72,8 @@ def worker(
                 options.checked()
             except ValueError as err:
                 raise fail(str(err), code=2) from None
-            metrics = None
-            if metrics_port is not None:
-                metrics = WorkerMetrics()
-                metrics.serve(metrics_port)
+            port = metrics_port if metrics_port is not None else rt.settings.mapsync_metrics_port
+            metrics = _serve_metrics(port, rt.settings.mapsync_metrics_address)
             with stop_on_signals(StopToken(), "finishing the run in flight") as token:
                 clean = Worker(rt.org, options, metrics=metrics, stop=token).run()
         if not clean:

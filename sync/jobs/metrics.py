@@ -1,5 +1,10 @@
 """Prometheus metrics of a worker, served on ``--metrics-port`` when asked for.
 
+They are served on the loopback address unless ``MAPSYNC_METRICS_ADDRESS`` says otherwise:
+the endpoint has no authentication and names the org's volumes and failures, so a worker on a
+host with a public interface must not offer it to the world by default. A platform that
+scrapes from outside the host sets the address it scrapes on (``0.0.0.0`` for every one).
+
 Platforms scrape a worker to alert on what ``mapsync status`` shows by hand: cycles and
 their outcome, how long they take, records written, API calls spent, dead letters waiting and
 how far behind Salesforce the worker is. The metrics live in their own registry, owned by the
@@ -9,10 +14,13 @@ worker that serves them, so two workers in one test process never share counters
 from __future__ import annotations
 
 from collections.abc import Mapping
+from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 from sync.cycle.report import RunReport
+
+DEFAULT_METRICS_ADDRESS = "127.0.0.1"
 
 
 class WorkerMetrics:
@@ -39,9 +47,11 @@ class WorkerMetrics:
         self.heartbeat = Gauge("mapsync_heartbeat_timestamp_seconds",
                                "Unix time of this worker's last heartbeat.", registry=r)
 
-    def serve(self, port: int, addr: str = "0.0.0.0") -> None:  # noqa: S104 - scrape target
-        """Serve ``/metrics`` on ``port`` from a daemon thread."""
-        start_http_server(port, addr=addr, registry=self.registry)
+    def serve(self, port: int, addr: str = DEFAULT_METRICS_ADDRESS) -> WSGIServer:
+        """Serve ``/metrics`` on ``addr``:``port`` from a daemon thread; return the server
+        (its ``server_address`` is where it listens, ``shutdown()`` stops it)."""
+        server, _thread = start_http_server(port, addr=addr, registry=self.registry)
+        return server
 
     def observe_run(self, kind: str, report: RunReport) -> None:
         self.runs.labels(kind=kind, outcome=report.outcome).inc()

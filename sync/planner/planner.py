@@ -30,6 +30,8 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from config.errors import PlanningError
+from config.salesforce_dates import SALESFORCE_DATE_RANGE, in_salesforce_range
 from mappings.model import Anchor, Side, StageMapping, Template
 from sync.planner.calendar import BusinessCalendar
 from sync.planner.model import (
@@ -103,6 +105,7 @@ class Planner:
 
         ``None``: the Opportunity is deleted; or it has no plan and should not get one yet
         (before ``create_at``, Closed Lost, no close date); or no template applies to it.
+        Raises :class:`PlanningError` for a CloseDate Salesforce could not hold (1700..4000).
         """
         if opportunity.is_deleted:
             return None
@@ -116,6 +119,9 @@ class Planner:
         ):
             return None
         close = opportunity.close_date or (current.target_close_date if current else None)
+        if close is not None and not in_salesforce_range(close):
+            raise PlanningError(f"Opportunity {opportunity.id}: CloseDate {close} is outside "
+                                f"Salesforce's date range {SALESFORCE_DATE_RANGE}")
         if close is None:
             if current is None:
                 return None

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from sync.store.errors import (
         DatabaseUnavailableError,
         DeadLetterStateError,
+        NotAStoreError,
         SchemaOutOfDateError,
+        StoreLockedError,
     )
     from sync.store.migrate import head_revision
     from sync.store.records import (
@@ -43,7 +45,8 @@ if TYPE_CHECKING:
 _HOMES = {
     "canonical_fields": "canonical", "canonical_json": "canonical", "fields_hash": "canonical",
     "DatabaseUnavailableError": "errors", "DeadLetterStateError": "errors",
-    "SchemaOutOfDateError": "errors", "head_revision": "migrate",
+    "SchemaOutOfDateError": "errors", "NotAStoreError": "errors",
+    "StoreLockedError": "errors", "head_revision": "migrate",
     "BackfillCheckpoint": "records", "BackfillStatus": "records", "DeadLetter": "records",
     "DeadLetterStatus": "records", "Lease": "records", "PlanIndexEntry": "records",
     "Run": "records", "RunKind": "records", "RunOutcome": "records",
@@ -59,6 +62,7 @@ __all__ = [
     "DeadLetterStateError",
     "DeadLetterStatus",
     "Lease",
+    "NotAStoreError",
     "PlanIndexEntry",
     "Run",
     "RunKind",
@@ -67,6 +71,7 @@ __all__ = [
     "ShadowRecord",
     "ShadowWrite",
     "Store",
+    "StoreLockedError",
     "Tombstone",
     "Transaction",
     "Watermark",

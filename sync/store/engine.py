@@ -19,7 +19,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import NullPool
 
 from config.errors import ConfigurationError
-from config.settings import mask_url
+from config.settings import database_url_problems, mask_url
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 POSTGRES_CONNECT_TIMEOUT_S = 10  # libpq waits forever by default; a URL may set its own
@@ -55,10 +55,14 @@ def scrub(text: str, database_url: str) -> str:
 
 def create_store_engine(database_url: str, *, echo: bool = False) -> Engine:
     """An engine for ``database_url``; SQLite gets WAL, a busy timeout and explicit BEGINs."""
+    problems = database_url_problems(database_url)
+    if problems:
+        raise ConfigurationError("invalid configuration: " + "; ".join(problems),
+                                 problems=problems)
     url = sqlalchemy_url(database_url)
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise ConfigurationError(
             f"DATABASE_URL is not a valid URL: {mask_url(database_url)!r}"
         ) from None

@@ -17,16 +17,26 @@ from typing import Any
 
 from pydantic import SecretStr
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DatabaseError, OperationalError
 
+from sync.store import engine as store_engine
 from sync.store import leases
 from sync.store.engine import BEGIN_MODE, create_store_engine, mask_url, scrub
-from sync.store.errors import DatabaseUnavailableError, SchemaOutOfDateError
+from sync.store.errors import (
+    DatabaseUnavailableError,
+    NotAStoreError,
+    SchemaOutOfDateError,
+    StoreLockedError,
+)
 from sync.store.migrate import current_revision, head_revision, known_revisions, upgrade
 from sync.store.records import Lease
 from sync.store.unit_of_work import Transaction
 
 Clock = Callable[[], datetime]
+
+# SQLite's answers that mean the file itself is wrong, and that another process holds it.
+_NOT_A_DATABASE = {"SQLITE_NOTADB", "SQLITE_CORRUPT"}
+_LOCKED = {"SQLITE_BUSY", "SQLITE_LOCKED"}
 
 
 def utc_now() -> datetime:
@@ -77,6 +87,13 @@ class Store:
     def url_masked(self) -> str:
         """``DATABASE_URL`` with its password masked, for messages and logs."""
         return mask_url(self._url)
+
+    @property
+    def location(self) -> str:
+        """The SQLite file's path, or the masked URL of a server database."""
+        if self.backend == "sqlite" and self.engine.url.database:
+            return self.engine.url.database
+        return self.url_masked
 
     def __repr__(self) -> str:
         return f"Store({self.url_masked!r})"
@@ -140,8 +157,8 @@ class Store:
     def _transaction(self, write: bool) -> Iterator[Transaction]:
         try:
             conn = self.engine.connect()
-        except OperationalError as err:
-            raise self._unavailable(err) from None
+        except DatabaseError as err:
+            raise self._translate(err) from None
         with conn:
             read_only_sqlite = not write and self.backend == "sqlite"
             try:
@@ -153,8 +170,8 @@ class Store:
                     conn.execution_options(postgresql_readonly=True)
                 with conn.begin():
                     yield Transaction(conn, self._clock)
-            except OperationalError as err:
-                raise self._unavailable(err) from None
+            except DatabaseError as err:
+                raise self._translate(err) from None
             finally:
                 if read_only_sqlite and not conn.closed:
                     conn.exec_driver_sql("PRAGMA query_only = OFF")
@@ -213,12 +230,27 @@ class Store:
     def _guard(self, fn: Callable[[], Any]) -> Any:
         try:
             return fn()
-        except OperationalError as err:
-            raise self._unavailable(err) from None
+        except DatabaseError as err:
+            raise self._translate(err) from None
 
-    def _unavailable(self, err: SQLAlchemyError) -> DatabaseUnavailableError:
+    def _translate(self, err: DatabaseError) -> Exception:
+        """The product error for a database that cannot be used, in one line.
+
+        A statement's own error (a constraint, bad SQL) is returned as it is: it is a bug to
+        see, not a state of the database to report.
+        """
         orig = getattr(err, "orig", None) or err
         reason = " ".join(str(orig).split()) or type(orig).__name__
+        sqlite_error = getattr(orig, "sqlite_errorname", None)
+        if sqlite_error in _NOT_A_DATABASE:
+            return NotAStoreError(
+                f"the store at {self.location} is not a mapsync database: {reason}")
+        if sqlite_error in _LOCKED:
+            return StoreLockedError(
+                f"the store at {self.location} is locked by another process: gave up after "
+                f"{store_engine.SQLITE_BUSY_TIMEOUT_MS / 1000:g} s ({reason})")
+        if not isinstance(err, OperationalError):
+            return err
         return DatabaseUnavailableError(
             f"cannot use the database {self.url_masked}: {scrub(reason, self._url)}"
         )
