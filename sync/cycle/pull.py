@@ -70,8 +70,9 @@ def changes_soql(sobject: str, since: dt.datetime | None, me: str | None) -> str
 
 
 def history_soql(sobject: str, since: dt.datetime | None, me: str | None) -> str:
-    """The query for the history rows written since ``since`` by anyone but mapsync."""
-    where = [] if since is None else [f"CreatedDate >= {soql_stamp(since)}"]
+    """The query for the history rows written since ``since`` by anyone but mapsync (on a
+    first read, since yesterday: enough to know the rows of the lookback window as taken)."""
+    where = [f"CreatedDate >= {'YESTERDAY' if since is None else soql_stamp(since)}"]
     if me:
         where.append(f"CreatedById != {quote(me)}")
     if sobject == MILESTONE_HISTORY:  # the fields a rep pins: the rest cannot be masked
@@ -109,9 +110,11 @@ def read(reader: Reader, marks: Mapping[str, Watermark | None], lookback: dt.tim
     soqls = [changes_soql(sobject, read_from(marks.get(sobject), lookback), me)
              for sobject in SYNCED_OBJECTS]
     first_read = marks.get(OPPORTUNITY) is None
-    # A first read takes everything (and every contact role); later ones also read who else
-    # changed what, so a rep's change that a write of mapsync's masked is not lost.
-    extra_objects = () if first_read else HISTORY_OBJECTS
+    # Later reads also read who else changed what, so a rep's change that a write of
+    # mapsync's masked is not lost. A first read takes every record as it is (and every
+    # contact role, in the fifth query); it reads stage history too, so the next read knows
+    # those rows as taken.
+    extra_objects = (OPPORTUNITY_HISTORY,) if first_read else HISTORY_OBJECTS
     for sobject in extra_objects:
         since = read_from(marks.get(sobject) or marks.get(OPPORTUNITY), lookback)
         soqls.append(history_soql(sobject, since, me))
@@ -133,7 +136,7 @@ def read(reader: Reader, marks: Mapping[str, Watermark | None], lookback: dt.tim
         taken = _taken_at(pulled.marks.get(RECORDS_OF[obj]))
         pulled.rows[obj] = [r for r in pulled.rows[obj]
                             if (seen := taken.get(str(r[HISTORY_PARENT[obj]]))) is None
-                            or seen < parse_stamp(str(r["CreatedDate"]))]
+                            or seen <= parse_stamp(str(r["CreatedDate"]))]
     touched: dict[str, None] = {}
     for obj in objects:
         for row in pulled.rows[obj]:
@@ -153,7 +156,8 @@ HISTORY_PARENT = {MILESTONE_HISTORY: "ParentId", OPPORTUNITY_HISTORY: "Opportuni
 
 def _taken_at(mark: Watermark | None) -> dict[str, dt.datetime]:
     """The newest stamp of each record whose row a read has taken (inside the window): a
-    history row no later than it records a change that row already showed."""
+    history row older than it records a change that row already showed. One of the same
+    second cannot be ordered against it (Salesforce stamps whole seconds): it counts as new."""
     taken: dict[str, dt.datetime] = {}
     for key in mark.ids_at if mark is not None else ():
         record_id, _, rest = key.partition("@")

@@ -19,9 +19,10 @@ def test_a_first_read_asks_for_everything_and_every_contact_role_in_one_request(
         {"OpportunityId": OPP_A, "ContactId": "003000000000001AAA", "Role": "Champion"}]})
     pulled = pull.read(sf, {}, LOOKBACK, ME)
     assert sf.composite_calls == 1
-    assert len(sf.queries) == 4
+    assert len(sf.queries) == 5  # three objects, stage history and contact roles
     assert all("SystemModstamp >=" not in q for q in sf.queries)
     assert all(f"LastModifiedById != '{ME}'" in q for q in sf.queries[:3])  # echo left out
+    assert "FROM OpportunityHistory WHERE CreatedDate >= YESTERDAY" in sf.queries[3]
     assert pulled.first_read
     assert pulled.touched == [OPP_A]
     assert pulled.roles == {OPP_A: [("Champion", "003000000000001AAA")]}
