@@ -279,7 +279,7 @@ class OrgStore:
             guard.before_save(obj, values, None, user_id)
         new_id = self.new_id(obj)
         check_unique(self, obj, values, new_id, checked_unique)
-        values.update(derive(obj.name, values, values, creating=True))
+        values.update(derive(obj.name, values, values, True, self._batch_now or self.clock()))
         stamp = self.stamp()
         values.update(Id=new_id, IsDeleted=0, CreatedDate=stamp, CreatedById=user_id,
                       LastModifiedDate=stamp, LastModifiedById=user_id, SystemModstamp=stamp)
@@ -303,7 +303,7 @@ class OrgStore:
         merged = {**current, **values}
         for guard in self.guards:
             guard.before_save(obj, merged, current, user_id)
-        values.update(derive(obj.name, merged, values, creating=False))
+        values.update(derive(obj.name, merged, values, False, self._batch_now or self.clock()))
         stamp = self.stamp()
         values.update(LastModifiedDate=stamp, LastModifiedById=user_id, SystemModstamp=stamp)
         self.conn.execute(update_sql(obj.name, tuple(values)), [*values.values(), record_id])
@@ -385,7 +385,7 @@ class OrgStore:
                     elif f.type == "boolean":
                         values[f.name] = 0
                 values.update(row)
-                values.update(derive(obj.name, values, row, creating=True))
+                values.update(derive(obj.name, values, row, True, self._batch_now or self.clock()))
                 if row.get("Id"):
                     rid = str(row["Id"])
                     self.claim_id(obj, rid)
