@@ -206,10 +206,12 @@ class CalendarSpec(_Strict):
 
 
 class HealthThresholds(_Strict):
-    """When a plan stops being On Track: days the projected close slips past the target."""
+    """When a plan stops being On Track: days the projected close slips past the target, or
+    business days without progress (no milestone completed or changed by anyone but mapsync)."""
 
     at_risk_days: int = Field(default=1, ge=0)
     off_track_days: int = Field(default=10, ge=0)
+    stale_after_days: int = Field(default=15, ge=1)
 
 
 class StageMapping(_Strict):

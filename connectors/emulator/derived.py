@@ -7,16 +7,20 @@ these (closed-won completes pre-close milestones), so the org computes them as S
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
+from connectors.emulator.objects_task import derive_task
 from connectors.emulator.standard_objects import STANDARD_STAGES
 
 _STAGES = {s.name: s for s in STANDARD_STAGES}
 
 
 def derive(sobject: str, row: dict[str, object], changed: dict[str, object],
-           creating: bool) -> dict[str, object]:
-    """The computed fields of ``row`` (the record after ``changed`` was applied)."""
+           creating: bool, now: datetime | None = None) -> dict[str, object]:
+    """The computed fields of ``row`` (the record after ``changed`` was applied; ``now``: the
+    org's time of the save)."""
+    if sobject == "Task":
+        return derive_task(row, changed, creating, now)
     if sobject == "Opportunity":
         return _opportunity(row, changed, creating)
     if sobject in ("Contact", "User") and ("FirstName" in changed or "LastName" in changed

@@ -37,7 +37,7 @@ def load_rows(store: OrgStore, obj: SObjectDef, rows: list[dict[str, object]], u
                 elif f.type == "boolean":
                     values[f.name] = 0
             values.update(row)
-            values.update(derive(obj.name, values, row, creating=True))
+            values.update(derive(obj.name, values, row, True, store._batch_now or store.clock()))
             if row.get("Id"):
                 rid = str(row["Id"])
                 store.claim_id(obj, rid)

@@ -10,7 +10,9 @@ access as Salesforce does, from the same sfdx metadata an admin deploys:
 - a user's profile adds its own grants: ``System Administrator`` sees and changes all data,
   ``Standard User`` (the reps) reads, creates, edits and deletes Accounts, Contacts and
   Opportunities and every field of them, and the custom objects through the permission set
-  ``Mapsync_Rep`` when the metadata has one (full access otherwise), and
+  ``Mapsync_Rep`` when the metadata has one, through the permission sets assigned to the rep
+  when there are any (``Mapsync_User``: a real rep profile grants nothing on objects deployed
+  later), and fully otherwise; and
   ``Minimum Access - API Only Integrations`` grants nothing but what is assigned;
 - the integration user is given exactly ``Mapsync_Integration``.
 
@@ -143,9 +145,9 @@ def fls_governed(f: FieldDef) -> bool:
         (f.nillable or f.type == "boolean")
 
 
-def profile_grants(profile: str, schema: Schema,
-                   sets: dict[str, PermissionSet]) -> Grants:
-    """What a profile gives by itself."""
+def profile_grants(profile: str, schema: Schema, sets: dict[str, PermissionSet],
+                   assigned: tuple[str, ...] = ()) -> Grants:
+    """What a profile gives by itself; ``assigned``: the user's own permission sets."""
     if profile == ADMIN_PROFILE:
         return Grants(all_data=True)
     grants = Grants()
@@ -155,7 +157,7 @@ def profile_grants(profile: str, schema: Schema,
             grants.all_fields.add(name)
         if REP_SET in sets:
             grants.add(sets[REP_SET])
-        else:
+        elif not assigned:
             for obj in schema.objects.values():
                 if obj.custom:
                     grants.objects[obj.name] = FULL

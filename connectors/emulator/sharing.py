@@ -121,8 +121,9 @@ class OrgAccess:
         if user_id in self.admins:
             return Grants(all_data=True)
         profile = self._profile_name(user_id)
-        grants = profile_grants(profile, self.schema, self.permission_sets)
-        for name in self.assigned.get(user_id, []):
+        assigned = tuple(self.assigned.get(user_id, []))
+        grants = profile_grants(profile, self.schema, self.permission_sets, assigned)
+        for name in assigned:
             grants.add(self.permission_sets[name])
         return grants
 

@@ -247,8 +247,9 @@ def opportunity_contact_role() -> SObjectDef:
 def standard_schema() -> Schema:
     """A Schema holding the standard objects, with child relationships linked."""
     schema = Schema()
+    from connectors.emulator.objects_task import task  # its own module: it imports these helpers
     for obj in (organization(), profile(), user(), account(), contact(), opportunity(),
-                opportunity_stage(), opportunity_contact_role()):
+                opportunity_stage(), opportunity_contact_role(), task()):
         schema.add(obj)
     schema.link_children()
     return schema

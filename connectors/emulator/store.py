@@ -299,7 +299,7 @@ class OrgStore:
             guard.before_save(obj, values, None, user_id)
         new_id = self.new_id(obj)
         check_unique(self, obj, values, new_id, checked_unique)
-        values.update(derive(obj.name, values, values, creating=True))
+        values.update(derive(obj.name, values, values, True, self._batch_now or self.clock()))
         stamp = self.stamp()
         values.update(Id=new_id, IsDeleted=0, CreatedDate=stamp, CreatedById=user_id,
                       LastModifiedDate=stamp, LastModifiedById=user_id, SystemModstamp=stamp)
@@ -325,7 +325,7 @@ class OrgStore:
         merged = {**current, **values}
         for guard in self.guards:
             guard.before_save(obj, merged, current, user_id)
-        values.update(derive(obj.name, merged, values, creating=False))
+        values.update(derive(obj.name, merged, values, False, self._batch_now or self.clock()))
         stamp = self.stamp()
         self.history.updated(obj, record_id, current, values, user_id, stamp)
         values.update(LastModifiedDate=stamp, LastModifiedById=user_id, SystemModstamp=stamp)

@@ -89,7 +89,7 @@ def _decide_one(opp_id: str, g: Gathered, planner: Planner, me: str | None,
             plan_record, g.shadows.get((PLAN_OBJECT, opp_id), {}),
             [(rec, g.shadows.get((MILESTONE_OBJECT, milestone_external_id(opp_id, key)), {}),
               g.rep_values.get(str(rec.get("Id")), {}))
-             for key, rec in ms_records.items()])
+             for key, rec in ms_records.items()], mapsync_user=me)
     opportunity = replace(Opportunity.from_record({**record, "OpportunityContactRoles": None}),
                           contact_roles=tuple(g.contact_roles.get(opp_id, ())))
     desired = planner.plan(opportunity, state, today)

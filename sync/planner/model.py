@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from sync.planner.identity import milestone_key_of
+from sync.planner.numbers import NO_NUMBERS, PlanNumbers
 
 # --- picklist values -----------------------------------------------------------------------
 
@@ -31,9 +32,13 @@ ON_TRACK, AT_RISK, OFF_TRACK = "On Track", "At Risk", "Off Track"
 SERVICE_OWNED_PLAN_FIELDS = frozenset({
     "Opportunity__c", "Template__c", "Status__c", "Health__c", "Percent_Complete__c",
     "Target_Close_Date__c", "Projected_Close_Date__c", "Days_Slipped__c", "Slip_Cause__c",
-    "Next_Milestone__c", "Next_Due_Date__c",
+    "Next_Milestone__c", "Next_Due_Date__c", "Buyer_On_Time_Rate__c", "Seller_On_Time_Rate__c",
+    "Last_Progress_Date__c", "Days_Since_Progress__c",
 })
-REP_OWNED_PLAN_FIELDS = frozenset({"Summary__c", "Success_Criteria__c", "Go_Live_Date__c"})
+REP_OWNED_PLAN_FIELDS = frozenset({
+    "Summary__c", "Success_Criteria__c", "Go_Live_Date__c", "Compelling_Event_Date__c",
+    "Compelling_Event__c",
+})
 SERVICE_OWNED_MILESTONE_FIELDS = frozenset({
     "Name", "Key__c", "Sequence__c", "Stage__c", "Owner_Side__c", "Owner_Role__c",
     "Baseline_Due_Date__c", "Days_Slipped__c", "Depends_On__c", "Why_It_Matters__c",
@@ -42,7 +47,8 @@ REP_OWNED_MILESTONE_FIELDS = frozenset({"Owner_Contact__c", "Notes__c"})
 REP_PINNABLE_MILESTONE_FIELDS = frozenset({"Status__c", "Completed_Date__c", "Due_Date__c"})
 OPPORTUNITY_ROLLUP_FIELDS = frozenset({
     "MAP_Health__c", "MAP_Percent_Complete__c", "MAP_Days_Slipped__c",
-    "MAP_Projected_Close_Date__c",
+    "MAP_Projected_Close_Date__c", "MAP_Buyer_On_Time_Rate__c", "MAP_Seller_On_Time_Rate__c",
+    "MAP_Days_Since_Progress__c",
 })
 def as_date(value: Any) -> dt.date | None:
     """A Salesforce date value (``date`` or ``"YYYY-MM-DD"``) as a ``date``."""
@@ -125,6 +131,7 @@ class MilestoneState:
     notes: str | None = None
     written: Mapping[str, Any] = field(default_factory=dict)
     rep_pins: frozenset[str] = frozenset()
+    touched_on: dt.date | None = None  # last change by someone other than mapsync
 
     def pinned_fields(self) -> frozenset[str]:
         """The rep-pinnable fields a rep has changed: by Salesforce's history, or (the local
@@ -146,8 +153,10 @@ class MilestoneState:
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any], written: Mapping[str, Any],
-                    rep_values: Mapping[str, Any] | None = None) -> MilestoneState:
-        """From a Salesforce record; the key falls back to the external id's suffix.
+                    rep_values: Mapping[str, Any] | None = None,
+                    mapsync_user: str | None = None) -> MilestoneState:
+        """From a Salesforce record (key: else the external id's suffix); one last changed by
+        anyone but ``mapsync_user`` was touched on its ``SystemModstamp``'s day.
 
         ``rep_values``: for each rep-pinnable field a rep changed, the last value a rep set
         (Salesforce's field history). It is the milestone's value even when a later write of
@@ -158,6 +167,9 @@ class MilestoneState:
             record = {**record, **rep_values}
         external = str(record.get("External_Id__c") or "")
         key = record.get("Key__c") or milestone_key_of(external) or ""
+        changed_by = record.get("LastModifiedById")
+        touched = (as_date(record.get("SystemModstamp"))
+                   if mapsync_user and changed_by and changed_by != mapsync_user else None)
         return cls(
             key=str(key),
             status=record.get("Status__c"),
@@ -168,6 +180,7 @@ class MilestoneState:
             notes=record.get("Notes__c"),
             written=dict(written),
             rep_pins=frozenset(rep_values or ()),
+            touched_on=touched,
         )
 
 
@@ -195,6 +208,9 @@ class PlanState:
     milestones: Mapping[str, MilestoneState] = field(default_factory=dict)
     summary: str | None = None
     success_criteria: str | None = None
+    last_progress_date: dt.date | None = None
+    compelling_event_date: dt.date | None = None
+    compelling_event: str | None = None
 
     @classmethod
     def from_records(
@@ -202,10 +218,12 @@ class PlanState:
         plan: Mapping[str, Any],
         plan_written: Mapping[str, Any],
         milestones: list[tuple[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]]],
+        mapsync_user: str | None = None,
     ) -> PlanState:
         """From Salesforce records, each with the values mapsync last wrote to it and the
         last values reps set (Salesforce's field history)."""
-        states = (MilestoneState.from_record(rec, w, rep) for rec, w, rep in milestones)
+        states = (MilestoneState.from_record(rec, w, rep, mapsync_user)
+                  for rec, w, rep in milestones)
         return cls(
             template=plan.get("Template__c"),
             status=plan.get("Status__c"),
@@ -213,6 +231,9 @@ class PlanState:
             go_live_date=as_date(plan.get("Go_Live_Date__c")),
             summary=plan.get("Summary__c"),
             success_criteria=plan.get("Success_Criteria__c"),
+            last_progress_date=as_date(plan.get("Last_Progress_Date__c")),
+            compelling_event_date=as_date(plan.get("Compelling_Event_Date__c")),
+            compelling_event=plan.get("Compelling_Event__c"),
             written=dict(plan_written),
             milestones={m.key: m for m in states if m.key},
         )
@@ -262,7 +283,7 @@ class DesiredMilestone:
             "Completed_Date__c": self.completed_date,
             "Status__c": self.status,
             "Days_Slipped__c": self.days_slipped,
-            "Depends_On__c": _joined(self.depends_on, 255),
+            "Depends_On__c": _joined(self.depends_on, 255),  # names, for reps
             "Why_It_Matters__c": self.why[:255] or None,
             "Notes__c": self.notes,
         }
@@ -287,6 +308,9 @@ class DesiredPlan:
     summary: str | None
     success_criteria: str | None
     milestones: tuple[DesiredMilestone, ...]
+    numbers: PlanNumbers = NO_NUMBERS
+    compelling_event_date: dt.date | None = None
+    compelling_event: str | None = None
 
     def milestone(self, key: str) -> DesiredMilestone:
         """The milestone with ``key``; ``KeyError`` if the plan has none."""
@@ -312,6 +336,9 @@ class DesiredPlan:
             "Next_Due_Date__c": self.next_due_date,
             "Summary__c": self.summary,
             "Success_Criteria__c": self.success_criteria,
+            **self.numbers.plan_fields(),
+            "Compelling_Event_Date__c": self.compelling_event_date,
+            "Compelling_Event__c": self.compelling_event,
         }
 
     def opportunity_rollup(self) -> dict[str, Any]:
@@ -321,14 +348,15 @@ class DesiredPlan:
             "MAP_Percent_Complete__c": self.percent_complete,
             "MAP_Days_Slipped__c": self.days_slipped,
             "MAP_Projected_Close_Date__c": self.projected_close_date,
+            **self.numbers.rollup_fields(),
         }
 
 
 def _joined(keys: tuple[str, ...], limit: int) -> str | None:
-    """Comma-separated keys, as many whole keys as fit in the field."""
+    """Names separated by "; ", as many whole names as fit in the field."""
     out = ""
     for key in keys:
-        candidate = f"{out},{key}" if out else key
+        candidate = f"{out}; {key}" if out else key
         if len(candidate) > limit:
             break
         out = candidate
@@ -380,6 +408,9 @@ def state_after_writing(desired: DesiredPlan, previous: PlanState | None = None)
         go_live_date=desired.go_live_date,
         summary=desired.summary,
         success_criteria=desired.success_criteria,
+        last_progress_date=desired.numbers.last_progress_date,
+        compelling_event_date=desired.compelling_event_date,
+        compelling_event=desired.compelling_event,
         written=plan_written,
         milestones=milestones,
     )

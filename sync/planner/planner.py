@@ -3,8 +3,9 @@
 This is mapsync's brain and it is pure — no I/O, no clock: ``today`` and the calendar are
 arguments — so every rule is a table-driven or property test, and planning a plan that is
 already written (and unchanged) returns exactly what was written (idempotent). It composes:
-``schedule`` (work-back due dates), ``progress`` (stage progress and the rep's pinned edits)
-and ``slip`` (projections, cause, health).
+``schedule`` (work-back due dates), ``progress`` (stage progress and the rep's pinned edits),
+``slip`` (projections, cause, health) and ``measures`` (on-time rates, a plan that stopped
+moving, the compelling event).
 
 Whether a plan exists:
 - a deleted Opportunity has none (``None``; removing its plan is the sync's job);
@@ -34,6 +35,7 @@ from config.errors import PlanningError
 from config.salesforce_dates import SALESFORCE_DATE_RANGE, in_salesforce_range
 from mappings.model import Anchor, Side, StageMapping, Template
 from sync.planner.calendar import BusinessCalendar
+from sync.planner.measures import measured
 from sync.planner.model import (
     ACTIVE,
     CANCELLED,
@@ -130,9 +132,12 @@ class Planner:
         if template is None:
             return None
         if current is None:
-            return self._new_plan(opportunity, template, progress, close, today)
-        contacts = _contacts_by_role(opportunity)  # for milestones new to an existing plan
-        return self._build(opportunity.id, contacts, current, template, progress, close, today)
+            desired = self._new_plan(opportunity, template, progress, close, today)
+        else:
+            contacts = _contacts_by_role(opportunity)  # for milestones new to an existing plan
+            desired = self._build(opportunity.id, contacts, current, template, progress, close,
+                                  today)
+        return measured(desired, current, self.mapping.health, self.calendar, today)
 
     # --- steps ------------------------------------------------------------------------------
 
@@ -307,13 +312,14 @@ class Planner:
     def _static(self, template: Template) -> tuple[_MilestoneStatic, ...]:
         statics = self._statics.get(template.name)
         if statics is None:
+            names = {m.key: m.name for m in template.milestones}
             statics = tuple(
                 _MilestoneStatic(
                     key=m.key, name=m.name,
                     stage=m.stage,
                     stage_index=self._stage_index.get(m.stage.casefold()) if m.stage else None,
                     side=str(m.side), role=m.role, role_folded=m.role.casefold(), why=m.why,
-                    depends_on=tuple(m.depends_on),
+                    depends_on=tuple(names.get(k, k) for k in m.depends_on),  # for reps
                     before_close=m.anchor is Anchor.BEFORE_CLOSE, go_live=m.go_live,
                     names_contact=m.side in (Side.BUYER, Side.JOINT),
                 )

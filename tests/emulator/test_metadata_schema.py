@@ -30,6 +30,16 @@ SUFFIX_TYPES = {
     ".field-meta.xml": "CustomField",
     ".layout-meta.xml": "Layout",
     ".permissionset-meta.xml": "PermissionSet",
+    ".compactLayout-meta.xml": "CompactLayout",
+    ".listView-meta.xml": "ListView",
+    ".tab-meta.xml": "CustomTab",
+    ".app-meta.xml": "CustomApplication",
+    ".flexipage-meta.xml": "FlexiPage",
+    ".reportType-meta.xml": "ReportType",
+    ".reportFolder-meta.xml": "ReportFolder",
+    ".report-meta.xml": "Report",
+    ".dashboardFolder-meta.xml": "DashboardFolder",
+    ".dashboard-meta.xml": "Dashboard",
 }
 
 PINNED_FIELDS = [
@@ -49,6 +59,12 @@ PINNED_FIELDS = [
     "Mutual_Action_Plan__c.Summary__c",
     "Mutual_Action_Plan__c.Success_Criteria__c",
     "Mutual_Action_Plan__c.Last_Synced_At__c",
+    "Mutual_Action_Plan__c.Buyer_On_Time_Rate__c",
+    "Mutual_Action_Plan__c.Seller_On_Time_Rate__c",
+    "Mutual_Action_Plan__c.Last_Progress_Date__c",
+    "Mutual_Action_Plan__c.Days_Since_Progress__c",
+    "Mutual_Action_Plan__c.Compelling_Event_Date__c",
+    "Mutual_Action_Plan__c.Compelling_Event__c",
     "MAP_Milestone__c.Plan__c",
     "MAP_Milestone__c.External_Id__c",
     "MAP_Milestone__c.Key__c",
@@ -69,6 +85,9 @@ PINNED_FIELDS = [
     "Opportunity.MAP_Percent_Complete__c",
     "Opportunity.MAP_Days_Slipped__c",
     "Opportunity.MAP_Projected_Close_Date__c",
+    "Opportunity.MAP_Buyer_On_Time_Rate__c",
+    "Opportunity.MAP_Seller_On_Time_Rate__c",
+    "Opportunity.MAP_Days_Since_Progress__c",
 ]
 
 # pinned field → its metadata type, as docs/architecture.md describes it
@@ -89,6 +108,12 @@ PINNED_TYPES = {
     "Mutual_Action_Plan__c.Summary__c": "LongTextArea",
     "Mutual_Action_Plan__c.Success_Criteria__c": "LongTextArea",
     "Mutual_Action_Plan__c.Last_Synced_At__c": "DateTime",
+    "Mutual_Action_Plan__c.Buyer_On_Time_Rate__c": "Percent",
+    "Mutual_Action_Plan__c.Seller_On_Time_Rate__c": "Percent",
+    "Mutual_Action_Plan__c.Last_Progress_Date__c": "Date",
+    "Mutual_Action_Plan__c.Days_Since_Progress__c": "Number",
+    "Mutual_Action_Plan__c.Compelling_Event_Date__c": "Date",
+    "Mutual_Action_Plan__c.Compelling_Event__c": "Text",
     "MAP_Milestone__c.Plan__c": "MasterDetail",
     "MAP_Milestone__c.External_Id__c": "Text",
     "MAP_Milestone__c.Key__c": "Text",
@@ -109,6 +134,9 @@ PINNED_TYPES = {
     "Opportunity.MAP_Percent_Complete__c": "Percent",
     "Opportunity.MAP_Days_Slipped__c": "Number",
     "Opportunity.MAP_Projected_Close_Date__c": "Date",
+    "Opportunity.MAP_Buyer_On_Time_Rate__c": "Percent",
+    "Opportunity.MAP_Seller_On_Time_Rate__c": "Percent",
+    "Opportunity.MAP_Days_Since_Progress__c": "Number",
 }
 
 

@@ -7,7 +7,8 @@ machine, ~1 min, ~480 MB) and the CLI runs with a throw-away HOME, telemetry and
 auto-update off. On login it calls ``/services/oauth2/userinfo``, ``sobjects/User/{id}``, a
 ``ScratchOrgInfo`` query (refused: this is no Dev Hub), ``GET //services/data`` and a query on
 ``Organization``; ``sf data query`` adds ``?columns=true``. ``sf data export bulk`` and
-``sf data import bulk`` run Bulk API 2.0 query and ingest jobs.
+``sf data import bulk`` run Bulk API 2.0 query and ingest jobs. ``sf project convert source``
+turns the shipped sfdx project into a deployable package, as a deploy would first.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import subprocess
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,7 @@ from typing import Any
 import pytest
 
 from connectors.emulator.gate import LATEST_VERSION
+from connectors.emulator.metadata_loader import default_metadata_dir
 from connectors.emulator.pytest_plugin import salesforce_client
 from connectors.emulator.seed import ORG_NAME
 from connectors.emulator.server import Emulator
@@ -54,9 +58,9 @@ class SfCli:
         self.binary = str(modules / ".bin" / "sf")
         self.home = home
 
-    def run(self, *args: str, status: int = 0) -> dict[str, Any]:
+    def run(self, *args: str, status: int = 0, cwd: Path = SF_DIR) -> dict[str, Any]:
         """``sf ARGS --json``'s JSON; the command must exit with ``status``."""
-        done = subprocess.run([self.binary, *args, "--json"], env=self.env, cwd=SF_DIR,
+        done = subprocess.run([self.binary, *args, "--json"], env=self.env, cwd=cwd,
                               capture_output=True, text=True, timeout=120)
         try:
             out: dict[str, Any] = json.loads(done.stdout)
@@ -157,3 +161,37 @@ def test_bulk_import_inserts_rows_and_reports_a_failed_one(org, logged_in, tmp_p
     names = {r["Name"] for r in expected.query(
         "SELECT Name FROM Account WHERE Name LIKE 'CLI Import%'")["records"]}
     assert names == {"CLI Import One", "CLI Import Two", "CLI Import Three"}
+
+
+def test_project_convert_source_converts_every_shipped_component(logged_in, tmp_path):
+    # a copy: the CLI leaves its own folders in the project it runs in; a report or
+    # dashboard folder is listed as "Name/", as the Metadata API takes it
+    sf, _ = logged_in
+    project = tmp_path / "project"
+    shutil.copytree(default_metadata_dir(), project)
+    out = sf.run("project", "convert", "source", "--source-dir", "force-app",
+                 "--output-dir", str(tmp_path / "mdapi"), cwd=project)
+    assert out["result"]["location"]
+    ns = "{http://soap.sforce.com/2006/04/metadata}"
+    package = ET.parse(tmp_path / "mdapi" / "package.xml").getroot()  # noqa: S314
+    members = {t.findtext(ns + "name"): {m.text for m in t.iterfind(ns + "members")}
+               for t in package.iterfind(ns + "types")}
+    assert members["CustomApplication"] == {"Mutual_Action_Plans"}
+    assert members["CustomTab"] == {"Mutual_Action_Plan__c", "MAP_Milestone__c"}
+    assert members["FlexiPage"] == {"Mutual_Action_Plan_Record_Page"}
+    assert members["PermissionSet"] == {"Mapsync_Integration", "Mapsync_User",
+                                        "Mapsync_Manager"}
+    assert members["ListView"] == {
+        "Mutual_Action_Plan__c.My_Open_Plans", "Mutual_Action_Plan__c.Off_Track_At_Risk",
+        "MAP_Milestone__c.Due_This_Week", "MAP_Milestone__c.Overdue",
+        "MAP_Milestone__c.Buyer_Waiting"}
+    assert members["CompactLayout"] == {"Mutual_Action_Plan__c.Plan_Compact",
+                                        "MAP_Milestone__c.Milestone_Compact"}
+    assert members["ReportType"] == {"Plans_with_Milestones", "Opportunities_with_Plans"}
+    assert members["Report"] == {"Mutual_Action_Plans/"} | {
+        f"Mutual_Action_Plans/{name}" for name in (
+            "Plans_by_Health", "Slip_by_Cause_and_Side", "Milestones_Overdue_by_Owner",
+            "Buyer_On_Time_Rate_by_Rep")}
+    assert members["Dashboard"] == {"Mutual_Action_Plans/",
+                                    "Mutual_Action_Plans/Mutual_Action_Plans_Overview"}
+    assert "Opportunity-Opportunity MAP Layout" in members["Layout"]

@@ -249,6 +249,11 @@ CASES: list[tuple[str, Change, list[str]]] = [
         ["health.off_track_days: must be at least at_risk_days (3), got 1"],
     ),
     (
+        "a plan stale before a day has passed",
+        put("health", "stale_after_days", value=0),
+        ["health.stale_after_days: must be at least 1 (got 0)"],
+    ),
+    (
         "missing version",
         drop("version"),
         ["version: required"],

@@ -97,3 +97,8 @@ def test_default_calendar_skips_weekends_and_us_holidays(mapping: StageMapping) 
     assert mapping.calendar.skip_weekends
     assert mapping.calendar.holidays_country == "US"
     assert mapping.health.at_risk_days <= mapping.health.off_track_days
+
+
+def test_default_mapping_calls_a_plan_stale_after_three_business_weeks(
+        mapping: StageMapping) -> None:
+    assert mapping.health.stale_after_days == 15

@@ -61,7 +61,7 @@ def test_milestone_fields_carry_the_plan_values() -> None:
         "Stage__c": "Value Proposition", "Owner_Side__c": "Buyer", "Owner_Role__c": "Security",
         "Owner_Contact__c": "003S", "Baseline_Due_Date__c": dt.date(2026, 3, 30),
         "Due_Date__c": dt.date(2026, 3, 30), "Completed_Date__c": None,
-        "Status__c": "Not Started", "Days_Slipped__c": 0, "Depends_On__c": "discovery",
+        "Status__c": "Not Started", "Days_Slipped__c": 0, "Depends_On__c": "Discovery",
         "Why_It_Matters__c": "security matters", "Notes__c": None,
     }
 

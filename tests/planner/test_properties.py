@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from hypothesis import HealthCheck, assume, given, settings
@@ -136,7 +137,13 @@ def test_planning_a_written_unchanged_plan_changes_nothing(
     later = today + dt.timedelta(days=days_later)
     assume(all(m.days_slipped == 0 for m in first.milestones) and first.days_slipped == 0)
     assume(not open_due or later <= min(open_due))
-    assert planned(mapping, opp, later, state) == first
+    again = planned(mapping, opp, later, state)
+    # only the progress clock moves: days since progress (and, once stale, health and cause)
+    assert again.numbers.last_progress_date == first.numbers.last_progress_date == today
+    assert replace(again, numbers=first.numbers, health=first.health,
+                   slip_cause=first.slip_cause) == first
+    if (again.numbers.days_since_progress or 0) < mapping.health.stale_after_days:
+        assert (again.health, again.slip_cause) == (first.health, first.slip_cause)
 
 
 @FAST

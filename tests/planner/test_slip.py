@@ -153,4 +153,7 @@ def test_opportunity_rollup_mirrors_the_plan() -> None:
         "MAP_Percent_Complete__c": 16.67,  # discovery is done at Needs Analysis
         "MAP_Days_Slipped__c": 6,
         "MAP_Projected_Close_Date__c": D(2026, 4, 8),
+        "MAP_Buyer_On_Time_Rate__c": result.numbers.buyer_on_time_rate,
+        "MAP_Seller_On_Time_Rate__c": result.numbers.seller_on_time_rate,
+        "MAP_Days_Since_Progress__c": result.numbers.days_since_progress,
     }

@@ -1,0 +1,97 @@
+"""The numbers of a MAP: whether each side keeps its dates, whether the plan still moves, and
+whether it still meets the buyer's compelling event.
+
+A plan slips quietly in two ways the projected close alone does not show: one side keeps
+missing its dates, or nobody touches the plan at all. So the plan carries, per side, the share
+of its milestones done by their due date (joint milestones count for both sides: both
+committed to them), and the last day it moved; a plan still for ``stale_after_days`` business
+days is At Risk with that as its cause. When the projected close passes the buyer's compelling
+event (a rep-owned date and reason on the plan), the slip cause says so: the date the deal
+was meant to make is the one a manager asks about. Pure, like the rest of the planner.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+from mappings.model import HealthThresholds, Side
+from sync.planner.calendar import BusinessCalendar
+from sync.planner.model import (
+    ACTIVE,
+    AT_RISK,
+    DONE,
+    ON_TRACK,
+    SKIPPED,
+    DesiredMilestone,
+    DesiredPlan,
+    PlanState,
+)
+from sync.planner.numbers import PlanNumbers
+
+_CAUSE_LIMIT = 255
+
+
+def on_time_rate(milestones: tuple[DesiredMilestone, ...], side: str,
+                 today: dt.date) -> float | None:
+    """Percent of ``side``'s settled milestones done by their due date; ``None`` if none is.
+
+    Settled: done, or open and due before ``today`` (already late). Skipped ones do not count.
+    """
+    settled = on_time = 0
+    for m in milestones:
+        if m.side not in (side, Side.JOINT) or m.status == SKIPPED or m.due_date is None:
+            continue
+        if m.status == DONE:
+            settled += 1
+            if m.completed_date is not None and m.completed_date <= m.due_date:
+                on_time += 1
+        elif m.due_date < today:
+            settled += 1
+    return round(100.0 * on_time / settled, 2) if settled else None
+
+
+def last_progress(desired: DesiredPlan, current: PlanState | None,
+                  today: dt.date) -> dt.date:
+    """The last day the plan moved: a milestone completed or touched by someone other than
+    mapsync, or the day mapsync first knew the plan (creation, or this feature's first run)."""
+    if current is None:
+        return today
+    days = [current.last_progress_date or today]
+    days += [m.completed_date for m in desired.milestones
+             if m.status == DONE and m.completed_date is not None]
+    days += [s.touched_on for s in current.milestones.values() if s.touched_on is not None]
+    return min(max(days), today)
+
+
+def measured(desired: DesiredPlan | None, current: PlanState | None,
+             thresholds: HealthThresholds, calendar: BusinessCalendar,
+             today: dt.date) -> DesiredPlan | None:
+    """``desired`` with its numbers, the rep's compelling event, and health and cause moved
+    by a stale plan or a missed compelling event."""
+    if desired is None:
+        return None
+    live = desired.status == ACTIVE
+    moved = last_progress(desired, current, today)
+    still = max(0, calendar.business_days_between(moved, today)) if moved < today else 0
+    late_after = today if live else dt.date.min  # a closed plan's numbers stop moving
+    numbers = PlanNumbers(
+        buyer_on_time_rate=on_time_rate(desired.milestones, Side.BUYER, late_after),
+        seller_on_time_rate=on_time_rate(desired.milestones, Side.SELLER, late_after),
+        last_progress_date=moved,
+        days_since_progress=still if live else None,
+    )
+    event_date = current.compelling_event_date if current else None
+    event = current.compelling_event if current else None
+    health, causes = desired.health, [desired.slip_cause] if desired.slip_cause else []
+    if live:
+        if still >= thresholds.stale_after_days:
+            causes.append(f"no progress for {still} days")
+            health = AT_RISK if health == ON_TRACK else health
+        if event_date is not None and desired.projected_close_date > event_date:
+            reason = f" ({event})" if event else ""
+            causes.append(f"projected close {desired.projected_close_date.isoformat()} passes "
+                          f"the compelling event{reason} on {event_date.isoformat()}")
+    cause = "; ".join(causes)[:_CAUSE_LIMIT] or None
+    return replace(desired, numbers=numbers, health=health, slip_cause=cause,
+                   compelling_event_date=event_date, compelling_event=event)
