@@ -98,10 +98,13 @@ def _decide_one(opp_id: str, g: Gathered, planner: Planner, me: str | None,
         return
     if len(out.sample) < SAMPLE_PLANS:
         out.sample[opp_id] = desired
+    rep_deleted = {key for key, row in g.deleted_milestones.get(opp_id, {}).items()
+                   if row.get("LastModifiedById") != me}
     deleted_ms = frozenset(
         m.key for m in desired.milestones
         if m.key not in ms_records and plan_record is not None
-        and (MILESTONE_OBJECT, milestone_external_id(opp_id, m.key)) in g.shadows
+        and ((MILESTONE_OBJECT, milestone_external_id(opp_id, m.key)) in g.shadows
+             or m.key in rep_deleted)
     )
     restore = {key: frozenset(g.rep_values.get(str(rec.get("Id")), {}))
                for key, rec in ms_records.items()}

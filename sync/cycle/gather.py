@@ -50,7 +50,8 @@ class Gathered:
     milestones: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # opp → key
     rep_values: dict[str, dict[str, Any]] = field(default_factory=dict)  # milestone Id → field
     contact_roles: Roles = field(default_factory=dict)
-    deleted_plans: dict[str, dict[str, Any]] = field(default_factory=dict)  # pulled deletions
+    deleted_plans: dict[str, dict[str, Any]] = field(default_factory=dict)  # in the recycle bin
+    deleted_milestones: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     index: dict[str, PlanIndexEntry] = field(default_factory=dict)
     tombstoned: set[str] = field(default_factory=set)
     shadows: Shadows = field(default_factory=dict)
@@ -84,6 +85,8 @@ def gather(reader: Reader, store: Store, mapping: StageMapping, org_id: str,
                      plans=[o for o in touched if o in known and o not in out.tombstoned],
                      roles=without_plan if roles is None else [], me=me)
     out.opportunities.update(pulled_opps)
+    for opp in out.plans:  # a live plan outweighs a deleted one of the same Opportunity
+        out.deleted_plans.pop(opp, None)
     if roles is not None:
         out.contact_roles = {o: roles[o] for o in without_plan if o in roles}
     with store.transaction(write=False) as tx:
@@ -110,24 +113,34 @@ def _read_salesforce(reader: Reader, out: Gathered, *, opportunities: Sequence[s
                                "ORDER BY Sequence__c"),
             (MILESTONE_HISTORY, rep_history_soql(chunk, me))]
     queries += [
-        (CONTACT_ROLE, "SELECT OpportunityId, ContactId, Role, IsPrimary FROM "
+        (CONTACT_ROLE, "SELECT OpportunityId, ContactId, Role, IsPrimary, IsDeleted FROM "
                        f"{CONTACT_ROLE} WHERE OpportunityId IN {_in(chunk)} "
                        "ORDER BY IsPrimary DESC, Id")
         for chunk in batched(roles, IDS_PER_QUERY)]
     if not queries:
         return
-    results = reader.composite_query([q for _, q in queries], include_deleted=False)
+    # queryAll: what reps deleted is Salesforce's record too (the recycle bin, 15 days), so a
+    # plan or milestone a rep deleted is known as such whatever the local store remembers.
+    results = reader.composite_query([q for _, q in queries], include_deleted=True)
     role_rows: list[dict[str, Any]] = []
     for (sobject, _), rows in zip(queries, results, strict=True):
         for row in rows:
+            deleted = bool(row.get("IsDeleted"))
             if sobject == OPPORTUNITY:
                 out.opportunities[row["Id"]] = row
             elif sobject == PLAN_OBJECT:
-                out.plans[str(row["External_Id__c"])] = row
+                plan_of = str(row["External_Id__c"])
+                if not deleted:
+                    out.plans[plan_of] = row
+                elif plan_of not in out.deleted_plans:
+                    out.deleted_plans[plan_of] = row
             elif sobject == MILESTONE_OBJECT:
-                opp = opportunity_id_of(MILESTONE_OBJECT, row)
-                if opp is not None:
-                    out.milestones.setdefault(opp, {})[str(row["Key__c"])] = row
+                milestone_of = opportunity_id_of(MILESTONE_OBJECT, row)
+                if milestone_of is not None:
+                    into = out.deleted_milestones if deleted else out.milestones
+                    into.setdefault(milestone_of, {})[str(row["Key__c"])] = row
+            elif deleted:
+                continue  # history and contact roles of deleted records
             elif sobject == MILESTONE_HISTORY:  # in time order: the last value set wins
                 out.rep_values.setdefault(str(row["ParentId"]), {})[str(row["Field"])] = \
                     row.get("NewValue")
@@ -140,7 +153,7 @@ def rep_history_soql(opportunity_ids: Sequence[str], me: str | None) -> str:
     """The rep-pinnable field changes reps made to the milestones of these plans, oldest
     first (``NewValue`` of the last one is the rep's value)."""
     who = f" AND CreatedById != {quote(me)}" if me else ""
-    return (f"SELECT ParentId, Field, NewValue, CreatedDate FROM {MILESTONE_HISTORY} "
+    return (f"SELECT ParentId, Field, NewValue, CreatedDate, IsDeleted FROM {MILESTONE_HISTORY} "
             f"WHERE Parent.Plan__r.External_Id__c IN {_in(opportunity_ids)} "
             f"AND Field IN {quote(sorted(REP_PINNABLE_MILESTONE_FIELDS))}{who} "
             "ORDER BY CreatedDate, Id")

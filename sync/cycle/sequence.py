@@ -87,6 +87,8 @@ def run_batch(org: Org, opportunities: Sequence[Mapping[str, Any]], *,
         me = org.salesforce.user_id
         gathered = gather(org.salesforce, org.store, org.mapping, org_id, list(rows), pulled,
                           me=me)
+        if recreate_deleted:  # on purpose: plans reps deleted come back
+            gathered.deleted_plans.clear()
         decisions = decide(gathered, org.planner, me, org.clock().date())
         if dry_run:
             tally_dry(run.report, decisions)
