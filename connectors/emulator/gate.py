@@ -11,9 +11,11 @@ nor counted again (the Composite request is one call).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -143,6 +145,9 @@ def api_route(route: Route) -> Callable[[Request], Awaitable[Response]]:
                                            "TotalRequests Limit exceeded."),
                                   {"Sforce-Limit-Info": usage_header(org)})
         session.calls += 1
+        if knobs.journal:
+            org.journal.append((time.monotonic(), hashlib.sha256(session.token.encode())
+                                .hexdigest()[:12], request.method, request.url.path))
         try:
             response = await route(Call(request, org, session, version))
         except ApiError as err:

@@ -33,6 +33,7 @@ class Knobs:
     late_stamp_rate: float = 0.0  # share of writes stamped in the past, as a late commit is
     late_stamp_ms: int = 2_000  # how far in the past such a write is stamped
     bulk_fail_after: int | None = None  # a Bulk ingest job ends Failed after this many rows
+    journal: bool = False  # keep a journal of every API call (``Org.journal``), for tests
 
     @classmethod
     def with_fault_rate(cls, fault_rate: float, **kw: object) -> Knobs:

@@ -132,6 +132,9 @@ class Org:
         """``automation_dirs``: sfdx source trees whose validation rules the org enforces
         besides the product's own (tests keep a customer's rules there)."""
         self.knobs = knobs or Knobs()
+        # With the ``journal`` knob: every API call as (monotonic time it arrived, a digest of
+        # its access token, method, path), so a test can tell two processes' writes apart.
+        self.journal: list[tuple[float, str, str, str]] = []
         self.dice = Dice(fault_seed)
         self.usage = ApiUsage()
         metadata_dir = metadata_dir if metadata_dir is not None else default_metadata_dir()

@@ -85,6 +85,10 @@ class SalesforceClient:
         """The integration user's Id from the token response's identity URL."""
         return self.transport.token.user_id
 
+    def set_write_guard(self, check: Callable[[], None] | None) -> None:
+        """Ask ``check`` right before every request that writes records (``None``: stop)."""
+        self.transport.write_guard = check
+
     @property
     def server_time(self) -> dt.datetime | None:
         """Salesforce's clock at its last response (its ``Date`` header)."""

@@ -10,6 +10,7 @@ retried by the one policy.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -45,6 +46,10 @@ class Transport:
         self._token: Token | None = None
         self.authentications = 0
         self._on_token: list[Callable[[Token], None]] = []
+        # Asked right before every request that writes records; raising stops the write.
+        # The worker sets it to its lease check: a process that lost the org's lease (it was
+        # paused past it) sends no further write, even in the middle of a push step.
+        self.write_guard: Callable[[], None] | None = None
         session.hooks.setdefault("response", []).append(self._observe)
 
     # --- session -------------------------------------------------------------------------
@@ -122,6 +127,8 @@ class Transport:
         """Exactly one HTTP request; failures translated, nothing retried."""
         url = self.url(path)
         what = context or f"{method} {_path_of(url)}"
+        if self.write_guard is not None and method != "GET" and writes_records(url):
+            self.write_guard()
         if is_counted(url):
             self.usage.guard()
         merged = {"Authorization": f"Bearer {self.token.access_token.get_secret_value()}",
@@ -157,6 +164,15 @@ class Transport:
     def _observe(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         self.usage.record(response.url, response.headers.get("Sforce-Limit-Info"),
                           response.headers.get("Date"))
+
+
+_RECORD_WRITES = re.compile(r"/services/data/v[\d.]+/(composite/sobjects|sobjects/|jobs/ingest)")
+
+
+def writes_records(url: str) -> bool:
+    """Whether a request other than GET to ``url`` changes records (a Composite request of
+    queries or a Bulk query job does not)."""
+    return bool(_RECORD_WRITES.search(url))
 
 
 def _path_of(url: str) -> str:

@@ -65,6 +65,7 @@ def sync(once: bool = typer.Option(False, "--once", help="Run one cycle and exit
                 raise fail(f"org {rt.org.id} is being synced by {holder}; nothing done (one "
                            "cycle at a time: try again when it has finished)")
             lease.start_heartbeat(LEASE_TTL_SECONDS / 6)
+            rt.org.salesforce.set_write_guard(lease.check)
             try:
                 with stop_on_signals(StopToken(), "finishing the cycle in flight") as token:
                     report = run_cycle(rt.org, RunControl(stop=token, guard=lease.fence,

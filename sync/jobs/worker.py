@@ -89,6 +89,7 @@ class Worker:
         # as the lease is lost, and every commit is fenced on the lease.
         self.control = RunControl(stop=self._stopping, guard=self.lease.fence,
                                   before_write=self.lease.check)
+        org.salesforce.set_write_guard(self.lease.check)  # and before every single write
 
     # --- lifecycle -----------------------------------------------------------------------
 

@@ -41,6 +41,9 @@ class FakeSalesforce:
     def connect(self) -> None:
         return None
 
+    def set_write_guard(self, check: Any) -> None:
+        return None
+
     def composite_query(self, soqls: Sequence[str], *,
                         include_deleted: bool = True) -> list[list[dict[str, Any]]]:
         self.composite_calls += 1

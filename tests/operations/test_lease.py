@@ -13,6 +13,7 @@ import pytest
 
 from config.errors import LeaseLostError
 from connectors.emulator.server import Emulator
+from connectors.salesforce.transport import writes_records
 from sync.cycle import run_cycle
 from sync.jobs.worker import Worker, WorkerOptions
 from sync.store.records import RunKind, RunOutcome
@@ -119,3 +120,44 @@ def test_a_sync_once_waits_for_the_lease_then_runs(ops: Ops) -> None:
     done = ops.run("sync", "--once", "--wait", "10")
     assert done.returncode == 0, done.stderr
     assert cycle_intervals(ops, org_id)
+
+
+def _writes(journal: list[tuple[float, str, str, str]], tokens: set[str],
+            after: float) -> list[tuple[float, str, str, str]]:
+    return [e for e in journal if e[1] in tokens and e[0] > after and e[2] != "GET"
+            and writes_records(e[3])]
+
+
+def test_a_holder_paused_past_its_lease_sends_no_write_after_it_resumes(pg_ops: Ops,
+                                                                      tmp_path: Path):
+    pg_ops.org.set_knobs(latency_ms=150, journal=True)  # a push of several calls
+    org_id = pg_ops.sync().id
+    journal = pg_ops.org.org.journal
+    old = pg_ops.start(*WORKER, log=tmp_path / "old.log")
+    try:
+        wait_for(lambda: [e for e in _writes(journal, {e[1] for e in journal}, 0.0)
+                          if "MAP_Milestone__c" in e[3]], 60,
+                 what="the first holder's first milestone write", every=0.005)
+        old.send_signal(signal.SIGSTOP)  # paused between two requests of one push step
+        old_tokens = {e[1] for e in journal}
+        time.sleep(4)  # past the lease's 3 s time to live
+        new = pg_ops.start(*WORKER, log=tmp_path / "new.log")
+        try:
+            wait_for(lambda: (h := pg_ops.store.lease_holder(org_id)) is not None
+                     and int(h.split(":")[1]) == new.pid, 30, what="the new holder")
+            wait_for(lambda: _writes(journal, {e[1] for e in journal} - old_tokens, 0.0), 30,
+                     what="the new holder's writes")
+            resumed_at = time.monotonic()
+            old.send_signal(signal.SIGCONT)
+            time.sleep(4)  # the old holder runs on into its next write step and cycles
+            assert _writes(journal, old_tokens, resumed_at) == []
+            assert old.poll() is None  # it stands by, it did not crash
+        finally:
+            stop(new)
+    finally:
+        if old.poll() is None:
+            old.send_signal(signal.SIGCONT)
+            stop(old)
+    log = (tmp_path / "old.log").read_text()
+    assert "lease" in log
+    assert pg_ops.no_duplicates()
