@@ -1,9 +1,12 @@
-"""``mapsync db upgrade|current``: the local database's schema revision.
+"""``mapsync db upgrade|current|rebuild``: the local database's schema and its cache.
 
 ``mapsync db upgrade`` is the Procfile's release step: it brings the database (SQLite or
 PostgreSQL, from ``DATABASE_URL``) to the revision this mapsync needs, before any worker
 starts. ``mapsync db current`` says where the database stands and exits 1 when it is behind,
-so a deploy check can run it. The database is named with its password masked.
+so a deploy check can run it. ``mapsync db rebuild`` refills a new or lost database's cache
+of an org from Salesforce (plan index, shadow, tombstones) and says what it found; reps'
+pins need no rebuilding, Salesforce's field history holds them. The database is named with
+its password masked.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import typer
 
 from config.settings import load_settings, mask_url
 from sync.cli.app import app, fail, run_guarded
+from sync.cli.runtime import open_runtime
+from sync.jobs.rebuild import rebuild
 from sync.store import database_revision, head_revision, upgrade_database
 
 db_app = typer.Typer(help="Manage the local database's schema.", no_args_is_help=True)
@@ -48,5 +53,20 @@ def current() -> None:
             return
         raise fail(f"database {where} is at revision {revision or 'none'}, this mapsync "
                    f"needs {head}: run mapsync db upgrade")
+
+    run_guarded(body)
+
+
+@db_app.command("rebuild")
+def rebuild_cache() -> None:
+    """Refill the database's cache of the org from Salesforce (after a move or a loss)."""
+
+    def body() -> None:
+        with open_runtime() as rt:
+            found = rebuild(rt.org)
+        print(f"rebuilt from Salesforce in {found.api_calls} API calls, {found.seconds:.1f} s: "
+              f"{found.plans} plans, {found.milestones} milestones, {found.rollups} "
+              f"Opportunity rollups, {found.tombstones} plans reps deleted, {found.rep_pins} "
+              "fields reps pinned (kept: read from Salesforce's field history)")
 
     run_guarded(body)

@@ -3,11 +3,13 @@ and pinned, so a recovery backfill, a reconcile or a cycle on a fresh store undo
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from connectors.emulator.server import Emulator
 from sync.cycle import run_batch
 from sync.cycle.sobjects import OPPORTUNITY_FIELDS
+from sync.jobs.rebuild import rebuild
 from sync.store.records import RunKind
 from tests.sync.world import World
 
@@ -40,3 +42,31 @@ def test_a_recovery_backfill_on_a_fresh_store_recreates_nothing_a_rep_deleted(
     # Asked on purpose, the backfill brings the plan back.
     run_batch(after.sync, rows(after, gone), kind=RunKind.BACKFILL, recreate_deleted=True)
     assert after.plan(gone) is not None
+
+
+def test_db_rebuild_refills_the_cache_and_the_next_cycle_changes_nothing_reps_set(
+        emulator: Emulator, tmp_path: Path) -> None:
+    before = World(emulator, tmp_path / "lost")
+    opps = [before.opportunity(name=f"Deal {n}") for n in range(3)]
+    before.cycle()
+    plan = before.plan(opps[0])
+    assert plan is not None
+    before.delete("Mutual_Action_Plan__c", plan["Id"])
+    ms = sorted(before.milestones(opps[1]).values(), key=lambda m: m["Due_Date__c"])
+    before.edit("MAP_Milestone__c", ms[0]["Id"], Status__c="Blocked")
+    moved = (dt.date.fromisoformat(ms[3]["Due_Date__c"]) + dt.timedelta(days=14)).isoformat()
+    before.edit("MAP_Milestone__c", ms[3]["Id"], Due_Date__c=moved)
+    before.cycle()
+    after = World(emulator, tmp_path / "fresh")
+    found = rebuild(after.sync)
+    assert (found.plans, found.tombstones, found.rep_pins) == (2, 1, 2)
+    assert found.milestones == len(before.milestones(opps[1])) + len(before.milestones(opps[2]))
+    with after.store.transaction(write=False) as tx:
+        assert set(tx.plan_index(after.org_id, opps)) == set(opps[1:])
+        assert tx.is_tombstoned(after.org_id, opps[0])
+    report = after.cycle()
+    assert report.plans_created == 0
+    assert report.milestones_written == 0
+    now = after.milestones(opps[1])
+    assert now[ms[0]["Key__c"]]["Status__c"] == "Blocked"
+    assert now[ms[3]["Key__c"]]["Due_Date__c"] == moved
