@@ -233,7 +233,10 @@ class Emulator:
 
     def write_env(self, path: Path | None = None) -> Path:
         path = path or self.state_dir / "emulator.env"
-        path.write_text("".join(f"{k}={v}\n" for k, v in self.env().items()))
+        # written whole or not at all: a reader polling for the file never sees half of it
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_text("".join(f"{k}={v}\n" for k, v in self.env().items()))
+        partial.replace(path)
         path.chmod(0o600)
         return path
 
