@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     sync_lookback_seconds: int = Field(default=600, ge=0)
     log_format: Literal["json", "console"] | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    mapsync_metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
     # --- derived -------------------------------------------------------------------------
 

@@ -30,7 +30,9 @@ def _time_of_day(text: str) -> dt.time:
 @app.command("worker")
 def worker(
     metrics_port: int | None = typer.Option(None, "--metrics-port",
-                                            help="Serve Prometheus metrics on this port."),
+                                            help="Serve Prometheus metrics on this port "
+                                                 "(default MAPSYNC_METRICS_PORT; none if "
+                                                 "unset)."),
     interval: float | None = typer.Option(None, "--interval",
                                           help="Seconds between cycles "
                                                "(default SYNC_INTERVAL_SECONDS)."),
@@ -59,9 +61,14 @@ def worker(
             except ValueError as err:
                 raise fail(str(err), code=2) from None
             metrics = None
-            if metrics_port is not None:
+            port = metrics_port if metrics_port is not None else rt.settings.mapsync_metrics_port
+            if port is not None:
                 metrics = WorkerMetrics()
-                metrics.serve(metrics_port)
+                try:
+                    metrics.serve(port)
+                except OSError as err:
+                    raise fail(f"cannot serve metrics on port {port}: "
+                               f"{err.strerror or err}") from None
             with stop_on_signals(StopToken(), "finishing the run in flight") as token:
                 clean = Worker(rt.org, options, metrics=metrics, stop=token).run()
         if not clean:

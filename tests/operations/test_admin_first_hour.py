@@ -13,13 +13,15 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from connectors.emulator.server import Emulator
 from sync.cycle import run_cycle
 from sync.jobs.backfill import Backfill, estimate_calls
 from sync.jobs.selection import Selection
 from sync.store.records import BackfillStatus
-from tests.operations.ops import MAPSYNC, MILESTONE, PLAN, Ops, stop, wait_for
+from tests.operations.ops import MAPSYNC, MILESTONE, PLAN, Ops, json_lines, stop, wait_for
+from tests.operations.test_worker import free_port
 
 
 @pytest.mark.parametrize(("flag", "value", "choices"), [
@@ -153,3 +155,37 @@ def test_backfill_shows_the_selection_and_its_cost_before_asking(ops: Ops) -> No
     assert code == 1
     assert "backfill not started" in text
     assert ops.count(PLAN) == 0
+
+
+def _metrics(port: int) -> str | None:
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+    except requests.ConnectionError:
+        return None
+
+
+WORKER = ("--interval", "60", "--heartbeat", "0.5", "--lease-ttl", "5", "--no-reconcile",
+          "--retry-interval", "600")
+
+
+def test_worker_serves_metrics_on_the_port_setting_and_the_flag_overrides_it(
+        ops: Ops, tmp_path: Path) -> None:
+    setting, flag = free_port(), free_port()
+    log = tmp_path / "w.log"
+    worker = ops.start("worker", *WORKER, log=log, MAPSYNC_METRICS_PORT=str(setting))
+    try:
+        served = wait_for(lambda: _metrics(setting), 30, what="metrics on the setting's port")
+    finally:
+        assert stop(worker)[0] == 0
+    assert "mapsync_lease_held" in served
+    chatter = [line for line in json_lines(log) if line.get("logger", "").startswith(
+        "apscheduler")]
+    assert chatter == []  # scheduler chatter only at DEBUG
+
+    worker = ops.start("worker", *WORKER, "--metrics-port", str(flag), log=log,
+                       MAPSYNC_METRICS_PORT=str(setting))
+    try:
+        wait_for(lambda: _metrics(flag), 30, what="metrics on the flag's port")
+        assert _metrics(setting) is None
+    finally:
+        assert stop(worker)[0] == 0
