@@ -11,30 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
-from rich.text import Text
 
 from config.errors import NothingToResumeError
-from config.logging import get_logger, logs_to
+from config.logging import get_logger
 from config.settings import load_settings
 from sync.cli.app import app, fail, run_guarded
+from sync.cli.progress import progress_of
 from sync.cli.runtime import load_mapping_from, open_runtime
 from sync.cli.signals import stop_on_signals
 from sync.cycle import RunControl, StopToken
@@ -89,7 +76,7 @@ def backfill(
                            recreate_deleted=recreate_deleted, control=RunControl(stop=token))
             if not dry_run and not yes:
                 _confirm(job, selection)
-            with _progress() as progress:
+            with progress_of("backfill", log) as progress:
                 job.progress = progress
                 if not resume and not dry_run and job.resumable():
                     print("mapsync: note: a backfill with these options was interrupted; this "
@@ -132,45 +119,6 @@ def _confirm(job: Backfill, selection: Selection) -> None:
 def _describe(selection: Selection) -> str:
     parts = [f"{k}={v}" for k, v in selection.parameters().items() if v]
     return "the Opportunities " + (", ".join(parts) if parts else "of the whole org")
-
-
-class RateColumn(ProgressColumn):
-    """Records per second."""
-
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text("-" if speed is None else f"{speed:,.0f} rec/s")
-
-
-@contextmanager
-def _progress() -> Iterator[Any]:
-    """A rich bar on a terminal, progress log lines otherwise."""
-    if sys.stderr.isatty():
-        bar = Progress(TextColumn("backfill"), BarColumn(), MofNCompleteColumn(),
-                       TaskProgressColumn(), RateColumn(), TimeElapsedColumn(),
-                       TimeRemainingColumn(),
-                       console=Console(stderr=True))
-        task = bar.add_task("backfill", total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        # While the bar is live, sys.stderr is rich's proxy: log lines sent there are
-        # printed above the bar instead of tearing it.
-        with bar, logs_to(sys.stderr):
-            yield update
-        return
-
-    started = dt.datetime.now(dt.UTC)
-
-    def log_line(done: int, total: int) -> None:
-        elapsed = (dt.datetime.now(dt.UTC) - started).total_seconds() or 1e-9
-        rate = done / elapsed
-        eta = (total - done) / rate if rate > 0 else None
-        log.info("backfill progress", done=done, total=total, rate_per_s=round(rate, 1),
-                 eta_s=round(eta) if eta is not None else None)
-
-    yield log_line
 
 
 def _print_report(report: BackfillReport, store: Any, org_id: str) -> None:
