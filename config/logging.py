@@ -4,6 +4,10 @@ JSON lines by default (what a Procfile platform collects), readable console outp
 terminal. Standard-library loggers (urllib3, simple-salesforce, alembic, APScheduler) go
 through the same processors, so nothing reaches the output without passing the redactor.
 Context (run id, org, object) is bound per run with :func:`bind_run`.
+
+Quiet by default: the libraries' routine INFO lines (Alembic's "Context impl SQLiteImpl",
+APScheduler's "Running job …") say nothing an admin acts on, so they show only at DEBUG
+(``LOG_LEVEL=DEBUG`` or ``mapsync -v``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from typing import Any, Literal, TextIO
 import structlog
 
 REDACTED = "[redacted]"
+# Loggers whose INFO lines are routine chatter: shown at DEBUG only.
+CHATTY_LOGGERS = ("alembic", "apscheduler")
 
 # Things that are secrets whatever their value: Salesforce access tokens ("00D…!…"),
 # bearer headers, and key=value pairs whose key names a secret.
@@ -135,6 +141,24 @@ def configure_logging(
     handler._mapsync = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level.upper())
+    chatty = logging.DEBUG if level.upper() == "DEBUG" else logging.WARNING
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(chatty)
+
+
+@contextmanager
+def logs_to(stream: TextIO) -> Iterator[None]:
+    """Send mapsync's log lines to ``stream`` inside the block (e.g. a live progress bar's
+    console, so a line printed mid-bar does not tear it), then back where they went."""
+    handlers = [h for h in logging.getLogger().handlers
+                if getattr(h, "_mapsync", False) and isinstance(h, logging.StreamHandler)]
+    previous = [h.setStream(stream) for h in handlers]
+    try:
+        yield
+    finally:
+        for h, old in zip(handlers, previous, strict=True):
+            if old is not None:
+                h.setStream(old)
 
 
 def get_logger(name: str | None = None) -> Any:

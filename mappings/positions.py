@@ -52,20 +52,46 @@ def in_file_order(messages: list[str], positions: dict[Path_, tuple[int, int]]) 
     end = (1 << 30, 0)
 
     def place(message: str) -> tuple[int, int]:
-        line = _LINE.match(message)
-        if line:
-            return int(line.group(1)) - 1, int(line.group(2)) - 1
-        where = message.split(": ", 1)[0].split(" (", 1)[0]
-        if where == "(file)":
+        if message.split(": ", 1)[0] == "(file)":
             return (-1, 0)
-        path = parse_location(where)
-        while path:
-            if path in positions:
-                return positions[path]
-            path = path[:-1]
-        return end
+        found = locate(message, positions)
+        return end if found is None else found
 
     return sorted(messages, key=place)
+
+
+def locate(message: str, positions: dict[Path_, tuple[int, int]]) -> tuple[int, int] | None:
+    """(line, column), 0-based, of the value ``message`` points at; ``None`` if it names none.
+
+    A message starts either with ``line N, column M: `` (YAML syntax, keys written twice) or
+    with the path of the value (``templates[1].milestones[3].side: ...``); a path the file
+    does not hold (a missing field) points at the nearest enclosing value that it does.
+    """
+    line = _LINE.match(message)
+    if line:
+        return int(line.group(1)) - 1, int(line.group(2)) - 1
+    where = message.split(": ", 1)[0].split(" (", 1)[0]
+    if where == "(file)":
+        return None
+    path = parse_location(where)
+    while path:
+        if path in positions:
+            return positions[path]
+        path = path[:-1]
+    return None
+
+
+def with_location(source: str, message: str, positions: dict[Path_, tuple[int, int]],
+                  severity: str = "") -> str:
+    """``file:line:column: message``, the form editors and CI annotations jump to.
+
+    A message that names no value of the file (an empty file, an unreadable one) points at
+    its first line.
+    """
+    found = locate(message, positions)
+    line, column = (found[0] + 1, found[1] + 1) if found is not None else (1, 1)
+    label = f"{severity}: " if severity else ""
+    return f"{source}:{line}:{column}: {label}{_LINE.sub('', message, count=1)}"
 
 
 def parse_location(where: str) -> Path_:

@@ -16,7 +16,7 @@ from types import FrameType
 
 from connectors.emulator.knobs import DEFAULT_DAILY_API_LIMIT
 from connectors.emulator.seed import SEEDS
-from connectors.emulator.server import Emulator
+from connectors.emulator.server import Emulator, EmulatorStartError
 
 
 def run(state_dir: Path, port: int = 0, seed: str = "demo", opportunities: int = 0,
@@ -33,8 +33,12 @@ def run(state_dir: Path, port: int = 0, seed: str = "demo", opportunities: int =
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
+    try:
+        org.start()
+    except BaseException:
+        org.stop()
+        raise
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
-    org.start()
     try:
         env = org.write_env()
         print(f"Local Salesforce org at {org.instance_url}", flush=True)
@@ -71,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise ValueError(f"--automation-dir {directory} is not a directory")
         run(args.state_dir, args.port, args.seed, args.opportunities, args.latency_ms,
             args.fault_rate, args.fault_seed, args.daily_api_limit, args.automation_dir)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EmulatorStartError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

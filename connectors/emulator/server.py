@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import fcntl
+import os
 import shutil
 import socket
 import tempfile
@@ -23,6 +26,7 @@ import time
 from datetime import date
 from pathlib import Path
 from types import ModuleType, TracebackType
+from typing import IO
 
 import trustme
 import uvicorn
@@ -35,6 +39,32 @@ from connectors.emulator.knobs import DEFAULT_DAILY_API_LIMIT, Knobs
 from connectors.emulator.org import Org
 
 API_VERSION = "59.0"
+LOCK_FILE = "emulator.lock"
+
+
+class EmulatorStartError(RuntimeError):
+    """The org cannot start: its state directory cannot be made or is another org's, or the
+    port is taken. The message is one line saying which, for the command to print."""
+
+
+def _lock_state_dir(state_dir: Path) -> IO[str]:
+    """Hold ``state_dir/emulator.lock`` for the life of the org, so a second org on the same
+    directory is refused instead of rewriting the running org's env file, certificates and
+    data; the lock goes with the process, however it ends."""
+    handle = (state_dir / LOCK_FILE).open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise EmulatorStartError(f"{state_dir} is in use by another local org ({holder}); "
+                                 "stop it first or choose another --state-dir") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}\n")
+    handle.flush()
+    return handle
 
 
 class NoDelayH11Protocol(H11Protocol):
@@ -92,13 +122,18 @@ class Emulator:
         self._own_dir = state_dir is None
         self.state_dir = Path(tempfile.mkdtemp(prefix="sf-org-")) if state_dir is None \
             else Path(state_dir)
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        self.org = Org(state_dir=None if self._own_dir else self.state_dir, seed=seed,
-                       opportunities=opportunities, knobs=knobs, fault_seed=fault_seed,
-                       metadata_dir=metadata_dir, today=today,
-                       automation_dirs=automation_dirs)
-        self._automation_dirs = automation_dirs
-        self.jwt_keys = JwtKeyPair.load_or_create(keys_dir or self.state_dir)
+        try:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise EmulatorStartError(f"cannot create the state directory {self.state_dir}: "
+                                     f"{err.strerror or err}") from None
+        self._lock = None if self._own_dir else _lock_state_dir(self.state_dir)
+        try:
+            self._open_org(seed, opportunities, knobs, fault_seed, metadata_dir, today,
+                           automation_dirs, keys_dir)
+        except BaseException:
+            self._release_lock()
+            raise
         self.host = host
         self.port = port
         self._metadata_dir = metadata_dir
@@ -106,6 +141,21 @@ class Emulator:
         self._app: Starlette | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+
+    def _open_org(self, seed: str, opportunities: int, knobs: Knobs, fault_seed: int,
+                  metadata_dir: Path | None, today: date | None,
+                  automation_dirs: list[Path] | None, keys_dir: Path | None) -> None:
+        self.org = Org(state_dir=None if self._own_dir else self.state_dir, seed=seed,
+                       opportunities=opportunities, knobs=knobs, fault_seed=fault_seed,
+                       metadata_dir=metadata_dir, today=today,
+                       automation_dirs=automation_dirs)
+        self._automation_dirs = automation_dirs
+        self.jwt_keys = JwtKeyPair.load_or_create(keys_dir or self.state_dir)
+
+    def _release_lock(self) -> None:
+        if self._lock is not None:
+            self._lock.close()  # closing the file releases the flock
+            self._lock = None
 
     # ---- lifecycle ------------------------------------------------------------------
 
@@ -119,7 +169,14 @@ class Emulator:
         key_file.chmod(0o600)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
+        try:
+            sock.bind((self.host, self.port))
+        except OSError as err:
+            sock.close()
+            reason = ("another process is listening there" if err.errno == errno.EADDRINUSE
+                      else err.strerror or str(err))
+            raise EmulatorStartError(f"cannot listen on {self.host}:{self.port}: {reason}; "
+                                     "choose another --port (0: any free port)") from None
         self.port = sock.getsockname()[1]
         self.org.instance_url = f"https://{self.host}:{self.port}"
         self._app = create_app(self.org, self.jwt_keys, self._extra)
@@ -167,6 +224,7 @@ class Emulator:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self.org.close()
+        self._release_lock()
         if self._own_dir:
             shutil.rmtree(self.state_dir, ignore_errors=True)
 
@@ -176,7 +234,11 @@ class Emulator:
             self._thread.join(timeout=0.5)
 
     def __enter__(self) -> Emulator:
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:

@@ -21,9 +21,9 @@ import requests
 import structlog
 from pydantic import SecretStr
 
-from config.errors import AuthenticationError, ConfigurationError, RetryableError
+from config.errors import AuthenticationError, ConfigurationError, FatalError, RetryableError
 from config.settings import GENERIC_LOGIN_HOSTS, AuthMode, Settings
-from connectors.salesforce.errors import error_from_network
+from connectors.salesforce.errors import error_from_network, unreachable_reason
 
 log = structlog.get_logger(__name__)
 
@@ -140,10 +140,20 @@ def _secrets_of(settings: Settings, form: dict[str, str]) -> list[str]:
     return [*settings.secret_values(), form.get("assertion", "")]
 
 
+class UnreachableError(FatalError):
+    """The login host's name does not resolve or nothing listens there: a wrong SF_LOGIN_URL
+    or a network that lets nothing out, which waiting and retrying does not cure."""
+
+
 def request_token(settings: Settings, session: requests.Session,
-                  clock: Callable[[], float] = time.time) -> Token:
+                  clock: Callable[[], float] = time.time, *, first: bool = False) -> Token:
     """Log in with the configured flow; raises ConfigurationError, AuthenticationError, or
-    RetryableError (Salesforce or the network failing)."""
+    RetryableError (Salesforce or the network failing).
+
+    On the ``first`` login of a process a host that cannot be reached at all (DNS, connection
+    refused) fails at once with :class:`UnreachableError`: the admin is waiting for an answer
+    and a retry will not bring the host. Once a session existed, the same failure is a blip
+    worth retrying."""
     url = token_url(settings)
     form = token_form(settings, clock())
     secrets = _secrets_of(settings, form)
@@ -151,6 +161,10 @@ def request_token(settings: Settings, session: requests.Session,
     try:
         response = session.post(url, data=form, headers={"Accept": "application/json"})
     except requests.RequestException as err:
+        reason = unreachable_reason(err) if first else None
+        if reason is not None:
+            host = urlsplit(url).netloc
+            raise UnreachableError(f"cannot reach {host}: {reason}") from None
         failure = error_from_network(err, f"token request to {url} failed")
         failure.args = (redact(str(failure), secrets),)
         raise failure from None
@@ -173,7 +187,7 @@ def request_token(settings: Settings, session: requests.Session,
                       "/"),
                   identity_url=str(payload.get("id", "")),
                   issued_at=str(payload["issued_at"]) if "issued_at" in payload else None)
-    log.info("salesforce.auth.ok", flow=mode, instance_url=token.instance_url,
+    log.debug("salesforce.auth.ok", flow=mode, instance_url=token.instance_url,
              org_id=token.org_id, user_id=token.user_id)
     return token
 

@@ -23,6 +23,7 @@ Outcomes and the classes they become (``config.errors``)::
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -197,6 +198,29 @@ def error_from_network(err: Exception, context: str) -> MapsyncError | Configura
             f"{text} — the server's TLS certificate is not trusted; for the emulator set "
             "SF_CA_BUNDLE to its ca.pem", problems=["SF_CA_BUNDLE does not hold the server's CA"])
     return RetryableError(text)
+
+
+def unreachable_reason(err: BaseException) -> str | None:
+    """Why a host could not be reached at all — its name does not resolve, or nothing listens
+    on its port — or ``None`` for failures a retry may cure (timeouts, resets, 5xx).
+
+    Walks the chain requests and urllib3 wrap the socket error in (``ConnectionError`` →
+    ``MaxRetryError`` → ``NewConnectionError`` → ``gaierror`` / ``ConnectionRefusedError``).
+    """
+    seen: list[BaseException] = []
+    current: BaseException | None = err
+    while current is not None and not any(current is s for s in seen):
+        seen.append(current)
+        if isinstance(current, socket.gaierror):
+            return f"the name does not resolve ({current.strerror or current})"
+        if isinstance(current, ConnectionRefusedError):
+            return "connection refused (nothing listens on that port)"
+        reason = getattr(current, "reason", None)
+        wrapped = current.args[0] if current.args else None
+        current = (reason if isinstance(reason, BaseException)
+                   else current.__cause__ or current.__context__
+                   or (wrapped if isinstance(wrapped, BaseException) else None))
+    return None
 
 
 def error_from_simple_salesforce(exc: Exception, context: str) -> MapsyncError:

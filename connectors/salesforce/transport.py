@@ -64,7 +64,9 @@ class Transport:
 
     def authenticate(self) -> Token:
         """Make the token request (retrying transient failures) and keep the new session."""
-        token = self.policy.call(lambda: request_token(self.settings, self.session, self._clock))
+        first = self.authentications == 0
+        token = self.policy.call(lambda: request_token(self.settings, self.session, self._clock,
+                                                       first=first))
         self._token = token
         self.authentications += 1
         for listener in self._on_token:

@@ -7,8 +7,11 @@ from typer), never a traceback for an error mapsync raised on purpose.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
 from typing import Any
 
 import typer
@@ -22,6 +25,32 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def installed_version() -> str:
+    try:
+        return package_version("mapsync")
+    except PackageNotFoundError:  # pragma: no cover - running from a tree not installed
+        return "unknown"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"mapsync {installed_version()}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main_options(
+    verbose: bool = typer.Option(False, "--verbose", "-v",
+                                 help="Show every log line (LOG_LEVEL=DEBUG), libraries' too."),
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print mapsync's version and exit."),
+) -> None:
+    """Mutual Action Plans inside Salesforce: plans, milestones and slip, kept in sync."""
+    if verbose:
+        # Through the environment, so every command (and any process it starts) sees it.
+        os.environ["LOG_LEVEL"] = "DEBUG"
 
 
 def fail(message: str, details: list[str] | None = None, code: int = 1) -> typer.Exit:

@@ -11,30 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
-from rich.text import Text
 
 from config.errors import NothingToResumeError
 from config.logging import get_logger
+from config.settings import load_settings
 from sync.cli.app import app, fail, run_guarded
-from sync.cli.runtime import open_runtime
+from sync.cli.progress import progress_of
+from sync.cli.runtime import load_mapping_from, open_runtime
 from sync.cli.signals import stop_on_signals
 from sync.cycle import RunControl, StopToken
 from sync.jobs.backfill import DEFAULT_BATCH_SIZE, Backfill, BackfillReport
@@ -78,18 +66,18 @@ def backfill(
     def body() -> None:
         selection = Selection(_day(since, "--since"), _day(until, "--until"), tuple(stage),
                               tuple(opportunity_type), tuple(template))
-        if not dry_run and not yes:
-            if not sys.stdin.isatty():
-                raise fail("refusing to write to Salesforce without --yes when no terminal "
-                           "can confirm", code=2)
-            if not typer.confirm(f"Write plans for {_describe(selection)}?", default=False):
-                raise fail("backfill not started", code=1)
+        _check_choices(selection)
+        if not dry_run and not yes and not sys.stdin.isatty():
+            raise fail("refusing to write to Salesforce without --yes when no terminal "
+                       "can confirm", code=2)
         token = StopToken()
         with open_runtime() as rt, stop_on_signals(token, "finishing the batch in flight"):
-            with _progress() as progress:
-                job = Backfill(rt.org, selection, batch_size=batch_size, dry_run=dry_run,
-                               recreate_deleted=recreate_deleted, progress=progress,
-                               control=RunControl(stop=token))
+            job = Backfill(rt.org, selection, batch_size=batch_size, dry_run=dry_run,
+                           recreate_deleted=recreate_deleted, control=RunControl(stop=token))
+            if not dry_run and not yes:
+                _confirm(job, selection)
+            with progress_of("backfill", log) as progress:
+                job.progress = progress
                 if not resume and not dry_run and job.resumable():
                     print("mapsync: note: a backfill with these options was interrupted; this "
                           "run starts over (use --resume to continue it instead)",
@@ -106,46 +94,31 @@ def backfill(
     run_guarded(body)
 
 
+def _check_choices(selection: Selection) -> None:
+    """``--stage`` and ``--template`` name what the mapping holds, or exit 2 listing it (a
+    misspelt stage would otherwise select nothing and report success)."""
+    mapping = load_mapping_from(load_settings())
+    for flag, given, valid in (("--stage", selection.stages, mapping.stages),
+                               ("--template", selection.templates,
+                                [t.name for t in mapping.templates])):
+        unknown = [v for v in given if v not in valid]
+        if unknown:
+            raise fail(f"{flag} {unknown[0]!r} is not in the mapping; choose from: "
+                       + ", ".join(valid), code=2)
+
+
+def _confirm(job: Backfill, selection: Selection) -> None:
+    """Say what a real run will touch and cost, then ask."""
+    selected = job.count()
+    print(f"{selected:,} Opportunities selected ({_describe(selection)}); writing their plans "
+          f"costs up to {job.estimated_calls(selected):,} API calls.")
+    if not typer.confirm("Write plans for them?", default=False):
+        raise fail("backfill not started", code=1)
+
+
 def _describe(selection: Selection) -> str:
     parts = [f"{k}={v}" for k, v in selection.parameters().items() if v]
     return "the Opportunities " + (", ".join(parts) if parts else "of the whole org")
-
-
-class RateColumn(ProgressColumn):
-    """Records per second."""
-
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text("-" if speed is None else f"{speed:,.0f} rec/s")
-
-
-@contextmanager
-def _progress() -> Iterator[Any]:
-    """A rich bar on a terminal, progress log lines otherwise."""
-    if sys.stderr.isatty():
-        bar = Progress(TextColumn("backfill"), BarColumn(), MofNCompleteColumn(),
-                       TaskProgressColumn(), RateColumn(), TimeElapsedColumn(),
-                       TimeRemainingColumn(),
-                       console=Console(stderr=True))
-        task = bar.add_task("backfill", total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        with bar:
-            yield update
-        return
-
-    started = dt.datetime.now(dt.UTC)
-
-    def log_line(done: int, total: int) -> None:
-        elapsed = (dt.datetime.now(dt.UTC) - started).total_seconds() or 1e-9
-        rate = done / elapsed
-        eta = (total - done) / rate if rate > 0 else None
-        log.info("backfill progress", done=done, total=total, rate_per_s=round(rate, 1),
-                 eta_s=round(eta) if eta is not None else None)
-
-    yield log_line
 
 
 def _print_report(report: BackfillReport, store: Any, org_id: str) -> None:
@@ -175,8 +148,10 @@ def _print_report(report: BackfillReport, store: Any, org_id: str) -> None:
     for what, value in rows:
         table.add_row(what, str(value))
     console.print(table)
+    if report.dry_run and report.totals.would_change:
+        console.print(_changes_table(report))
     if report.dry_run and report.sample:
-        console.print(_sample_table(report.sample))
+        console.print(_sample_table(report.sample, report.names))
     if report.totals.dead_letters and not report.dry_run:
         with store.transaction(write=False) as tx:
             letters = tx.dead_letters(org_id, status="open", limit=20)
@@ -186,12 +161,36 @@ def _print_report(report: BackfillReport, store: Any, org_id: str) -> None:
         console.print("see `mapsync deadletters list` for every refused record")
 
 
-def _sample_table(plans: list[DesiredPlan]) -> Table:
+def _changes_table(report: BackfillReport) -> Table:
+    """Per plan, what a real run would do: create it, or change which fields, and how many
+    milestones it would write."""
+    lines = report.totals.would_change
+    more = (report.totals.plans_created + report.totals.plans_updated) - len(lines)
+    title = "what a real run would change" + (f" (first {len(lines)} plans)" if more > 0
+                                              else "")
+    table = Table(title=title)
+    for column in ("Opportunity", "plan", "milestones written"):
+        table.add_column(column, overflow="fold")
+    for line in lines:
+        if line.created:
+            what = "created"
+        elif line.fields:
+            what = "fields changed: " + ", ".join(f.removesuffix("__c").replace("_", " ")
+                                                  for f in line.fields)
+        else:
+            what = "unchanged"
+        table.add_row(report.names.get(line.opportunity_id, line.opportunity_id), what,
+                      str(line.milestones))
+    return table
+
+
+def _sample_table(plans: list[DesiredPlan], names: dict[str, str]) -> Table:
     table = Table(title="sample of the plans")
     for column in ("Opportunity", "template", "milestones", "first due", "last due"):
         table.add_column(column)
     for plan in plans:
         dues = [m.due_date for m in plan.milestones if m.due_date is not None]
-        table.add_row(plan.opportunity_id, plan.template, str(len(plan.milestones)),
+        table.add_row(names.get(plan.opportunity_id, plan.opportunity_id), plan.template,
+                      str(len(plan.milestones)),
                       str(min(dues)) if dues else "-", str(max(dues)) if dues else "-")
     return table

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 import tempfile
 from collections import Counter
@@ -19,11 +20,11 @@ from typing import Any
 
 import requests
 from rich.console import Console
-from rich.table import Table
 from simple_salesforce import Salesforce
 
 from config.logging import configure_logging
 from config.settings import load_settings
+from sync.cli.demo_tables import changes_table, milestones_table, plans_table
 from sync.cli.runtime import open_runtime
 from sync.cycle import RunReport, run_cycle
 
@@ -32,7 +33,12 @@ PLAN_VIEW = (
     "Opportunity__r.OwnerId, Status__c, "
     "Health__c, Percent_Complete__c, Next_Milestone__c, Next_Due_Date__c, "
     "Target_Close_Date__c, Projected_Close_Date__c, Days_Slipped__c, Slip_Cause__c "
-    "FROM Mutual_Action_Plan__c ORDER BY Opportunity__r.Name"
+    "FROM Mutual_Action_Plan__c ORDER BY Opportunity__r.Name, Opportunity__c"
+)
+MILESTONE_VIEW = (
+    "SELECT Name, Sequence__c, Owner_Side__c, Owner_Role__c, Owner_Contact__r.Name, "
+    "Due_Date__c, Status__c, Days_Slipped__c FROM MAP_Milestone__c "
+    "WHERE Plan__r.Opportunity__c = '{opportunity_id}' ORDER BY Sequence__c"
 )
 
 
@@ -41,27 +47,6 @@ class RepAction:
     opportunity_id: str
     opportunity: str
     what: str
-
-
-def plans_table(rows: list[dict[str, Any]], title: str,
-                only: set[str] | None = None) -> Table:
-    table = Table(title=title)
-    for col in ("Opportunity", "Stage", "Health", "%", "Next milestone (due)",
-                "Target → projected close"):
-        table.add_column(col, no_wrap=True)
-    for r in rows:
-        if only is not None and r["Opportunity__c"] not in only:
-            continue
-        opp = r.get("Opportunity__r") or {}
-        health = str(r["Health__c"]) if r["Status__c"] == "Active" else str(r["Status__c"])
-        nxt = (f"{str(r['Next_Milestone__c'])[:30]} ({r['Next_Due_Date__c']})"
-               if r["Next_Milestone__c"] else "—")
-        table.add_row(
-            str(opp.get("Name", ""))[:40], str(opp.get("StageName", "")), health,
-            f"{r['Percent_Complete__c'] or 0:.0f}", nxt,
-            f"{r['Target_Close_Date__c']} → {r['Projected_Close_Date__c']}",
-        )
-    return table
 
 
 def cycle_line(report: RunReport) -> str:
@@ -140,7 +125,9 @@ def run_demo(console: Console | None = None, state_dir: Path | None = None) -> i
     """Run the demo; returns the exit code."""
     from connectors.emulator.server import Emulator
 
-    console = console or Console(width=None if sys.stdout.isatty() else 150)
+    wide_log = sys.stdout.isatty() or "COLUMNS" in os.environ
+    console = console or Console(width=None if wide_log else 150)
+    width = console.width
     work = Path(state_dir or tempfile.mkdtemp(prefix="mapsync-demo-"))
     configure_logging("console", "WARNING")
     console.print("[bold]mapsync demo[/bold]: starting a local Salesforce org with a sample "
@@ -154,7 +141,7 @@ def run_demo(console: Console | None = None, state_dir: Path | None = None) -> i
             console.print(cycle_line(first))
             plans = list(rt.client.query(PLAN_VIEW))
             console.print(plans_table(plans, f"{len(plans)} plans in Salesforce after the "
-                                             "first sync"))
+                                             "first sync", width))
             # Opportunities are private to their owners: the rep with the most plans acts
             owners = Counter(str((p.get("Opportunity__r") or {}).get("OwnerId"))
                              for p in plans)
@@ -174,26 +161,15 @@ def run_demo(console: Console | None = None, state_dir: Path | None = None) -> i
             console.print("\n" + cycle_line(second))
             after = {p["Opportunity__c"]: p for p in rt.client.query(PLAN_VIEW)}
             before = {p["Opportunity__c"]: p for p in plans}
-            console.print(changes_table(actions, before, after))
+            console.print(changes_table([(a.opportunity_id, a.opportunity, a.what)
+                                         for a in actions], before, after, width))
+            if actions:
+                shown = next((a for a in actions if "due date" in a.what), actions[0])
+                steps = list(rt.client.query(
+                    MILESTONE_VIEW.format(opportunity_id=shown.opportunity_id)))
+                console.print(milestones_table(shown.opportunity, steps, today, width))
             idle = run_cycle(rt.org)
             console.print(f"\nA third cycle with nothing changed: {idle.api_calls} API call(s),"
                           f" {idle.milestones_written + idle.rollups_written} records written.")
     console.print(f"\nState kept in {work} (the org's data and mapsync's store).")
     return 0
-
-
-def changes_table(actions: list[RepAction], before: dict[str, dict[str, Any]],
-                  after: dict[str, dict[str, Any]]) -> Table:
-    table = Table(title="What changed, and why")
-    for col in ("Opportunity", "Why (the rep's edit)", "What mapsync changed on the plan"):
-        table.add_column(col, overflow="fold")
-    fields = (("Status__c", "status"), ("Health__c", "health"),
-              ("Percent_Complete__c", "% complete"), ("Next_Milestone__c", "next milestone"),
-              ("Days_Slipped__c", "days slipped"),
-              ("Projected_Close_Date__c", "projected close"), ("Slip_Cause__c", "slip cause"))
-    for a in actions:
-        b, c = before.get(a.opportunity_id, {}), after.get(a.opportunity_id, {})
-        diffs = [f"{label}: {b.get(f)} → {c.get(f)}" for f, label in fields
-                 if b.get(f) != c.get(f)]
-        table.add_row(a.opportunity[:38], a.what, "\n".join(diffs) or "nothing to change")
-    return table

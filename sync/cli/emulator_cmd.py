@@ -30,9 +30,13 @@ def emulator(
         if seed not in {"demo", "empty"}:
             raise fail(f"--seed must be demo or empty (got {seed!r})", code=2)
         from connectors.emulator.cli import run
+        from connectors.emulator.server import EmulatorStartError
 
-        run(state_dir, port=port, seed=seed, opportunities=opportunities,
-            latency_ms=latency_ms, fault_rate=fault_rate, fault_seed=fault_seed,
-            daily_api_limit=daily_api_limit)
+        try:
+            run(state_dir, port=port, seed=seed, opportunities=opportunities,
+                latency_ms=latency_ms, fault_rate=fault_rate, fault_seed=fault_seed,
+                daily_api_limit=daily_api_limit)
+        except EmulatorStartError as err:
+            raise fail(str(err)) from None
 
     run_guarded(body)

@@ -6,25 +6,32 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from mappings.check import compare_stages
 from sync.cli.app import fail, run_guarded
+from sync.cli.arguments import opportunity_id as checked_id
+from sync.cli.arguments import settings_with_mapping
 from sync.cli.mappings_cmd import mappings_app
 from sync.cli.runtime import open_runtime
 from sync.cycle.decide import decide
 from sync.cycle.gather import gather
 from sync.planner.model import DesiredPlan, Opportunity
 
+MAPPING_OPTION = typer.Option(None, "--mapping", help="The mapping file (default: "
+                              "MAPSYNC_MAPPINGS, else the shipped default).")
+
 
 @mappings_app.command("check")
-def check() -> None:
+def check(mapping: Path | None = MAPPING_OPTION) -> None:
     """Compare the mapping's stages with the org's Opportunity Stage picklist."""
 
     def body() -> None:
-        with open_runtime() as rt:
+        with open_runtime(settings_with_mapping(mapping)) as rt:
             describe = rt.client.describe("Opportunity")
             stage = next(f for f in describe["fields"] if f["name"] == "StageName")
             org_stages = [v["value"] for v in stage["picklistValues"] if v.get("active", True)]
@@ -38,15 +45,17 @@ def check() -> None:
 
 
 @mappings_app.command("preview")
-def preview(opportunity_id: str = typer.Argument(..., help="The Opportunity's Id.")) -> None:
+def preview(opportunity_id: str = typer.Argument(..., help="The Opportunity's Id."),
+            mapping: Path | None = MAPPING_OPTION) -> None:
     """Show the plan mapsync would write for one Opportunity (nothing is written)."""
 
     def body() -> None:
-        with open_runtime() as rt:
+        wanted = checked_id(opportunity_id)
+        with open_runtime(settings_with_mapping(mapping)) as rt:
             org = rt.org
-            gathered = gather(org.salesforce, org.store, org.mapping, org.id, [opportunity_id],
+            gathered = gather(org.salesforce, org.store, org.mapping, org.id, [wanted],
                               {}, me=org.salesforce.user_id)
-            record = gathered.opportunities.get(opportunity_id)
+            record = gathered.opportunities.get(wanted)
             if record is None:
                 raise fail(f"no Opportunity with Id {opportunity_id}")
             decisions = decide(gathered, org.planner, org.salesforce.user_id,
@@ -54,7 +63,7 @@ def preview(opportunity_id: str = typer.Argument(..., help="The Opportunity's Id
         opp = Opportunity.from_record(record)
         if decisions.failures:
             raise fail(decisions.failures[0].message)
-        desired = decisions.sample.get(opportunity_id)
+        desired = decisions.sample.get(wanted)
         if desired is None:
             reason = next(iter(decisions.skipped), "nothing to plan")
             print(f"no plan for {opp.name}: {reason}")

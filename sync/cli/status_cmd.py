@@ -18,9 +18,18 @@ from rich.console import Console
 from rich.table import Table
 
 from config.errors import MapsyncError
-from sync.cli.app import app, run_guarded
-from sync.cli.runtime import open_runtime
-from sync.jobs.status import DEFAULT_MAX_HEARTBEAT_AGE, DEFAULT_MAX_LAG, Status, collect
+from config.settings import load_settings
+from sync.cli.app import app, fail, run_guarded
+from sync.cli.runtime import open_runtime, setup_logging
+from sync.jobs.status import (
+    DEFAULT_MAX_HEARTBEAT_AGE,
+    DEFAULT_MAX_LAG,
+    Status,
+    collect,
+    orgs_in_store,
+)
+from sync.store import Store
+from sync.store.records import RunKind
 
 
 @app.command("status")
@@ -34,17 +43,42 @@ def status(
                                                  "the worker is unhealthy."),
     runs: int = typer.Option(10, "--runs", min=1, help="How many recent runs to show."),
     no_api: bool = typer.Option(False, "--no-api",
-                                help="Skip today's API usage (which costs one call): for "
-                                     "frequent health checks."),
+                                help="Answer from the store alone, without logging in or "
+                                     "today's API usage: for frequent health checks."),
+    org: str | None = typer.Option(None, "--org", help="The org's Id, with --no-api when "
+                                   "the store holds several orgs."),
 ) -> None:
     """Show runs, lag, API usage, dead letters and the worker's heartbeat; exit 1 if unhealthy."""
 
+    def from_store() -> Status:
+        settings = load_settings()
+        setup_logging(settings)
+        store = Store.open(settings.database_url)
+        try:
+            known = orgs_in_store(store)
+            if org is not None:
+                org_id = org
+            elif len(known) == 1:
+                org_id = known[0]
+            elif not known:
+                raise fail("the store has no run of any org yet: start `mapsync worker` (or "
+                           "run `mapsync sync --once`)")
+            else:
+                raise fail(f"the store holds {len(known)} orgs ({', '.join(known)}): name "
+                           "one with --org")
+            return collect(store, org_id, now=store.now(), limits=None, runs=runs,
+                           max_lag=dt.timedelta(seconds=max_lag),
+                           max_heartbeat_age=dt.timedelta(seconds=max_heartbeat_age))
+        finally:
+            store.close()
+
     def body() -> Status:
+        if no_api:
+            return from_store()
         with open_runtime() as rt:
             limits = None
-            if not no_api:
-                with contextlib.suppress(MapsyncError):  # answer even when quota is spent
-                    limits = rt.client.limits()
+            with contextlib.suppress(MapsyncError):  # answer even when quota is spent
+                limits = rt.client.limits()
             return collect(rt.store, rt.org.id, now=rt.store.now(), limits=limits,
                            runs=runs, max_lag=dt.timedelta(seconds=max_lag),
                            max_heartbeat_age=dt.timedelta(seconds=max_heartbeat_age))
@@ -56,6 +90,14 @@ def status(
         _print(result)
     if not result.healthy:
         raise typer.Exit(1)
+
+
+DRY_RUN_KINDS = {RunKind.BACKFILL_DRY_RUN.value, RunKind.RECONCILE_DRY_RUN.value}
+
+
+def _kind_label(kind: str) -> str:
+    """``backfill_dry`` → ``backfill dry run``: a dry run never reads as a run that wrote."""
+    return kind.replace("_dry", " dry run") if kind in DRY_RUN_KINDS else kind
 
 
 def _print(s: Status) -> None:
@@ -90,7 +132,8 @@ def _print(s: Status) -> None:
     for run in s.runs:
         written = sum(int(run.counts.get(k, 0)) for k in
                       ("plans_created", "plans_updated", "milestones_written", "rollups_written"))
-        table.add_row(str(run.id), run.kind, run.started_at[:19],
+        dry = run.kind in DRY_RUN_KINDS
+        table.add_row(str(run.id), _kind_label(run.kind), run.started_at[:19],
                       "-" if run.seconds is None else f"{run.seconds:.1f} s", run.outcome,
-                      str(run.api_calls), str(written))
+                      str(run.api_calls), f"none (would {written})" if dry else str(written))
     console.print(table)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 
 from sync.cycle.decide import Decisions
 from sync.cycle.push import PushResult
-from sync.cycle.report import SAMPLE_PLANS, RunReport
+from sync.cycle.report import SAMPLE_PLANS, PlanChangeLine, RunReport
 from sync.cycle.run import Run
 from sync.cycle.sobjects import MILESTONE_OBJECT, OPPORTUNITY, PLAN_OBJECT, SYNCED_OBJECTS
 from sync.store import Transaction
@@ -59,6 +59,10 @@ def tally_dry(report: RunReport, decisions: Decisions) -> None:
             report.plans_updated += 1
         report.milestones_written += len(c.milestones)
         report.rollups_written += int(c.rollup is not None)
+        if (c.plan is not None or c.milestones) and len(report.would_change) < SAMPLE_PLANS:
+            report.would_change.append(PlanChangeLine(
+                c.opportunity_id, c.plan is not None and c.plan.created,
+                tuple(sorted(c.plan.fields)) if c.plan is not None else (), len(c.milestones)))
     report.plans_deleted += len(decisions.delete_plans)
 
 

@@ -23,6 +23,17 @@ _COUNTERS = ("touched", "plans_created", "plans_updated", "plans_unchanged", "pl
              "milestones_restored", "api_calls")
 
 
+@dataclass(frozen=True)
+class PlanChangeLine:
+    """What a dry run found one plan would get: created, or which of its fields change, and
+    how many milestones would be written."""
+
+    opportunity_id: str
+    created: bool
+    fields: tuple[str, ...]
+    milestones: int
+
+
 @dataclass
 class RunReport:
     """What one run (or, added up, one job of several runs) did."""
@@ -46,6 +57,7 @@ class RunReport:
     seconds: float = 0.0
     error: str | None = None
     plans: dict[str, DesiredPlan] = field(default_factory=dict)  # a sample of this run's
+    would_change: list[PlanChangeLine] = field(default_factory=list)  # a dry run's, sampled
     runs: list[int] = field(default_factory=list)  # run records this report covers
     finished: bool = False  # the run record is written (with the data, when there was some)
     started_at: float = field(default_factory=time.perf_counter, repr=False)
@@ -75,6 +87,8 @@ class RunReport:
         for opp_id, plan in other.plans.items():
             if len(self.plans) < SAMPLE_PLANS:
                 self.plans.setdefault(opp_id, plan)
+        room = max(SAMPLE_PLANS - len(self.would_change), 0)
+        self.would_change.extend(other.would_change[:room])
         self.runs.extend(other.runs)
         if other.outcome != RunOutcome.SUCCEEDED.value and \
                 self.outcome == RunOutcome.SUCCEEDED.value:

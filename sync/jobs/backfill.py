@@ -5,10 +5,11 @@ Opportunities, which the incremental cycle never sees because they did not chang
 reads the selection in ``(CreatedDate, Id)`` order and hands batches to
 :func:`sync.cycle.run_batch`; each batch's checkpoint (the cursor of its last row and the
 running counts) commits in the same local transaction as the batch's shadow and plan index.
-Killed at any point — SIGKILL included — ``--resume`` continues after the last committed
-batch; a batch that was half pushed is repeated, and upserts by external id make the repeat
-land on the same records. When the API budget guard stops a batch the backfill pauses with
-its checkpoint and resumes when the quota returns.
+Its checkpoint is written as soon as the selection is counted, before the first batch, so
+killed at any point — SIGKILL included — ``--resume`` continues after the last committed
+batch (or from the start); a batch that was half pushed is repeated, and upserts by external
+id make the repeat land on the same records. When the API budget guard stops a batch the
+backfill pauses with its checkpoint and resumes when the quota returns.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class BackfillReport:
     estimated_write_calls: int = 0
     sample: list[DesiredPlan] = field(default_factory=list)
     totals: RunReport = field(default_factory=lambda: RunReport(kind=RunKind.BACKFILL))
+    # Opportunity names of the sampled plans (a dry run's table shows names, not Ids)
+    names: dict[str, str] = field(default_factory=dict)
 
     def stored_counts(self) -> dict[str, Any]:
         return {"selected": self.selected, "done": self.done,
@@ -86,6 +89,25 @@ def write_calls(records: int, threshold: int) -> int:
     return math.ceil(records / 200)
 
 
+def estimate_calls(selected: int, batch_size: int, milestones_per_plan: int,
+                   threshold: int) -> int:
+    """An upper bound of the API calls a real backfill of ``selected`` Opportunities costs,
+    shown before an admin confirms: the selection read (REST pages of 2,000, or one Bulk
+    query job), per batch the gather requests and the writes of plans, milestones and
+    rollups, as if every Opportunity got a new plan."""
+    if selected <= 0:
+        return 1
+    reads = BULK_JOB_CALLS if selected > threshold else math.ceil(selected / 2000)
+    full, rest = divmod(selected, batch_size)
+    calls = 1 + reads  # the count, then the selection
+    for size, times in ((batch_size, full), (rest, 1 if rest else 0)):
+        per_batch = (2 + write_calls(size, threshold)
+                     + write_calls(size * milestones_per_plan, threshold)
+                     + write_calls(size, threshold))
+        calls += per_batch * times
+    return calls
+
+
 class Backfill:
     """One backfill of one org: a selection, a batch size, and what to do with deletions."""
 
@@ -104,6 +126,16 @@ class Backfill:
     @property
     def backfill_id(self) -> str:
         return self.selection.key(self.org.id, self.recreate_deleted)
+
+    def count(self) -> int:
+        """How many Opportunities the selection holds (one API call)."""
+        return self.org.salesforce.count(self.selection.count_soql(None))
+
+    def estimated_calls(self, selected: int) -> int:
+        """:func:`estimate_calls` for this backfill's mapping, batch size and org."""
+        longest = max(len(t.milestones) for t in self.org.mapping.templates)
+        return estimate_calls(selected, self.batch_size, longest,
+                              self.org.salesforce.bulk_threshold)
 
     def resumable(self) -> bool:
         """Whether this selection has a paused or interrupted backfill to continue."""
@@ -136,6 +168,12 @@ class Backfill:
             report.selected = max(report.selected, report.done) if resume and \
                 report.selected else report.done + remaining
             self.progress(report.done, report.selected)
+            if not self.dry_run:
+                # Before the first batch: a backfill killed from here on is resumable.
+                with self.org.store.transaction() as tx:
+                    tx.put_checkpoint(report.backfill_id, org, params,
+                                      cursor.encode() if cursor else None,
+                                      report.stored_counts())
             use_bulk = remaining > client.bulk_threshold
             log.info("backfill started", backfill_id=report.backfill_id, selected=remaining,
                      resumed_at=report.done, bulk=use_bulk, dry_run=self.dry_run)
@@ -202,7 +240,8 @@ class Backfill:
             # batch's own counts follow a moment later (they are known once the run ends).
             tx.put_checkpoint(report.backfill_id, org, params, last.encode(), before)
 
-        cycle = run_batch(self.org, rows, kind=RunKind.BACKFILL, control=self.control,
+        kind = RunKind.BACKFILL_DRY_RUN if self.dry_run else RunKind.BACKFILL
+        cycle = run_batch(self.org, rows, kind=kind, control=self.control,
                           dry_run=self.dry_run, recreate_deleted=self.recreate_deleted,
                           on_commit=checkpoint)
         if cycle.outcome == RunOutcome.RATE_LIMITED.value:
@@ -219,6 +258,10 @@ class Backfill:
             for plan in cycle.plans.values():
                 if len(report.sample) < SAMPLE_SIZE:
                     report.sample.append(plan)
+            shown = {p.opportunity_id for p in report.sample} | {
+                line.opportunity_id for line in report.totals.would_change}
+            report.names.update({str(r["Id"]): str(r.get("Name") or r["Id"]) for r in rows
+                                 if str(r["Id"]) in shown})
         else:
             with self.org.store.transaction() as tx:
                 tx.put_checkpoint(report.backfill_id, org, params, last.encode(),

@@ -15,6 +15,7 @@ Salesforce holds and writes only the fields that differ.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from config.batching import batched
 from config.logging import get_logger
@@ -53,31 +54,46 @@ def forget_milestones_deleted_outside(org: Org) -> int:
 
 
 def reconcile(org: Org, *, batch_size: int = DEFAULT_BATCH_SIZE,
-              control: RunControl | None = None) -> RunReport:
+              control: RunControl | None = None, dry_run: bool = False,
+              progress: Callable[[int, int], None] | None = None) -> RunReport:
     """Re-plan every Opportunity of the org; stop early on the API limit or a stop request.
 
     The report adds up the runs (a cycle first, then the batches); ``milestones_restored``
-    counts the milestones forgotten so that the re-plan recreates them."""
+    counts the milestones forgotten so that the re-plan recreates them. ``dry_run`` decides
+    every batch and writes nothing, neither to Salesforce nor to the store: it leaves out the
+    first cycle and the restoring of milestones (both write), so it counts what the batches
+    would repair as of the last cycle. ``progress(done, total)`` follows the Opportunities."""
     control = control or RunControl()
     started = time.perf_counter()
     calls_before = org.salesforce.usage.calls
-    report = RunReport(kind=RunKind.RECONCILE)
-    first = run_cycle(org, control)
-    report.add(first)
-    if first.outcome != RunOutcome.RATE_LIMITED.value:
-        report.milestones_restored = forget_milestones_deleted_outside(org)
+    report = RunReport(kind=RunKind.RECONCILE_DRY_RUN if dry_run else RunKind.RECONCILE)
+    first = None
+    if not dry_run:
+        first = run_cycle(org, control)
+        report.add(first)
+    if first is None or first.outcome != RunOutcome.RATE_LIMITED.value:
+        if not dry_run:
+            report.milestones_restored = forget_milestones_deleted_outside(org)
         selection = Selection()
-        use_bulk = org.salesforce.count(selection.count_soql()) > org.salesforce.bulk_threshold
+        total = org.salesforce.count(selection.count_soql())
+        use_bulk = total > org.salesforce.bulk_threshold
+        done = 0
+        if progress is not None:
+            progress(done, total)
         for batch in batched(read(org.salesforce, selection, None, use_bulk=use_bulk), batch_size):
             if control.stop.requested:
                 break
-            cycle = run_batch(org, batch, kind=RunKind.RECONCILE, control=control)
+            cycle = run_batch(org, batch, kind=report.kind, control=control, dry_run=dry_run)
             report.add(cycle)
+            done += len(batch)
+            if progress is not None:
+                progress(done, max(total, done))
             if cycle.outcome == RunOutcome.RATE_LIMITED.value:
                 break
     report.api_calls = org.salesforce.usage.calls - calls_before
     report.seconds = time.perf_counter() - started
-    log.info("reconcile finished", outcome=report.outcome, touched=report.touched,
+    log.info("reconcile finished", outcome=report.outcome, dry_run=dry_run,
+             touched=report.touched,
              plans_updated=report.plans_updated, milestones_written=report.milestones_written,
              milestones_restored=report.milestones_restored,
              api_calls=report.api_calls, seconds=round(report.seconds, 1))

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from sync.store import Store
-from sync.store.models import watermark_table
+from sync.store.models import lease_table, run_table, watermark_table
 from sync.store.records import ACTIVE_DEAD_LETTER_STATUSES, RunKind
 
 DEFAULT_MAX_LAG = dt.timedelta(minutes=15)
@@ -72,6 +72,21 @@ def api_usage_from_limits(limits: dict[str, Any]) -> dict[str, Any] | None:
     used = int(daily["Max"]) - int(daily["Remaining"])
     return {"used": used, "max": int(daily["Max"]),
             "share": round(used / int(daily["Max"]), 4) if daily["Max"] else None}
+
+
+def orgs_in_store(store: Store) -> list[str]:
+    """The orgs the store has runs or a lease for, the most recently run first.
+
+    ``status --no-api`` answers from the store alone, so it learns the org's Id here rather
+    than from a login (which costs a call, and hangs when Salesforce cannot be reached).
+    """
+    with store.transaction(write=False) as tx:
+        r = run_table.c
+        latest = func.max(r.started_at)
+        ran = [row[0] for row in tx.connection.execute(
+            select(r.org_id, latest).group_by(r.org_id).order_by(latest.desc()))]
+        leased = [row[0] for row in tx.connection.execute(select(lease_table.c.org_id))]
+    return ran + sorted(set(leased) - set(ran))
 
 
 def lag(store: Store, org_id: str, now: dt.datetime) -> tuple[float | None, str | None]:

@@ -66,6 +66,9 @@ class RunKind(StrEnum):
     BACKFILL = "backfill"
     RECONCILE = "reconcile"
     RETRY = "retry"
+    # Dry runs decide and write nothing; kinds of their own keep them apart in status.
+    BACKFILL_DRY_RUN = "backfill_dry"
+    RECONCILE_DRY_RUN = "reconcile_dry"
 
 
 class RunOutcome(StrEnum):

@@ -69,10 +69,14 @@ def test_every_problem_is_listed_on_stderr_one_per_line_with_exit_1(tmp_path: Pa
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
         f"mapsync: {path}: 3 problems",
-        "  - templates[0] (enterprise): dependency cycle legal -> procurement -> legal",
-        "  - templates[0].milestones[1].side: must be one of buyer, seller, joint",
-        "  - default_template: no template named 'smb'",
+        f"{path}:13:3: templates[0] (enterprise): dependency cycle legal -> procurement -> legal",
+        f"{path}:26:5: templates[0].milestones[1].side: must be one of buyer, seller, joint",
+        f"{path}:72:1: default_template: no template named 'smb'",
     ]
+    text = path.read_text().splitlines()  # each line:column is where the wrong value is set
+    assert text[12][2:].startswith("name: enterprise")
+    assert text[25][4:].startswith("side: Buyr")
+    assert text[71].startswith("default_template: smb")
 
 
 def test_warnings_go_to_stderr_and_do_not_fail_validation(tmp_path: Path) -> None:
@@ -85,8 +89,8 @@ def test_warnings_go_to_stderr_and_do_not_fail_validation(tmp_path: Path) -> Non
     result = runner.invoke(app, ["mappings", "validate", str(path)])
     assert result.exit_code == 0
     assert result.stderr == (
-        "mapsync: warning: templates[1] (mid_market): 31 milestones; plans longer than 30 "
-        "steps stop helping (aim for 5-12)\n"
+        f"{path}:56:3: warning: templates[1] (mid_market): 31 milestones; plans longer than "
+        "30 steps stop helping (aim for 5-12)\n"
     )
     assert result.stdout.endswith("1 warning\n")
 
@@ -97,7 +101,7 @@ def test_yaml_syntax_errors_exit_1_without_a_traceback(tmp_path: Path) -> None:
     result = runner.invoke(app, ["mappings", "validate", str(path)])
     assert result.exit_code == 1
     assert "Traceback" not in result.output
-    assert result.stderr.splitlines()[1].startswith("  - line 4, column 4: YAML syntax error: ")
+    assert result.stderr.splitlines()[1].startswith(f"{path}:4:4: YAML syntax error: ")
 
 
 def test_a_missing_file_exits_1_with_one_line(tmp_path: Path) -> None:
@@ -105,7 +109,7 @@ def test_a_missing_file_exits_1_with_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         f"mapsync: {tmp_path / 'nope.yaml'}: 1 problem",
-        f"  - cannot read {tmp_path / 'nope.yaml'}: no such file",
+        f"cannot read {tmp_path / 'nope.yaml'}: no such file",
     ]
 
 

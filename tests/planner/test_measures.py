@@ -90,6 +90,7 @@ def test_a_projected_close_past_the_compelling_event_says_so() -> None:
 def test_a_milestone_changed_by_anyone_but_mapsync_was_touched_that_day() -> None:
     record = {"Key__c": "legal", "LastModifiedById": "005REP",
               "SystemModstamp": "2026-02-03T17:04:05.000+0000"}
-    assert MilestoneState.from_record(record, {}, mapsync_user="005MAPSYNC").touched_on == D(2026, 2, 3)
+    touched = MilestoneState.from_record(record, {}, mapsync_user="005MAPSYNC").touched_on
+    assert touched == D(2026, 2, 3)
     mine = {**record, "LastModifiedById": "005MAPSYNC"}
     assert MilestoneState.from_record(mine, {}, mapsync_user="005MAPSYNC").touched_on is None
