@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     mapsync_mappings: Path | None = None
     sync_interval_seconds: int = Field(default=120, ge=1)
     sync_lookback_seconds: int = Field(default=600, ge=0)
+    # Opportunities planned, pushed and committed at a time: each chunk commits on its own,
+    # so a smaller one keeps progress under repeated crashes and memory flat.
+    sync_chunk_size: int = Field(default=5_000, ge=1, le=1_000_000)
     log_format: Literal["json", "console"] | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # The worker's Prometheus endpoint: loopback unless stated (it has no authentication).

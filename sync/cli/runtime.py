@@ -56,7 +56,8 @@ def open_runtime(settings: Settings | None = None, *, log: bool = True) -> Itera
         token = client.connect()
         REDACTOR.add(token.access_token.get_secret_value())
         org = Org.build(client, store, mapping,
-                        lookback=dt.timedelta(seconds=settings.sync_lookback_seconds))
+                        lookback=dt.timedelta(seconds=settings.sync_lookback_seconds),
+                        chunk_size=settings.sync_chunk_size)
         yield Runtime(settings, client, store, mapping, org)
     finally:
         store.close()
