@@ -111,6 +111,7 @@ def _read_salesforce(reader: Reader, out: Gathered, *, opportunities: Sequence[s
         return
     results = reader.composite_query([q for _, q in queries], include_deleted=False)
     role_rows: list[dict[str, Any]] = []
+    unkeyed: list[dict[str, Any]] = []  # milestones a rep added: no external id to name a plan
     for (sobject, _), rows in zip(queries, results, strict=True):
         for row in rows:
             if sobject == OPPORTUNITY:
@@ -121,8 +122,15 @@ def _read_salesforce(reader: Reader, out: Gathered, *, opportunities: Sequence[s
                 opp = opportunity_id_of(MILESTONE_OBJECT, row)
                 if opp is not None:
                     out.milestones.setdefault(opp, {})[str(row["Key__c"])] = row
+                else:
+                    unkeyed.append(row)
             else:
                 role_rows.append(row)
+    by_plan_id = {str(p["Id"]): opp for opp, p in out.plans.items()}
+    for row in unkeyed:  # known by their Id, and by their plan's Opportunity
+        opp = by_plan_id.get(str(row.get("Plan__c")))
+        if opp is not None:
+            out.milestones.setdefault(opp, {})[str(row.get("Key__c") or row["Id"])] = row
     out.contact_roles = roles_by_opportunity(role_rows)
 
 
@@ -135,7 +143,9 @@ def _shadows(tx: Transaction, org_id: str, out: Gathered, mapping: StageMapping)
     for opp_id, plan_record in out.plans.items():
         # Template keys too: a milestone mapsync wrote that Salesforce lacks was deleted by
         # a rep, and the shadow is how that is told apart from one never written.
-        template = mapping.template(str(plan_record.get("Template__c") or ""))
+        # the template mapsync wrote (service-owned), not one a rep typed over it
+        written = shadows.get((PLAN_OBJECT, opp_id), {}).get("Template__c")
+        template = mapping.template(str(written or plan_record.get("Template__c") or ""))
         for spec in template.milestones if template else ():
             keys.add(milestone_external_id(opp_id, spec.key))
     for ext, rec in tx.shadow(org_id, MILESTONE_OBJECT, sorted(keys)).items():

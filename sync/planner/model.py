@@ -35,11 +35,14 @@ SERVICE_OWNED_PLAN_FIELDS = frozenset({
 })
 REP_OWNED_PLAN_FIELDS = frozenset({"Summary__c", "Success_Criteria__c", "Go_Live_Date__c"})
 SERVICE_OWNED_MILESTONE_FIELDS = frozenset({
-    "Name", "Key__c", "Sequence__c", "Stage__c", "Owner_Side__c", "Owner_Role__c",
-    "Baseline_Due_Date__c", "Days_Slipped__c", "Depends_On__c", "Why_It_Matters__c",
+    "Key__c", "Sequence__c", "Stage__c", "Owner_Side__c", "Owner_Role__c",
+    "Baseline_Due_Date__c", "Days_Slipped__c", "Depends_On__c",
 })
 REP_OWNED_MILESTONE_FIELDS = frozenset({"Owner_Contact__c", "Notes__c"})
-REP_PINNABLE_MILESTONE_FIELDS = frozenset({"Status__c", "Completed_Date__c", "Due_Date__c"})
+# A rep renames a step or says in the buyer's words why it matters: that wording stays.
+REP_PINNABLE_MILESTONE_FIELDS = frozenset({
+    "Status__c", "Completed_Date__c", "Due_Date__c", "Name", "Why_It_Matters__c",
+})
 OPPORTUNITY_ROLLUP_FIELDS = frozenset({
     "MAP_Health__c", "MAP_Percent_Complete__c", "MAP_Days_Slipped__c",
     "MAP_Projected_Close_Date__c",
@@ -122,6 +125,8 @@ class MilestoneState:
     owner_contact_id: str | None = None
     notes: str | None = None
     written: Mapping[str, Any] = field(default_factory=dict)
+    name: str | None = None
+    why: str | None = None
 
     def pinned_fields(self) -> frozenset[str]:
         """The rep-pinnable fields a rep has changed since mapsync last wrote them."""
@@ -133,6 +138,8 @@ class MilestoneState:
             ("Status__c", self.status),
             ("Completed_Date__c", self.completed_date),
             ("Due_Date__c", self.due_date),
+            ("Name", self.name),
+            ("Why_It_Matters__c", self.why),
         ):
             if api_name in written:
                 before = written[api_name]
@@ -142,8 +149,11 @@ class MilestoneState:
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any], written: Mapping[str, Any]) -> MilestoneState:
-        """From a Salesforce record; the key falls back to the external id's suffix."""
-        key = record.get("Key__c") or milestone_key_of(str(record.get("External_Id__c") or ""))
+        """From a Salesforce record; the key falls back to the external id's suffix, then to
+        the record Id (a milestone a rep added by hand has neither key nor external id)."""
+        key = (record.get("Key__c")
+               or milestone_key_of(str(record.get("External_Id__c") or ""))
+               or record.get("Id") or "")
         return cls(
             key=str(key),
             status=record.get("Status__c"),
@@ -153,6 +163,8 @@ class MilestoneState:
             owner_contact_id=record.get("Owner_Contact__c"),
             notes=record.get("Notes__c"),
             written=dict(written),
+            name=record.get("Name"),
+            why=record.get("Why_It_Matters__c"),
         )
 
 
@@ -170,7 +182,13 @@ def _same_value(current: Any, written: Any) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class PlanState:
-    """An existing plan: its Salesforce values, mapsync's shadow, and its milestones by key."""
+    """An existing plan: its Salesforce values, mapsync's shadow, and its milestones by key.
+
+    ``deleted``: keys of milestones a rep deleted (mapsync wrote them, Salesforce no longer
+    has them); the plan neither recreates nor counts them. A milestone whose key is not in
+    the plan's template is one a rep added: it is not written, but it counts in percent
+    complete, health and the next milestone.
+    """
 
     template: str | None
     status: str | None = ACTIVE
@@ -180,6 +198,14 @@ class PlanState:
     milestones: Mapping[str, MilestoneState] = field(default_factory=dict)
     summary: str | None = None
     success_criteria: str | None = None
+    deleted: frozenset[str] = frozenset()
+
+    @property
+    def own_template(self) -> str | None:
+        """The template mapsync last wrote (service-owned: a rep's change is put back), else
+        Salesforce's value for a plan mapsync adopts."""
+        written = self.written.get("Template__c")
+        return str(written) if written else self.template
 
     @classmethod
     def from_records(
@@ -356,6 +382,8 @@ def state_after_writing(desired: DesiredPlan, previous: PlanState | None = None)
             owner_contact_id=m.owner_contact_id,
             notes=m.notes,
             written=written,
+            name=m.name[:80],
+            why=m.why[:255] or None,
         )
     return PlanState(
         template=desired.template,

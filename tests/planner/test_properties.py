@@ -195,7 +195,7 @@ def test_projections_respect_every_dependency_whatever_reps_changed(
         if m.status in (DONE, SKIPPED):
             continue
         before = spec.anchor == "before_close"
-        if before:
+        if before and opp.stage != "Closed Won":  # a won deal's close is its close date
             assert end <= result.projected_close_date
         starts = [] if before else [result.projected_close_date]
         starts += [
