@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -85,12 +86,19 @@ def _print(s: Status) -> None:
         summary.add_row("backfill to resume", f"{bf['id']} ({bf['status']}, {bf['done']} done)")
     console.print(summary)
     table = Table(title="recent runs")
-    for column in ("id", "kind", "started", "duration", "outcome", "API calls", "written"):
+    for column in ("id", "kind", "started", "duration", "outcome", "API calls", "written",
+                   "skipped (why)"):
         table.add_column(column)
     for run in s.runs:
         written = sum(int(run.counts.get(k, 0)) for k in
                       ("plans_created", "plans_updated", "milestones_written", "rollups_written"))
         table.add_row(str(run.id), run.kind, run.started_at[:19],
                       "-" if run.seconds is None else f"{run.seconds:.1f} s", run.outcome,
-                      str(run.api_calls), str(written))
+                      str(run.api_calls), str(written), _skipped(run.counts))
     console.print(table)
+
+
+def _skipped(counts: dict[str, Any]) -> str:
+    """Opportunities a run gave no plan, by their reason ("before plan stage 3")."""
+    skipped = counts.get("skipped") or {}
+    return ", ".join(f"{reason} {n}" for reason, n in sorted(skipped.items())) or "-"
