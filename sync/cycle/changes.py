@@ -1,8 +1,10 @@
 """From a desired plan and what Salesforce holds to the records that must be written.
 
 Field ownership decides what may go out for an existing record: service-owned fields always,
-rep-pinnable fields while the rep has not pinned them, rep-owned fields never. A record that
-does not exist yet is written whole (rep-owned fields get their initial values). What mapsync
+rep-pinnable fields while the rep has not pinned them, rep-owned fields never — except an
+owner contact still empty, which is filled (never replaced) once the role's contact is known.
+A record that does not exist yet is written whole (rep-owned fields get their initial
+values). What mapsync
 will have written once the push lands (the new shadow) is computed here too, so the shadow
 advances only for records that were really written.
 """
@@ -22,6 +24,8 @@ from sync.planner.model import (
     SERVICE_OWNED_PLAN_FIELDS,
     DesiredPlan,
 )
+
+OWNER_CONTACT = "Owner_Contact__c"
 
 
 @dataclass
@@ -83,6 +87,8 @@ def plan_changes(
         current = milestone_records.get(m.key)
         values = m.fields()
         writable = SERVICE_OWNED_MILESTONE_FIELDS | (REP_PINNABLE_MILESTONE_FIELDS - m.pinned)
+        if current is not None and m.owner_contact_id and not current.get(OWNER_CONTACT):
+            writable = writable | {OWNER_CONTACT}  # rep-owned: an empty one is filled, once
         m_created = current is None
         m_fields = changed_fields(values, current, writable)
         if m_fields:

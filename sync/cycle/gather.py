@@ -2,10 +2,10 @@
 
 Deciding is pure, so everything it looks at is read here first, for a chunk of touched
 Opportunities at once: the Opportunities that did not change themselves, their plans and
-milestones as Salesforce holds them now, contact roles for plans still to be created (to name
-buyer-side owners by role), and from the store the plan index, the tombstones of plans reps
-deleted, and the shadow of what mapsync last wrote. Salesforce's reads go into as few
-Composite requests as Salesforce allows (five queries each).
+milestones as Salesforce holds them now, their contact roles (to name buyer-side owners by
+role, on a new plan and wherever an owner contact is still empty), and from the store the plan
+index, the tombstones of plans reps deleted, and the shadow of what mapsync last wrote.
+Salesforce's reads go into as few Composite requests as Salesforce allows (five queries each).
 """
 
 from __future__ import annotations
@@ -72,14 +72,16 @@ def gather(reader: Reader, store: Store, mapping: StageMapping, org_id: str,
     known = {o for o in touched if o in out.index or not first_read}
     known |= {opportunity_id_of(obj, r) or "" for obj in (PLAN_OBJECT, MILESTONE_OBJECT)
               for r in pulled.get(obj, [])}
-    without_plan = [o for o in touched if o not in out.index and o not in out.tombstoned]
+    # every touched Opportunity's roles: a milestone new to a plan, or a Champion named
+    # after the plan exists, fills the owner contacts still empty
+    wanted = [o for o in touched if o not in out.tombstoned]
     _read_salesforce(reader, out,
                      opportunities=[o for o in touched if o not in pulled_opps],
                      plans=[o for o in touched if o in known and o not in out.tombstoned],
-                     roles=without_plan if roles is None else [])
+                     roles=wanted if roles is None else [])
     out.opportunities.update(pulled_opps)
     if roles is not None:
-        out.contact_roles = {o: roles[o] for o in without_plan if o in roles}
+        out.contact_roles = {o: roles[o] for o in wanted if o in roles}
     with store.transaction(write=False) as tx:
         out.shadows = _shadows(tx, org_id, out, mapping)
     return out

@@ -2,14 +2,15 @@
 
 One Composite request (plus pages) reads the Opportunities, plans and milestones whose
 ``SystemModstamp`` is at or after the watermark minus the lookback, via ``queryAll`` so
-deletions arrive, ordered by ``(SystemModstamp, Id)``; a first read also takes every contact
-role of the org in the same request. Rows last modified by mapsync's own user are left out:
-they are the echo of its own writes, and leaving them out is what lets a cycle with nothing
-changed cost one call. Rows already taken by an earlier read are dropped by ``Id@SystemModstamp``
-(``sync.cycle.watermark``). The read position then moves to Salesforce's time of the poll, so
-an idle poll after a burst of changes reads nothing again and costs one call. The hand-off is
-:class:`Pulled`: the new rows, the Opportunities they touch, and the watermarks to commit once
-those are written.
+deletions arrive, ordered by ``(SystemModstamp, Id)``, and the contact roles changed since
+their own mark in the same request (four queries of the five one request may hold); a first
+read takes every contact role of the org that way. Rows last modified by mapsync's own user are
+left out: they are the echo of its own writes, and leaving them out is what lets a cycle with
+nothing changed cost one call. Rows already taken by an earlier read are dropped by
+``Id@SystemModstamp`` (``sync.cycle.watermark``). The read position then moves to Salesforce's
+time of the poll, so an idle poll after a burst of changes reads nothing again and costs one
+call. The hand-off is :class:`Pulled`: the new rows, the Opportunities they touch, and the
+watermarks to commit once those are written.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ class Reader(Protocol):
                         include_deleted: bool = True) -> list[list[dict[str, Any]]]: ...
 
 
-def changes_soql(sobject: str, since: dt.datetime | None, me: str | None) -> str:
+def changes_soql(sobject: str, since: dt.datetime | None, me: str | None,
+                 fields: Sequence[str] | None = None) -> str:
     """The query for one object's changes since ``since`` (all rows when ``None``)."""
     where = []
     if since is not None:
@@ -55,12 +57,17 @@ def changes_soql(sobject: str, since: dt.datetime | None, me: str | None) -> str
     if me:
         where.append(f"LastModifiedById != {quote(me)}")
     clause = f" WHERE {' AND '.join(where)}" if where else ""
-    return (f"SELECT {', '.join(FIELDS[sobject])} FROM {sobject}{clause} "
+    return (f"SELECT {', '.join(fields or FIELDS[sobject])} FROM {sobject}{clause} "
             "ORDER BY SystemModstamp, Id")
 
 
-ROLES_SOQL = (f"SELECT {', '.join(CONTACT_ROLE_FIELDS)} FROM {CONTACT_ROLE} "
-              "ORDER BY OpportunityId, IsPrimary DESC, Id")
+ROLE_CHANGE_FIELDS = ("Id", "SystemModstamp", "LastModifiedById", *CONTACT_ROLE_FIELDS)
+
+
+def role_changes_soql(since: dt.datetime | None, me: str | None) -> str:
+    """Contact roles changed since ``since`` (every role when ``None``): a Champion added
+    after the plan exists touches its Opportunity, so the plan's empty owners get filled."""
+    return changes_soql(CONTACT_ROLE, since, me, ROLE_CHANGE_FIELDS)
 
 
 @dataclass
@@ -87,8 +94,10 @@ def read(reader: Reader, marks: Mapping[str, Watermark | None], lookback: dt.tim
     soqls = [changes_soql(sobject, read_from(marks.get(sobject), lookback), me)
              for sobject in SYNCED_OBJECTS]
     first_read = marks.get(OPPORTUNITY) is None
-    if first_read:
-        soqls.append(ROLES_SOQL)
+    # Roles are read from their own mark; an org synced before roles were watched starts
+    # them where its Opportunities are (not every role of the org again).
+    role_mark = marks.get(CONTACT_ROLE) or marks.get(OPPORTUNITY)
+    soqls.append(role_changes_soql(read_from(role_mark, lookback), me))
     results = reader.composite_query(soqls, include_deleted=True)
     read_rows = dict(zip(SYNCED_OBJECTS, results[:len(SYNCED_OBJECTS)], strict=True))
     pulled = Pulled(first_read=first_read)
@@ -100,11 +109,15 @@ def read(reader: Reader, marks: Mapping[str, Watermark | None], lookback: dt.tim
             opp = opportunity_id_of(obj, row)
             if opp:
                 touched[opp] = None
+    role_rows = [dict(r) for r in unseen(results[-1], role_mark)]
+    touched.update(dict.fromkeys(str(r["OpportunityId"]) for r in role_rows
+                                 if r.get("OpportunityId")))
     touched.update(dict.fromkeys(extra))
     pulled.touched = list(touched)
     polled_at = reader.server_time
     pulled.marks = {obj: advance(marks.get(obj), read_rows[obj], lookback, polled_at)
                     for obj in SYNCED_OBJECTS}
+    pulled.marks[CONTACT_ROLE] = advance(role_mark, results[-1], lookback, polled_at)
     if first_read:
         pulled.roles = roles_by_opportunity(r for r in results[-1] if not r.get("IsDeleted"))
     return pulled

@@ -243,8 +243,10 @@ class Planner:
             if s.key in deleted:
                 continue
             state = states.get(s.key)
-            if state is not None:
+            if state is not None:  # the rep's owner, or the role's contact when still empty
                 owner, notes = state.owner_contact_id, state.notes
+                if owner is None and s.names_contact:
+                    owner = contacts.get(s.role_folded)
             else:
                 owner = contacts.get(s.role_folded) if s.names_contact else None
                 notes = None

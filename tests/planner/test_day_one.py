@@ -148,3 +148,14 @@ def test_off_track_on_day_one_only_when_the_work_cannot_fit() -> None:
     assert too_late.health in (AT_RISK, OFF_TRACK)  # discovery, security, signature: 8 days
     # of work from today, one business day to the close
     assert CALENDAR.business_days_between(TODAY, too_late.projected_close_date) == 6
+
+
+def test_empty_owner_is_filled_from_a_role_named_later_and_a_chosen_one_kept() -> None:
+    state = written(opportunity())
+    assert state.milestones["security"].owner_contact_id is None
+    state = rep_edits(state, "legal", owner_contact_id="003PICKED")
+    later = opportunity(contact_roles=(("Security", "003SEC"), ("Legal", "003LEG")))
+    result = run(later, state)
+    assert result.milestone("security").owner_contact_id == "003SEC"
+    assert result.milestone("legal").owner_contact_id == "003PICKED"
+    assert result.milestone("discovery").owner_contact_id is None  # seller side

@@ -135,3 +135,47 @@ def test_every_skipped_opportunity_carries_its_true_reason(world: World) -> None
     world.opportunity(stage="Closed Lost", name="Lost before any plan")
     report = world.cycle()
     assert report.skipped == {"before plan stage": 1, "closed lost before a plan existed": 1}
+
+
+def _owners(world: World, opp: str) -> dict[str, str | None]:
+    rows = world.query("SELECT Key__c, Owner_Contact__c FROM MAP_Milestone__c "
+                       f"WHERE Plan__r.Opportunity__c = '{opp}'")
+    return {r["Key__c"]: r["Owner_Contact__c"] for r in rows}
+
+
+def _contact_in_role(world: World, opp: str, role: str, name: str) -> str:
+    contact = str(world.rep.Contact.create({"LastName": name,
+                                            "AccountId": world.account_id})["id"])
+    world.rep.OpportunityContactRole.create(
+        {"OpportunityId": opp, "ContactId": contact, "Role": role})
+    return contact
+
+
+def test_champion_named_after_the_plan_exists_fills_empty_owners(world: World) -> None:
+    opp = world.opportunity()
+    world.cycle()
+    assert _owners(world, opp)["discovery"] is None
+    world.cycle()  # nothing pending: the next change is the role alone
+    champion = _contact_in_role(world, opp, "Champion", "Chen")
+    report = world.cycle()
+    assert report.touched == 1  # the contact role touched its Opportunity
+    owners = _owners(world, opp)
+    assert owners["discovery"] == owners["success_criteria"] == champion
+    assert owners["value_review"] == champion
+    assert owners["kickoff"] is None  # seller side: no contact
+    assert world.cycle().api_calls == 1  # and quiet again: one call
+
+
+def test_owner_a_rep_chose_is_never_replaced_by_a_role(world: World) -> None:
+    opp = world.opportunity()
+    world.cycle()
+    chosen = str(world.rep.Contact.create({"LastName": "Picked",
+                                           "AccountId": world.account_id})["id"])
+    world.edit("MAP_Milestone__c", world.milestones(opp)["discovery"]["Id"],
+               Owner_Contact__c=chosen)
+    world.cycle()
+    champion = _contact_in_role(world, opp, "Champion", "Chen")
+    world.cycle()
+    owners = _owners(world, opp)
+    assert owners["discovery"] == chosen
+    assert owners["success_criteria"] == champion
