@@ -25,7 +25,7 @@ from sync.planner.model import (
     DesiredPlan,
 )
 
-OWNER_CONTACT = "Owner_Contact__c"
+OWNER_CONTACT, OWNER_USER = "Owner_Contact__c", "Owner_User__c"
 
 
 @dataclass
@@ -87,8 +87,10 @@ def plan_changes(
         current = milestone_records.get(m.key)
         values = m.fields()
         writable = SERVICE_OWNED_MILESTONE_FIELDS | (REP_PINNABLE_MILESTONE_FIELDS - m.pinned)
-        if current is not None and m.owner_contact_id and not current.get(OWNER_CONTACT):
-            writable = writable | {OWNER_CONTACT}  # rep-owned: an empty one is filled, once
+        if current is not None:  # rep-owned owners: an empty one is filled, never replaced
+            writable = writable | {f for f, v in ((OWNER_CONTACT, m.owner_contact_id),
+                                                 (OWNER_USER, m.owner_user_id))
+                                   if v and not current.get(f)}
         m_created = current is None
         m_fields = changed_fields(values, current, writable)
         if m_fields:

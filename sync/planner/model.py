@@ -38,7 +38,7 @@ SERVICE_OWNED_MILESTONE_FIELDS = frozenset({
     "Key__c", "Sequence__c", "Stage__c", "Owner_Side__c", "Owner_Role__c",
     "Baseline_Due_Date__c", "Days_Slipped__c", "Depends_On__c",
 })
-REP_OWNED_MILESTONE_FIELDS = frozenset({"Owner_Contact__c", "Notes__c"})
+REP_OWNED_MILESTONE_FIELDS = frozenset({"Owner_Contact__c", "Owner_User__c", "Notes__c"})
 # A rep renames a step or says in the buyer's words why it matters: that wording stays.
 REP_PINNABLE_MILESTONE_FIELDS = frozenset({
     "Status__c", "Completed_Date__c", "Due_Date__c", "Name", "Why_It_Matters__c",
@@ -127,6 +127,7 @@ class MilestoneState:
     written: Mapping[str, Any] = field(default_factory=dict)
     name: str | None = None
     why: str | None = None
+    owner_user_id: str | None = None
 
     def pinned_fields(self) -> frozenset[str]:
         """The rep-pinnable fields a rep has changed since mapsync last wrote them."""
@@ -165,6 +166,7 @@ class MilestoneState:
             written=dict(written),
             name=record.get("Name"),
             why=record.get("Why_It_Matters__c"),
+            owner_user_id=record.get("Owner_User__c"),
         )
 
 
@@ -184,10 +186,8 @@ def _same_value(current: Any, written: Any) -> bool:
 class PlanState:
     """An existing plan: its Salesforce values, mapsync's shadow, and its milestones by key.
 
-    ``deleted``: keys of milestones a rep deleted (mapsync wrote them, Salesforce no longer
-    has them); the plan neither recreates nor counts them. A milestone whose key is not in
-    the plan's template is one a rep added: it is not written, but it counts in percent
-    complete, health and the next milestone.
+    ``deleted``: keys of milestones a rep deleted; neither recreated nor counted. A key the
+    template lacks is a milestone a rep added: never written, but counted (``added.py``).
     """
 
     template: str | None
@@ -252,6 +252,7 @@ class DesiredMilestone:
     owner_contact_id: str | None
     notes: str | None = None
     pinned: frozenset[str] = frozenset()
+    owner_user_id: str | None = None  # seller side: the Opportunity owner
 
     @property
     def is_open(self) -> bool:
@@ -267,6 +268,7 @@ class DesiredMilestone:
             "Owner_Side__c": self.side,
             "Owner_Role__c": self.role[:80],
             "Owner_Contact__c": self.owner_contact_id,
+            "Owner_User__c": self.owner_user_id,
             "Baseline_Due_Date__c": self.baseline_due_date,
             "Due_Date__c": self.due_date,
             "Completed_Date__c": self.completed_date,
@@ -343,55 +345,3 @@ def _joined(keys: tuple[str, ...], limit: int) -> str | None:
             break
         out = candidate
     return out or None
-
-
-def state_after_writing(desired: DesiredPlan, previous: PlanState | None = None) -> PlanState:
-    """The plan as Salesforce and the shadow hold it once ``desired`` has been pushed.
-
-    On creation every field is written. Afterwards a push carries neither rep-owned fields nor
-    the fields a rep has pinned, so their shadow values stay what mapsync wrote before (which
-    keeps a pin a pin), while Salesforce holds the desired value (which is the rep's).
-    """
-    plan_fields = desired.fields()
-    if previous is None:
-        plan_written: dict[str, Any] = dict(plan_fields)
-    else:
-        plan_written = dict(previous.written)
-        plan_written.update(
-            (f, v) for f, v in plan_fields.items() if f not in REP_OWNED_PLAN_FIELDS
-        )
-    before = previous.milestones if previous is not None else {}
-    milestones: dict[str, MilestoneState] = {}
-    for m in desired.milestones:
-        values = m.fields()
-        old = before.get(m.key)
-        if old is None:
-            written: dict[str, Any] = dict(values)
-        else:
-            written = dict(old.written)
-            written.update(
-                (f, v) for f, v in values.items()
-                if f not in REP_OWNED_MILESTONE_FIELDS and f not in m.pinned
-            )
-        milestones[m.key] = MilestoneState(
-            key=m.key,
-            status=m.status,
-            completed_date=m.completed_date,
-            due_date=m.due_date,
-            baseline_due_date=m.baseline_due_date,
-            owner_contact_id=m.owner_contact_id,
-            notes=m.notes,
-            written=written,
-            name=m.name[:80],
-            why=m.why[:255] or None,
-        )
-    return PlanState(
-        template=desired.template,
-        status=desired.status,
-        target_close_date=desired.target_close_date,
-        go_live_date=desired.go_live_date,
-        summary=desired.summary,
-        success_criteria=desired.success_criteria,
-        written=plan_written,
-        milestones=milestones,
-    )

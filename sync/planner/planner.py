@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mappings.model import Anchor, Side, StageMapping, Template
 from sync.planner.added import Step, added_steps, latest_end, next_step, percent_complete
@@ -51,6 +51,7 @@ from sync.planner.model import (
     Opportunity,
     PlanState,
 )
+from sync.planner.owners import contacts_by_role, owned_by, owner_of
 from sync.planner.progress import Resolution, StageProgress, resolve
 from sync.planner.schedule import ScheduleBook
 from sync.planner.slip import cause_text, days_slipped, health, plan_days_slipped, project
@@ -77,6 +78,7 @@ class _MilestoneStatic:
     before_close: bool
     go_live: bool
     names_contact: bool  # buyer or joint side: the owner contact comes from contact roles
+    seller: bool  # seller side: the owner user is the Opportunity's owner
 
 
 class Planner:
@@ -135,8 +137,9 @@ class Planner:
             return None
         if current is None:
             return self._new_plan(opportunity, template, progress, close, today)
-        contacts = _contacts_by_role(opportunity)  # for milestones new to an existing plan
-        return self._build(opportunity.id, contacts, current, template, progress, close, today)
+        contacts = contacts_by_role(opportunity)  # for milestones new to an existing plan
+        return self._build(opportunity.id, contacts, current, template, progress, close, today,
+                           owner_of(opportunity))
 
     # --- steps ------------------------------------------------------------------------------
 
@@ -190,16 +193,21 @@ class Planner:
             self._new_plans[key] = shared
         milestones = shared.milestones
         if opportunity.contact_roles:
-            contacts = _contacts_by_role(opportunity)
+            contacts = contacts_by_role(opportunity)
             named: list[DesiredMilestone] | None = None
             for i, s in enumerate(self._static(template)):
                 contact_id = contacts.get(s.role_folded) if s.names_contact else None
                 if contact_id is not None:
                     if named is None:
                         named = list(milestones)
-                    named[i] = _owned_by(milestones[i], contact_id)
+                    named[i] = owned_by(milestones[i], contact_id)
             if named is not None:
                 milestones = tuple(named)
+        owner = owner_of(opportunity)
+        if owner is not None:
+            milestones = tuple(
+                replace(m, owner_user_id=owner) if s.seller else m
+                for m, s in zip(milestones, self._static(template), strict=True))
         return _for_opportunity(shared, opportunity.id, milestones)
 
     def _build(
@@ -211,6 +219,7 @@ class Planner:
         progress: StageProgress,
         close: dt.date,
         today: dt.date,
+        owner_user: str | None = None,
     ) -> DesiredPlan:
         schedule = self._book.schedule(template, self.calendar)
         statics = self._static(template)
@@ -247,9 +256,11 @@ class Planner:
                 owner, notes = state.owner_contact_id, state.notes
                 if owner is None and s.names_contact:
                     owner = contacts.get(s.role_folded)
+                user = state.owner_user_id or (owner_user if s.seller else None)
             else:
                 owner = contacts.get(s.role_folded) if s.names_contact else None
                 notes = None
+                user = owner_user if s.seller else None
             late = overdue_today[i] if r.status not in FINISHED_STATUSES else None
             if r.due_date == r.baseline_due_date and (late is None or late <= r.due_date):
                 slipped = 0
@@ -261,7 +272,7 @@ class Planner:
                 s.key, name or s.name, i + 1, s.stage, s.side, s.role,
                 s.why if why is None else why, s.depends_on,
                 r.baseline_due_date, r.due_date, r.completed_date, r.status, slipped,
-                projection.dates[i], owner, notes, r.pinned,
+                projection.dates[i], owner, notes, r.pinned, user,
             ))
         projected_close = projection.close
         cause: str | None = None
@@ -341,19 +352,12 @@ class Planner:
                     depends_on=tuple(m.depends_on),
                     before_close=m.anchor is Anchor.BEFORE_CLOSE, go_live=m.go_live,
                     names_contact=m.side in (Side.BUYER, Side.JOINT),
+                    seller=m.side is Side.SELLER,
                 )
                 for m in template.milestones
             )
             self._statics[template.name] = statics
         return statics
-
-
-def _owned_by(m: DesiredMilestone, contact_id: str) -> DesiredMilestone:
-    return DesiredMilestone(
-        m.key, m.name, m.sequence, m.stage, m.side, m.role, m.why, m.depends_on,
-        m.baseline_due_date, m.due_date, m.completed_date, m.status, m.days_slipped,
-        m.projected_date, contact_id, m.notes, m.pinned,
-    )
 
 
 def _for_opportunity(
@@ -377,14 +381,6 @@ def _value_at(record: Mapping[str, object], path: str) -> object:
         folded = part.casefold()
         value = next((v for k, v in value.items() if k.casefold() == folded), None)
     return value
-
-
-def _contacts_by_role(opportunity: Opportunity) -> dict[str, str]:
-    """Contact id by role (case-folded); the first contact listed for a role names it."""
-    contacts: dict[str, str] = {}
-    for role, contact_id in opportunity.contact_roles:
-        contacts.setdefault(role.casefold(), contact_id)
-    return contacts
 
 
 def plan(

@@ -16,8 +16,8 @@ from sync.planner.model import (
     ON_TRACK,
     MilestoneState,
     PlanState,
-    state_after_writing,
 )
+from sync.planner.written import state_after_writing
 from tests.planner.sample_mapping import sample_mapping
 from tests.planner.support import CALENDAR, CLOSE, TODAY, opportunity, rep_edits, run, written
 
@@ -159,3 +159,14 @@ def test_empty_owner_is_filled_from_a_role_named_later_and_a_chosen_one_kept() -
     assert result.milestone("security").owner_contact_id == "003SEC"
     assert result.milestone("legal").owner_contact_id == "003PICKED"
     assert result.milestone("discovery").owner_contact_id is None  # seller side
+
+
+def test_seller_milestones_name_the_opportunity_owner_until_a_rep_names_another() -> None:
+    owned = opportunity(fields={"OwnerId": "005OWNER"})
+    first = run(owned)
+    assert first.milestone("discovery").owner_user_id == "005OWNER"  # seller side
+    assert first.milestone("security").owner_user_id is None  # buyer side
+    state = rep_edits(state_after_writing(first), "kickoff", owner_user_id="005CSM")
+    later = run(dataclasses.replace(owned, fields={"OwnerId": "005NEW"}), state)
+    assert later.milestone("kickoff").owner_user_id == "005CSM"
+    assert later.milestone("discovery").owner_user_id == "005OWNER"

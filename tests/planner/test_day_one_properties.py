@@ -15,8 +15,8 @@ from sync.planner.model import (
     OFF_TRACK,
     ON_TRACK,
     Opportunity,
-    state_after_writing,
 )
+from sync.planner.written import state_after_writing
 from tests.planner.test_properties import FAST, TODAYS, mappings, opportunities, planned
 
 

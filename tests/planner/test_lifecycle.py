@@ -16,9 +16,9 @@ from sync.planner.model import (
     DONE,
     NOT_STARTED,
     SKIPPED,
-    state_after_writing,
 )
 from sync.planner.planner import Planner, plan
+from sync.planner.written import state_after_writing
 from tests.planner.sample_mapping import sample_mapping
 from tests.planner.support import (
     CALENDAR,

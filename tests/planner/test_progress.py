@@ -154,12 +154,12 @@ def test_owner_contact_starts_as_the_contact_in_the_milestones_role_on_the_buyer
 def test_rep_owned_values_are_read_back_never_recomputed() -> None:
     opp = opportunity(contact_roles=(("Security", "003S"),))
     state = written(opp)
-    state = rep_edits(state, "security", owner_contact_id=None, notes="waiting for the SIG")
+    state = rep_edits(state, "security", owner_contact_id="003X", notes="waiting for the SIG")
     state = dataclasses.replace(
         state, summary="Replace the legacy CRM", go_live_date=None, success_criteria=None
     )
     result = run(opp, state)
-    assert result.milestone("security").owner_contact_id is None
+    assert result.milestone("security").owner_contact_id == "003X"  # never replaced
     assert result.milestone("security").notes == "waiting for the SIG"
     assert (result.summary, result.go_live_date, result.success_criteria) == (
         "Replace the legacy CRM", None, None

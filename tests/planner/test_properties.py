@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 
 from mappings.model import StageMapping
 from sync.planner.calendar import BusinessCalendar
-from sync.planner.model import DONE, SKIPPED, DesiredPlan, Opportunity, state_after_writing
+from sync.planner.model import DONE, SKIPPED, DesiredPlan, Opportunity
 from sync.planner.planner import plan
+from sync.planner.written import state_after_writing
 from tests.planner.sample_mapping import STAGES
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -179,3 +179,14 @@ def test_owner_a_rep_chose_is_never_replaced_by_a_role(world: World) -> None:
     owners = _owners(world, opp)
     assert owners["discovery"] == chosen
     assert owners["success_criteria"] == champion
+
+
+def test_seller_side_milestones_name_the_opportunity_owner(world: World) -> None:
+    opp = world.opportunity()
+    world.cycle()
+    rows = world.query("SELECT Key__c, Owner_Side__c, Owner_User__c FROM MAP_Milestone__c "
+                       f"WHERE Plan__r.Opportunity__c = '{opp}'")
+    sellers = {r["Key__c"]: r["Owner_User__c"] for r in rows if r["Owner_Side__c"] == "Seller"}
+    assert sellers
+    assert set(sellers.values()) == {world.rep_id}
+    assert all(r["Owner_User__c"] is None for r in rows if r["Owner_Side__c"] != "Seller")
