@@ -34,12 +34,13 @@ class Step:
 
 def added_steps(current: PlanState | None, template_keys: Collection[str],
                 after: int) -> tuple[Step, ...]:
-    """The rep-added milestones of ``current`` (keys not in the template, not deleted),
-    numbered after the template's ``after`` steps."""
+    """The rep-added milestones of ``current``, numbered after the template's ``after`` steps:
+    not in the template and never written by mapsync (a milestone mapsync wrote for a key the
+    mapping has since dropped is a leftover of the old mapping, not a rep's step)."""
     if current is None:
         return ()
     extra = [m for key, m in current.milestones.items()
-             if key not in template_keys and key not in current.deleted]
+             if key not in template_keys and key not in current.deleted and not m.written]
     extra.sort(key=lambda m: (m.due_date or dt.date.max, m.key))
     return tuple(Step(m.name or m.key, m.status or NOT_STARTED, m.due_date, after + i + 1)
                  for i, m in enumerate(extra))

@@ -170,3 +170,13 @@ def test_seller_milestones_name_the_opportunity_owner_until_a_rep_names_another(
     later = run(dataclasses.replace(owned, fields={"OwnerId": "005NEW"}), state)
     assert later.milestone("kickoff").owner_user_id == "005CSM"
     assert later.milestone("discovery").owner_user_id == "005OWNER"
+
+
+def test_a_milestone_mapsync_wrote_for_a_dropped_key_is_not_a_reps_step() -> None:
+    state = written(opportunity("Needs Analysis"))
+    leftover = MilestoneState("old_step", status=NOT_STARTED, due_date=dt.date(2026, 1, 6),
+                              name="Old step", written={"Status__c": NOT_STARTED})
+    state = dataclasses.replace(state, milestones={**state.milestones, leftover.key: leftover})
+    result = run(opportunity("Needs Analysis"), state)
+    assert result.next_milestone != "Old step"
+    assert result.percent_complete == round(100 * 1 / 6, 2)
