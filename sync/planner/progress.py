@@ -17,7 +17,9 @@ the rep left it. Everything else follows the plan:
   complete *before tracking*: it keeps the completed date Salesforce has, which is empty
   unless someone entered one (mapsync cannot know the day; dating it ``today`` would make an
   early step look weeks late). Such a milestone ends, for slip, on its due date, so first
-  sight is never slip; slip counts from the first cycle that saw a milestone open;
+  sight is never slip; slip counts from the first cycle that saw a milestone open: one first
+  seen open past its work-back date gets today as its baseline (the due date stays the
+  work-back date, so it shows as due, and the projection still finishes it from today on);
 - due date: the work-back date for the current close date, so a moved close date moves every
   untouched due date (the baseline stays where it was first set);
 - frozen plans (the Opportunity is Closed Lost): status and dates stay as Salesforce has them.
@@ -78,7 +80,10 @@ def resolve(
     if state is None:
         if stage_done:  # complete before tracking: no completion date to make up
             return Resolution(DONE, None, scheduled_due, scheduled_due, _NOTHING_PINNED)
-        return Resolution(NOT_STARTED, None, scheduled_due, scheduled_due, _NOTHING_PINNED)
+        # first seen open: already overdue by the work-back date, it is committed from today
+        # on (the baseline), so its slip counts from this first cycle, not from before it
+        return Resolution(NOT_STARTED, None, scheduled_due, max(scheduled_due, today),
+                          _NOTHING_PINNED)
 
     pinned = state.pinned_fields() if state.written else _NOTHING_PINNED
     current = state.status or NOT_STARTED

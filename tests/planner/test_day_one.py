@@ -180,3 +180,14 @@ def test_a_milestone_mapsync_wrote_for_a_dropped_key_is_not_a_reps_step() -> Non
     result = run(opportunity("Needs Analysis"), state)
     assert result.next_milestone != "Old step"
     assert result.percent_complete == round(100 * 1 / 6, 2)
+
+
+def test_milestone_first_seen_open_and_overdue_slips_from_that_day_on() -> None:
+    # a deal found at Qualification four days before its close: discovery is overdue already
+    day_one, found = LATE_START, opportunity("Qualification", close=dt.date(2026, 3, 6))
+    state = written(found, day_one)
+    first = run(found, state, today=day_one)
+    assert first.milestone("discovery").due_date < day_one  # shown as due when it was
+    assert first.milestone("discovery").days_slipped == 0
+    week_later = run(found, state, today=day_one + dt.timedelta(7))
+    assert week_later.milestone("discovery").days_slipped == 5  # counted from day one
