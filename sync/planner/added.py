@@ -13,9 +13,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from sync.planner.calendar import BusinessCalendar
 from sync.planner.model import FINISHED_STATUSES, NOT_STARTED, PlanState
+
+
+class StepLike(Protocol):
+    """A step as the plan's rollups read it: a template milestone or a rep-added one."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def due_date(self) -> dt.date | None: ...
+    @property
+    def sequence(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,15 +74,19 @@ def latest_end(steps: Sequence[Step], calendar: BusinessCalendar, close: dt.date
     return worst
 
 
-def percent_complete(steps: Sequence[Step]) -> float:
+def percent_complete(steps: Sequence[StepLike]) -> float:
     """Done and Skipped steps over all steps, in percent (0 for a plan without steps)."""
     if not steps:
         return 0.0
-    finished = sum(1 for s in steps if not s.is_open)
+    finished = sum(1 for s in steps if s.status in FINISHED_STATUSES)
     return round(100.0 * finished / len(steps), 2)
 
 
-def next_step(steps: Sequence[Step]) -> Step | None:
+def next_step(steps: Sequence[StepLike]) -> StepLike | None:
     """The open step due first (the earlier in sequence on a tie)."""
-    open_ = [s for s in steps if s.is_open]
-    return min(open_, key=lambda s: (s.due_date or dt.date.max, s.sequence)) if open_ else None
+    open_ = [s for s in steps if s.status not in FINISHED_STATUSES]
+    return min(open_, key=_due_order) if open_ else None
+
+
+def _due_order(s: StepLike) -> tuple[dt.date, int]:
+    return (s.due_date or dt.date.max, s.sequence)

@@ -38,7 +38,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from mappings.model import Anchor, Side, StageMapping, Template
-from sync.planner.added import Step, added_steps, latest_end, next_step, percent_complete
+from sync.planner.added import (
+    Step,
+    StepLike,
+    added_steps,
+    latest_end,
+    next_step,
+    percent_complete,
+)
 from sync.planner.calendar import BusinessCalendar
 from sync.planner.model import (
     ACTIVE,
@@ -302,11 +309,10 @@ class Planner:
         projected_close: dt.date,
         cause: str | None,
     ) -> DesiredPlan:
-        steps = tuple(Step(m.name, m.status, m.due_date, m.sequence)
-                      for m in milestones) + added
+        steps: tuple[StepLike, ...] = milestones + added
         if progress.closed_lost:
             status = CANCELLED
-        elif steps and not any(s.is_open for s in steps):
+        elif steps and not any(s.status not in FINISHED_STATUSES for s in steps):
             status = COMPLETED
         else:
             status = ACTIVE
