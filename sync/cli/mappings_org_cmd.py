@@ -18,7 +18,14 @@ from sync.cli.arguments import opportunity_id as checked_id
 from sync.cli.arguments import settings_with_mapping
 from sync.cli.mappings_cmd import mappings_app
 from sync.cli.runtime import open_runtime
-from sync.cycle.decide import decide
+from sync.cycle.decide import (
+    SKIP_BEFORE_PLAN_STAGE,
+    SKIP_LOST_BEFORE_PLAN,
+    SKIP_NO_CLOSE_DATE,
+    SKIP_NO_TEMPLATE,
+    SKIP_UNMAPPED_STAGE,
+    decide,
+)
 from sync.cycle.gather import gather
 from sync.planner.model import DesiredPlan, Opportunity
 
@@ -66,16 +73,28 @@ def preview(opportunity_id: str = typer.Argument(..., help="The Opportunity's Id
         desired = decisions.sample.get(wanted)
         if desired is None:
             reason = next(iter(decisions.skipped), "nothing to plan")
-            print(f"no plan for {opp.name}: {reason}")
+            print(f"no plan for {opp.name} ({opp.stage}): {reason}"
+                  f"{_EXPLAINED.get(reason, '').format(m=rt.mapping)}")
             return
         Console().print(preview_table(opp, desired))
 
     run_guarded(body)
 
 
+_EXPLAINED = {
+    SKIP_UNMAPPED_STAGE: " — the mapping's stages are {m.stages}; add the stage there "
+                         "(mapsync mappings check compares them with the org)",
+    SKIP_BEFORE_PLAN_STAGE: " — a plan is created once the stage reaches {m.create_at}",
+    SKIP_LOST_BEFORE_PLAN: " — {m.closed_lost} cancels a plan; a deal lost before it had "
+                           "one gets none",
+    SKIP_NO_TEMPLATE: " — no template's rule matches it and the mapping has no default",
+    SKIP_NO_CLOSE_DATE: " — due dates are worked back from the close date",
+}
+
+
 def preview_table(opp: Opportunity, desired: DesiredPlan) -> Table:
     table = Table(title=(f"{opp.name} ({opp.stage}, closes {opp.close_date}): "
-                         f"{desired.template}, {desired.health}, "
+                         f"{desired.template}, {desired.status}, {desired.health}, "
                          f"{desired.percent_complete:.0f}% complete, projected close "
                          f"{desired.projected_close_date}"))
     for col in ("#", "Milestone", "Side", "Role", "Stage", "Due", "Status", "Slip"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -127,7 +128,8 @@ def _print(s: Status) -> None:
         summary.add_row("backfill to resume", f"{bf['id']} ({bf['status']}, {bf['done']} done)")
     console.print(summary)
     table = Table(title="recent runs")
-    for column in ("id", "kind", "started", "duration", "outcome", "API calls", "written"):
+    for column in ("id", "kind", "started", "duration", "outcome", "API calls", "written",
+                   "skipped (why)"):
         table.add_column(column)
     for run in s.runs:
         written = sum(int(run.counts.get(k, 0)) for k in
@@ -135,5 +137,12 @@ def _print(s: Status) -> None:
         dry = run.kind in DRY_RUN_KINDS
         table.add_row(str(run.id), _kind_label(run.kind), run.started_at[:19],
                       "-" if run.seconds is None else f"{run.seconds:.1f} s", run.outcome,
-                      str(run.api_calls), f"none (would {written})" if dry else str(written))
+                      str(run.api_calls), f"none (would {written})" if dry else str(written),
+                      _skipped(run.counts))
     console.print(table)
+
+
+def _skipped(counts: dict[str, Any]) -> str:
+    """Opportunities a run gave no plan, by their reason ("before plan stage 3")."""
+    skipped = counts.get("skipped") or {}
+    return ", ".join(f"{reason} {n}" for reason, n in sorted(skipped.items())) or "-"

@@ -1,8 +1,10 @@
 """From a desired plan and what Salesforce holds to the records that must be written.
 
 Field ownership decides what may go out for an existing record: service-owned fields always,
-rep-pinnable fields while the rep has not pinned them, rep-owned fields never. A record that
-does not exist yet is written whole (rep-owned fields get their initial values). What mapsync
+rep-pinnable fields while the rep has not pinned them, rep-owned fields never — except an
+owner contact still empty, which is filled (never replaced) once the role's contact is known.
+A record that does not exist yet is written whole (rep-owned fields get their initial
+values). What mapsync
 will have written once the push lands (the new shadow) is computed here too, so the shadow
 advances only for records that were really written.
 """
@@ -22,6 +24,8 @@ from sync.planner.model import (
     SERVICE_OWNED_PLAN_FIELDS,
     DesiredPlan,
 )
+
+OWNER_CONTACT, OWNER_USER = "Owner_Contact__c", "Owner_User__c"
 
 
 @dataclass
@@ -88,6 +92,10 @@ def plan_changes(
         restore = (rep_set or {}).get(m.key, frozenset())
         writable = (SERVICE_OWNED_MILESTONE_FIELDS | (REP_PINNABLE_MILESTONE_FIELDS - m.pinned)
                     | restore)
+        if current is not None:  # rep-owned owners: an empty one is filled, never replaced
+            writable = writable | {f for f, v in ((OWNER_CONTACT, m.owner_contact_id),
+                                                 (OWNER_USER, m.owner_user_id))
+                                   if v and not current.get(f)}
         m_created = current is None
         m_fields = changed_fields(values, current, writable)
         if m_fields:

@@ -90,6 +90,8 @@ def _decide_one(opp_id: str, g: Gathered, planner: Planner, me: str | None,
             [(rec, g.shadows.get((MILESTONE_OBJECT, milestone_external_id(opp_id, key)), {}),
               g.rep_values.get(str(rec.get("Id")), {}))
              for key, rec in ms_records.items()], mapsync_user=me)
+        state = replace(state, deleted=deleted_milestones(planner.mapping, g, opp_id, state,
+                                                          me))
     opportunity = replace(Opportunity.from_record({**record, "OpportunityContactRoles": None}),
                           contact_roles=tuple(g.contact_roles.get(opp_id, ())))
     desired = planner.plan(opportunity, state, today)
@@ -98,14 +100,7 @@ def _decide_one(opp_id: str, g: Gathered, planner: Planner, me: str | None,
         return
     if len(out.sample) < SAMPLE_PLANS:
         out.sample[opp_id] = desired
-    rep_deleted = {key for key, row in g.deleted_milestones.get(opp_id, {}).items()
-                   if row.get("LastModifiedById") != me}
-    deleted_ms = frozenset(
-        m.key for m in desired.milestones
-        if m.key not in ms_records and plan_record is not None
-        and ((MILESTONE_OBJECT, milestone_external_id(opp_id, m.key)) in g.shadows
-             or m.key in rep_deleted)
-    )
+    deleted_ms = state.deleted if state is not None else frozenset()
     restore = {key: frozenset(g.rep_values.get(str(rec.get("Id")), {}))
                for key, rec in ms_records.items()}
     changes = plan_changes(desired, record, plan_record, ms_records, g.shadows, deleted_ms,
@@ -118,7 +113,44 @@ def _decide_one(opp_id: str, g: Gathered, planner: Planner, me: str | None,
     out.changes.append(changes)
 
 
+def deleted_milestones(mapping: StageMapping, g: Gathered, opp_id: str,
+                       state: PlanState, me: str | None) -> frozenset[str]:
+    """Keys of the plan's template milestones a rep deleted: Salesforce's recycle bin says a
+    rep deleted it, or mapsync wrote it (the shadow has it) and Salesforce no longer does.
+    The planner neither recreates nor counts them."""
+    template = mapping.template(state.own_template or "")
+    if template is None:
+        return frozenset()
+    by_rep = {key for key, row in g.deleted_milestones.get(opp_id, {}).items()
+              if row.get("LastModifiedById") != me}
+    return frozenset(
+        spec.key for spec in template.milestones
+        if spec.key not in state.milestones
+        and (spec.key in by_rep
+             or (MILESTONE_OBJECT, milestone_external_id(opp_id, spec.key)) in g.shadows))
+
+
+SKIP_UNMAPPED_STAGE = "stage not in the mapping"
+SKIP_BEFORE_PLAN_STAGE = "before plan stage"
+SKIP_LOST_BEFORE_PLAN = "closed lost before a plan existed"
+SKIP_NO_TEMPLATE = "no mapping template"
+SKIP_NO_CLOSE_DATE = "no close date"
+
+
 def skip_reason(mapping: StageMapping, opportunity: Opportunity) -> str:
-    """Why the planner gave ``opportunity`` no plan."""
-    template = mapping.select_template(opportunity.rule_fields())
-    return "no mapping template" if template is None else "before plan stage"
+    """Why the planner gave ``opportunity`` (which has no plan) none: the first of the
+    planner's own conditions that fails, in its order."""
+    stages = [s.casefold() for s in mapping.stages]
+    stage = opportunity.stage.casefold()
+    if stage == mapping.closed_lost.casefold():
+        return SKIP_LOST_BEFORE_PLAN
+    if stage not in stages:
+        return SKIP_UNMAPPED_STAGE
+    create_at = mapping.create_at.casefold()
+    if create_at in stages and stages.index(stage) < stages.index(create_at):
+        return SKIP_BEFORE_PLAN_STAGE
+    if opportunity.close_date is None:
+        return SKIP_NO_CLOSE_DATE
+    if mapping.select_template(opportunity.rule_fields()) is None:
+        return SKIP_NO_TEMPLATE
+    return SKIP_BEFORE_PLAN_STAGE

@@ -4,9 +4,10 @@ Deciding is pure, so everything it looks at is read here first, for a chunk of t
 Opportunities at once: the Opportunities that did not change themselves, their plans and
 milestones as Salesforce holds them now, the last value reps set to each rep-pinnable field
 of those milestones (Salesforce's field history: who changed a field last is Salesforce's
-record, not the store's), contact roles for plans still to be created (to name buyer-side
-owners by role), and from the store the plan index, the tombstones of plans reps deleted,
-and the shadow of what mapsync last wrote (a cache: losing it loses no rep's pin).
+record, not the store's), their contact roles (to name buyer-side owners by role, on a new
+plan and wherever an owner contact is still empty), and from the store the plan index, the
+tombstones of plans reps deleted, and the shadow of what mapsync last wrote (a cache: losing
+it loses no rep's pin).
 Salesforce's reads go into as few Composite requests as Salesforce allows (five queries each).
 """
 
@@ -79,16 +80,18 @@ def gather(reader: Reader, store: Store, mapping: StageMapping, org_id: str,
     known = {o for o in touched if o in out.index or not first_read}
     known |= {opportunity_id_of(obj, r) or "" for obj in (PLAN_OBJECT, MILESTONE_OBJECT)
               for r in pulled.get(obj, [])}
-    without_plan = [o for o in touched if o not in out.index and o not in out.tombstoned]
+    # every touched Opportunity's roles: a milestone new to a plan, or a Champion named
+    # after the plan exists, fills the owner contacts still empty
+    wanted = [o for o in touched if o not in out.tombstoned]
     _read_salesforce(reader, out,
                      opportunities=[o for o in touched if o not in pulled_opps],
                      plans=[o for o in touched if o in known and o not in out.tombstoned],
-                     roles=without_plan if roles is None else [], me=me)
+                     roles=wanted if roles is None else [], me=me)
     out.opportunities.update(pulled_opps)
     for opp in out.plans:  # a live plan outweighs a deleted one of the same Opportunity
         out.deleted_plans.pop(opp, None)
     if roles is not None:
-        out.contact_roles = {o: roles[o] for o in without_plan if o in roles}
+        out.contact_roles = {o: roles[o] for o in wanted if o in roles}
     with store.transaction(write=False) as tx:
         out.shadows = _shadows(tx, org_id, out, mapping)
     return out
@@ -123,6 +126,7 @@ def _read_salesforce(reader: Reader, out: Gathered, *, opportunities: Sequence[s
     # plan or milestone a rep deleted is known as such whatever the local store remembers.
     results = reader.composite_query([q for _, q in queries], include_deleted=True)
     role_rows: list[dict[str, Any]] = []
+    unkeyed: list[dict[str, Any]] = []  # milestones a rep added: no external id to name a plan
     for (sobject, _), rows in zip(queries, results, strict=True):
         for row in rows:
             deleted = bool(row.get("IsDeleted"))
@@ -139,6 +143,8 @@ def _read_salesforce(reader: Reader, out: Gathered, *, opportunities: Sequence[s
                 if milestone_of is not None:
                     into = out.deleted_milestones if deleted else out.milestones
                     into.setdefault(milestone_of, {})[str(row["Key__c"])] = row
+                elif not deleted:
+                    unkeyed.append(row)
             elif deleted:
                 continue  # history and contact roles of deleted records
             elif sobject == MILESTONE_HISTORY:  # in time order: the last value set wins
@@ -146,6 +152,11 @@ def _read_salesforce(reader: Reader, out: Gathered, *, opportunities: Sequence[s
                     row.get("NewValue")
             else:
                 role_rows.append(row)
+    by_plan_id = {str(p["Id"]): opp for opp, p in out.plans.items()}
+    for row in unkeyed:  # known by their Id, and by their plan's Opportunity
+        opp = by_plan_id.get(str(row.get("Plan__c")))
+        if opp is not None:
+            out.milestones.setdefault(opp, {})[str(row.get("Key__c") or row["Id"])] = row
     out.contact_roles = roles_by_opportunity(role_rows)
 
 
@@ -168,7 +179,9 @@ def _shadows(tx: Transaction, org_id: str, out: Gathered, mapping: StageMapping)
     for opp_id, plan_record in out.plans.items():
         # Template keys too: a milestone mapsync wrote that Salesforce lacks was deleted by
         # a rep, and the shadow is how that is told apart from one never written.
-        template = mapping.template(str(plan_record.get("Template__c") or ""))
+        # the template mapsync wrote (service-owned), not one a rep typed over it
+        written = shadows.get((PLAN_OBJECT, opp_id), {}).get("Template__c")
+        template = mapping.template(str(written or plan_record.get("Template__c") or ""))
         for spec in template.milestones if template else ():
             keys.add(milestone_external_id(opp_id, spec.key))
     for ext, rec in tx.shadow(org_id, MILESTONE_OBJECT, sorted(keys)).items():

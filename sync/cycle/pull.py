@@ -57,7 +57,8 @@ class Reader(Protocol):
                         include_deleted: bool = True) -> list[list[dict[str, Any]]]: ...
 
 
-def changes_soql(sobject: str, since: dt.datetime | None, me: str | None) -> str:
+def changes_soql(sobject: str, since: dt.datetime | None, me: str | None,
+                 fields: Sequence[str] | None = None) -> str:
     """The query for one object's changes since ``since`` (all rows when ``None``)."""
     where = []
     if since is not None:
@@ -65,7 +66,7 @@ def changes_soql(sobject: str, since: dt.datetime | None, me: str | None) -> str
     if me:
         where.append(f"LastModifiedById != {quote(me)}")
     clause = f" WHERE {' AND '.join(where)}" if where else ""
-    return (f"SELECT {', '.join(FIELDS[sobject])} FROM {sobject}{clause} "
+    return (f"SELECT {', '.join(fields or FIELDS[sobject])} FROM {sobject}{clause} "
             "ORDER BY SystemModstamp, Id")
 
 

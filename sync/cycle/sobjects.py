@@ -33,7 +33,7 @@ UPSERT_KEY = {PLAN_OBJECT: EXTERNAL_ID_FIELD, MILESTONE_OBJECT: EXTERNAL_ID_FIEL
 
 _SYSTEM = ("Id", "IsDeleted", "SystemModstamp", "LastModifiedById")
 OPPORTUNITY_FIELDS = (*_SYSTEM, "Name", "StageName", "CloseDate", "Amount", "Type",
-                      "AccountId", *sorted(OPPORTUNITY_ROLLUP_FIELDS))
+                      "AccountId", "OwnerId", *sorted(OPPORTUNITY_ROLLUP_FIELDS))
 PLAN_FIELDS = (*_SYSTEM, EXTERNAL_ID_FIELD, "Name", "Opportunity__c", "Template__c",
                "Status__c", "Health__c", "Percent_Complete__c", "Target_Close_Date__c",
                "Projected_Close_Date__c", "Go_Live_Date__c", "Days_Slipped__c", "Slip_Cause__c",
@@ -42,6 +42,7 @@ PLAN_FIELDS = (*_SYSTEM, EXTERNAL_ID_FIELD, "Name", "Opportunity__c", "Template_
                "Days_Since_Progress__c", "Compelling_Event_Date__c", "Compelling_Event__c")
 MILESTONE_FIELDS = (*_SYSTEM, EXTERNAL_ID_FIELD, "Plan__c", "Name", "Key__c", "Sequence__c",
                     "Stage__c", "Owner_Side__c", "Owner_Role__c", "Owner_Contact__c",
+                    "Owner_User__c",
                     "Baseline_Due_Date__c", "Due_Date__c", "Completed_Date__c", "Status__c",
                     "Days_Slipped__c", "Depends_On__c", "Why_It_Matters__c", "Notes__c")
 FIELDS = {OPPORTUNITY: OPPORTUNITY_FIELDS, PLAN_OBJECT: PLAN_FIELDS,

@@ -37,6 +37,8 @@ def on_time_rate(milestones: tuple[DesiredMilestone, ...], side: str,
     """Percent of ``side``'s settled milestones done by their due date; ``None`` if none is.
 
     Settled: done, or open and due before ``today`` (already late). Skipped ones do not count.
+    One done before mapsync tracked it (no completion date) counts as on time: it was done
+    when first seen, which is no slip either.
     """
     settled = on_time = 0
     for m in milestones:
@@ -44,7 +46,7 @@ def on_time_rate(milestones: tuple[DesiredMilestone, ...], side: str,
             continue
         if m.status == DONE:
             settled += 1
-            if m.completed_date is not None and m.completed_date <= m.due_date:
+            if m.completed_date is None or m.completed_date <= m.due_date:
                 on_time += 1
         elif m.due_date < today:
             settled += 1
@@ -66,9 +68,9 @@ def last_progress(desired: DesiredPlan, current: PlanState | None,
 
 def measured(desired: DesiredPlan | None, current: PlanState | None,
              thresholds: HealthThresholds, calendar: BusinessCalendar,
-             today: dt.date) -> DesiredPlan | None:
+             today: dt.date, *, won: bool = False) -> DesiredPlan | None:
     """``desired`` with its numbers, the rep's compelling event, and health and cause moved
-    by a stale plan or a missed compelling event."""
+    by a stale plan or a missed compelling event (neither for a won deal: it is not late)."""
     if desired is None:
         return None
     live = desired.status == ACTIVE
@@ -84,7 +86,7 @@ def measured(desired: DesiredPlan | None, current: PlanState | None,
     event_date = current.compelling_event_date if current else None
     event = current.compelling_event if current else None
     health, causes = desired.health, [desired.slip_cause] if desired.slip_cause else []
-    if live:
+    if live and not won:
         if still >= thresholds.stale_after_days:
             causes.append(f"no progress for {still} days")
             health = AT_RISK if health == ON_TRACK else health

@@ -40,11 +40,14 @@ REP_OWNED_PLAN_FIELDS = frozenset({
     "Compelling_Event__c",
 })
 SERVICE_OWNED_MILESTONE_FIELDS = frozenset({
-    "Name", "Key__c", "Sequence__c", "Stage__c", "Owner_Side__c", "Owner_Role__c",
-    "Baseline_Due_Date__c", "Days_Slipped__c", "Depends_On__c", "Why_It_Matters__c",
+    "Key__c", "Sequence__c", "Stage__c", "Owner_Side__c", "Owner_Role__c",
+    "Baseline_Due_Date__c", "Days_Slipped__c", "Depends_On__c",
 })
-REP_OWNED_MILESTONE_FIELDS = frozenset({"Owner_Contact__c", "Notes__c"})
-REP_PINNABLE_MILESTONE_FIELDS = frozenset({"Status__c", "Completed_Date__c", "Due_Date__c"})
+REP_OWNED_MILESTONE_FIELDS = frozenset({"Owner_Contact__c", "Owner_User__c", "Notes__c"})
+# A rep renames a step or says in the buyer's words why it matters: that wording stays.
+REP_PINNABLE_MILESTONE_FIELDS = frozenset({
+    "Status__c", "Completed_Date__c", "Due_Date__c", "Name", "Why_It_Matters__c",
+})
 OPPORTUNITY_ROLLUP_FIELDS = frozenset({
     "MAP_Health__c", "MAP_Percent_Complete__c", "MAP_Days_Slipped__c",
     "MAP_Projected_Close_Date__c", "MAP_Buyer_On_Time_Rate__c", "MAP_Seller_On_Time_Rate__c",
@@ -132,6 +135,9 @@ class MilestoneState:
     written: Mapping[str, Any] = field(default_factory=dict)
     rep_pins: frozenset[str] = frozenset()
     touched_on: dt.date | None = None  # last change by someone other than mapsync
+    name: str | None = None
+    why: str | None = None
+    owner_user_id: str | None = None
 
     def pinned_fields(self) -> frozenset[str]:
         """The rep-pinnable fields a rep has changed: by Salesforce's history, or (the local
@@ -144,6 +150,8 @@ class MilestoneState:
             ("Status__c", self.status),
             ("Completed_Date__c", self.completed_date),
             ("Due_Date__c", self.due_date),
+            ("Name", self.name),
+            ("Why_It_Matters__c", self.why),
         ):
             if api_name in written:
                 before = written[api_name]
@@ -155,8 +163,9 @@ class MilestoneState:
     def from_record(cls, record: Mapping[str, Any], written: Mapping[str, Any],
                     rep_values: Mapping[str, Any] | None = None,
                     mapsync_user: str | None = None) -> MilestoneState:
-        """From a Salesforce record (key: else the external id's suffix); one last changed by
-        anyone but ``mapsync_user`` was touched on its ``SystemModstamp``'s day.
+        """From a Salesforce record; the key falls back to the external id's suffix, then to
+        the record Id (a milestone a rep added by hand has neither key nor external id). One
+        last changed by anyone but ``mapsync_user`` was touched on its ``SystemModstamp``'s day.
 
         ``rep_values``: for each rep-pinnable field a rep changed, the last value a rep set
         (Salesforce's field history). It is the milestone's value even when a later write of
@@ -165,8 +174,9 @@ class MilestoneState:
         """
         if rep_values:
             record = {**record, **rep_values}
-        external = str(record.get("External_Id__c") or "")
-        key = record.get("Key__c") or milestone_key_of(external) or ""
+        key = (record.get("Key__c")
+               or milestone_key_of(str(record.get("External_Id__c") or ""))
+               or record.get("Id") or "")
         changed_by = record.get("LastModifiedById")
         touched = (as_date(record.get("SystemModstamp"))
                    if mapsync_user and changed_by and changed_by != mapsync_user else None)
@@ -181,6 +191,9 @@ class MilestoneState:
             written=dict(written),
             rep_pins=frozenset(rep_values or ()),
             touched_on=touched,
+            name=record.get("Name"),
+            why=record.get("Why_It_Matters__c"),
+            owner_user_id=record.get("Owner_User__c"),
         )
 
 
@@ -198,7 +211,11 @@ def _same_value(current: Any, written: Any) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class PlanState:
-    """An existing plan: its Salesforce values, mapsync's shadow, and its milestones by key."""
+    """An existing plan: its Salesforce values, mapsync's shadow, and its milestones by key.
+
+    ``deleted``: keys of milestones a rep deleted; neither recreated nor counted. A key the
+    template lacks is a milestone a rep added: never written, but counted (``added.py``).
+    """
 
     template: str | None
     status: str | None = ACTIVE
@@ -211,6 +228,14 @@ class PlanState:
     last_progress_date: dt.date | None = None
     compelling_event_date: dt.date | None = None
     compelling_event: str | None = None
+    deleted: frozenset[str] = frozenset()
+
+    @property
+    def own_template(self) -> str | None:
+        """The template mapsync last wrote (service-owned: a rep's change is put back), else
+        Salesforce's value for a plan mapsync adopts."""
+        written = self.written.get("Template__c")
+        return str(written) if written else self.template
 
     @classmethod
     def from_records(
@@ -263,6 +288,7 @@ class DesiredMilestone:
     owner_contact_id: str | None
     notes: str | None = None
     pinned: frozenset[str] = frozenset()
+    owner_user_id: str | None = None  # seller side: the Opportunity owner
 
     @property
     def is_open(self) -> bool:
@@ -278,6 +304,7 @@ class DesiredMilestone:
             "Owner_Side__c": self.side,
             "Owner_Role__c": self.role[:80],
             "Owner_Contact__c": self.owner_contact_id,
+            "Owner_User__c": self.owner_user_id,
             "Baseline_Due_Date__c": self.baseline_due_date,
             "Due_Date__c": self.due_date,
             "Completed_Date__c": self.completed_date,
@@ -361,56 +388,3 @@ def _joined(keys: tuple[str, ...], limit: int) -> str | None:
             break
         out = candidate
     return out or None
-
-
-def state_after_writing(desired: DesiredPlan, previous: PlanState | None = None) -> PlanState:
-    """The plan as Salesforce and the shadow hold it once ``desired`` has been pushed.
-
-    On creation every field is written. Afterwards a push carries neither rep-owned fields nor
-    the fields a rep has pinned, so their shadow values stay what mapsync wrote before (which
-    keeps a pin a pin), while Salesforce holds the desired value (which is the rep's).
-    """
-    plan_fields = desired.fields()
-    if previous is None:
-        plan_written: dict[str, Any] = dict(plan_fields)
-    else:
-        plan_written = dict(previous.written)
-        plan_written.update(
-            (f, v) for f, v in plan_fields.items() if f not in REP_OWNED_PLAN_FIELDS
-        )
-    before = previous.milestones if previous is not None else {}
-    milestones: dict[str, MilestoneState] = {}
-    for m in desired.milestones:
-        values = m.fields()
-        old = before.get(m.key)
-        if old is None:
-            written: dict[str, Any] = dict(values)
-        else:
-            written = dict(old.written)
-            written.update(
-                (f, v) for f, v in values.items()
-                if f not in REP_OWNED_MILESTONE_FIELDS and f not in m.pinned
-            )
-        milestones[m.key] = MilestoneState(
-            key=m.key,
-            status=m.status,
-            completed_date=m.completed_date,
-            due_date=m.due_date,
-            baseline_due_date=m.baseline_due_date,
-            owner_contact_id=m.owner_contact_id,
-            notes=m.notes,
-            written=written,
-        )
-    return PlanState(
-        template=desired.template,
-        status=desired.status,
-        target_close_date=desired.target_close_date,
-        go_live_date=desired.go_live_date,
-        summary=desired.summary,
-        success_criteria=desired.success_criteria,
-        last_progress_date=desired.numbers.last_progress_date,
-        compelling_event_date=desired.compelling_event_date,
-        compelling_event=desired.compelling_event,
-        written=plan_written,
-        milestones=milestones,
-    )

@@ -21,19 +21,34 @@ under a rep's feet), else the first template whose rule matches, else the defaul
 of these there is nothing to plan (``None``, and an existing plan is left as it is). The target
 close date is the Opportunity's close date (the plan's last target if Salesforce has none).
 Percent complete counts Done and Skipped milestones; the next milestone is the open one due
-first. Rep-owned values (owner contact, notes, summary, success criteria, go-live date) are
-initial values for a new plan and Salesforce's values afterwards.
+first. A milestone a rep deleted (``PlanState.deleted``) is neither written nor counted; one a
+rep added (a key the template lacks) is not written but counts (``added``). A milestone the
+plan starts with already complete is complete before tracking (``progress``): it never counts
+as slip. A won deal's projected close is its close date: nothing before it can slip any more.
+
+The template is the one mapsync last wrote (the shadow), not Salesforce's value: it is
+service-owned, so a rep's edit of ``Template__c`` is put back rather than followed.
+Rep-owned values (owner contact, notes, summary, success criteria, go-live date) are initial
+values for a new plan and Salesforce's values afterwards.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from config.errors import PlanningError
 from config.salesforce_dates import SALESFORCE_DATE_RANGE, in_salesforce_range
 from mappings.model import Anchor, Side, StageMapping, Template
+from sync.planner.added import (
+    Step,
+    StepLike,
+    added_steps,
+    latest_end,
+    next_step,
+    percent_complete,
+)
 from sync.planner.calendar import BusinessCalendar
 from sync.planner.measures import measured
 from sync.planner.model import (
@@ -41,11 +56,13 @@ from sync.planner.model import (
     CANCELLED,
     COMPLETED,
     FINISHED_STATUSES,
+    SKIPPED,
     DesiredMilestone,
     DesiredPlan,
     Opportunity,
     PlanState,
 )
+from sync.planner.owners import contacts_by_role, owned_by, owner_of
 from sync.planner.progress import Resolution, StageProgress, resolve
 from sync.planner.schedule import ScheduleBook
 from sync.planner.slip import cause_text, days_slipped, health, plan_days_slipped, project
@@ -53,6 +70,7 @@ from sync.planner.slip import cause_text, days_slipped, health, plan_days_slippe
 _NEW_PLAN_MEMO_LIMIT = 8192
 _TEMPLATE_MEMO_LIMIT = 4096
 _UNKNOWN = object()
+NAME, WHY = "Name", "Why_It_Matters__c"  # rep-pinnable wording
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +89,7 @@ class _MilestoneStatic:
     before_close: bool
     go_live: bool
     names_contact: bool  # buyer or joint side: the owner contact comes from contact roles
+    seller: bool  # seller side: the owner user is the Opportunity's owner
 
 
 class Planner:
@@ -134,16 +153,17 @@ class Planner:
         if current is None:
             desired = self._new_plan(opportunity, template, progress, close, today)
         else:
-            contacts = _contacts_by_role(opportunity)  # for milestones new to an existing plan
+            contacts = contacts_by_role(opportunity)  # for milestones new to an existing plan
             desired = self._build(opportunity.id, contacts, current, template, progress, close,
-                                  today)
-        return measured(desired, current, self.mapping.health, self.calendar, today)
+                                  today, owner_of(opportunity))
+        return measured(desired, current, self.mapping.health, self.calendar, today,
+                        won=progress.closed_won)
 
     # --- steps ------------------------------------------------------------------------------
 
     def _template(self, opportunity: Opportunity, current: PlanState | None) -> Template | None:
-        if current is not None and current.template:
-            own = self.mapping.template(current.template)
+        if current is not None and current.own_template:
+            own = self.mapping.template(current.own_template)
             if own is not None:
                 return own
         return self._select(opportunity.rule_fields())
@@ -191,16 +211,21 @@ class Planner:
             self._new_plans[key] = shared
         milestones = shared.milestones
         if opportunity.contact_roles:
-            contacts = _contacts_by_role(opportunity)
+            contacts = contacts_by_role(opportunity)
             named: list[DesiredMilestone] | None = None
             for i, s in enumerate(self._static(template)):
                 contact_id = contacts.get(s.role_folded) if s.names_contact else None
                 if contact_id is not None:
                     if named is None:
                         named = list(milestones)
-                    named[i] = _owned_by(milestones[i], contact_id)
+                    named[i] = owned_by(milestones[i], contact_id)
             if named is not None:
                 milestones = tuple(named)
+        owner = owner_of(opportunity)
+        if owner is not None:
+            milestones = tuple(
+                replace(m, owner_user_id=owner) if s.seller else m
+                for m, s in zip(milestones, self._static(template), strict=True))
         return _for_opportunity(shared, opportunity.id, milestones)
 
     def _build(
@@ -212,11 +237,13 @@ class Planner:
         progress: StageProgress,
         close: dt.date,
         today: dt.date,
+        owner_user: str | None = None,
     ) -> DesiredPlan:
         schedule = self._book.schedule(template, self.calendar)
         statics = self._static(template)
         scheduled = schedule.due_dates(close)
         states = current.milestones if current is not None else {}
+        deleted = current.deleted if current is not None else frozenset()
         frozen = progress.closed_lost
         resolved: list[Resolution] = []
         overdue_today: list[dt.date | None] = []
@@ -230,7 +257,7 @@ class Planner:
             r = resolve(states.get(s.key), completes(s.stage_index, s.before_close),
                         scheduled[i], today, frozen=frozen)
             resolved.append(r)
-            statuses.append(r.status)
+            statuses.append(SKIPPED if s.key in deleted else r.status)  # holds nobody up
             due.append(r.due_date or scheduled[i])
             completed.append(r.completed_date)
             can_be_late = late_before_close if s.before_close else late_after_close
@@ -240,24 +267,46 @@ class Planner:
         calendar = self.calendar
         milestones: list[DesiredMilestone] = []
         for i, (s, r) in enumerate(zip(statics, resolved, strict=True)):
+            if s.key in deleted:
+                continue
             state = states.get(s.key)
-            if state is not None:
+            if state is not None:  # the rep's owner, or the role's contact when still empty
                 owner, notes = state.owner_contact_id, state.notes
+                if owner is None and s.names_contact:
+                    owner = contacts.get(s.role_folded)
+                user = state.owner_user_id or (owner_user if s.seller else None)
             else:
                 owner = contacts.get(s.role_folded) if s.names_contact else None
                 notes = None
+                user = owner_user if s.seller else None
             late = overdue_today[i] if r.status not in FINISHED_STATUSES else None
             if r.due_date == r.baseline_due_date and (late is None or late <= r.due_date):
                 slipped = 0
             else:
                 slipped = days_slipped(calendar, r.baseline_due_date, r.due_date, late)
+            name = state.name if state is not None and NAME in r.pinned else None
+            why = state.why if state is not None and WHY in r.pinned else None
             milestones.append(DesiredMilestone(
-                s.key, s.name, i + 1, s.stage, s.side, s.role, s.why, s.depends_on,
+                s.key, name or s.name, i + 1, s.stage, s.side, s.role,
+                s.why if why is None else why, s.depends_on,
                 r.baseline_due_date, r.due_date, r.completed_date, r.status, slipped,
-                projection.dates[i], owner, notes, r.pinned,
+                projection.dates[i], owner, notes, r.pinned, user,
             ))
-        return self._plan(opportunity_id, current, template, tuple(milestones), progress, close,
-                          projection.close, projection.cause)
+        projected_close = projection.close
+        cause: str | None = None
+        if projection.cause is not None and statics[projection.cause].key not in deleted:
+            culprit = next(m for m in milestones if m.key == statics[projection.cause].key)
+            cause = cause_text(culprit.name, culprit.side)
+        added = added_steps(current, {s.key for s in statics}, len(statics))
+        if late_before_close:
+            added_late = latest_end(added, self.calendar, close, today)
+            if added_late is not None and added_late[0] > projected_close:
+                projected_close = added_late[0]
+                cause = cause_text(added_late[1].name, "Rep-added")
+        if progress.closed_won:  # the deal is won: its close is the close, nothing slipped
+            projected_close, cause = close, None
+        return self._plan(opportunity_id, current, template, tuple(milestones), added, progress,
+                          close, projected_close, cause)
 
     def _plan(
         self,
@@ -265,22 +314,21 @@ class Planner:
         current: PlanState | None,
         template: Template,
         milestones: tuple[DesiredMilestone, ...],
+        added: tuple[Step, ...],
         progress: StageProgress,
         close: dt.date,
         projected_close: dt.date,
-        cause: int | None,
+        cause: str | None,
     ) -> DesiredPlan:
-        open_ = [m for m in milestones if m.status not in FINISHED_STATUSES]
-        finished = len(milestones) - len(open_)
+        steps: tuple[StepLike, ...] = milestones + added
         if progress.closed_lost:
             status = CANCELLED
-        elif milestones and finished == len(milestones):
+        elif steps and not any(s.status not in FINISHED_STATUSES for s in steps):
             status = COMPLETED
         else:
             status = ACTIVE
-        upcoming = min(open_, key=_due_order) if open_ else None
+        upcoming = next_step(steps)
         slipped = plan_days_slipped(self.calendar, close, projected_close)
-        culprit = milestones[cause] if cause is not None and slipped > 0 else None
         if current is None:
             statics = self._statics[template.name]
             go_live = next((m.due_date for m, s in zip(milestones, statics, strict=True)
@@ -296,12 +344,12 @@ class Planner:
             template=template.name,
             status=status,
             health=health(slipped, self.mapping.health),
-            percent_complete=round(100.0 * finished / len(milestones), 2) if milestones else 0.0,
+            percent_complete=percent_complete(steps),
             target_close_date=close,
             projected_close_date=projected_close,
             go_live_date=go_live,
             days_slipped=slipped,
-            slip_cause=cause_text(culprit.name, culprit.side) if culprit else None,
+            slip_cause=cause if slipped > 0 else None,
             next_milestone=upcoming.name[:255] if upcoming else None,
             next_due_date=upcoming.due_date if upcoming else None,
             summary=summary,
@@ -322,23 +370,12 @@ class Planner:
                     depends_on=tuple(names.get(k, k) for k in m.depends_on),  # for reps
                     before_close=m.anchor is Anchor.BEFORE_CLOSE, go_live=m.go_live,
                     names_contact=m.side in (Side.BUYER, Side.JOINT),
+                    seller=m.side is Side.SELLER,
                 )
                 for m in template.milestones
             )
             self._statics[template.name] = statics
         return statics
-
-
-def _due_order(m: DesiredMilestone) -> tuple[dt.date, int]:
-    return (m.due_date or dt.date.max, m.sequence)
-
-
-def _owned_by(m: DesiredMilestone, contact_id: str) -> DesiredMilestone:
-    return DesiredMilestone(
-        m.key, m.name, m.sequence, m.stage, m.side, m.role, m.why, m.depends_on,
-        m.baseline_due_date, m.due_date, m.completed_date, m.status, m.days_slipped,
-        m.projected_date, contact_id, m.notes, m.pinned,
-    )
 
 
 def _for_opportunity(
@@ -362,14 +399,6 @@ def _value_at(record: Mapping[str, object], path: str) -> object:
         folded = part.casefold()
         value = next((v for k, v in value.items() if k.casefold() == folded), None)
     return value
-
-
-def _contacts_by_role(opportunity: Opportunity) -> dict[str, str]:
-    """Contact id by role (case-folded); the first contact listed for a role names it."""
-    contacts: dict[str, str] = {}
-    for role, contact_id in opportunity.contact_roles:
-        contacts.setdefault(role.casefold(), contact_id)
-    return contacts
 
 
 def plan(

@@ -11,7 +11,15 @@ the rep left it. Everything else follows the plan:
   rep completed (``Done`` pinned), or whose completed date a rep set, is the rep's and never
   reopens;
 - completed date: the day mapsync first observed the milestone done (``today`` then), kept
-  from then on; cleared when the milestone reopens;
+  from then on; cleared when the milestone reopens. A milestone that was already complete
+  when mapsync first saw it — done by stage on the plan's creation (or a backfill), on a
+  milestone new to the plan, or Done on a plan mapsync adopts without having written it — is
+  complete *before tracking*: it keeps the completed date Salesforce has, which is empty
+  unless someone entered one (mapsync cannot know the day; dating it ``today`` would make an
+  early step look weeks late). Such a milestone ends, for slip, on its due date, so first
+  sight is never slip; slip counts from the first cycle that saw a milestone open: one first
+  seen open past its work-back date gets today as its baseline (the due date stays the
+  work-back date, so it shows as due, and the projection still finishes it from today on);
 - due date: the work-back date for the current close date, so a moved close date moves every
   untouched due date (the baseline stays where it was first set);
 - frozen plans (the Opportunity is Closed Lost): status and dates stay as Salesforce has them.
@@ -70,9 +78,12 @@ def resolve(
 ) -> Resolution:
     """Decide one milestone. ``stage_done`` comes from ``StageProgress.completes``."""
     if state is None:
-        if stage_done:
-            return Resolution(DONE, today, scheduled_due, scheduled_due, _NOTHING_PINNED)
-        return Resolution(NOT_STARTED, None, scheduled_due, scheduled_due, _NOTHING_PINNED)
+        if stage_done:  # complete before tracking: no completion date to make up
+            return Resolution(DONE, None, scheduled_due, scheduled_due, _NOTHING_PINNED)
+        # first seen open: already overdue by the work-back date, it is committed from today
+        # on (the baseline), so its slip counts from this first cycle, not from before it
+        return Resolution(NOT_STARTED, None, scheduled_due, max(scheduled_due, today),
+                          _NOTHING_PINNED)
 
     pinned = state.pinned_fields()
     current = state.status or NOT_STARTED
@@ -89,12 +100,26 @@ def resolve(
     if COMPLETED_DATE in pinned or frozen:
         completed = state.completed_date
     elif status == DONE:
-        completed = state.completed_date if current == DONE and state.completed_date else today
+        if not state.written or (current == DONE and (
+                state.completed_date or done_before_tracking(state))):
+            completed = state.completed_date  # the day it was seen done, or before tracking
+        else:
+            completed = today
     else:
         completed = None
 
     due = state.due_date if DUE_DATE in pinned or frozen else scheduled_due
     return Resolution(status, completed, due, _baseline(state, scheduled_due), pinned)
+
+
+def done_before_tracking(state: MilestoneState) -> bool:
+    """Whether a Done milestone was already done when mapsync first saw it.
+
+    mapsync wrote it Done with no completed date (complete by stage at creation), so no cycle
+    ever saw it open. (A milestone mapsync never wrote, on a plan it adopts, is before
+    tracking whatever its status.)
+    """
+    return state.written.get(STATUS) == DONE and not state.written.get(COMPLETED_DATE)
 
 
 def _baseline(state: MilestoneState, scheduled_due: dt.date) -> dt.date:

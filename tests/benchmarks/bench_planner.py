@@ -22,8 +22,9 @@ from pathlib import Path
 
 from mappings.model import StageMapping
 from sync.planner.calendar import BusinessCalendar
-from sync.planner.model import DesiredPlan, Opportunity, PlanState, state_after_writing
+from sync.planner.model import DesiredPlan, Opportunity, PlanState
 from sync.planner.planner import Planner
+from sync.planner.written import state_after_writing
 from tests.planner.sample_mapping import sample_mapping
 
 TODAY = dt.date(2026, 11, 20)

@@ -96,3 +96,17 @@ def test_a_rep_pinned_status_is_not_written_back(planner: Planner) -> None:
     written = {c.key: c.fields for c in decisions.changes[0].milestones}
     assert "Status__c" not in written.get(milestone_external_id(OPP_A, "discovery"), {})
     assert decisions.sample[OPP_A].milestones[0].status == "Blocked"
+
+
+@pytest.mark.parametrize(("fields", "reason"), [
+    ({"StageName": "Prospecting"}, "before plan stage"),
+    ({"StageName": "Closed Lost"}, "closed lost before a plan existed"),
+    ({"StageName": "Stalled"}, "stage not in the mapping"),
+    ({"CloseDate": None}, "no close date"),
+])
+def test_a_skipped_opportunity_carries_its_true_reason(
+        planner: Planner, fields: dict[str, object], reason: str) -> None:
+    gathered = Gathered([OPP_A], opportunities={OPP_A: {**opportunity(OPP_A), **fields}})
+    decisions = decide(gathered, planner, ME, TODAY)
+    assert dict(decisions.skipped) == {reason: 1}
+    assert not decisions.changes

@@ -16,7 +16,8 @@ OPP_A, OPP_B, OPP_C = "006000000000001AAA", "006000000000002AAA", "0060000000000
 
 def test_a_first_read_asks_for_everything_and_every_contact_role_in_one_request() -> None:
     sf = FakeSalesforce(rows={OPPORTUNITY: [opportunity(OPP_A)], "OpportunityContactRole": [
-        {"OpportunityId": OPP_A, "ContactId": "003000000000001AAA", "Role": "Champion"}]})
+        {"Id": "00K000000000001AAA", "OpportunityId": OPP_A, "ContactId": "003000000000001AAA",
+         "Role": "Champion", "SystemModstamp": "2030-01-02T10:00:00.000+0000"}]})
     pulled = pull.read(sf, {}, LOOKBACK, ME)
     assert sf.composite_calls == 1
     assert len(sf.queries) == 5  # three objects, stage history and contact roles

@@ -8,8 +8,9 @@ from typing import Any
 
 from mappings.model import StageMapping
 from sync.planner.calendar import BusinessCalendar
-from sync.planner.model import DesiredPlan, Opportunity, PlanState, state_after_writing
+from sync.planner.model import DesiredPlan, Opportunity, PlanState
 from sync.planner.planner import plan
+from sync.planner.written import state_after_writing
 from tests.planner.sample_mapping import small_mapping
 
 MAPPING = small_mapping()

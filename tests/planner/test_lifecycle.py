@@ -16,9 +16,9 @@ from sync.planner.model import (
     DONE,
     NOT_STARTED,
     SKIPPED,
-    state_after_writing,
 )
 from sync.planner.planner import Planner, plan
+from sync.planner.written import state_after_writing
 from tests.planner.sample_mapping import sample_mapping
 from tests.planner.support import (
     CALENDAR,
@@ -163,14 +163,15 @@ def test_milestone_new_to_an_existing_plan_gets_its_initial_owner() -> None:
     assert result.milestone("security").owner_contact_id == "003S"
 
 
-def test_first_plan_made_on_a_later_day_is_dated_that_day() -> None:
+def test_first_plan_made_on_a_later_day_is_planned_for_that_day() -> None:
     planner = Planner(MAPPING, CALENDAR)
     first = planner.plan(opportunity(), None, TODAY)
-    later = planner.plan(opportunity(), None, TODAY + dt.timedelta(days=1))
     assert first is not None
+    overdue_from = first.milestone("security").due_date + dt.timedelta(days=3)
+    later = planner.plan(opportunity(), None, overdue_from)
     assert later is not None
-    assert first.milestone("discovery").completed_date == TODAY
-    assert later.milestone("discovery").completed_date == TODAY + dt.timedelta(days=1)
+    assert first.milestone("security").projected_date == first.milestone("security").due_date
+    assert later.milestone("security").projected_date > first.milestone("security").due_date
 
 
 def _rule_mapping() -> StageMapping:

@@ -18,8 +18,8 @@ from sync.planner.model import (
     MilestoneState,
     Opportunity,
     PlanState,
-    state_after_writing,
 )
+from sync.planner.written import state_after_writing
 from tests.planner.support import opportunity, rep_edits, run, written
 
 OBJECTS = (
@@ -59,7 +59,8 @@ def test_milestone_fields_carry_the_plan_values() -> None:
     assert m.fields() == {
         "Name": "Security", "Key__c": "security", "Sequence__c": 2,
         "Stage__c": "Value Proposition", "Owner_Side__c": "Buyer", "Owner_Role__c": "Security",
-        "Owner_Contact__c": "003S", "Baseline_Due_Date__c": dt.date(2026, 3, 30),
+        "Owner_Contact__c": "003S", "Owner_User__c": None,
+        "Baseline_Due_Date__c": dt.date(2026, 3, 30),
         "Due_Date__c": dt.date(2026, 3, 30), "Completed_Date__c": None,
         "Status__c": "Not Started", "Days_Slipped__c": 0, "Depends_On__c": "Discovery",
         "Why_It_Matters__c": "security matters", "Notes__c": None,

@@ -21,13 +21,14 @@ from tests.planner.support import (
 LATER = dt.date(2026, 1, 14)
 
 
-def test_passing_a_stage_completes_its_milestones_on_the_day_it_is_observed() -> None:
+def test_a_new_plan_starts_with_passed_stages_done_before_tracking() -> None:
     result = run(opportunity("Id. Decision Makers"))
     assert statuses(result) == {
         "discovery": DONE, "security": DONE, "legal": NOT_STARTED, "signature": NOT_STARTED,
         "kickoff": NOT_STARTED, "go_live": NOT_STARTED,
     }
-    assert result.milestone("discovery").completed_date == TODAY
+    assert result.milestone("discovery").completed_date is None  # no day made up
+    assert result.milestone("discovery").days_slipped == 0
     assert result.milestone("legal").completed_date is None
 
 
@@ -36,11 +37,15 @@ def test_reaching_a_stage_does_not_complete_its_milestone_passing_it_does() -> N
     assert run(opportunity("Id. Decision Makers")).milestone("security").status == DONE
 
 
-def test_completed_date_stays_the_day_the_stage_first_passed() -> None:
+def test_completed_date_is_the_day_a_tracked_milestone_was_seen_done() -> None:
     state = written(opportunity("Needs Analysis"))
     result = run(opportunity("Id. Decision Makers"), state, today=LATER)
-    assert result.milestone("discovery").completed_date == TODAY
+    assert result.milestone("discovery").completed_date is None  # done before tracking
     assert result.milestone("security").completed_date == LATER
+    state = written(opportunity("Id. Decision Makers"), LATER, state)
+    again = run(opportunity("Id. Decision Makers"), state, today=LATER + dt.timedelta(days=9))
+    assert again.milestone("security").completed_date == LATER
+    assert again.milestone("discovery").completed_date is None
 
 
 def test_stage_regression_reopens_only_stage_completed_milestones() -> None:
@@ -149,12 +154,12 @@ def test_owner_contact_starts_as_the_contact_in_the_milestones_role_on_the_buyer
 def test_rep_owned_values_are_read_back_never_recomputed() -> None:
     opp = opportunity(contact_roles=(("Security", "003S"),))
     state = written(opp)
-    state = rep_edits(state, "security", owner_contact_id=None, notes="waiting for the SIG")
+    state = rep_edits(state, "security", owner_contact_id="003X", notes="waiting for the SIG")
     state = dataclasses.replace(
         state, summary="Replace the legacy CRM", go_live_date=None, success_criteria=None
     )
     result = run(opp, state)
-    assert result.milestone("security").owner_contact_id is None
+    assert result.milestone("security").owner_contact_id == "003X"  # never replaced
     assert result.milestone("security").notes == "waiting for the SIG"
     assert (result.summary, result.go_live_date, result.success_criteria) == (
         "Replace the legacy CRM", None, None
@@ -185,5 +190,5 @@ def test_stage_the_mapping_does_not_know_leaves_progress_as_it_is() -> None:
 def test_closed_won_deal_without_a_plan_gets_one_with_the_signature_done() -> None:
     result = run(opportunity("Closed Won"))
     assert result.milestone("signature").status == DONE
-    assert result.milestone("signature").completed_date == TODAY
+    assert result.milestone("signature").completed_date is None  # won before tracking
     assert result.milestone("go_live").status == NOT_STARTED

@@ -10,8 +10,8 @@ from typing import Any
 
 from connectors.emulator.pytest_plugin import salesforce_client
 from connectors.emulator.server import Emulator
-from sync.cycle.pull import ROLES_SOQL
 from sync.cycle.sobjects import CONTACT_ROLE, FIELDS, OPPORTUNITY
+from sync.cycle.sobjects import CONTACT_ROLE_FIELDS as ROLE_CHANGE_FIELDS
 from sync.cycle.sobjects import MILESTONE_OBJECT as MILESTONE
 from sync.cycle.sobjects import PLAN_OBJECT as PLAN
 from sync.jobs.selection import SELECT_FIELDS
@@ -30,7 +30,7 @@ def described(org: Emulator, sobject: str) -> dict[str, dict[str, Any]]:
 
 
 def test_integration_user_reads_every_field_mapsync_selects(emulator: Emulator) -> None:
-    role_fields = ROLES_SOQL.split("SELECT ", 1)[1].split(" FROM", 1)[0].split(", ")
+    role_fields = list(ROLE_CHANGE_FIELDS)
     wanted = {**{s: set(f) for s, f in FIELDS.items()},
               OPPORTUNITY: {*FIELDS[OPPORTUNITY], *SELECT_FIELDS}, CONTACT_ROLE: set(role_fields)}
     for sobject, fields in wanted.items():

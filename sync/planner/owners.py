@@ -1,0 +1,33 @@
+"""Who owns a milestone: the buyer's contact by role, the seller's user by Opportunity owner.
+
+Owner contact and owner user are rep-owned: mapsync names them when it can (a new plan, a
+milestone new to a plan, or one whose owner is still empty) and never replaces a rep's choice.
+Buyer and joint milestones take the contact holding their role on the Opportunity (the first
+listed, primary first); seller milestones take the Opportunity owner.
+"""
+
+from __future__ import annotations
+
+from sync.planner.model import DesiredMilestone, Opportunity
+
+
+def owner_of(opportunity: Opportunity) -> str | None:
+    """The Opportunity owner's user Id, who owns the seller-side milestones."""
+    owner = opportunity.fields.get("OwnerId")
+    return str(owner) if owner else None
+
+
+def owned_by(m: DesiredMilestone, contact_id: str) -> DesiredMilestone:
+    return DesiredMilestone(
+        m.key, m.name, m.sequence, m.stage, m.side, m.role, m.why, m.depends_on,
+        m.baseline_due_date, m.due_date, m.completed_date, m.status, m.days_slipped,
+        m.projected_date, contact_id, m.notes, m.pinned, m.owner_user_id,
+    )
+
+
+def contacts_by_role(opportunity: Opportunity) -> dict[str, str]:
+    """Contact id by role (case-folded); the first contact listed for a role names it."""
+    contacts: dict[str, str] = {}
+    for role, contact_id in opportunity.contact_roles:
+        contacts.setdefault(role.casefold(), contact_id)
+    return contacts
