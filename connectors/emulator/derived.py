@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from connectors.emulator.objects_task import derive_task
 from connectors.emulator.standard_objects import STANDARD_STAGES
 
 _STAGES = {s.name: s for s in STANDARD_STAGES}
@@ -19,6 +20,8 @@ def derive(sobject: str, row: dict[str, object], changed: dict[str, object],
     """The computed fields of ``row`` (the record after ``changed`` was applied)."""
     if sobject == "Opportunity":
         return _opportunity(row, changed, creating)
+    if sobject == "Task":
+        return derive_task(row, changed, creating)
     if sobject in ("Contact", "User") and ("FirstName" in changed or "LastName" in changed
                                            or creating):
         first = row.get("FirstName") or ""

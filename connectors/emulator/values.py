@@ -8,6 +8,8 @@ that classifies failures needs those exact codes, so coercion lives in one place
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -25,6 +27,8 @@ STRING_LIKE = frozenset({"string", "textarea", "picklist", "multipicklist", "ema
                          "url", "combobox", "encryptedstring"})
 FLOAT_TYPES = frozenset({"double", "currency", "percent"})
 INT_TYPES = frozenset({"int", "long"})
+#: Salesforce's limit for blob data sent base64 in a JSON (non-multipart) body: 37.5 MB.
+MAX_JSON_BLOB_BYTES = 37_500_000
 
 
 def format_datetime(dt: datetime) -> str:
@@ -73,6 +77,8 @@ def to_storage(f: FieldDef, value: object) -> object:
         return None
     t = f.type
     label = f.label or f.name
+    if t == "base64":
+        return _blob(f, value)
     if t in STRING_LIKE or t == "id":
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise _bad_format(f, value, "string")
@@ -166,6 +172,23 @@ def to_storage(f: FieldDef, value: object) -> object:
                 return format_datetime(dt)
         raise _bad_format(f, value, "datetime")
     return value
+
+
+def _blob(f: FieldDef, value: object) -> bytes:
+    """The bytes of a base64 field's JSON value (at most 37.5 MB decoded)."""
+    if not isinstance(value, str):
+        raise _bad_format(f, value, "byte[]")
+    try:
+        data = base64.b64decode("".join(value.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise _bad_format(f, value[:40], "byte[]") from None
+    if len(data) > MAX_JSON_BLOB_BYTES:
+        raise RecordFailed(RecordError(
+            "MAXIMUM_SIZE_OF_DOCUMENT",
+            f"{f.label or f.name}: blob data sent base64 in JSON is limited to 37.5 MB; "
+            f"this is {len(data):,} bytes (send larger files as a multipart request)",
+            [f.name]))
+    return data
 
 
 def to_json(f: FieldDef, stored: object) -> object:

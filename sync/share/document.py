@@ -36,7 +36,7 @@ class Outcome:
     name: str
     why: str | None
     side: str  # "Buyer", "Seller" or "Joint"
-    owner: str  # the named person, or the role when nobody is named yet
+    owner: str  # the named person, or "To be named"
     role: str
     committed: dt.date | None  # the date first agreed (baseline)
     expected: dt.date | None  # when it is now expected (done: when it was done)
