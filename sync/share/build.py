@@ -121,9 +121,9 @@ def slip_of(plan: Row, outcomes: Sequence[Outcome], late: Sequence[Row]) -> Slip
                 _date(plan.get("Projected_Close_Date__c")), causes, sides)
 
 
-def _status(plan: Row, opportunity: Row, slip: Slip | None) -> str:
+def _status(plan: Row, slip: Slip | None) -> str:
     status = plan.get("Status__c")
-    if status == "Cancelled" or (opportunity.get("IsClosed") and not opportunity.get("IsWon")):
+    if status == "Cancelled":  # the Opportunity was lost
         return "Closed"
     if status == "Completed":
         return "Completed"
@@ -154,4 +154,4 @@ def shared_plan(*, opportunity: Row, plan: Row, milestones: Iterable[Row],
         outcomes=outcomes, slip=slip,
         resources=plan_resources(resources, plan.get("Resources__c")),
         collaborators=collaborators(opportunity, contact_roles),
-        status=_status(plan, opportunity, slip), as_of=today)
+        status=_status(plan, slip), as_of=today)
