@@ -23,12 +23,19 @@ import datetime as dt
 import unicodedata
 from functools import lru_cache
 
-from fpdf import FPDF
+from fpdf import FPDF, FontFace, TextStyle
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from sync.share.document import SharedPlan
 
 TEMPLATE = "plan.html.j2"
+BLUE = "#0b5cab"
+#: The PDF's look, matching the HTML's stylesheet where fpdf2 allows it.
+PDF_STYLES = {
+    "h1": TextStyle(color="#1d2433", font_size_pt=20, b_margin=1, t_margin=2),
+    "h2": TextStyle(color=BLUE, font_size_pt=13, font_style="B", b_margin=1, t_margin=5),
+    "a": FontFace(color=BLUE, emphasis="UNDERLINE"),
+}
 _SIDE = {"Buyer": "buyer team", "Seller": "seller team", "Joint": "both teams"}
 _FOLD = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
                        "\u2013": "-", "\u2014": "-", "\u2026": "...", "\u2022": "-",
@@ -38,6 +45,11 @@ _FOLD = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"
 def day(value: dt.date | None) -> str:
     """A date as both sides read it, unambiguously: ``Tue 14 Jan 2026``."""
     return value.strftime("%a %d %b %Y") if value is not None else "to be agreed"
+
+
+def short_day(value: dt.date | None) -> str:
+    """A date in a narrow table column: ``14 Jan 2026``."""
+    return value.strftime("%d %b %Y") if value is not None else "to agree"
 
 
 def latin1(text: str) -> str:
@@ -56,6 +68,7 @@ def _environment(pdf: bool) -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                       finalize=finalize)
     env.filters["day"] = day
+    env.filters["short_day"] = short_day
     env.filters["side"] = lambda side: _SIDE.get(str(side), str(side).lower())
     return env
 
@@ -77,7 +90,8 @@ def render_pdf(plan: SharedPlan) -> bytes:
     pdf.set_creation_date(dt.datetime.combine(plan.as_of, dt.time(), dt.UTC))
     pdf.add_page()
     pdf.set_font("helvetica", size=10)
-    pdf.write_html(render_markup(plan, pdf=True))
+    pdf.write_html(render_markup(plan, pdf=True), tag_styles=PDF_STYLES, font_family="helvetica",
+                   li_prefix_color=BLUE, table_line_separators=True)
     return bytes(pdf.output())
 
 
