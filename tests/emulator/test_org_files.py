@@ -143,3 +143,12 @@ def test_deleting_the_document_takes_its_versions_and_links(sf, opp):
         "totalSize"] == 0
     assert sf.query(f"SELECT COUNT() FROM ContentDocumentLink WHERE LinkedEntityId = "
                     f"'{opp}'")["totalSize"] == 0
+
+
+def test_a_query_answers_the_blob_as_its_url(sf, opp):
+    version_id = _version(sf, FirstPublishLocationId=opp)
+    row = sf.query(f"SELECT Id, VersionData, ContentDocument.Title FROM ContentVersion "
+                   f"WHERE Id = '{version_id}'")["records"][0]
+    assert row["VersionData"] == (f"/services/data/v59.0/sobjects/ContentVersion/{version_id}"
+                                  "/VersionData")
+    assert row["ContentDocument"]["Title"] == "Plan"
