@@ -319,7 +319,9 @@ def test_permission_set_grants_every_optional_field_and_never_a_required_one() -
     assert standard == {**{f"Opportunity.{n}": ("true", "false")
                            for n in ("AccountId", "Amount", "Type")},
                         **{f"OpportunityContactRole.{n}": ("true", "false")
-                           for n in ("IsPrimary", "Role")}}
+                           for n in ("IsPrimary", "Role")},
+                        # the buyer's plan lists collaborators with their email
+                        "Contact.Email": ("true", "false")}
 
 
 def test_permission_set_gives_full_access_to_plans_and_milestones() -> None:
