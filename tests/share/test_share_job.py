@@ -117,3 +117,21 @@ def test_the_worker_shares_and_books_check_ins_for_templates_that_ask(world: Wor
     worker.share()
     assert len(_files(world, opp)) == 1
     assert len(world.query(f"SELECT Id FROM Task WHERE WhatId = '{opp}'")) == 1
+
+
+def test_a_file_salesforce_refuses_is_reported_and_the_others_are_shared(world: World) -> None:
+    refused = world.opportunity(name="Globex Rollout")
+    shared = _planned(world)
+    world.cycle()
+    world.org.org.automation.add_trigger(
+        "FileGuard", "ContentVersion", events=("insert",),
+        when='Title = "Globex Rollout: Mutual Action Plan"')
+    report = share_plans(world.sync)
+    assert report.created == 1
+    assert [opp for opp, _ in report.failed] == [refused]
+    assert "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY" in report.failed[0][1]
+    assert len(_files(world, shared)) == 1
+    assert _files(world, refused) == []
+    plan = world.query(f"SELECT Shared_Version_Id__c FROM Mutual_Action_Plan__c "
+                       f"WHERE Opportunity__c = '{refused}'")[0]
+    assert plan["Shared_Version_Id__c"] is None  # tried again next run
