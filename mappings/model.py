@@ -174,8 +174,45 @@ class MilestoneSpec(_Strict):
         return self.anchor is Anchor.AFTER_CLOSE
 
 
+class CheckInCadence(StrEnum):
+    """How often buyer and seller meet to walk the plan (the plan's picklist values)."""
+
+    WEEKLY = "Weekly"
+    EVERY_TWO_WEEKS = "Every two weeks"
+    MONTHLY = "Monthly"
+
+    @property
+    def days(self) -> int:
+        return {"Weekly": 7, "Every two weeks": 14, "Monthly": 28}[self.value]
+
+
+def _cadence(value: Any) -> Any:
+    """``weekly``, ``every_two_weeks``/``every two weeks``, ``monthly``, in any case."""
+    if isinstance(value, str):
+        value = value.replace("_", " ")
+    return _choice(CheckInCadence, value)
+
+
+class ResourceSpec(_Strict):
+    """A document or link every plan of a template shows the buyer (a deck, a security pack)."""
+
+    title: str = Field(min_length=1, max_length=120)
+    link: str = Field(pattern=r"^https://\S+$", max_length=1000)
+    side: Side = Side.SELLER  # who provides it
+
+    @field_validator("side", mode="before")
+    @classmethod
+    def _side_any_case(cls, value: Any) -> Any:
+        return _choice(Side, value)
+
+
 class Template(_Strict):
-    """A plan template: the milestones an Opportunity gets when its rule matches."""
+    """A plan template: the milestones an Opportunity gets when its rule matches.
+
+    ``share``: mapsync keeps a buyer-facing document of each plan as a Salesforce File on
+    the Opportunity; ``check_in``: it keeps the next check-in as a Task for the rep;
+    ``resources``: links every plan of the template shows the buyer.
+    """
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str = ""
@@ -183,6 +220,14 @@ class Template(_Strict):
     success_criteria: str = ""
     when: list[Condition] = Field(default_factory=list)  # all must hold; empty = never by rule
     milestones: list[MilestoneSpec] = Field(min_length=1)
+    share: bool = False
+    check_in: CheckInCadence | None = None
+    resources: list[ResourceSpec] = Field(default_factory=list)
+
+    @field_validator("check_in", mode="before")
+    @classmethod
+    def _cadence_any_case(cls, value: Any) -> Any:
+        return None if value is None else _cadence(value)
 
     def matches(self, opportunity: dict[str, Any]) -> bool:
         return bool(self.when) and all(c.matches(opportunity) for c in self.when)

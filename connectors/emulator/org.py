@@ -18,10 +18,12 @@ from typing import Any
 from connectors.emulator import ids
 from connectors.emulator.auth import Credentials, Session, Sessions
 from connectors.emulator.automation import Automation
+from connectors.emulator.content import ContentFiles
 from connectors.emulator.deletion import empty_recycle_bin
 from connectors.emulator.history import add_history_objects
 from connectors.emulator.knobs import ApiUsage, Dice, Knobs
 from connectors.emulator.metadata_loader import apply_metadata, default_metadata_dir
+from connectors.emulator.objects_files import link_anywhere
 from connectors.emulator.schema import Schema
 from connectors.emulator.seed import ORG_ID, seed_org
 from connectors.emulator.sharing import OrgAccess
@@ -38,6 +40,8 @@ def build_schema(metadata_dir: Path | None) -> Schema:
     if metadata_dir is not None and metadata_dir.exists():
         apply_metadata(schema, metadata_dir)
     add_history_objects(schema)
+    link_anywhere(schema)
+    schema.link_children()
     return schema
 
 
@@ -159,7 +163,9 @@ class Org:
         for directory in [metadata_dir, *(automation_dirs or [])]:
             if directory.exists():
                 self.automation.load(directory)
-        self.store.guards += [self.access, self.automation]
+        files = ContentFiles(self.store, self.access)
+        self.store.guards += [self.access, self.automation, files]
+        self.store.before_insert.append(files.before_insert)
         self.sessions = Sessions(self.org_id)
         self.cursors = QueryCursors()
         self.instance_url = ""

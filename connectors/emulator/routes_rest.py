@@ -18,6 +18,7 @@ from connectors.emulator import ids
 from connectors.emulator.describe import object_describe, object_summary
 from connectors.emulator.errors import ApiError, RecordResult, not_found, record_errors_as_api_error
 from connectors.emulator.gate import LATEST_VERSION, OLDEST_VERSION, Call, json_response
+from connectors.emulator.routes_files import blob, blob_field
 from connectors.emulator.routing import api, plain, readable_fields, sobject_of
 from connectors.emulator.schema import FieldDef, SObjectDef
 from connectors.emulator.store import MultipleMatches
@@ -159,6 +160,9 @@ async def by_external_id(call: Call) -> Response:
     obj = sobject_of(call)
     fname = str(call.request.path_params["field"])
     value = str(call.request.path_params["value"])
+    blob_of = blob_field(obj, value)
+    if blob_of is not None and call.request.method == "GET":
+        return await blob(call, obj, fname, blob_of)
     f = _ext_field(obj, fname)
     store = call.org.store
     method = call.request.method

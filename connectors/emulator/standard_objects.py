@@ -247,9 +247,13 @@ def opportunity_contact_role() -> SObjectDef:
 def standard_schema() -> Schema:
     """A Schema holding the standard objects, with child relationships linked."""
     schema = Schema()
-    from connectors.emulator.objects_task import task  # its own module: it imports these helpers
+    # Files and Task are declared in modules of their own (imported here, not at the top:
+    # they build on the helpers above)
+    from connectors.emulator.objects_files import file_objects
+    from connectors.emulator.objects_task import task
+
     for obj in (organization(), profile(), user(), account(), contact(), opportunity(),
-                opportunity_stage(), opportunity_contact_role(), task()):
+                opportunity_stage(), opportunity_contact_role(), *file_objects(), task()):
         schema.add(obj)
     schema.link_children()
     return schema

@@ -36,7 +36,7 @@ from connectors.emulator.sqltext import insert_sql, q, select_sql, update_sql
 from connectors.emulator.values import format_datetime, to_json, to_storage
 
 SQL_TYPES = {"double": "REAL", "currency": "REAL", "percent": "REAL", "int": "INTEGER",
-             "long": "INTEGER", "boolean": "INTEGER"}
+             "long": "INTEGER", "boolean": "INTEGER", "base64": "BLOB"}
 
 
 class MultipleMatches(Exception):
@@ -73,6 +73,8 @@ class OrgStore:
         self.live_refs: set[str] = set()  # lookup targets seen alive in the current batch
         self.guards: list[WriteGuard] = []  # access rules and automation, asked per record
         self.history = HistoryWriter(self)
+        # (object, values, user) before a created record's INSERT, checks passed (Files)
+        self.before_insert: list[Callable[[SObjectDef, dict[str, object], str], None]] = []
         self.create_tables()
 
     # ---- layout ---------------------------------------------------------------------
@@ -238,10 +240,12 @@ class OrgStore:
     def record_json(self, obj: SObjectDef, row: dict[str, object], version: str,
                     fields: list[FieldDef] | None = None) -> dict[str, object]:
         """One record as Salesforce answers it, with ``attributes``."""
-        out: dict[str, object] = {"attributes": {
-            "type": obj.name, "url": f"/services/data/v{version}/sobjects/{obj.name}/{row['Id']}"}}
+        url = f"/services/data/v{version}/sobjects/{obj.name}/{row['Id']}"
+        out: dict[str, object] = {"attributes": {"type": obj.name, "url": url}}
         for f in fields if fields is not None else obj.fields.values():
-            out[f.name] = to_json(f, row.get(f.name))
+            blob = f.type == "base64" and row.get(f.name) is not None  # answered as its URL
+            out[f.name] = f"{url}/{f.name}" if blob else \
+                to_json(f, row.get(f.name))
         return out
 
     def ids_by_value(self, obj: SObjectDef, f: FieldDef, value: object,
@@ -303,6 +307,8 @@ class OrgStore:
         stamp = self.stamp()
         values.update(Id=new_id, IsDeleted=0, CreatedDate=stamp, CreatedById=user_id,
                       LastModifiedDate=stamp, LastModifiedById=user_id, SystemModstamp=stamp)
+        for hook in self.before_insert:
+            hook(obj, values, user_id)
         self.conn.execute(insert_sql(obj.name, tuple(values)), list(values.values()))
         self.history.created(obj, new_id, values, user_id, stamp)
         return new_id

@@ -14,6 +14,8 @@ Salesforce answers for an out-of-range date; a value that does not parse is
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import math
 import re
@@ -37,6 +39,8 @@ INT_TYPES = frozenset({"int", "long"})
 MIN_DATE, MAX_DATE = date(1700, 1, 1), date(4000, 12, 31)
 MIN_DATETIME = datetime(1700, 1, 1, tzinfo=UTC)
 MAX_DATETIME = datetime(4000, 12, 31, tzinfo=UTC)
+#: Salesforce's limit for blob data sent base64 in a JSON (non-multipart) body: 37.5 MB.
+MAX_JSON_BLOB_BYTES = 37_500_000
 
 
 def format_datetime(dt: datetime) -> str:
@@ -98,6 +102,8 @@ def to_storage(f: FieldDef, value: object) -> object:
         return None
     t = f.type
     label = f.label or f.name
+    if t == "base64":
+        return _blob(f, value)
     if t in STRING_LIKE or t == "id":
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise _bad_format(f, value, "string")
@@ -194,6 +200,23 @@ def to_storage(f: FieldDef, value: object) -> object:
                 return format_datetime(dt)
         raise _bad_format(f, value, "datetime")
     return value
+
+
+def _blob(f: FieldDef, value: object) -> bytes:
+    """The bytes of a base64 field's JSON value (at most 37.5 MB decoded)."""
+    if not isinstance(value, str):
+        raise _bad_format(f, value, "byte[]")
+    try:
+        data = base64.b64decode("".join(value.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise _bad_format(f, value[:40], "byte[]") from None
+    if len(data) > MAX_JSON_BLOB_BYTES:
+        raise RecordFailed(RecordError(
+            "MAXIMUM_SIZE_OF_DOCUMENT",
+            f"{f.label or f.name}: blob data sent base64 in JSON is limited to 37.5 MB; "
+            f"this is {len(data):,} bytes (send larger files as a multipart request)",
+            [f.name]))
+    return data
 
 
 def to_json(f: FieldDef, stored: object) -> object:

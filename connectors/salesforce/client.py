@@ -228,6 +228,17 @@ class SalesforceClient:
                 out[position] = result
         return out
 
+    def create(self, sobject: str, record: dict[str, Any]) -> str:
+        """Insert one record with the REST sObject resource; returns its Id (raises when
+        refused). For what Collections does not carry: a File's version, base64 in JSON."""
+        response = self.transport.request("POST", f"sobjects/{sobject}", json=record,
+                                          context=f"create {sobject}")
+        return str(response.json()["id"])
+
+    def blob(self, path: str) -> bytes:
+        """The bytes behind a blob field's URL (``/services/data/…/VersionData``)."""
+        return self.transport.request("GET", path, context="read blob").content
+
     def delete(self, ids: Sequence[str]) -> list[RecordResult]:
         """Delete by Id with Collections, 200 a call; already-deleted records count as done."""
         return sobject_collections.delete(self.transport, ids)

@@ -10,6 +10,7 @@ from sync.cli import (
     mappings_cmd,  # noqa: F401
     mappings_org_cmd,  # noqa: F401
     reconcile_cmd,  # noqa: F401
+    share_cmd,  # noqa: F401
     status_cmd,  # noqa: F401
     sync_cmd,  # noqa: F401
     worker_cmd,  # noqa: F401

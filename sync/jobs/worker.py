@@ -1,8 +1,9 @@
 """The worker: cycles on a schedule, a nightly reconcile, dead-letter retries, one lease.
 
 ``mapsync worker`` is the long-running process of a deployment. Its APScheduler 3 scheduler
-runs the incremental cycle every ``SYNC_INTERVAL_SECONDS``, a reconcile once a night and the
-dead-letter retries every few minutes, all in one worker thread (the org's
+runs the incremental cycle every ``SYNC_INTERVAL_SECONDS``, a reconcile once a night, the
+dead-letter retries every few minutes and, when the mapping's templates ask for them, the
+buyer's plan documents and check-in Tasks every 15 minutes, all in one worker thread (the org's
 Salesforce session serves one job at a time), each with ``max_instances=1`` and
 ``coalesce=True`` so a slow run is never stacked up behind itself.
 
@@ -38,7 +39,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from config.logging import get_logger
 from sync.cycle import Org, RunControl, RunReport, StopToken, run_cycle
-from sync.jobs import deadletters, reconcile, status
+from sync.jobs import checkins, deadletters, reconcile, share, status
 from sync.jobs.lease import OrgLease
 from sync.jobs.metrics import WorkerMetrics
 from sync.store import Transaction
@@ -57,6 +58,7 @@ class WorkerOptions:
     retry_interval_seconds: float = 300
     reconcile_at: dt.time = dt.time(3, 0)  # UTC
     reconcile: bool = True
+    share_interval_seconds: float = 900  # buyer documents and check-ins (share/check_in)
     shutdown_grace_seconds: float = 20
     holder: str = ""
 
@@ -140,6 +142,9 @@ class Worker:
         scheduler.add_job(self.retry_dead_letters,
                           IntervalTrigger(seconds=o.retry_interval_seconds), id="retry",
                           misfire_grace_time=max(int(o.retry_interval_seconds), 1))
+        if any(t.share or t.check_in for t in self.org.mapping.templates):
+            scheduler.add_job(self.share, IntervalTrigger(seconds=o.share_interval_seconds),
+                              id="share", misfire_grace_time=max(int(o.share_interval_seconds), 1))
         if o.reconcile:
             scheduler.add_job(self.reconcile, CronTrigger(hour=o.reconcile_at.hour,
                                                           minute=o.reconcile_at.minute,
@@ -162,7 +167,7 @@ class Worker:
         """Inside a run's commit: refuse to commit unless this worker still holds the lease."""
         self.lease.fence(tx)
 
-    def _job(self, kind: RunKind, body: Callable[[], None]) -> None:
+    def _job(self, kind: RunKind | str, body: Callable[[], None]) -> None:
         if self._stopping.requested:
             return
         with self._busy:
@@ -199,6 +204,16 @@ class Worker:
         def body() -> None:
             reconcile.reconcile(self.org, control=self.control)
         self._job(RunKind.RECONCILE, body)
+
+    def share(self) -> None:
+        """The buyer's plan documents of templates with ``share: true`` (a new version only
+        when a plan changed), and the plans' check-in Tasks."""
+        def body() -> None:
+            templates = share.shared_templates(self.org.mapping)
+            if templates:
+                share.share_plans(self.org, templates=templates)
+            checkins.keep_check_ins(self.org)
+        self._job("share", body)
 
     def _observe(self, kind: RunKind, report: RunReport) -> None:
         if self.metrics is not None:

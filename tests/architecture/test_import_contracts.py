@@ -61,3 +61,21 @@ def test_the_store_importing_the_emulator_breaks_the_contract(tmp_path: Path) ->
     done = _lint(tree)
     assert done.returncode != 0
     assert "nothing imports the emulator but the CLI (and the tests) BROKEN" in done.stdout
+
+
+def test_the_buyer_document_doing_io_breaks_the_contract(tmp_path: Path) -> None:
+    tree = _copy(tmp_path)
+    with (tree / "sync/share/render.py").open("a") as module:
+        module.write("\nimport requests  # the wrong way\n")
+    done = _lint(tree)
+    assert done.returncode != 0
+    assert "the buyer's document is pure: plan data in, bytes out, no I/O BROKEN" in done.stdout
+
+
+def test_the_cycle_rendering_a_buyer_document_breaks_the_contract(tmp_path: Path) -> None:
+    tree = _copy(tmp_path)
+    with (tree / "sync/cycle/push.py").open("a") as module:
+        module.write("\nfrom sync.share import render_pdf  # the wrong way\n")
+    done = _lint(tree)
+    assert done.returncode != 0
+    assert "the cycle and the planner render no buyer document BROKEN" in done.stdout

@@ -65,6 +65,11 @@ PINNED_FIELDS = [
     "Mutual_Action_Plan__c.Days_Since_Progress__c",
     "Mutual_Action_Plan__c.Compelling_Event_Date__c",
     "Mutual_Action_Plan__c.Compelling_Event__c",
+    "Mutual_Action_Plan__c.Shared_Version_Id__c",
+    "Mutual_Action_Plan__c.Shared_Digest__c",
+    "Mutual_Action_Plan__c.Last_Shared_At__c",
+    "Mutual_Action_Plan__c.Resources__c",
+    "Mutual_Action_Plan__c.Check_In_Cadence__c",
     "MAP_Milestone__c.Plan__c",
     "MAP_Milestone__c.External_Id__c",
     "MAP_Milestone__c.Key__c",
@@ -115,6 +120,11 @@ PINNED_TYPES = {
     "Mutual_Action_Plan__c.Days_Since_Progress__c": "Number",
     "Mutual_Action_Plan__c.Compelling_Event_Date__c": "Date",
     "Mutual_Action_Plan__c.Compelling_Event__c": "Text",
+    "Mutual_Action_Plan__c.Shared_Version_Id__c": "Text",
+    "Mutual_Action_Plan__c.Shared_Digest__c": "Text",
+    "Mutual_Action_Plan__c.Last_Shared_At__c": "DateTime",
+    "Mutual_Action_Plan__c.Resources__c": "LongTextArea",
+    "Mutual_Action_Plan__c.Check_In_Cadence__c": "Picklist",
     "MAP_Milestone__c.Plan__c": "MasterDetail",
     "MAP_Milestone__c.External_Id__c": "Text",
     "MAP_Milestone__c.Key__c": "Text",
@@ -275,6 +285,8 @@ def test_picklists_are_restricted_to_the_pinned_values() -> None:
     expected = {
         "Mutual_Action_Plan__c.Status__c": ["Active", "Completed", "Cancelled"],
         "Mutual_Action_Plan__c.Health__c": health,
+        "Mutual_Action_Plan__c.Check_In_Cadence__c": ["Weekly", "Every two weeks", "Monthly",
+                                                      "No check-ins"],
         "MAP_Milestone__c.Owner_Side__c": ["Buyer", "Seller", "Joint"],
         "MAP_Milestone__c.Status__c": ["Not Started", "In Progress", "Done", "Blocked",
                                        "Skipped"],
@@ -335,7 +347,9 @@ def test_permission_set_grants_every_optional_field_and_never_a_required_one() -
     assert standard == {**{f"Opportunity.{n}": ("true", "false")
                            for n in ("AccountId", "Amount", "Type")},
                         **{f"OpportunityContactRole.{n}": ("true", "false")
-                           for n in ("IsPrimary", "Role")}}
+                           for n in ("IsPrimary", "Role")},
+                        # the buyer's plan lists collaborators with their email
+                        "Contact.Email": ("true", "false")}
 
 
 def test_permission_set_gives_full_access_to_plans_and_milestones() -> None:

@@ -49,13 +49,20 @@ class RecordPlan:
                 record[key] = None if value is None else nested.build(row)
             elif convert is None or value is None:
                 record[key] = value
+            elif convert is BLOB:  # a blob is answered as the URL of its bytes
+                record[key] = f"{self.url_prefix}{row[self.id_index]}/{key}"
             else:
                 record[key] = convert(value)
         return record
 
 
+def BLOB(value: Any) -> Any:
+    """The converter of base64 fields: ``RecordPlan.build`` answers their URL instead."""
+    return value
+
+
 def converter(f: FieldDef) -> Converter:
-    return _CONVERTERS.get(f.type)
+    return BLOB if f.type == "base64" else _CONVERTERS.get(f.type)
 
 
 def url_prefix(api_version: str, sobject: SObjectDef) -> str:
