@@ -23,8 +23,6 @@ def derive(sobject: str, row: dict[str, object], changed: dict[str, object],
         return derive_task(row, changed, creating, now)
     if sobject == "Opportunity":
         return _opportunity(row, changed, creating)
-    if sobject == "Task":
-        return derive_task(row, changed, creating)
     if sobject in ("Contact", "User") and ("FirstName" in changed or "LastName" in changed
                                            or creating):
         first = row.get("FirstName") or ""
