@@ -17,7 +17,7 @@ from typing import Any
 
 from config.batching import batched
 from connectors.salesforce.soql import quote
-from sync.cycle.org import Org
+from sync.cycle.org import Org, Salesforce
 from sync.cycle.sobjects import (
     MILESTONE_FIELDS,
     MILESTONE_HISTORY,
@@ -58,8 +58,11 @@ def rebuild(org: Org) -> RebuildReport:
     sf, org_id, me = org.salesforce, org.id, org.salesforce.user_id
     report = RebuildReport()
     plan_soql = f"SELECT {', '.join(PLAN_FIELDS)} FROM {PLAN_OBJECT}"
+    # Bulk API 2.0 above the threshold (a handful of calls per object, whatever its size)
+    use_bulk = sf.count(f"SELECT COUNT() FROM {PLAN_OBJECT}") > sf.bulk_threshold
+    report.details["bulk"] = int(use_bulk)
     live: list[dict[str, Any]] = []
-    for row in sf.query_all(plan_soql):
+    for row in _rows(sf, plan_soql, include_deleted=True, bulk=use_bulk):
         if not row.get("IsDeleted"):
             live.append(row)
         elif row.get("LastModifiedById") != me and row.get("External_Id__c"):
@@ -74,7 +77,8 @@ def rebuild(org: Org) -> RebuildReport:
         tx.put_shadows(org_id, PLAN_OBJECT, _shadow(live, SERVICE_OWNED_PLAN_FIELDS | {"Name"}))
     report.plans = len(live)
     milestone_fields = SERVICE_OWNED_MILESTONE_FIELDS | REP_PINNABLE_MILESTONE_FIELDS
-    milestones = sf.query(f"SELECT {', '.join(MILESTONE_FIELDS)} FROM {MILESTONE_OBJECT}")
+    milestones = _rows(sf, f"SELECT {', '.join(MILESTONE_FIELDS)} FROM {MILESTONE_OBJECT}",
+                       include_deleted=False, bulk=use_bulk)
     for chunk in batched(milestones, WRITE_BATCH):
         with org.store.transaction() as tx:
             report.milestones += tx.put_shadows(org_id, MILESTONE_OBJECT,
@@ -96,6 +100,18 @@ def rebuild(org: Org) -> RebuildReport:
     report.api_calls = sf.usage.calls - calls
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _rows(sf: Salesforce, soql: str, *, include_deleted: bool,
+          bulk: bool) -> Iterator[dict[str, Any]]:
+    """Rows of ``soql`` by REST paging, or by a Bulk 2.0 query job (cells as REST gives them:
+    empty as null, booleans as booleans)."""
+    if not bulk:
+        yield from (sf.query_all(soql) if include_deleted else sf.query(soql))
+        return
+    for row in sf.bulk_query(soql, include_deleted=include_deleted):
+        yield {k: (None if v == "" else (v == "true") if k == "IsDeleted" else v)
+               for k, v in row.items()}
 
 
 def _shadow(rows: Iterable[dict[str, Any]], fields: Iterable[str]) -> Iterator[ShadowWrite]:

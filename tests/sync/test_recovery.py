@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from connectors.emulator.server import Emulator
 from sync.cycle import run_batch
 from sync.cycle.sobjects import OPPORTUNITY_FIELDS
@@ -44,8 +46,9 @@ def test_a_recovery_backfill_on_a_fresh_store_recreates_nothing_a_rep_deleted(
     assert after.plan(gone) is not None
 
 
+@pytest.mark.parametrize("path", ["rest", "bulk"])
 def test_db_rebuild_refills_the_cache_and_the_next_cycle_changes_nothing_reps_set(
-        emulator: Emulator, tmp_path: Path) -> None:
+        emulator: Emulator, tmp_path: Path, path: str) -> None:
     before = World(emulator, tmp_path / "lost")
     opps = [before.opportunity(name=f"Deal {n}") for n in range(3)]
     before.cycle()
@@ -57,8 +60,10 @@ def test_db_rebuild_refills_the_cache_and_the_next_cycle_changes_nothing_reps_se
     moved = (dt.date.fromisoformat(ms[3]["Due_Date__c"]) + dt.timedelta(days=14)).isoformat()
     before.edit("MAP_Milestone__c", ms[3]["Id"], Due_Date__c=moved)
     before.cycle()
-    after = World(emulator, tmp_path / "fresh")
+    after = World(emulator, tmp_path / "fresh",
+                  settings={"sf_bulk_threshold": 1} if path == "bulk" else {})
     found = rebuild(after.sync)
+    assert found.details["bulk"] == (path == "bulk")
     assert (found.plans, found.tombstones, found.rep_pins) == (2, 1, 2)
     assert found.milestones == len(before.milestones(opps[1])) + len(before.milestones(opps[2]))
     with after.store.transaction(write=False) as tx:
