@@ -23,6 +23,7 @@ from connectors.emulator.derived import derive
 from connectors.emulator.errors import ROLLED_BACK_MESSAGE, RecordError, RecordFailed, RecordResult
 from connectors.emulator.history_writer import HistoryWriter
 from connectors.emulator.hooks import WriteGuard
+from connectors.emulator.layout import create_tables
 from connectors.emulator.loading import load_rows
 from connectors.emulator.record_checks import (
     check_references,
@@ -34,9 +35,6 @@ from connectors.emulator.record_checks import (
 from connectors.emulator.schema import FieldDef, Schema, SObjectDef
 from connectors.emulator.sqltext import insert_sql, q, select_sql, update_sql
 from connectors.emulator.values import format_datetime, to_json, to_storage
-
-SQL_TYPES = {"double": "REAL", "currency": "REAL", "percent": "REAL", "int": "INTEGER",
-             "long": "INTEGER", "boolean": "INTEGER", "base64": "BLOB"}
 
 
 class MultipleMatches(Exception):
@@ -82,31 +80,7 @@ class OrgStore:
     def create_tables(self) -> None:
         """Create missing tables, columns and indexes (existing data is kept)."""
         with self.lock:
-            for obj in self.schema.objects.values():
-                cols = [f"{q(f.name)} {SQL_TYPES.get(f.type, 'TEXT')}"
-                        + (" PRIMARY KEY" if f.name == "Id" else "")
-                        for f in obj.fields.values()]
-                self.conn.execute(f"CREATE TABLE IF NOT EXISTS {q(obj.name)} ({', '.join(cols)})")
-                have = {r[1] for r in self.conn.execute(f"PRAGMA table_info({q(obj.name)})")}
-                for f in obj.fields.values():
-                    if f.name not in have:
-                        self.conn.execute(f"ALTER TABLE {q(obj.name)} ADD COLUMN {q(f.name)} "
-                                          f"{SQL_TYPES.get(f.type, 'TEXT')}")
-                # incremental reads filter and page on (SystemModstamp, Id); history rows
-                # are read by CreatedDate
-                stamp_field = "SystemModstamp" if "SystemModstamp" in obj.fields \
-                    else "CreatedDate"
-                self._index(obj, f"{stamp_field}_Id", f"{stamp_field}, Id")
-                for f in obj.fields.values():
-                    if f.unique or f.external_id:
-                        self._index(obj, f.name, f"{q(f.name)} COLLATE NOCASE")
-                    elif f.type == "reference" and (not f.system or (
-                            obj.read_only and f.name != "CreatedById")):  # history's parent
-                        self._index(obj, f.name, q(f.name))
-
-    def _index(self, obj: SObjectDef, fname: str, expr: str) -> None:
-        name = q(f"ix_{obj.name}_{fname}")
-        self.conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {q(obj.name)} ({expr})")
+            create_tables(self.conn, self.schema)
 
     def close(self) -> None:
         with self.lock:

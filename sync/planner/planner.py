@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from config.errors import PlanningError
 from config.salesforce_dates import SALESFORCE_DATE_RANGE, in_salesforce_range
@@ -66,30 +66,12 @@ from sync.planner.owners import contacts_by_role, owned_by, owner_of
 from sync.planner.progress import Resolution, StageProgress, resolve
 from sync.planner.schedule import ScheduleBook
 from sync.planner.slip import cause_text, days_slipped, health, plan_days_slipped, project
+from sync.planner.statics import MilestoneStatic, value_at
 
 _NEW_PLAN_MEMO_LIMIT = 8192
 _TEMPLATE_MEMO_LIMIT = 4096
 _UNKNOWN = object()
 NAME, WHY = "Name", "Why_It_Matters__c"  # rep-pinnable wording
-
-
-@dataclass(frozen=True, slots=True)
-class _MilestoneStatic:
-    """What a template says about a milestone, prepared once."""
-
-    key: str
-    name: str
-    stage: str | None
-    stage_index: int | None
-    side: str
-    role: str
-    role_folded: str
-    why: str
-    depends_on: tuple[str, ...]
-    before_close: bool
-    go_live: bool
-    names_contact: bool  # buyer or joint side: the owner contact comes from contact roles
-    seller: bool  # seller side: the owner user is the Opportunity's owner
 
 
 class Planner:
@@ -115,7 +97,7 @@ class Planner:
             dict.fromkeys(c.field for t in mapping.templates for c in t.when)
         )
         self._chosen: dict[tuple[tuple[type, object], ...], object] = {}
-        self._statics: dict[str, tuple[_MilestoneStatic, ...]] = {}
+        self._statics: dict[str, tuple[MilestoneStatic, ...]] = {}
         self._new_plans: dict[tuple[str, dt.date, StageProgress, dt.date], DesiredPlan] = {}
         self._new_plans_day: dt.date | None = None
 
@@ -177,7 +159,7 @@ class Planner:
         """
         try:
             key = tuple(
-                (type(v), v) for v in (_value_at(record, path) for path in self._rule_paths)
+                (type(v), v) for v in (value_at(record, path) for path in self._rule_paths)
             )
             chosen = self._chosen.get(key, _UNKNOWN)
         except TypeError:  # a value that cannot be a key (a nested record): just ask
@@ -357,12 +339,12 @@ class Planner:
             milestones=milestones,
         )
 
-    def _static(self, template: Template) -> tuple[_MilestoneStatic, ...]:
+    def _static(self, template: Template) -> tuple[MilestoneStatic, ...]:
         statics = self._statics.get(template.name)
         if statics is None:
             names = {m.key: m.name for m in template.milestones}
             statics = tuple(
-                _MilestoneStatic(
+                MilestoneStatic(
                     key=m.key, name=m.name,
                     stage=m.stage,
                     stage_index=self._stage_index.get(m.stage.casefold()) if m.stage else None,
@@ -387,18 +369,6 @@ def _for_opportunity(
         p.slip_cause, p.next_milestone, p.next_due_date, p.summary, p.success_criteria,
         milestones,
     )
-
-
-def _value_at(record: Mapping[str, object], path: str) -> object:
-    """The value a template rule reads at ``path``: the mapping's own walk (the first key
-    equal ignoring case, level by level), so equal keys mean equal answers."""
-    value: object = record
-    for part in path.split("."):
-        if not isinstance(value, dict):
-            return None
-        folded = part.casefold()
-        value = next((v for k, v in value.items() if k.casefold() == folded), None)
-    return value
 
 
 def plan(
