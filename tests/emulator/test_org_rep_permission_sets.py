@@ -70,7 +70,7 @@ def test_a_rep_edits_what_reps_own_and_may_pin(strict_org, plan):
     assert r.status_code == 204, r.text
     milestone_edit = {f: VALUES[f] for f in
                       (REP_OWNED_MILESTONE_FIELDS | REP_PINNABLE_MILESTONE_FIELDS)
-                      - {"Owner_Contact__c"}}
+                      - {"Owner_Contact__c", "Owner_User__c"}}  # lookups: set elsewhere
     r = rep.call("PATCH", f"sobjects/MAP_Milestone__c/{plan['milestone']}", json=milestone_edit)
     assert r.status_code == 204, r.text
     [row] = rep.records(f"SELECT Compelling_Event__c, Summary__c FROM Mutual_Action_Plan__c "
