@@ -56,6 +56,8 @@ def test_a_worker_killed_again_and_again_under_faults_converges_to_the_fault_fre
                 committed.append(len(tx.latest_runs(org_id, 10_000)))
     finally:
         demo_org.set_knobs(**NO_FAULTS)
+    print(f"converged after {lives} worker lives (bound {MAX_LIVES}); runs recorded: "
+          f"{committed}")
     assert settled(ops, org_id), f"not converged after {lives} lives"
     assert lives <= MAX_LIVES
     assert committed == sorted(committed)  # what a life committed stays committed
