@@ -30,6 +30,21 @@ def default_holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def _dead_here(holder: str) -> bool:
+    """Whether ``holder`` (``host:pid:…``) names a process of this host that does not exist."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
 class OrgLease:
     """The lease of one org as one holder sees it."""
 
@@ -44,10 +59,22 @@ class OrgLease:
         self._done = threading.Event()
 
     def take(self, wait_seconds: float = 0.0, poll_seconds: float = 0.5) -> bool:
-        """Take the lease, waiting up to ``wait_seconds`` for another holder to give it up."""
+        """Take the lease, waiting up to ``wait_seconds`` for another holder to give it up.
+
+        A holder on this same host whose process no longer exists (killed, crashed) is
+        gone for sure: its lease is taken over at once instead of after its time to live, so
+        a worker restarted after a SIGKILL makes progress straight away."""
         deadline = time.monotonic() + wait_seconds
         while True:
             held = self.store.try_acquire_lease(self.org_id, self.holder, self.ttl_seconds)
+            if not held:
+                current = self.store.lease_holder(self.org_id)
+                if current is not None and _dead_here(current):
+                    held = self.store.take_over_lease(self.org_id, current, self.holder,
+                                                      self.ttl_seconds)
+                    if held:
+                        log.info("lease taken over from a process that is gone",
+                                 gone=current, holder=self.holder)
             if held and not self.holding:
                 log.info("lease taken", holder=self.holder, org=self.org_id)
             self.holding = held

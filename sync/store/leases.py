@@ -50,6 +50,17 @@ def try_acquire(engine: Engine, org_id: str, holder: str, ttl: timedelta, now: d
         return True
 
 
+def take_over(engine: Engine, org_id: str, dead: str, holder: str, ttl: timedelta,
+              now: datetime) -> bool:
+    """Take the lease from ``dead`` (a holder known to be gone) if it still holds it: a
+    compare-and-set, so two processes taking over at once cannot both win."""
+    with engine.begin() as conn:
+        result = conn.execute(update(t).where(t.c.org_id == org_id, t.c.holder == dead)
+                              .values(holder=holder, expires_at=now + ttl, heartbeat_at=now,
+                                      acquired_at=now))
+        return result.rowcount == 1
+
+
 def renew(engine: Engine, org_id: str, holder: str, ttl: timedelta, now: datetime) -> bool:
     """Extend ``holder``'s lease by ``ttl`` from now; ``False`` if it is no longer theirs."""
     with engine.begin() as conn:

@@ -205,6 +205,11 @@ class Store:
         return self._guard_write(lambda: leases.renew(
             self.engine, org_id, holder, timedelta(seconds=ttl_seconds), self.now()))
 
+    def take_over_lease(self, org_id: str, dead: str, holder: str, ttl_seconds: float) -> bool:
+        """Take the lease from ``dead`` (gone for sure) if it still holds it."""
+        return self._guard_write(lambda: leases.take_over(
+            self.engine, org_id, dead, holder, timedelta(seconds=ttl_seconds), self.now()))
+
     def heartbeat(self, org_id: str, holder: str) -> bool:
         """Renew ``holder``'s lease for its last time to live; ``False`` if it was lost."""
         return self._guard_write(lambda: leases.heartbeat(self.engine, org_id, holder, self.now()))
