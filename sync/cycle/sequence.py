@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from config.batching import batched
+from config.errors import RetryableError
 from connectors.salesforce.errors import RETRYABLE_CODES
 from sync.cycle import pull
 from sync.cycle.commit import OnCommit, commit, tally, tally_dry
@@ -27,6 +28,7 @@ from sync.cycle.sobjects import MILESTONE_OBJECT, OPPORTUNITY, PLAN_OBJECT, oppo
 from sync.store.records import DeadLetterStatus, RunKind, Watermark
 
 CYCLE_RETRIES = 3  # cycles that retry a passing failure; then the dead-letter job backs off
+SPLIT_DEPTH = 6  # a failing chunk is halved at most this many times (1/64 of it)
 
 
 def run_cycle(org: Org, control: RunControl | None = None, *,
@@ -49,15 +51,30 @@ def run_cycle(org: Org, control: RunControl | None = None, *,
             final = n == len(chunks) - 1
             if n:
                 run.control.stop.check()
-            decisions = Decisions()
-            if chunk:
-                gathered = gather(org.salesforce, org.store, org.mapping, org_id, chunk,
-                                  pulled.rows, first_read=pulled.first_read, roles=pulled.roles,
-                                  me=me)
-                decisions = decide(gathered, org.planner, me, org.clock().date())
-            _push_and_commit(org, run, decisions, marks=pulled.marks if final else None,
-                             final=final)
+            _run_chunk(org, run, chunk, pulled, me, final)
     return run.report
+
+
+def _run_chunk(org: Org, run: Run, chunk: list[str], pulled: pull.Pulled, me: str | None,
+               final: bool, depth: int = 0) -> None:
+    """Gather, decide, push and commit one chunk. A chunk whose reads keep failing for a
+    passing reason (a query timing out on a large ``IN`` list, say) is split in two and each
+    half is run on its own, instead of failing the cycle again and again as a whole."""
+    decisions = Decisions()
+    if chunk:
+        try:
+            gathered = gather(org.salesforce, org.store, org.mapping, org.id, chunk,
+                              pulled.rows, first_read=pulled.first_read, roles=pulled.roles,
+                              me=me)
+        except RetryableError:
+            if len(chunk) < 2 or depth >= SPLIT_DEPTH:
+                raise
+            half = len(chunk) // 2
+            _run_chunk(org, run, chunk[:half], pulled, me, False, depth + 1)
+            _run_chunk(org, run, chunk[half:], pulled, me, final, depth + 1)
+            return
+        decisions = decide(gathered, org.planner, me, org.clock().date())
+    _push_and_commit(org, run, decisions, marks=pulled.marks if final else None, final=final)
 
 
 def run_batch(org: Org, opportunities: Sequence[Mapping[str, Any]], *,
