@@ -4,7 +4,11 @@ and pinned, so a recovery backfill, a reconcile or a cycle on a fresh store undo
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
+import signal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,3 +79,38 @@ def test_db_rebuild_refills_the_cache_and_the_next_cycle_changes_nothing_reps_se
     now = after.milestones(opps[1])
     assert now[ms[0]["Key__c"]]["Status__c"] == "Blocked"
     assert now[ms[3]["Key__c"]]["Due_Date__c"] == moved
+
+
+def _cycle_then_die(settings: Any) -> None:
+    from connectors.salesforce.client import SalesforceClient
+    from mappings.loader import default_mapping_path, load_mapping
+    from sync.cycle import Org, run_cycle, sequence
+    from sync.store import Store
+
+    def killed(*args: Any, **kwargs: Any) -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    sequence.commit = killed
+    run_cycle(Org.build(SalesforceClient(settings), Store.open(settings.database_url),
+                        load_mapping(default_mapping_path())))
+
+
+def test_a_rep_edit_after_a_crash_between_push_and_commit_is_kept(
+        emulator: Emulator, tmp_path: Path) -> None:
+    world = World(emulator, tmp_path)
+    opp = world.opportunity(stage="Qualification")
+    world.cycle()
+    milestone = next(m for m in world.milestones(opp).values()
+                     if m["Stage__c"] == "Needs Analysis")
+    world.edit("Opportunity", opp, StageName="Value Proposition")
+    child = multiprocessing.get_context("fork").Process(target=_cycle_then_die,
+                                                        args=(world.settings,))
+    child.start()
+    child.join(60)
+    assert child.exitcode == -signal.SIGKILL
+    assert world.milestones(opp)[milestone["Key__c"]]["Status__c"] == "Done"  # pushed
+    # The store still says mapsync wrote Not Started; the rep sets exactly that value.
+    world.edit("MAP_Milestone__c", milestone["Id"], Status__c="Not Started")
+    world.cycle()
+    world.cycle()
+    assert world.milestones(opp)[milestone["Key__c"]]["Status__c"] == "Not Started"
