@@ -19,7 +19,6 @@ import csv
 import io
 import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import date, datetime
 from typing import Any
 
 import structlog
@@ -28,6 +27,7 @@ from config.errors import FatalError, MapsyncError
 from connectors.salesforce.errors import RecordError
 from connectors.salesforce.results import RecordResult
 from connectors.salesforce.transport import Transport
+from connectors.salesforce.values import csv_cell
 
 log = structlog.get_logger(__name__)
 
@@ -37,23 +37,13 @@ FAILED_STATES = frozenset({"Failed", "Aborted"})
 CSV_ACCEPT = {"Accept": "text/csv"}
 
 
-def csv_value(value: Any) -> str:
-    if value is None:
-        return "#N/A"
-    if value is True or value is False:
-        return "true" if value else "false"
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value)
-
-
 def to_csv(records: Sequence[dict[str, Any]], columns: list[str]) -> str:
     """``records`` as one CSV text with LF line endings."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for record in records:
-        writer.writerow([csv_value(record[c]) if c in record else "" for c in columns])
+        writer.writerow([csv_cell(record[c]) if c in record else "" for c in columns])
     return out.getvalue()
 
 
@@ -193,7 +183,7 @@ class BulkJobs:
                 row.get(key), "the Bulk job ended before this record was processed"))
         out: list[RecordResult] = []
         for record in records:
-            value = None if record[key] is None else csv_value(record[key])
+            value = None if record[key] is None else csv_cell(record[key])
             found = by_key.get(value)
             out.append(found.pop(0) if found else never_ran(
                 value, "missing from the Bulk job's results"))

@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sync.cycle.diff import RecordChange, changed_fields, wire
+from connectors.salesforce.values import wire
+from sync.cycle.diff import RecordChange, changed_fields
 from sync.cycle.sobjects import MILESTONE_OBJECT, OPPORTUNITY, PLAN_OBJECT, milestone_external_id
 from sync.planner.model import (
     OPPORTUNITY_ROLLUP_FIELDS,

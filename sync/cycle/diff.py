@@ -10,31 +10,11 @@ mapsync wrote: that is echo suppression.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-
-def wire(value: Any) -> Any:
-    """A value in Salesforce's JSON form, as it is sent and as it is read back."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal | int | float):
-        number = round(float(value), 6)
-        return int(number) if number.is_integer() else number
-    if isinstance(value, str):
-        # Salesforce trims text and stores blank text as null: comparing untrimmed text
-        # with what it reads back would rewrite the same value every cycle
-        return value.strip() or None
-    return value
+from connectors.salesforce.values import wire
 
 
 def same(a: Any, b: Any) -> bool:
