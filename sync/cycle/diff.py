@@ -4,8 +4,9 @@ The planner says what a record should hold; Salesforce says what it holds now; t
 says what mapsync last wrote. A field goes out only when mapsync may write it (field
 ownership, ``docs/architecture.md``) and Salesforce does not already hold the desired value.
 Values are compared in Salesforce's wire form (dates as ``YYYY-MM-DD``, numbers as floats,
-text trimmed and blank text as null), so a value read back from Salesforce equals the one
-mapsync wrote: that is echo suppression.
+text trimmed and blank text as null: ``connectors.salesforce.values.wire``, the form Bulk CSV
+cells are written from too), so a value read back from Salesforce equals the one mapsync
+wrote: that is echo suppression.
 """
 
 from __future__ import annotations
