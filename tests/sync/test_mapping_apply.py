@@ -78,7 +78,8 @@ def test_a_plan_records_the_mapping_version_it_was_built_with(world: World) -> N
     opp = world.opportunity()
     world.cycle()
     assert _plan(world, opp)["Mapping_Version__c"] == OLD_VERSION
-    assert OLD_VERSION.startswith("mid_market@") and len(OLD_VERSION.split("@")[1]) == 12
+    assert OLD_VERSION.startswith("mid_market@")
+    assert len(OLD_VERSION.split("@")[1]) == 12
     assert NEW_VERSION != OLD_VERSION
 
 
@@ -111,7 +112,8 @@ def test_dry_run_lists_the_changes_per_plan_and_writes_nothing(world: World) -> 
     assert plan.removed == ("solution_validation",)
     assert plan.kept_skipped == ()
     assert set(plan.redated) == {"discovery", "success_criteria"}  # before the longer proposal
-    assert world.snapshot() == before and _last_change(world) == last
+    assert world.snapshot() == before
+    assert _last_change(world) == last
     assert _plan(world, opp)["Mapping_Version__c"] == OLD_VERSION
 
 
@@ -123,7 +125,8 @@ def test_apply_adds_removes_renumbers_and_a_following_cycle_changes_nothing(
     result = apply_mapping(new)
     assert [p.added for p in result.plans] == [("security_check",)]
     steps = _steps(world, opp)
-    assert "solution_validation" not in steps and "security_check" in steps
+    assert "solution_validation" not in steps
+    assert "security_check" in steps
     sequences = [s for s, _, _ in steps.values()]
     assert sorted(sequences) == list(range(1, len(steps) + 1))  # no duplicate, no gap
     assert [k for k, _ in sorted(steps.items(), key=lambda kv: kv[1][0])][:4] == [
