@@ -120,6 +120,7 @@ def apply_mapping(org: Org, mapping: StageMapping | None = None, *, dry_run: boo
     """Roll ``mapping`` (default: the org's) out to every plan behind it; stop early on the
     API limit or a stop request (a later apply picks up the plans still behind)."""
     control = control or RunControl()
+    calls_before = org.salesforce.usage.calls
     rolled = rolling_out(org, mapping)
     kind = RunKind.BACKFILL_DRY_RUN if dry_run else RunKind.BACKFILL  # a backfill on purpose
     out = ApplyReport(report=RunReport(kind=kind))
@@ -139,4 +140,5 @@ def apply_mapping(org: Org, mapping: StageMapping | None = None, *, dry_run: boo
         out.report.add(run)
         if run.outcome == RunOutcome.RATE_LIMITED.value:
             break
+    out.report.api_calls = org.salesforce.usage.calls - calls_before  # the finding included
     return out

@@ -7,7 +7,8 @@ milestones: it plans only the template milestones the plan has, at their stored 
 with their stored due dates as the schedule (stage progress, slip and rep pins work as
 always); a milestone the template gained is not added, one it lost stays as the plan has it
 (counted like a step a rep added, never written). A plan with no recorded version (built
-before versions) takes the current one on its next write.
+before versions) takes the current one on its next write. When the change is applied
+(``Planner(roll_out=True)``), an open milestone it re-dates is committed anew at its new date.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
-from sync.planner.model import MilestoneState, PlanState
+from sync.planner.model import FINISHED_STATUSES, MilestoneState, PlanState
+from sync.planner.progress import DUE_DATE, Resolution
 from sync.planner.statics import MilestoneStatic
 
 
@@ -35,3 +37,12 @@ def held_schedule(statics: Sequence[MilestoneStatic], states: Mapping[str, Miles
         state = states.get(s.key)
         dates.append((state.due_date or state.baseline_due_date or date) if state else date)
     return tuple(dates), frozenset(s.key for s in statics if s.key not in states)
+
+
+def rebaselined(resolution: Resolution, state: MilestoneState | None) -> Resolution:
+    """An open milestone the rolled-out mapping re-dates (no rep moved its due date) is
+    committed anew at its new date: a RevOps change is not the buyer's or seller's slip."""
+    if (state is None or DUE_DATE in resolution.pinned or resolution.due_date is None
+            or resolution.status in FINISHED_STATUSES):
+        return resolution
+    return resolution._replace(baseline_due_date=resolution.due_date)

@@ -45,7 +45,7 @@ from sync.planner.added import (
     percent_complete,
 )
 from sync.planner.calendar import BusinessCalendar
-from sync.planner.frozen import held_schedule, is_held
+from sync.planner.frozen import held_schedule, is_held, rebaselined
 from sync.planner.measures import measured
 from sync.planner.model import (
     ACTIVE,
@@ -213,7 +213,7 @@ class Planner:
             milestones = tuple(
                 replace(m, owner_user_id=owner) if s.seller else m
                 for m, s in zip(milestones, self._static(template), strict=True))
-        return _for_opportunity(shared, opportunity.id, milestones)
+        return replace(shared, opportunity_id=opportunity.id, milestones=milestones)
 
     def _build(
         self,
@@ -247,6 +247,8 @@ class Planner:
         for i, s in enumerate(statics):
             r = resolve(states.get(s.key), completes(s.stage_index, s.before_close),
                         scheduled[i], today, frozen=frozen)
+            if self.roll_out:  # a mapping rolled out re-commits what it re-dates: no slip
+                r = rebaselined(r, states.get(s.key))
             resolved.append(r)
             statuses.append(SKIPPED if s.key in deleted else r.status)  # holds nobody up
             due.append(r.due_date or scheduled[i])
@@ -371,17 +373,6 @@ class Planner:
             )
             self._statics[template.name] = statics
         return statics
-
-
-def _for_opportunity(
-    p: DesiredPlan, opportunity_id: str, milestones: tuple[DesiredMilestone, ...]
-) -> DesiredPlan:
-    return DesiredPlan(
-        opportunity_id, p.template, p.status, p.health, p.percent_complete,
-        p.target_close_date, p.projected_close_date, p.go_live_date, p.days_slipped,
-        p.slip_cause, p.next_milestone, p.next_due_date, p.summary, p.success_criteria,
-        milestones, mapping_version=p.mapping_version,
-    )
 
 
 def plan(

@@ -36,6 +36,11 @@ def test_revops_preview_then_apply(bench: Ops, tmp_path: Path) -> None:
     assert template_version(NEW.template("mid_market")) == NEW_VERSION  # type: ignore[arg-type]
     assert bench.run("mappings", "validate", changed).returncode == 0
 
+    shown = bench.run("mappings", "preview", opp, "--mapping", changed, COLUMNS="200")
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    assert "Security questionnaire answered" in shown.stdout  # the plan once applied
+    assert "Solution validated" not in shown.stdout
+
     before = bench.snapshot()
     preview = bench.run("mappings", "apply", "--mapping", changed, "--dry-run")
     assert preview.returncode == 0, preview.stderr[-2000:]

@@ -132,6 +132,10 @@ def test_apply_adds_removes_renumbers_and_a_following_cycle_changes_nothing(
     assert [k for k, _ in sorted(steps.items(), key=lambda kv: kv[1][0])][:4] == [
         "discovery", "success_criteria", "security_check", "proposal_accepted"]
     assert _plan(world, opp)["Mapping_Version__c"] == NEW_VERSION
+    ms = world.milestones(opp)
+    for key in result.plans[0].redated:  # a RevOps change re-commits the date: no slip
+        assert ms[key]["Baseline_Due_Date__c"] == ms[key]["Due_Date__c"]
+        assert ms[key]["Days_Slipped__c"] == 0
     snapshot = world.snapshot()
     world.edit("Opportunity", opp, Amount=51_000)
     report = run_cycle(new)
