@@ -29,6 +29,7 @@ from sync.cycle.sobjects import (
     opportunity_of,
 )
 from sync.planner.calendar import BusinessCalendar
+from sync.planner.model import CANCELLED
 from sync.planner.planner import Planner
 from sync.store.records import RunKind, RunOutcome
 
@@ -70,9 +71,10 @@ def rolling_out(org: Org, mapping: StageMapping | None = None) -> Org:
 
 def plans_behind(org: Org, planner: Planner) -> list[str]:
     """Opportunity Ids of the plans whose recorded mapping version is not the one
-    ``planner``'s mapping gives their template (none recorded counts as behind)."""
+    ``planner``'s mapping gives their template (none recorded counts as behind). A cancelled
+    plan (Closed Lost) is history: it keeps the milestones it ended with."""
     soql = (f"SELECT Opportunity__c, Template__c, Mapping_Version__c FROM {PLAN_OBJECT} "
-            "ORDER BY Opportunity__c")
+            f"WHERE Status__c != {quote(CANCELLED)} ORDER BY Opportunity__c")
     behind = []
     for row in org.salesforce.query(soql):
         template = planner.mapping.template(str(row.get("Template__c") or ""))

@@ -6,7 +6,7 @@ only through ``mapsync mappings apply``. Until then the plan's recorded version
 milestones: it plans only the template milestones the plan has, at their stored sequence,
 with their stored due dates as the schedule (stage progress, slip and rep pins work as
 always); a milestone the template gained is not added, one it lost stays as the plan has it
-(counted like a step a rep added, never written). A plan with no recorded version (built
+(neither written nor counted: a leftover, see ``added``). A plan with no recorded version (built
 before versions) takes the current one on its next write. When the change is applied
 (``Planner(roll_out=True)``), an open milestone it re-dates is committed anew at its new date.
 """

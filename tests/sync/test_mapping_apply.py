@@ -167,3 +167,15 @@ def test_a_plan_created_after_the_change_gets_the_new_version(world: World) -> N
     assert _plan(world, opp)["Mapping_Version__c"] == NEW_VERSION
     assert "security_check" in _steps(world, opp)
     assert apply_mapping(new).behind == 0
+
+
+def test_a_cancelled_plan_keeps_the_milestones_it_ended_with(world: World) -> None:
+    opp = world.opportunity()
+    world.cycle()
+    world.edit("Opportunity", opp, StageName="Closed Lost")
+    world.cycle()
+    before = _steps(world, opp)
+    new = _with(world, NEW)
+    assert apply_mapping(new).behind == 0
+    assert _steps(world, opp) == before
+    assert _plan(world, opp)["Mapping_Version__c"] == OLD_VERSION
