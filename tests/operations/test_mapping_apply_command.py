@@ -73,3 +73,20 @@ def test_apply_with_a_missing_mapping_file_says_so_in_one_line(bench: Ops,
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1
     assert "no such file" in done.stderr
+
+
+def test_apply_waits_for_the_lease_and_names_its_holder(bench: Ops, tmp_path: Path) -> None:
+    opp = bench.opportunity()
+    assert bench.run("sync", "--once").returncode == 0
+    org = bench.sync()
+    assert bench.store.try_acquire_lease(org.id, "worker-on-host-7", 60)
+    done = bench.run("mappings", "apply", "--mapping", _new_mapping(tmp_path), "--yes",
+                     "--wait", "0.5")
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"mapsync: org {org.id} is being synced by worker-on-host-7; nothing done (try again "
+        "when it has finished)"]
+    keys = {r["Key__c"] for r in bench.rows(
+        f"SELECT Key__c FROM {MILESTONE} WHERE Plan__r.Opportunity__c = '{opp}'")}
+    assert "solution_validation" in keys
+    assert "security_check" not in keys
