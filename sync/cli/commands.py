@@ -7,6 +7,7 @@ from sync.cli import (
     deadletters_cmd,  # noqa: F401
     demo_cmd,  # noqa: F401
     emulator_cmd,  # noqa: F401
+    mappings_apply_cmd,  # noqa: F401
     mappings_cmd,  # noqa: F401
     mappings_org_cmd,  # noqa: F401
     reconcile_cmd,  # noqa: F401

@@ -27,6 +27,7 @@ from sync.cycle.decide import (
     decide,
 )
 from sync.cycle.gather import gather
+from sync.jobs.apply import rolling_out
 from sync.planner.model import DesiredPlan, Opportunity
 
 MAPPING_OPTION = typer.Option(None, "--mapping", help="The mapping file (default: "
@@ -65,7 +66,8 @@ def preview(opportunity_id: str = typer.Argument(..., help="The Opportunity's Id
             record = gathered.opportunities.get(wanted)
             if record is None:
                 raise fail(f"no Opportunity with Id {opportunity_id}")
-            decisions = decide(gathered, org.planner, org.salesforce.user_id,
+            planner = rolling_out(org).planner  # an existing plan as `apply` would leave it
+            decisions = decide(gathered, planner, org.salesforce.user_id,
                                org.clock().date())
         opp = Opportunity.from_record(record)
         if decisions.failures:

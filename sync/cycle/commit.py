@@ -95,6 +95,11 @@ def commit(run: Run, decisions: Decisions, result: PushResult, *,
         _settle_letters(tx, org, decisions, result)
         for opp_id, by in decisions.tombstones.items():
             tx.add_tombstone(org, opp_id, deleted_by=by)
+        retired = [key for key, result in zip(
+            decisions.delete_milestones, result.deleted[len(decisions.delete_plans):],
+            strict=False) if result.success]
+        if retired:  # a key the mapping brings back later is new, not a rep's deletion
+            tx.delete_shadow(org, MILESTONE_OBJECT, retired)
         if decisions.forget:
             gone = sorted(decisions.forget)
             tx.delete_plan_index(org, gone)

@@ -18,6 +18,7 @@ from mappings.model import StageMapping
 from sync.cycle.changes import PlanChanges, plan_changes
 from sync.cycle.gather import Gathered
 from sync.cycle.report import SAMPLE_PLANS
+from sync.cycle.retire import retire
 from sync.cycle.sobjects import MILESTONE_OBJECT, PLAN_OBJECT, milestone_external_id
 from sync.planner.model import DesiredPlan, Opportunity, PlanState
 from sync.planner.planner import Planner
@@ -39,6 +40,9 @@ class Decisions:
 
     changes: list[PlanChanges] = field(default_factory=list)
     delete_plans: dict[str, str] = field(default_factory=dict)  # opp id -> plan Id
+    # milestones a mapping applied on purpose no longer has: external id -> milestone Id
+    delete_milestones: dict[str, str] = field(default_factory=dict)
+    kept_milestones: set[str] = field(default_factory=set)  # ... kept Skipped: a rep's work
     tombstones: dict[str, str | None] = field(default_factory=dict)  # opp id -> deleted by
     forget: set[str] = field(default_factory=set)  # opp ids whose local state goes
     failures: list[PlanningFailure] = field(default_factory=list)
@@ -108,6 +112,11 @@ def _decide_one(opp_id: str, g: Gathered, planner: Planner, me: str | None,
     if plan_record is None:
         out.owner_unknown += sum(1 for m in desired.milestones
                                  if m.side != "Seller" and not m.owner_contact_id)
+    template = planner.mapping.template(desired.template)
+    if planner.roll_out and state is not None and template is not None:  # mappings apply
+        keys = {m.key for m in template.milestones}
+        out.delete_milestones.update(retire(changes, state, keys, ms_records, g.shadows,
+                                             out.kept_milestones))
     if plan_record is not None and changes.plan is None and not changes.milestones:
         out.unchanged += 1
     out.changes.append(changes)

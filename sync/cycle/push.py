@@ -89,9 +89,10 @@ def write(writer: Writer, decisions: Decisions, control: RunControl,
     control.check_write()
     upsert(writer, OPPORTUNITY, [c.rollup for c in changes
                                  if c.rollup and c.opportunity_id not in failed_plans], into)
-    if decisions.delete_plans:
+    gone = [*decisions.delete_plans.values(), *decisions.delete_milestones.values()]
+    if gone:
         control.check_write()
-        into.deleted = writer.delete(list(decisions.delete_plans.values()))
+        into.deleted = writer.delete(gone)
 
 
 def upsert(writer: Writer, sobject: str, changes: Sequence[RecordChange],

@@ -9,7 +9,7 @@ of its own module over explicit hand-off values; this module only sequences them
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -80,7 +80,8 @@ def _run_chunk(org: Org, run: Run, chunk: list[str], pulled: pull.Pulled, me: st
 def run_batch(org: Org, opportunities: Sequence[Mapping[str, Any]], *,
               kind: RunKind = RunKind.BACKFILL, control: RunControl | None = None,
               dry_run: bool = False, recreate_deleted: bool = False,
-              on_commit: OnCommit | None = None) -> RunReport:
+              on_commit: OnCommit | None = None,
+              on_decided: Callable[[Decisions], None] | None = None) -> RunReport:
     """Plan and push the given Opportunity rows, whatever the watermarks say.
 
     ``opportunities`` carry at least :data:`sync.cycle.sobjects.OPPORTUNITY_FIELDS`.
@@ -89,6 +90,7 @@ def run_batch(org: Org, opportunities: Sequence[Mapping[str, Any]], *,
     transaction (a backfill's checkpoint lands with the data it covers), and only when every
     record of the batch was pushed: a run stopped by the API limit commits what landed but
     no checkpoint, so a resume repeats the batch (upserts make that safe).
+    ``on_decided(decisions)`` sees what was decided before anything is pushed (a preview).
     """
     rows = {str(r["Id"]): dict(r) for r in opportunities}
     org_id = org.id
@@ -107,6 +109,8 @@ def run_batch(org: Org, opportunities: Sequence[Mapping[str, Any]], *,
         if recreate_deleted:  # on purpose: plans reps deleted come back
             gathered.deleted_plans.clear()
         decisions = decide(gathered, org.planner, me, org.clock().date())
+        if on_decided is not None:
+            on_decided(decisions)
         if dry_run:
             tally_dry(run.report, decisions)
         else:

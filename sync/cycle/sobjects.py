@@ -39,7 +39,8 @@ PLAN_FIELDS = (*_SYSTEM, EXTERNAL_ID_FIELD, "Name", "Opportunity__c", "Template_
                "Projected_Close_Date__c", "Go_Live_Date__c", "Days_Slipped__c", "Slip_Cause__c",
                "Next_Milestone__c", "Next_Due_Date__c", "Summary__c", "Success_Criteria__c",
                "Buyer_On_Time_Rate__c", "Seller_On_Time_Rate__c", "Last_Progress_Date__c",
-               "Days_Since_Progress__c", "Compelling_Event_Date__c", "Compelling_Event__c")
+               "Days_Since_Progress__c", "Compelling_Event_Date__c", "Compelling_Event__c",
+               "Mapping_Version__c")
 MILESTONE_FIELDS = (*_SYSTEM, EXTERNAL_ID_FIELD, "Plan__c", "Name", "Key__c", "Sequence__c",
                     "Stage__c", "Owner_Side__c", "Owner_Role__c", "Owner_Contact__c",
                     "Owner_User__c",

@@ -33,7 +33,7 @@ SERVICE_OWNED_PLAN_FIELDS = frozenset({
     "Opportunity__c", "Template__c", "Status__c", "Health__c", "Percent_Complete__c",
     "Target_Close_Date__c", "Projected_Close_Date__c", "Days_Slipped__c", "Slip_Cause__c",
     "Next_Milestone__c", "Next_Due_Date__c", "Buyer_On_Time_Rate__c", "Seller_On_Time_Rate__c",
-    "Last_Progress_Date__c", "Days_Since_Progress__c",
+    "Last_Progress_Date__c", "Days_Since_Progress__c", "Mapping_Version__c",
 })
 REP_OWNED_PLAN_FIELDS = frozenset({
     "Summary__c", "Success_Criteria__c", "Go_Live_Date__c", "Compelling_Event_Date__c",
@@ -138,6 +138,7 @@ class MilestoneState:
     name: str | None = None
     why: str | None = None
     owner_user_id: str | None = None
+    sequence: int | None = None
 
     def pinned_fields(self) -> frozenset[str]:
         """The rep-pinnable fields a rep has changed: by Salesforce's history, or (the local
@@ -194,6 +195,7 @@ class MilestoneState:
             name=record.get("Name"),
             why=record.get("Why_It_Matters__c"),
             owner_user_id=record.get("Owner_User__c"),
+            sequence=int(record["Sequence__c"]) if record.get("Sequence__c") else None,
         )
 
 
@@ -229,6 +231,7 @@ class PlanState:
     compelling_event_date: dt.date | None = None
     compelling_event: str | None = None
     deleted: frozenset[str] = frozenset()
+    mapping_version: str | None = None  # the template version its milestones were built with
 
     @property
     def own_template(self) -> str | None:
@@ -259,6 +262,7 @@ class PlanState:
             last_progress_date=as_date(plan.get("Last_Progress_Date__c")),
             compelling_event_date=as_date(plan.get("Compelling_Event_Date__c")),
             compelling_event=plan.get("Compelling_Event__c"),
+            mapping_version=plan.get("Mapping_Version__c") or None,
             written=dict(plan_written),
             milestones={m.key: m for m in states if m.key},
         )
@@ -338,6 +342,7 @@ class DesiredPlan:
     numbers: PlanNumbers = NO_NUMBERS
     compelling_event_date: dt.date | None = None
     compelling_event: str | None = None
+    mapping_version: str | None = None
 
     def milestone(self, key: str) -> DesiredMilestone:
         """The milestone with ``key``; ``KeyError`` if the plan has none."""
@@ -366,6 +371,7 @@ class DesiredPlan:
             **self.numbers.plan_fields(),
             "Compelling_Event_Date__c": self.compelling_event_date,
             "Compelling_Event__c": self.compelling_event,
+            "Mapping_Version__c": self.mapping_version,
         }
 
     def opportunity_rollup(self) -> dict[str, Any]:

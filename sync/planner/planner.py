@@ -16,20 +16,14 @@ Whether a plan exists:
   every before-close milestone while the after-close ones (kickoff, go-live, ROI) stay live;
   a plan whose milestones are all Done or Skipped is Completed.
 
-The template is the plan's own while the mapping still has it (a plan never switches template
-under a rep's feet), else the first template whose rule matches, else the default; with none
-of these there is nothing to plan (``None``, and an existing plan is left as it is). The target
-close date is the Opportunity's close date (the plan's last target if Salesforce has none).
-Percent complete counts Done and Skipped milestones; the next milestone is the open one due
-first. A milestone a rep deleted (``PlanState.deleted``) is neither written nor counted; one a
-rep added (a key the template lacks) is not written but counts (``added``). A milestone the
-plan starts with already complete is complete before tracking (``progress``): it never counts
-as slip. A won deal's projected close is its close date: nothing before it can slip any more.
-
-The template is the one mapsync last wrote (the shadow), not Salesforce's value: it is
-service-owned, so a rep's edit of ``Template__c`` is put back rather than followed.
-Rep-owned values (owner contact, notes, summary, success criteria, go-live date) are initial
-values for a new plan and Salesforce's values afterwards.
+The template is the plan's own (the one mapsync last wrote: a rep's edit is put back) while
+the mapping has it, else the first whose rule matches, else the default; with none there is
+nothing to plan. A plan whose template changed since it was built keeps its milestones until
+the change is applied (``frozen``). Percent complete counts Done and Skipped; the next
+milestone is the open one due first. A milestone a rep deleted (``PlanState.deleted``) is
+neither written nor counted; one a rep added (a key the template lacks) is not written but
+counts (``added``); one complete at the start is complete before tracking (``progress``).
+A won deal projects its close date; rep-owned values are a new plan's initial values.
 """
 
 from __future__ import annotations
@@ -41,6 +35,7 @@ from dataclasses import replace
 from config.errors import PlanningError
 from config.salesforce_dates import SALESFORCE_DATE_RANGE, in_salesforce_range
 from mappings.model import Anchor, Side, StageMapping, Template
+from mappings.version import template_version
 from sync.planner.added import (
     Step,
     StepLike,
@@ -50,6 +45,7 @@ from sync.planner.added import (
     percent_complete,
 )
 from sync.planner.calendar import BusinessCalendar
+from sync.planner.frozen import held_schedule, is_held, rebaselined
 from sync.planner.measures import measured
 from sync.planner.model import (
     ACTIVE,
@@ -68,8 +64,7 @@ from sync.planner.schedule import ScheduleBook
 from sync.planner.slip import cause_text, days_slipped, health, plan_days_slipped, project
 from sync.planner.statics import MilestoneStatic, value_at
 
-_NEW_PLAN_MEMO_LIMIT = 8192
-_TEMPLATE_MEMO_LIMIT = 4096
+_NEW_PLAN_MEMO_LIMIT, _TEMPLATE_MEMO_LIMIT = 8192, 4096
 _UNKNOWN = object()
 NAME, WHY = "Name", "Why_It_Matters__c"  # rep-pinnable wording
 
@@ -84,8 +79,11 @@ class Planner:
     100,000 deals takes seconds).
     """
 
-    def __init__(self, mapping: StageMapping, calendar: BusinessCalendar | None = None) -> None:
+    def __init__(self, mapping: StageMapping, calendar: BusinessCalendar | None = None,
+                 *, roll_out: bool = False) -> None:
         self.mapping = mapping
+        self.roll_out = roll_out  # mapsync mappings apply: every plan takes the mapping
+        self._versions: dict[str, str] = {}
         self.calendar = calendar or BusinessCalendar.from_spec(mapping.calendar)
         self._stage_index = {s.casefold(): i for i, s in enumerate(mapping.stages)}
         create_at = self._stage_index.get(mapping.create_at.casefold())
@@ -93,9 +91,8 @@ class Planner:
         self._won = mapping.closed_won.casefold()
         self._lost = mapping.closed_lost.casefold()
         self._book = ScheduleBook()
-        self._rule_paths = tuple(
-            dict.fromkeys(c.field for t in mapping.templates for c in t.when)
-        )
+        self._rule_paths = tuple(dict.fromkeys(c.field for t in mapping.templates
+                                               for c in t.when))
         self._chosen: dict[tuple[tuple[type, object], ...], object] = {}
         self._statics: dict[str, tuple[MilestoneStatic, ...]] = {}
         self._new_plans: dict[tuple[str, dt.date, StageProgress, dt.date], DesiredPlan] = {}
@@ -136,10 +133,18 @@ class Planner:
             desired = self._new_plan(opportunity, template, progress, close, today)
         else:
             contacts = contacts_by_role(opportunity)  # for milestones new to an existing plan
+            held = is_held(current, self.version(template), self.roll_out)
             desired = self._build(opportunity.id, contacts, current, template, progress, close,
-                                  today, owner_of(opportunity))
+                                  today, owner_of(opportunity), held)
         return measured(desired, current, self.mapping.health, self.calendar, today,
                         won=progress.closed_won)
+
+    def version(self, template: Template) -> str:
+        """The mapping version of ``template`` a plan built now records."""
+        version = self._versions.get(template.name)
+        if version is None:
+            version = self._versions[template.name] = template_version(template)
+        return version
 
     # --- steps ------------------------------------------------------------------------------
 
@@ -208,7 +213,7 @@ class Planner:
             milestones = tuple(
                 replace(m, owner_user_id=owner) if s.seller else m
                 for m, s in zip(milestones, self._static(template), strict=True))
-        return _for_opportunity(shared, opportunity.id, milestones)
+        return replace(shared, opportunity_id=opportunity.id, milestones=milestones)
 
     def _build(
         self,
@@ -220,12 +225,16 @@ class Planner:
         close: dt.date,
         today: dt.date,
         owner_user: str | None = None,
+        held: bool = False,
     ) -> DesiredPlan:
         schedule = self._book.schedule(template, self.calendar)
         statics = self._static(template)
         scheduled = schedule.due_dates(close)
         states = current.milestones if current is not None else {}
         deleted = current.deleted if current is not None else frozenset()
+        if held:  # the mapping changed since the plan was built: its milestones stay
+            scheduled, lacking = held_schedule(statics, states, scheduled)
+            deleted = deleted | lacking
         frozen = progress.closed_lost
         resolved: list[Resolution] = []
         overdue_today: list[dt.date | None] = []
@@ -238,6 +247,8 @@ class Planner:
         for i, s in enumerate(statics):
             r = resolve(states.get(s.key), completes(s.stage_index, s.before_close),
                         scheduled[i], today, frozen=frozen)
+            if self.roll_out:  # a mapping rolled out re-commits what it re-dates: no slip
+                r = rebaselined(r, states.get(s.key))
             resolved.append(r)
             statuses.append(SKIPPED if s.key in deleted else r.status)  # holds nobody up
             due.append(r.due_date or scheduled[i])
@@ -268,8 +279,9 @@ class Planner:
                 slipped = days_slipped(calendar, r.baseline_due_date, r.due_date, late)
             name = state.name if state is not None and NAME in r.pinned else None
             why = state.why if state is not None and WHY in r.pinned else None
+            sequence = (state.sequence if held and state is not None else None) or i + 1
             milestones.append(DesiredMilestone(
-                s.key, name or s.name, i + 1, s.stage, s.side, s.role,
+                s.key, name or s.name, sequence, s.stage, s.side, s.role,
                 s.why if why is None else why, s.depends_on,
                 r.baseline_due_date, r.due_date, r.completed_date, r.status, slipped,
                 projection.dates[i], owner, notes, r.pinned, user,
@@ -288,7 +300,7 @@ class Planner:
         if progress.closed_won:  # the deal is won: its close is the close, nothing slipped
             projected_close, cause = close, None
         return self._plan(opportunity_id, current, template, tuple(milestones), added, progress,
-                          close, projected_close, cause)
+                          close, projected_close, cause, held)
 
     def _plan(
         self,
@@ -301,6 +313,7 @@ class Planner:
         close: dt.date,
         projected_close: dt.date,
         cause: str | None,
+        held: bool = False,
     ) -> DesiredPlan:
         steps: tuple[StepLike, ...] = milestones + added
         if progress.closed_lost:
@@ -337,6 +350,8 @@ class Planner:
             summary=summary,
             success_criteria=criteria,
             milestones=milestones,
+            mapping_version=(current.mapping_version if held and current is not None
+                             else self.version(template)),
         )
 
     def _static(self, template: Template) -> tuple[MilestoneStatic, ...]:
@@ -358,17 +373,6 @@ class Planner:
             )
             self._statics[template.name] = statics
         return statics
-
-
-def _for_opportunity(
-    p: DesiredPlan, opportunity_id: str, milestones: tuple[DesiredMilestone, ...]
-) -> DesiredPlan:
-    return DesiredPlan(
-        opportunity_id, p.template, p.status, p.health, p.percent_complete,
-        p.target_close_date, p.projected_close_date, p.go_live_date, p.days_slipped,
-        p.slip_cause, p.next_milestone, p.next_due_date, p.summary, p.success_criteria,
-        milestones,
-    )
 
 
 def plan(
