@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from connectors.salesforce.values import wire
 from sync.cycle.changes import PlanChanges
-from sync.cycle.diff import RecordChange, wire
+from sync.cycle.diff import RecordChange
 from sync.cycle.sobjects import MILESTONE_OBJECT, milestone_external_id
 from sync.planner.model import FINISHED_STATUSES, SKIPPED, PlanState
 
