@@ -265,8 +265,11 @@ def main() -> int:
     parser.add_argument("--fault-rate", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    if args.opportunities < 1 or args.kills < 0 or not 0 <= args.fault_rate <= 1:
+        parser.error("--opportunities must be at least 1, --kills at least 0 and "
+                     "--fault-rate between 0 and 1")
     quiet()
-    from tests.fixtures.postgres import running_postgres
+    from tests.fixtures.postgres import ServerMissing, running_postgres
 
     started = time.monotonic()
     rng = random.Random(args.seed)
@@ -284,6 +287,9 @@ def main() -> int:
         org = OrgHandle(commands, replies)
         with running_postgres() as pg:
             return campaign(org, pg, args, rng, faults, no_faults, work, started)
+    except ServerMissing as err:
+        print(f"bench_chaos: {err}", file=sys.stderr)
+        return 1
     finally:
         commands.put(("stop", None))
         child.join(60)
