@@ -15,16 +15,12 @@ import typer
 
 from sync.cli.app import fail, run_guarded
 from sync.cli.arguments import settings_with_mapping
+from sync.cli.holding import holding_the_org
 from sync.cli.mappings_cmd import mappings_app
 from sync.cli.mappings_org_cmd import MAPPING_OPTION
 from sync.cli.runtime import open_runtime
-from sync.cli.signals import stop_on_signals
-from sync.cycle import RunControl, StopToken
 from sync.jobs.apply import ApplyReport, PlanPreview, apply_mapping, plans_behind, rolling_out
-from sync.jobs.lease import OrgLease
 from sync.store.records import RunOutcome
-
-LEASE_TTL_SECONDS = 90.0
 
 
 def describe(plan: PlanPreview) -> str:
@@ -74,20 +70,8 @@ def apply(
                 if not typer.confirm(f"{behind} plan(s) are behind the mapping; apply it to "
                                      "them?", default=False):
                     raise fail("mapping not applied", code=1)
-            lease = OrgLease(rt.store, rt.org.id, ttl_seconds=LEASE_TTL_SECONDS)
-            if not lease.take(wait_seconds=wait):
-                held = rt.store.lease(rt.org.id)
-                holder = held.holder if held is not None else "another process"
-                raise fail(f"org {rt.org.id} is being synced by {holder}; nothing done "
-                           "(try again when it has finished)")
-            lease.start_heartbeat(LEASE_TTL_SECONDS / 6)
-            rt.org.salesforce.set_write_guard(lease.check)
-            try:
-                with stop_on_signals(StopToken(), "finishing the batch in flight") as token:
-                    result = apply_mapping(rt.org, control=RunControl(
-                        stop=token, guard=lease.fence, before_write=lease.check))
-            finally:
-                lease.release()
+            with holding_the_org(rt, wait, "finishing the batch in flight") as control:
+                result = apply_mapping(rt.org, control=control)
         _print(result, dry_run=False)
         if result.report.outcome == RunOutcome.RATE_LIMITED.value:
             raise fail("stopped by the API limit; run apply again to finish the plans "

@@ -16,12 +16,11 @@ from rich.table import Table
 
 from config.logging import get_logger
 from sync.cli.app import app, fail, run_guarded
+from sync.cli.holding import holding_the_org
 from sync.cli.progress import progress_of
 from sync.cli.runtime import open_runtime
-from sync.cli.signals import stop_on_signals
-from sync.cli.sync_cmd import LEASE_TTL_SECONDS, summary_table
-from sync.cycle import RunControl, RunReport, StopToken
-from sync.jobs.lease import OrgLease
+from sync.cli.sync_cmd import summary_table
+from sync.cycle import RunReport
 from sync.jobs.reconcile import DEFAULT_BATCH_SIZE, reconcile
 from sync.store.records import RunOutcome
 
@@ -40,23 +39,11 @@ def reconcile_command(
     """Run the nightly reconcile now: re-plan every Opportunity and repair drift."""
 
     def body() -> RunReport:
-        with open_runtime() as rt:
-            lease = OrgLease(rt.store, rt.org.id, ttl_seconds=LEASE_TTL_SECONDS)
-            if not lease.take(wait_seconds=wait):
-                held = rt.store.lease(rt.org.id)
-                holder = held.holder if held is not None else "another process"
-                raise fail(f"org {rt.org.id} is being synced by {holder}; nothing done (try "
-                           "again when it has finished)")
-            lease.start_heartbeat(LEASE_TTL_SECONDS / 6)
-            try:
-                with stop_on_signals(StopToken(), "finishing the batch in flight") as token, \
-                        progress_of("reconcile", log) as progress:
-                    return reconcile(rt.org, batch_size=batch_size, dry_run=dry_run,
-                                     progress=progress,
-                                     control=RunControl(stop=token, guard=lease.fence,
-                                                        before_write=lease.check))
-            finally:
-                lease.release()
+        with open_runtime() as rt, \
+                holding_the_org(rt, wait, "finishing the batch in flight") as control, \
+                progress_of("reconcile", log) as progress:
+            return reconcile(rt.org, batch_size=batch_size, dry_run=dry_run,
+                             progress=progress, control=control)
 
     report: RunReport = run_guarded(body)
     Console().print(report_table(report, dry_run))

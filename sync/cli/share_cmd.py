@@ -19,9 +19,9 @@ from rich.console import Console
 from rich.table import Table
 
 from sync.cli.app import app, fail, run_guarded
+from sync.cli.holding import holding_the_org
 from sync.cli.runtime import Runtime, open_runtime
 from sync.jobs.checkins import CheckInReport, keep_check_ins
-from sync.jobs.lease import OrgLease
 from sync.jobs.share import (
     ShareReport,
     documents,
@@ -31,8 +31,6 @@ from sync.jobs.share import (
     shared_templates,
 )
 from sync.share import file_name, render_html, render_pdf
-
-LEASE_TTL_SECONDS = 90.0
 
 
 def _table(report: ShareReport, check_ins: CheckInReport | None) -> Table:
@@ -75,16 +73,10 @@ def share(
             if out is not None:
                 _write(rt, out, templates, opportunities or None)
                 return
-            lease = OrgLease(rt.store, rt.org.id, ttl_seconds=LEASE_TTL_SECONDS)
-            if not lease.take(wait_seconds=wait):
-                raise fail(f"org {rt.org.id} is busy with another mapsync process; nothing "
-                           "shared (try again when it has finished)")
-            try:
+            with holding_the_org(rt, wait, "finishing the plan in flight"):
                 report = share_plans(rt.org, templates=templates,
                                      opportunity_ids=opportunities or None, salesforce=rt.client)
                 booked = keep_check_ins(rt.org, salesforce=rt.client) if check_ins else None
-            finally:
-                lease.release()
         Console().print(_table(report, booked))
         for opportunity, why in report.failed:
             print(f"refused: {opportunity}: {why}")

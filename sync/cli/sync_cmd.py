@@ -12,13 +12,10 @@ from rich.console import Console
 from rich.table import Table
 
 from sync.cli.app import app, fail, run_guarded
+from sync.cli.holding import holding_the_org
 from sync.cli.runtime import open_runtime
-from sync.cli.signals import stop_on_signals
-from sync.cycle import RunControl, RunReport, StopToken, run_cycle
-from sync.jobs.lease import OrgLease
+from sync.cycle import RunReport, run_cycle
 from sync.store.records import RunOutcome
-
-LEASE_TTL_SECONDS = 90.0
 
 
 def summary_table(report: RunReport) -> Table:
@@ -57,21 +54,9 @@ def sync(once: bool = typer.Option(False, "--once", help="Run one cycle and exit
         if not once:
             raise fail("use `mapsync sync --once` for one cycle, `mapsync worker` to keep "
                        "syncing on a schedule", code=2)
-        with open_runtime() as rt:
-            lease = OrgLease(rt.store, rt.org.id, ttl_seconds=LEASE_TTL_SECONDS)
-            if not lease.take(wait_seconds=wait):
-                held = rt.store.lease(rt.org.id)
-                holder = held.holder if held is not None else "another process"
-                raise fail(f"org {rt.org.id} is being synced by {holder}; nothing done (one "
-                           "cycle at a time: try again when it has finished)")
-            lease.start_heartbeat(LEASE_TTL_SECONDS / 6)
-            rt.org.salesforce.set_write_guard(lease.check)
-            try:
-                with stop_on_signals(StopToken(), "finishing the cycle in flight") as token:
-                    report = run_cycle(rt.org, RunControl(stop=token, guard=lease.fence,
-                                                          before_write=lease.check))
-            finally:
-                lease.release()
+        with open_runtime() as rt, \
+                holding_the_org(rt, wait, "finishing the cycle in flight") as control:
+            report = run_cycle(rt.org, control)
         Console().print(summary_table(report))
         if report.outcome == RunOutcome.RATE_LIMITED.value:
             raise fail(f"cycle stopped by the API limit, state kept; the next cycle resumes: "
