@@ -95,18 +95,25 @@ def test_the_lease_holder_commits_its_cycle(ops: Ops):
 
 
 def test_two_sync_once_started_together_do_the_work_once(ops: Ops) -> None:
-    ops.org.set_knobs(latency_ms=20)  # a cycle long enough for the two to meet
+    ops.org.set_knobs(latency_ms=1500)  # a cycle of ten seconds: the two surely meet
     org_id = ops.sync().id
     env = ops.env()
-    runs = [subprocess.Popen([MAPSYNC, "sync", "--once", "--wait", "0"], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             stdin=subprocess.DEVNULL) for _ in range(2)]
+
+    def start() -> subprocess.Popen[str]:
+        return subprocess.Popen([MAPSYNC, "sync", "--once", "--wait", "0"], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                stdin=subprocess.DEVNULL)
+
+    first = start()
+    wait_for(lambda: ops.store.lease_holder(org_id), 60, what="the first to hold the org")
+    second = start()  # while the first one's cycle runs
+    runs = [first, second]
     outcomes = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in runs]
-    codes = sorted(code for code, _ in outcomes)
-    assert codes == [0, 1], outcomes
-    refused = next(err for code, err in outcomes if code == 1)
+    assert [code for code, _ in outcomes] == [0, 1], outcomes
+    refused = outcomes[1][1]
     assert f"org {org_id} is being synced by" in refused.strip().splitlines()[-1]
     assert len(cycle_intervals(ops, org_id)) == 1  # the refused one started no run
+    ops.org.set_knobs(latency_ms=0)
     plans = ops.count(PLAN)
     assert plans > 0
     assert ops.no_duplicates()
