@@ -10,6 +10,7 @@ with "run mapsync db upgrade", and the release step (``mapsync db upgrade``) doe
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -33,6 +34,7 @@ from sync.store.records import Lease
 from sync.store.unit_of_work import Transaction
 
 Clock = Callable[[], datetime]
+UPGRADE_ATTEMPTS = 5
 
 # SQLite's answers that mean the file itself is wrong, and that another process holds it.
 _NOT_A_DATABASE = {"SQLITE_NOTADB", "SQLITE_CORRUPT"}
@@ -265,12 +267,21 @@ def upgrade_database(database_url: str | SecretStr) -> tuple[str | None, str | N
     """Migrate the database to the code's revision (``mapsync db upgrade``).
 
     Returns the revision before and after; errors name the database with its password masked.
+    Two releases upgrading one SQLite file at once: the one whose transaction lost the race
+    (SQLite answers "database is locked" at once to a reader that tries to write after
+    another writer) tries again, and then finds the schema already at head.
     """
-    store = _unchecked(database_url)
-    try:
-        return store.revision(), store.upgrade()
-    finally:
-        store.close()
+    for attempt in range(UPGRADE_ATTEMPTS):
+        store = _unchecked(database_url)
+        try:
+            return store.revision(), store.upgrade()
+        except StoreLockedError:
+            if attempt == UPGRADE_ATTEMPTS - 1:
+                raise
+        finally:
+            store.close()
+        time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def database_revision(database_url: str | SecretStr) -> str | None:
