@@ -7,13 +7,14 @@ cycle's sequencer and to the jobs; it has no behaviour of its own beyond naming 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from connectors.salesforce.results import RecordResult
 from connectors.salesforce.usage import ApiUsage
 from mappings.model import StageMapping
+from sync.cycle.pull import Reader
+from sync.cycle.push import Writer
 from sync.planner.calendar import BusinessCalendar
 from sync.planner.planner import Planner
 from sync.store import Store
@@ -26,7 +27,7 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class Salesforce(Protocol):
+class Salesforce(Reader, Writer, Protocol):
     """What the cycle and the jobs need of the Salesforce connector: the seam at the hub.
 
     ``connectors.salesforce.SalesforceClient`` is the real one; tests may hand in any object
@@ -60,17 +61,6 @@ class Salesforce(Protocol):
     def bulk_query(self, soql: str, *, include_deleted: bool = ...,
                    max_records: int = ...) -> Iterator[dict[str, str | None]]: ...
 
-    def composite_query(self, soqls: Sequence[str], *,
-                        include_deleted: bool = True) -> list[list[dict[str, Any]]]: ...
-
-    def upsert_auto(self, sobject: str, external_id_field: str,
-                    records: Sequence[dict[str, Any]],
-                    group_key: Any = None) -> list[RecordResult]: ...
-
-    def update_auto(self, sobject: str, records: Sequence[dict[str, Any]],
-                    group_key: Any = None) -> list[RecordResult]: ...
-
-    def delete(self, ids: Sequence[str]) -> list[RecordResult]: ...
 
 
 @dataclass(frozen=True)
