@@ -28,6 +28,7 @@ from connectors.emulator import (
     routes_limits,
     routes_query,
     routes_rest,
+    routes_soap,
 )
 from connectors.emulator.auth import JwtKeyPair
 from connectors.emulator.errors import ApiError, not_found
@@ -120,6 +121,7 @@ def create_app(org: Org, jwt_keys: JwtKeyPair,
         api_routes += module.ROUTES
     routes: list[BaseRoute] = [
         *routes_auth.ROUTES,
+        *routes_soap.ROUTES,
         *routes_rest.TOP_ROUTES,
         Mount("/services/data/v{version}", routes=api_routes),
     ]

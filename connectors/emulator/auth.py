@@ -13,9 +13,10 @@ import hashlib
 import hmac
 import json
 import secrets
+import string
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,27 +29,44 @@ from cryptography.x509.oid import NameOID
 JWT_AUDIENCES = ("https://login.salesforce.com", "https://test.salesforce.com")
 
 
+def new_security_token() -> str:
+    """A security token as Salesforce mails it: 24 letters and digits."""
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(24))
+
+
 @dataclass(frozen=True)
 class Credentials:
-    """The connected app and the integration user's login."""
+    """The connected app and the integration user's login.
+
+    ``security_token`` is the user's security token: a SOAP ``login`` (and the OAuth
+    username-password flow from an untrusted network) takes the password followed by it.
+    """
 
     client_id: str
-    client_secret: str
+    client_secret: str = field(repr=False)
     username: str
-    password: str
+    password: str = field(repr=False)
+    security_token: str = field(default="", repr=False)
 
     @classmethod
     def generate(cls) -> Credentials:
         return cls(client_id="3MVG9" + secrets.token_urlsafe(60)[:80],
                    client_secret=secrets.token_hex(32).upper(),
                    username="integration@mapsync.example",
-                   password=secrets.token_urlsafe(12))
+                   password=secrets.token_urlsafe(12),
+                   security_token=new_security_token())
 
     @classmethod
     def load_or_create(cls, path: Path | None) -> Credentials:
         if path is not None and path.exists():
-            return cls(**json.loads(path.read_text()))
-        creds = cls.generate()
+            creds = cls(**json.loads(path.read_text()))
+            if creds.security_token:
+                return creds
+            # a state directory from before security tokens: the user gets one now
+            creds = replace(creds, security_token=new_security_token())
+        else:
+            creds = cls.generate()
         if path is not None:
             path.write_text(json.dumps(asdict(creds), indent=2))
             path.chmod(0o600)

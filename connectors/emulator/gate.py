@@ -108,8 +108,16 @@ def version_of(request: Request) -> str | None:
     return None
 
 
-def api_route(route: Route) -> Callable[[Request], Awaitable[Response]]:
-    """Wrap ``route`` with Salesforce's per-call behaviour (see the module docstring)."""
+def api_route(route: Route,
+              token_of: Callable[[Request], str | None] = bearer_token,
+              render: Callable[[ApiError], Response] = error_response,
+              ) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap ``route`` with Salesforce's per-call behaviour (see the module docstring).
+
+    ``token_of`` finds the session in the request and ``render`` writes an error: the REST
+    API's (``Authorization: Bearer``, a JSON array) unless an older API says otherwise, as
+    Bulk API 1.0 does (``X-SFDC-Session``, ``exceptionCode`` in XML or JSON).
+    """
 
     async def endpoint(request: Request) -> Response:
         org: Org = request.app.state.org
@@ -117,33 +125,33 @@ def api_route(route: Route) -> Callable[[Request], Awaitable[Response]]:
         enclosing: Session | None = request.scope.get(SUBREQUEST)
         if enclosing is not None:
             if version is None:
-                return error_response(ApiError(404, "NOT_FOUND",
-                                               "The requested resource does not exist"))
+                return render(ApiError(404, "NOT_FOUND",
+                                       "The requested resource does not exist"))
             try:
                 return await route(Call(request, org, enclosing, version))
             except ApiError as err:
-                return error_response(err)
+                return render(err)
         knobs = org.knobs
         if knobs.latency_ms:
             await asyncio.sleep(knobs.latency_ms / 1000)
         if org.dice.roll(knobs.drop_rate) and drop_connection(request):
             return Response(status_code=503)
         if org.dice.roll(knobs.unavailable_rate):
-            return error_response(ApiError(
+            return render(ApiError(
                 503, "SERVER_UNAVAILABLE",
                 "Server temporarily unavailable: please try again shortly"))
-        token = bearer_token(request)
+        token = token_of(request)
         session = org.sessions.find(token, knobs.session_max_calls,
                                     knobs.session_ttl_seconds) if token else None
         if session is None:
-            return error_response(invalid_session())
+            return render(invalid_session())
         if version is None:
-            return error_response(ApiError(404, "NOT_FOUND",
-                                           "The requested resource does not exist"))
+            return render(ApiError(404, "NOT_FOUND", "The requested resource does not exist"))
         if not org.usage.take(knobs.daily_api_limit):
-            return error_response(ApiError(403, "REQUEST_LIMIT_EXCEEDED",
-                                           "TotalRequests Limit exceeded."),
-                                  {"Sforce-Limit-Info": usage_header(org)})
+            refused = render(ApiError(403, "REQUEST_LIMIT_EXCEEDED",
+                                      "TotalRequests Limit exceeded."))
+            refused.headers["Sforce-Limit-Info"] = usage_header(org)
+            return refused
         session.calls += 1
         if knobs.journal:
             org.journal.append((time.monotonic(), hashlib.sha256(session.token.encode())
@@ -151,11 +159,11 @@ def api_route(route: Route) -> Callable[[Request], Awaitable[Response]]:
         try:
             response = await route(Call(request, org, session, version))
         except ApiError as err:
-            response = error_response(err)
+            response = render(err)
         except Exception:
             # a defect of the local org answers as Salesforce's own do: 500, retryable
             log.exception("unexpected error answering %s %s", request.method, request.url.path)
-            response = error_response(ApiError(
+            response = render(ApiError(
                 500, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this "
                 f"ErrorId if you contact support: {next(_error_ids)}-0 (-1)"))
         response.headers["Sforce-Limit-Info"] = usage_header(org)

@@ -36,6 +36,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from connectors.emulator.app import create_app
 from connectors.emulator.auth import JwtKeyPair
 from connectors.emulator.knobs import DEFAULT_DAILY_API_LIMIT, Knobs
+from connectors.emulator.login_proxy import LOGIN_HOSTS
 from connectors.emulator.org import Org
 
 API_VERSION = "59.0"
@@ -162,7 +163,8 @@ class Emulator:
     def start(self) -> Emulator:
         ca = trustme.CA(organization_name="mapsync local org CA")
         ca.cert_pem.write_to_path(str(self.ca_file))
-        leaf = ca.issue_cert(self.host, "localhost", "127.0.0.1")
+        # the login hosts too, for clients whose login host is redirected here (login_proxy)
+        leaf = ca.issue_cert(self.host, "localhost", "127.0.0.1", *LOGIN_HOSTS)
         cert_file, key_file = self.state_dir / "server.pem", self.state_dir / "server.key"
         cert_file.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
         leaf.private_key_pem.write_to_path(str(key_file))
@@ -273,6 +275,11 @@ class Emulator:
     @property
     def password(self) -> str:
         return self.org.credentials.password
+
+    @property
+    def security_token(self) -> str:
+        """The integration user's security token (a SOAP login sends password + token)."""
+        return self.org.credentials.security_token
 
     @property
     def private_key_file(self) -> Path:
