@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute, Mount
 from connectors.emulator import (
     routes_auth,
     routes_bulk,
+    routes_bulk_v1,
     routes_collections,
     routes_composite,
     routes_limits,
@@ -122,6 +123,7 @@ def create_app(org: Org, jwt_keys: JwtKeyPair,
     routes: list[BaseRoute] = [
         *routes_auth.ROUTES,
         *routes_soap.ROUTES,
+        *routes_bulk_v1.ROUTES,
         *routes_rest.TOP_ROUTES,
         Mount("/services/data/v{version}", routes=api_routes),
     ]
