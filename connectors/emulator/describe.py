@@ -7,6 +7,7 @@ follow Salesforce's describe results key for key, built from the one schema.
 
 from __future__ import annotations
 
+from connectors.emulator.history import FIELD_HISTORY_PREFIX
 from connectors.emulator.schema import FieldDef, Schema, SObjectDef
 
 SOAP_TYPES = {"id": "tns:ID", "reference": "tns:ID", "boolean": "xsd:boolean",
@@ -23,11 +24,33 @@ def object_urls(obj: SObjectDef, version: str) -> dict[str, str]:
     return {"sobject": base, "describe": f"{base}/describe", "rowTemplate": f"{base}/{{ID}}"}
 
 
+def associate_parent(obj: SObjectDef) -> str | None:
+    """The object a field-history object keeps the history of (``associateParentEntity``):
+    ``Plan__History`` → ``Plan__c``, ``OpportunityFieldHistory`` → ``Opportunity``."""
+    if obj.key_prefix != FIELD_HISTORY_PREFIX:
+        return None
+    if obj.name.endswith("__History"):
+        return obj.name.removesuffix("__History") + "__c"
+    return obj.name.removesuffix("FieldHistory") or None
+
+
 def object_summary(obj: SObjectDef, version: str) -> dict[str, object]:
-    """The per-object entry of the global describe (``GET /sobjects``)."""
+    """The per-object entry of the global describe (``GET /sobjects``), key for key as
+    Salesforce lists it; ETL tools (tap-salesforce, Airbyte) decide from ``queryable`` and
+    ``replicateable`` which objects to offer, and skip history by ``associateEntityType``."""
     writable = obj.name not in SETUP_OBJECTS and not obj.read_only
+    parent = associate_parent(obj)
+    urls = object_urls(obj, version)
+    if writable:
+        base = urls["sobject"]
+        urls.update(approvalLayouts=f"{base}/describe/approvalLayouts",
+                    compactLayouts=f"{base}/describe/compactLayouts",
+                    layouts=f"{base}/describe/layouts", listviews=f"{base}/listviews",
+                    quickActions=f"{base}/quickActions")
     return {
-        "activateable": False, "createable": writable, "custom": obj.custom,
+        "activateable": False, "associateEntityType": "History" if parent else None,
+        "associateParentEntity": parent, "createable": writable,
+        "custom": obj.custom or bool(parent and parent.endswith("__c")),
         "customSetting": False, "deepCloneable": False, "deletable": writable,
         "deprecatedAndHidden": False, "feedEnabled": False, "hasSubtypes": False,
         "isInterface": False, "isSubtype": False, "keyPrefix": obj.key_prefix,
@@ -36,7 +59,7 @@ def object_summary(obj: SObjectDef, version: str) -> dict[str, object]:
         "name": obj.name, "queryable": True,
         "replicateable": "SystemModstamp" in obj.fields, "retrieveable": True,
         "searchable": writable, "triggerable": writable, "undeletable": writable,
-        "updateable": writable, "urls": object_urls(obj, version),
+        "updateable": writable, "urls": urls,
     }
 
 

@@ -50,8 +50,10 @@ async def resources(call: Call) -> Response:
 
 
 async def global_describe(call: Call) -> Response:
+    """``GET /sobjects``: every object the user can see, standard and custom, by name."""
+    objects = sorted(call.schema.objects.values(), key=lambda o: o.name)
     return json_response({"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": [
-        object_summary(o, call.version) for o in call.schema.objects.values()]})
+        object_summary(o, call.version) for o in objects]})
 
 
 async def sobject_root(call: Call) -> Response:
