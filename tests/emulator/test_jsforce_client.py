@@ -35,7 +35,9 @@ def seen(pytestconfig: pytest.Config) -> Iterator[dict[str, Any]]:
         org.org.store.insert_rows(account, [{"Name": f"Seeded {n:05d}"}
                                             for n in range(SEEDED_ACCOUNTS)],
                                   org.org.integration_user_id)
-        env = client_env(org, INSTANCE_URL=org.instance_url, ACCESS_TOKEN=org.access_token())
+        env = client_env(org, INSTANCE_URL=org.instance_url, ACCESS_TOKEN=org.access_token(),
+                         SF_USERNAME=org.username,
+                         SF_PASSWORD=org.password + org.security_token)
         done = subprocess.run(["node", "scenarios.js"], cwd=JSFORCE_DIR, env=env,
                               capture_output=True, text=True, timeout=180)
         assert done.returncode == 0, done.stderr
@@ -99,3 +101,12 @@ def test_jsforce_bulk_query_streams_every_row_with_parent_columns(seen):
     assert result["sample"] == {"Id": result["sample"]["Id"], "Name": "Seeded 00000",
                                 "Owner.Name": "Integration User"}
 
+
+def test_jsforce_soap_login_then_bulk_v1_load_and_query(seen):
+    result = _ok(seen, "soapLoginAndBulkV1")
+    expected = seen["identity_expected"]
+    assert (result["userId"], result["orgId"]) == (expected["userId"], expected["orgId"])
+    assert [(r["success"], r["errors"]) for r in result["loaded"]] == [
+        (True, []), (False, ["REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --"])]
+    assert [r["Name"] for r in result["rows"]] == ["Bulk 1.0 via jsforce"]
+    assert result["rows"][0]["Id"] == result["loaded"][0]["id"]

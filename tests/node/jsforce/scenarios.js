@@ -85,6 +85,26 @@ const scenarios = {
     return { count: records.length, unique: new Set(records.map((r) => r.Id)).size,
              sample: records.find((r) => r.Name === 'Seeded 00000') || null };
   },
+
+  // SOAP partner login (username, password + security token), then Bulk API 1.0
+  async soapLoginAndBulkV1() {
+    const soap = new jsforce.Connection({ loginUrl: process.env.INSTANCE_URL,
+                                          version: process.env.API_VERSION || '59.0' });
+    const info = await soap.login(process.env.SF_USERNAME, process.env.SF_PASSWORD);
+    soap.bulk.pollInterval = 50;
+    soap.bulk.pollTimeout = 30000;
+    const loaded = await soap.bulk.load('Account', 'insert', [
+      { Name: 'Bulk 1.0 via jsforce', NumberOfEmployees: 2 }, { NumberOfEmployees: 3 }]);
+    const stream = await soap.bulk.query(
+      "SELECT Id, Name FROM Account WHERE Name = 'Bulk 1.0 via jsforce'");
+    const rows = await new Promise((resolve, reject) => {
+      const out = [];
+      stream.on('record', (r) => out.push(r)).on('end', () => resolve(out))
+        .on('error', reject);
+    });
+    return { userId: info.id, orgId: info.organizationId,
+             instance: soap.instanceUrl, loaded, rows };
+  },
 };
 
 (async () => {
