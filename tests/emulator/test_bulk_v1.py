@@ -170,3 +170,31 @@ def test_bulk_v1_json_job_answers_json_and_counts_every_request(emulator: Emulat
                     headers=headers).json()
     assert batch["state"] in ("Queued", "InProgress", "Completed")
     assert emulator.api_calls == 2
+
+
+def test_bulk_v1_aborted_job_refuses_batches_and_still_lists_its_own(emulator: Emulator) -> None:
+    v1 = V1(emulator)
+    job = v1.xml("POST", "job", job_xml("upsert", "Account", extra="<externalIdFieldName>Id"
+                                        "</externalIdFieldName>"), status=201)
+    assert job["externalIdFieldName"] == "Id"
+    batch = v1.xml("POST", f"job/{job['id']}/batch", "Id,Name\n,Acme\n", status=201,
+                   content="text/csv")
+    aborted = v1.xml("POST", f"job/{job['id']}", f"<jobInfo xmlns='{NS[1:-1]}'><state>Aborted"
+                     "</state></jobInfo>")
+    assert aborted["state"] == "Aborted"
+    refused = v1.xml("POST", f"job/{job['id']}/batch", "Id,Name\n,Globex\n", status=400,
+                     content="text/csv")
+    assert refused["exceptionCode"] == "InvalidJobState"
+    listing = v1.call("GET", f"job/{job['id']}/batch")
+    assert [info.find(f"{NS}id").text for info in ET.fromstring(listing.text)] == [batch["id"]]
+    again = v1.xml("POST", f"job/{job['id']}", f"<jobInfo xmlns='{NS[1:-1]}'><state>Closed"
+                   "</state></jobInfo>", status=400)
+    assert again["exceptionCode"] == "InvalidJobState"
+
+
+def test_bulk_v1_job_of_another_user_is_invalid_user(demo_org: Emulator) -> None:
+    job = V1(demo_org).xml("POST", "job", job_xml("query", "Account"), status=201)
+    rep = demo_org.org.user_by_username("maya.chen@northwind.example")
+    assert rep is not None
+    other = V1(demo_org, token=demo_org.access_token(str(rep["Id"])))
+    assert other.xml("GET", f"job/{job['id']}", status=400)["exceptionCode"] == "InvalidUser"
