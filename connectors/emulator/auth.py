@@ -49,6 +49,16 @@ class Credentials:
     password: str = field(repr=False)
     security_token: str = field(default="", repr=False)
 
+    def login_of(self, username: str) -> tuple[str, str]:
+        """(password, security token) of the user ``username``: the integration user's own,
+        every other user's derived from the connected app's secret, so each seeded user can
+        log in (a rep over SOAP, say) and no further secret is stored or printed."""
+        if username.lower() == self.username.lower():
+            return self.password, self.security_token
+        digest = hmac.new(self.client_secret.encode(), f"login:{username.lower()}".encode(),
+                          hashlib.sha256).hexdigest()
+        return "Pw-" + digest[:13], digest[13:37]
+
     @classmethod
     def generate(cls) -> Credentials:
         return cls(client_id="3MVG9" + secrets.token_urlsafe(60)[:80],

@@ -76,12 +76,13 @@ def _same(a: str, b: str) -> bool:
 
 
 def authenticate(org: Org, username: str, password: str) -> str | None:
-    """The user id of a login with the right password followed by the security token."""
-    creds = org.credentials
+    """The user id of an active user's login with the right password followed by the
+    security token (``Credentials.login_of``)."""
     user = org.user_by_username(username)
-    if user is None or not user["IsActive"] or user["Username"] != creds.username:
+    if user is None or not user["IsActive"]:
         return None
-    if not _same(password, creds.password + creds.security_token):
+    secret, token = org.credentials.login_of(str(user["Username"]))
+    if not _same(password, secret + token):
         return None
     return str(user["Id"])
 

@@ -281,6 +281,10 @@ class Emulator:
         """The integration user's security token (a SOAP login sends password + token)."""
         return self.org.credentials.security_token
 
+    def login_of(self, username: str) -> tuple[str, str]:
+        """(password, security token) of any user of the org, for a SOAP login as them."""
+        return self.org.credentials.login_of(username)
+
     @property
     def private_key_file(self) -> Path:
         return self.jwt_keys.private_key_file

@@ -22,8 +22,9 @@ VERSION = "59.0"
 
 
 @pytest.fixture
-def proxy(emulator: Emulator) -> Iterator[LoginProxy]:
-    with LoginProxy(emulator) as running:
+def proxy(emulator_server: Emulator) -> Iterator[LoginProxy]:
+    """The login-host redirect to the session's server (whichever org a test reset it to)."""
+    with LoginProxy(emulator_server) as running:
         yield running
 
 
@@ -98,3 +99,21 @@ def test_login_proxy_refuses_any_host_but_the_login_hosts(
     with pytest.raises(requests.exceptions.ProxyError):
         session.get("https://example.com/", timeout=10)
     assert proxy.refused == ["example.com:443"]
+
+
+def test_soap_login_as_a_rep_opens_a_session_of_that_rep(
+        demo_org: Emulator, proxy: LoginProxy) -> None:
+    username = "maya.chen@northwind.example"
+    password, token = demo_org.login_of(username)
+    sf = Salesforce(username=username, password=password, security_token=token,
+                    session=redirected_session(demo_org, proxy), version=VERSION)
+    rep = demo_org.org.user_by_username(username)
+    assert rep is not None
+    session = demo_org.org.sessions.find(sf.session_id, None, None)
+    assert session is not None
+    assert session.user_id == rep["Id"]
+    # another user's password is not this rep's
+    other, other_token = demo_org.login_of("jordan.blake@northwind.example")
+    with pytest.raises(SalesforceAuthenticationFailed):
+        Salesforce(username=username, password=other, security_token=other_token,
+                   session=redirected_session(demo_org, proxy), version=VERSION)
