@@ -95,7 +95,11 @@ def bench_idle(idle_seconds: float, interval: float, profile: BenchProfile) -> d
                 [MAPSYNC, "worker", "--interval", str(interval), "--no-reconcile",
                  "--heartbeat", "1", "--lease-ttl", "10"], env=env, stdout=out,
                 stderr=subprocess.STDOUT)
-            time.sleep(max(interval * 3, 5))  # the first, full cycle lands first
+            # the first, full cycle lands first (seconds under the realistic profile)
+            deadline = time.monotonic() + 600
+            while not finished_runs(log) and time.monotonic() < deadline:
+                time.sleep(0.5)
+            time.sleep(max(interval * 3, 5))
             before, skip = org_usage(env), len(finished_runs(log))
             time.sleep(idle_seconds)
             after = org_usage(env) - 1
