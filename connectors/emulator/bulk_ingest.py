@@ -243,11 +243,14 @@ def process_ingest(org: Org, job: Job) -> None:
         results = org.store.run_batch(ops)
         if not pace.sleep_until(done_at):
             return
-        for cells, result in zip(chunk, results, strict=True):
-            error = format_error(result.errors[0]) if result.errors else None
-            job.outcomes.append(IngestOutcome(result.id, bool(result.created), error, cells))
-            job.processed += 1
-            job.failed += error is not None
+        batch = [IngestOutcome(r.id, bool(r.created),
+                               format_error(r.errors[0]) if r.errors else None, cells)
+                 for cells, r in zip(chunk, results, strict=True)]
+        # a batch's counts move together, as Salesforce reports them: a poll never sees
+        # part of a batch
+        job.outcomes.extend(batch)
+        job.processed += len(batch)
+        job.failed += sum(1 for o in batch if o.error is not None)
     else:
         if stop_at < len(rows) and job.state != ABORTED:
             job.unprocessed.extend(rows[stop_at:])

@@ -130,8 +130,9 @@ def test_bulk_ingest_job_is_processed_in_batches_of_10000_records_its_count_grow
 def test_bulk_query_job_queues_then_takes_time_in_proportion_to_its_rows(
         demo_org: Emulator) -> None:
     demo_org.set_knobs(profile=fixed_queue(2.0, time_scale=0.05)  # queued 0.1 s
-                       .changed(bulk_query_per_second=1_000.0))  # 50 opps: 0.05 s
+                       .changed(bulk_query_per_second=10.0))  # 50 opps: 5 s, so 0.25 s
     bulk = BulkClient(demo_org)
+    started = time.monotonic()
     job = bulk.call("POST", "query", json={"operation": "query",
                                            "query": "SELECT Id FROM Opportunity"}).json()
     seen = poll_until_done(bulk, "query", job["id"], every=0.01)
@@ -139,6 +140,7 @@ def test_bulk_query_job_queues_then_takes_time_in_proportion_to_its_rows(
     assert states[0] == "UploadComplete"
     assert "InProgress" in states
     assert seen[-1] == ("JobComplete", 50)
+    assert time.monotonic() - started >= 0.35
 
 
 def concurrently(n: int, send: Any) -> tuple[list[threading.Thread], list[Any]]:
