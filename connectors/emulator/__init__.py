@@ -11,7 +11,8 @@ imports nothing from the rest of mapsync.
 Layout: ``schema``/``standard_objects``/``metadata_loader`` describe the objects,
 ``history`` declares their history objects, ``store`` holds the records (``history_writer``
 records each save's history in the save's transaction, ``loading`` loads seeds), ``org``
-ties one org together, ``gate`` applies per-call behaviour,
+ties one org together, ``gate`` applies per-call behaviour (timed by ``profile``, the
+flat or realistic performance profile, through ``pace``),
 ``routes_*`` answer the resources, ``app`` mounts them, ``server`` serves them over TLS,
 ``cli`` runs an org until stopped, ``pytest_plugin`` gives tests a fresh org.
 ``permissions``/``sharing`` decide who may read and write what (permission sets, profiles,

@@ -3,7 +3,8 @@
 Bulk rows go through the very same validation, stamping and cascades as REST and Collections
 writes (``OrgStore``), so a record fails in a Bulk job with the same code it would fail with
 anywhere else. Rows are written in chunks of 10,000 (Salesforce's internal batch size), each
-chunk one transaction; a failing row fails alone. CSV conventions are Salesforce's: an empty
+chunk one transaction; a failing row fails alone. The org's profile (``profile.py``) decides
+how long the job queues and how long each batch takes. CSV conventions are Salesforce's: an empty
 cell leaves the field alone, ``#N/A`` sets it to null, and a column such as
 ``Plan__r.External_Id__c`` names the parent by its external id. A job can end ``Failed``
 part way (the ``bulk_fail_after`` knob): the rows processed keep their results, the others
@@ -201,7 +202,15 @@ class RowWriter:
 
 
 def process_ingest(org: Org, job: Job) -> None:
-    """Run an ingest job that has reached UploadComplete to JobComplete (or Failed)."""
+    """Run an ingest job that has reached UploadComplete to JobComplete (or Failed).
+
+    Under the org's profile the job first waits in the queue (still UploadComplete), then
+    each batch takes its modelled time before its records count as processed, so a client
+    polling sees ``numberRecordsProcessed`` grow batch by batch.
+    """
+    pace, profile = org.pace, org.knobs.profile
+    if not pace.sleep(pace.draw(profile.bulk_queue)):
+        return  # the org closed
     started = time.perf_counter()
     with job.lock:
         if job.state == ABORTED:
@@ -223,18 +232,25 @@ def process_ingest(org: Org, job: Job) -> None:
     # internal batches run out of retries; what was processed stays written
     limit = org.knobs.bulk_fail_after
     stop_at = len(rows) if limit is None else min(max(limit, 0), len(rows))
-    for start in range(0, stop_at, CHUNK):
-        chunk = rows[start:min(start + CHUNK, stop_at)]
+    size = profile.bulk_batch_records or CHUNK
+    for start in range(0, stop_at, size):
+        chunk = rows[start:min(start + size, stop_at)]
         if job.state == ABORTED or writer is None:
             job.unprocessed.extend(rows[start:])
             break
+        done_at = pace.now() + pace.bulk_seconds(len(chunk), profile.bulk_ingest_per_second)
         ops = [writer.op(r, d) for r, d in zip(chunk, writer.duplicates(chunk), strict=True)]
         results = org.store.run_batch(ops)
-        for cells, result in zip(chunk, results, strict=True):
-            error = format_error(result.errors[0]) if result.errors else None
-            job.outcomes.append(IngestOutcome(result.id, bool(result.created), error, cells))
-            job.processed += 1
-            job.failed += error is not None
+        if not pace.sleep_until(done_at):
+            return
+        batch = [IngestOutcome(r.id, bool(r.created),
+                               format_error(r.errors[0]) if r.errors else None, cells)
+                 for cells, r in zip(chunk, results, strict=True)]
+        # a batch's counts move together, as Salesforce reports them: a poll never sees
+        # part of a batch
+        job.outcomes.extend(batch)
+        job.processed += len(batch)
+        job.failed += sum(1 for o in batch if o.error is not None)
     else:
         if stop_at < len(rows) and job.state != ABORTED:
             job.unprocessed.extend(rows[stop_at:])

@@ -114,6 +114,31 @@ class Job:
         return out
 
 
+class BulkTally:
+    """How many Bulk jobs the org ran and how often clients polled them (thread-safe).
+
+    A poll is a ``GET`` of one job's state: the count a client's polling strategy spends,
+    which benchmarks report per job beside the org's processing time.
+    """
+
+    def __init__(self) -> None:
+        self.jobs = 0
+        self.polls = 0
+        self._lock = threading.Lock()
+
+    def job(self) -> None:
+        with self._lock:
+            self.jobs += 1
+
+    def poll(self) -> None:
+        with self._lock:
+            self.polls += 1
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return {"jobs": self.jobs, "polls": self.polls}
+
+
 class JobBook:
     """The Bulk jobs of one org by Id, the oldest finished ones forgotten first (thread-safe)."""
 

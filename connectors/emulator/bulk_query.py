@@ -120,7 +120,14 @@ def csv_columns(plan: RecordPlan, prefix: str = "") -> list[tuple[str, int, Cell
 
 
 def run_query(org: Org, job: Job, compiled: CompiledQuery) -> None:
-    """Run a query job to JobComplete, keeping its rows for the result pages."""
+    """Run a query job to JobComplete, keeping its rows for the result pages.
+
+    Under the org's profile the job waits in the queue (UploadComplete), then stays
+    InProgress for a time proportional to the rows it returns.
+    """
+    pace, profile = org.pace, org.knobs.profile
+    if not pace.sleep(pace.draw(profile.bulk_queue)):
+        return  # the org closed
     started = time.perf_counter()
     with job.lock:
         if job.state == ABORTED:
@@ -141,6 +148,8 @@ def run_query(org: Org, job: Job, compiled: CompiledQuery) -> None:
         # (which Salesforce advises against) rows come back in no particular order
         rows = list(rows)
         random.Random(job.id).shuffle(rows)
+    if not pace.sleep(pace.bulk_seconds(len(rows), profile.bulk_query_per_second)):
+        return
     assert compiled.plan is not None
     job.query_columns = csv_columns(compiled.plan)
     job.query_rows = rows

@@ -1,8 +1,10 @@
 """What every REST API call goes through before and after its route runs.
 
 Salesforce answers every call under ``/services/data/vNN.0`` the same way around the
-resource itself: it may be slow or unavailable, it checks the session, it refuses once the
-daily quota is spent, it counts the call, and it reports usage in ``Sforce-Limit-Info``.
+resource itself: it may be slow or unavailable, it checks the session, it refuses a new call
+while too many long-running ones are in flight or once the daily quota is spent, it counts
+the call, it takes the time its records cost to write (the org's ``Profile``), and it reports
+usage in ``Sforce-Limit-Info``.
 ``api_route`` wraps a route with exactly that, so routes only do their own work. Composite
 subrequests come back in through the app marked as such: they are neither delayed, faulted
 nor counted again (the Composite request is one call).
@@ -27,6 +29,7 @@ from starlette.responses import Response
 from connectors.emulator.auth import Session
 from connectors.emulator.errors import ApiError, invalid_session
 from connectors.emulator.org import Org
+from connectors.emulator.pace import Ticket
 from connectors.emulator.schema import Schema
 
 log = logging.getLogger(__name__)
@@ -131,46 +134,65 @@ def api_route(route: Route,
                 return await route(Call(request, org, enclosing, version))
             except ApiError as err:
                 return render(err)
-        knobs = org.knobs
-        if knobs.latency_ms:
-            await asyncio.sleep(knobs.latency_ms / 1000)
-        if org.dice.roll(knobs.drop_rate) and drop_connection(request):
-            return Response(status_code=503)
-        if org.dice.roll(knobs.unavailable_rate):
-            return render(ApiError(
-                503, "SERVER_UNAVAILABLE",
-                "Server temporarily unavailable: please try again shortly"))
-        token = token_of(request)
-        session = org.sessions.find(token, knobs.session_max_calls,
-                                    knobs.session_ttl_seconds) if token else None
-        if session is None:
-            return render(invalid_session())
-        if version is None:
-            return render(ApiError(404, "NOT_FOUND", "The requested resource does not exist"))
-        if not org.usage.take(knobs.daily_api_limit):
-            refused = render(ApiError(403, "REQUEST_LIMIT_EXCEEDED",
-                                      "TotalRequests Limit exceeded."))
-            refused.headers["Sforce-Limit-Info"] = usage_header(org)
-            return refused
-        session.calls += 1
-        if knobs.journal:
-            org.journal.append((time.monotonic(), hashlib.sha256(session.token.encode())
-                                .hexdigest()[:12], request.method, request.url.path))
+        ticket = org.pace.enter(request.method, request.url.path)
         try:
-            response = await route(Call(request, org, session, version))
-        except ApiError as err:
-            response = render(err)
-        except Exception:
-            # a defect of the local org answers as Salesforce's own do: 500, retryable
-            log.exception("unexpected error answering %s %s", request.method, request.url.path)
-            response = render(ApiError(
-                500, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this "
-                f"ErrorId if you contact support: {next(_error_ids)}-0 (-1)"))
-        response.headers["Sforce-Limit-Info"] = usage_header(org)
-        return response
+            return await _answer(request, org, route, version, ticket, token_of, render)
+        finally:
+            org.pace.leave(ticket)
 
     endpoint.__name__ = getattr(route, "__name__", "endpoint")
     return endpoint
+
+
+async def _answer(request: Request, org: Org, route: Route, version: str | None,
+                  ticket: Ticket, token_of: Callable[[Request], str | None],
+                  render: Callable[[ApiError], Response]) -> Response:
+    """One top-level call, timed by the org's profile: the concurrency rules first, then
+    the latency, and the cost of the records written before the answer leaves."""
+    try:
+        org.pace.admit(ticket)  # refused at once for concurrency, and not counted as a call
+    except ApiError as refused:
+        return render(refused)
+    knobs = org.knobs
+    delay = knobs.latency_ms / 1000 + org.pace.latency()
+    if delay:
+        await asyncio.sleep(delay)
+    if org.dice.roll(knobs.drop_rate) and drop_connection(request):
+        return Response(status_code=503)
+    if org.dice.roll(knobs.unavailable_rate):
+        return render(ApiError(
+            503, "SERVER_UNAVAILABLE",
+            "Server temporarily unavailable: please try again shortly"))
+    token = token_of(request)
+    session = org.sessions.find(token, knobs.session_max_calls,
+                                knobs.session_ttl_seconds) if token else None
+    if session is None:
+        return render(invalid_session())
+    if version is None:
+        return render(ApiError(404, "NOT_FOUND", "The requested resource does not exist"))
+    if not org.usage.take(knobs.daily_api_limit):
+        limited = render(ApiError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."))
+        limited.headers["Sforce-Limit-Info"] = usage_header(org)
+        return limited
+    session.calls += 1
+    if knobs.journal:
+        org.journal.append((time.monotonic(), hashlib.sha256(session.token.encode())
+                            .hexdigest()[:12], request.method, request.url.path))
+    try:
+        response = await route(Call(request, org, session, version))
+    except ApiError as err:
+        response = render(err)
+    except Exception:
+        # a defect of the local org answers as Salesforce's own do: 500, retryable
+        log.exception("unexpected error answering %s %s", request.method, request.url.path)
+        response = render(ApiError(
+            500, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this "
+            f"ErrorId if you contact support: {next(_error_ids)}-0 (-1)"))
+    cost = org.pace.write_cost(ticket.written)
+    if cost:
+        await asyncio.sleep(cost)
+    response.headers["Sforce-Limit-Info"] = usage_header(org)
+    return response
 
 
 def usage_header(org: Org) -> str:

@@ -16,6 +16,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 
+from connectors.emulator.profile import FLAT, Profile
+
 DEFAULT_DAILY_API_LIMIT = 100_000
 
 
@@ -34,6 +36,7 @@ class Knobs:
     late_stamp_ms: int = 2_000  # how far in the past such a write is stamped
     bulk_fail_after: int | None = None  # a Bulk ingest job ends Failed after this many rows
     journal: bool = False  # keep a journal of every API call (``Org.journal``), for tests
+    profile: Profile = FLAT  # how long calls, writes and Bulk jobs take (``profile.py``)
 
     @classmethod
     def with_fault_rate(cls, fault_rate: float, **kw: object) -> Knobs:

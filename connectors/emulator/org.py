@@ -18,12 +18,14 @@ from typing import Any
 from connectors.emulator import ids
 from connectors.emulator.auth import Credentials, Session, Sessions
 from connectors.emulator.automation import Automation
+from connectors.emulator.bulk_jobs import BulkTally
 from connectors.emulator.content import ContentFiles
 from connectors.emulator.deletion import empty_recycle_bin
 from connectors.emulator.history import add_history_objects
 from connectors.emulator.knobs import ApiUsage, Dice, Knobs
 from connectors.emulator.metadata_loader import apply_metadata, default_metadata_dir
 from connectors.emulator.objects_files import link_anywhere
+from connectors.emulator.pace import Pace
 from connectors.emulator.schema import Schema
 from connectors.emulator.seed import ORG_ID, seed_org
 from connectors.emulator.sharing import OrgAccess
@@ -141,6 +143,8 @@ class Org:
         self.journal: list[tuple[float, str, str, str]] = []
         self.dice = Dice(fault_seed)
         self.usage = ApiUsage()
+        self.pace = Pace(lambda: self.knobs.profile)
+        self.bulk_tally = BulkTally()  # Bulk jobs and the polls clients made of them
         metadata_dir = metadata_dir if metadata_dir is not None else default_metadata_dir()
         self.schema = build_schema(metadata_dir)
         db = state_dir / DB_FILE if state_dir is not None else None
@@ -166,6 +170,7 @@ class Org:
         files = ContentFiles(self.store, self.access)
         self.store.guards += [self.access, self.automation, files]
         self.store.before_insert.append(files.before_insert)
+        self.store.after_batch.append(self.pace.count_written)
         self.sessions = Sessions(self.org_id)
         self.cursors = QueryCursors()
         self.instance_url = ""
@@ -224,4 +229,5 @@ class Org:
         return self.store.find(user, user_id)
 
     def close(self) -> None:
+        self.pace.close()  # Bulk jobs sleeping through their modelled time stop
         self.store.close()

@@ -129,6 +129,7 @@ async def ingest_job(call: Call) -> Response:
     job = book_of(call).get(str(call.request.path_params["job_id"]), "ingest")
     method = call.request.method
     if method == "GET":
+        call.org.bulk_tally.poll()
         return json_response(job.info())
     if method == "DELETE":
         if job.state not in (UPLOAD_COMPLETE, *FINISHED):
@@ -144,6 +145,7 @@ async def ingest_job(call: Call) -> Response:
                                   f"can not be set to {target}")
             job.state = UPLOAD_COMPLETE
             job.modstamp = call.org.store.stamp()
+            call.org.bulk_tally.job()
             _start(process_ingest, call.org, job)
         else:
             _abort(call, job)
@@ -218,6 +220,7 @@ async def query_jobs(call: Call) -> Response:
     job.state = UPLOAD_COMPLETE
     book_of(call).add(job)
     answer = json_response(job.info(detail=False))
+    call.org.bulk_tally.job()
     _start(run_query, call.org, job, compiled)
     return answer
 
@@ -226,6 +229,7 @@ async def query_job(call: Call) -> Response:
     job = book_of(call).get(str(call.request.path_params["job_id"]), "query")
     method = call.request.method
     if method == "GET":
+        call.org.bulk_tally.poll()
         return json_response(job.info())
     if method == "DELETE":
         if job.state not in FINISHED:

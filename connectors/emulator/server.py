@@ -38,6 +38,7 @@ from connectors.emulator.auth import JwtKeyPair
 from connectors.emulator.knobs import DEFAULT_DAILY_API_LIMIT, Knobs
 from connectors.emulator.login_proxy import LOGIN_HOSTS
 from connectors.emulator.org import Org
+from connectors.emulator.profile import FLAT, Profile
 
 API_VERSION = "59.0"
 LOCK_FILE = "emulator.lock"
@@ -112,14 +113,17 @@ class Emulator:
                  metadata_dir: Path | None = None, today: date | None = None,
                  extra_route_modules: list[ModuleType] | None = None,
                  keys_dir: Path | None = None,
-                 automation_dirs: list[Path] | None = None) -> None:
+                 automation_dirs: list[Path] | None = None,
+                 profile: Profile | None = None) -> None:
         """``keys_dir`` holds the JWT key pair (default ``state_dir``); tests share one
         directory to skip generating an RSA key per org. ``automation_dirs``: sfdx source
-        trees whose validation rules the org enforces (a customer's, never the product's)."""
+        trees whose validation rules the org enforces (a customer's, never the product's).
+        ``profile``: how long the org takes (``profile.py``; default ``flat``)."""
         if knobs is None:
             knobs = Knobs.with_fault_rate(
                 fault_rate, latency_ms=latency_ms,
-                daily_api_limit=daily_api_limit or DEFAULT_DAILY_API_LIMIT)
+                daily_api_limit=daily_api_limit or DEFAULT_DAILY_API_LIMIT,
+                profile=profile or FLAT)
         self._own_dir = state_dir is None
         self.state_dir = Path(tempfile.mkdtemp(prefix="sf-org-")) if state_dir is None \
             else Path(state_dir)

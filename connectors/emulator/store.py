@@ -73,6 +73,7 @@ class OrgStore:
         self.history = HistoryWriter(self)
         # (object, values, user) before a created record's INSERT, checks passed (Files)
         self.before_insert: list[Callable[[SObjectDef, dict[str, object], str], None]] = []
+        self.after_batch: list[Callable[[int], None]] = []  # records each batch wrote
         self.create_tables()
 
     # ---- layout ---------------------------------------------------------------------
@@ -179,6 +180,8 @@ class OrgStore:
                 self._batch_now = None
                 self._batch_stamp = None
                 self.live_refs.clear()
+            for hook in self.after_batch:
+                hook(len(results))  # failed records cost their checks too
             if all_or_none and any(not r.success for r in results):
                 self.conn.execute("ROLLBACK TO batch")
                 self.conn.execute("RELEASE batch")

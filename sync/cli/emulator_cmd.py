@@ -23,19 +23,30 @@ def emulator(
     fault_seed: int = typer.Option(0, "--fault-seed", help="Seed for the faults."),
     daily_api_limit: int | None = typer.Option(None, "--daily-api-limit", min=1,
                                                help="Calls per 24 h before 403."),
+    profile: str = typer.Option("flat", "--profile",
+                                help="How long the org takes: flat (only --latency-ms) or "
+                                     "realistic (a production org's latency, per-record "
+                                     "write cost, Bulk queue and batches)."),
+    time_scale: float = typer.Option(1.0, "--time-scale",
+                                     help="Multiply every modelled duration (0.01: a "
+                                          "hundred times faster)."),
 ) -> None:
     """Run a local Salesforce org over HTTPS; `set -a; . DIR/emulator.env` points mapsync at it."""
 
     def body() -> None:
         if seed not in {"demo", "empty"}:
             raise fail(f"--seed must be demo or empty (got {seed!r})", code=2)
+        if profile not in {"flat", "realistic"}:
+            raise fail(f"--profile must be flat or realistic (got {profile!r})", code=2)
+        if not time_scale > 0:
+            raise fail(f"--time-scale must be above 0 (got {time_scale})", code=2)
         from connectors.emulator.cli import run
         from connectors.emulator.server import EmulatorStartError
 
         try:
             run(state_dir, port=port, seed=seed, opportunities=opportunities,
                 latency_ms=latency_ms, fault_rate=fault_rate, fault_seed=fault_seed,
-                daily_api_limit=daily_api_limit)
+                daily_api_limit=daily_api_limit, profile=profile, time_scale=time_scale)
         except EmulatorStartError as err:
             raise fail(str(err)) from None
 

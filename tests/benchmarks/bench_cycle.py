@@ -1,4 +1,4 @@
-"""Sync cycle cost against the local org with 50 ms per call, side by side in one run.
+"""Sync cycle cost against the local org (flat 50 ms per call, or the realistic profile).
 
 (a) the first cycle over 10,000 qualifying Opportunities with the default mapping;
 (b) a cycle after 100 of them changed stage;
@@ -10,19 +10,19 @@
 
 The org runs in a child process so peak memory (ru_maxrss) is mapsync's alone. API calls are
 the org's own count (``/limits``), which agrees with the client's. Floors: reads ⌈N/2000⌉;
-writes ⌈records/200⌉ with Collections, a constant handful per Bulk API 2.0 job.
+writes ⌈records/200⌉ with Collections, a constant handful per Bulk API 2.0 job. The org
+counts the Bulk jobs of each cycle and the polls mapsync made of them.
 
-    python -m tests.benchmarks.bench_cycle [--qualifying N] [--latency-ms N] [--sample N]
+    python -m tests.benchmarks.bench_cycle [--qualifying N] [--sample N]
+                                           [--profile flat|realistic] [--latency-ms N]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import logging
 import math
-import multiprocessing
 import resource
 import tempfile
 import time
@@ -31,18 +31,17 @@ from typing import Any
 
 import structlog
 
+from tests.benchmarks.profiles import (
+    OrgProcess,
+    add_profile_arguments,
+    polls_per_job,
+    profile_of,
+    summary,
+)
+
 # Share of generated Opportunities that get a plan (Prospecting and Closed Lost do not),
 # measured on the generated data.
 QUALIFYING_SHARE = 0.775  # measured: generated stages and close dates
-
-
-def serve(state_dir: str, opportunities: int, latency_ms: int, ready: Any, stop: Any) -> None:
-    from connectors.emulator.server import Emulator
-
-    with Emulator(Path(state_dir), seed="empty", opportunities=opportunities,
-                  latency_ms=latency_ms) as org:
-        ready.put((org.env(), org.env(jwt=True)))
-        stop.wait()
 
 
 def quiet() -> None:
@@ -59,9 +58,10 @@ def org_calls(sf: Any) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--qualifying", type=int, default=10_000)
-    parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--sample", type=int, default=100)
+    add_profile_arguments(parser)
     args = parser.parse_args()
+    profile = profile_of(args)
     quiet()
     from config.settings import load_settings
     from connectors.salesforce.client import SalesforceClient
@@ -71,13 +71,8 @@ def main() -> None:
 
     total = math.ceil(args.qualifying / QUALIFYING_SHARE)
     work = Path(tempfile.mkdtemp(prefix="bench-cycle-"))
-    ctx = multiprocessing.get_context("spawn")
-    ready, stop = ctx.Queue(), ctx.Event()
-    child = ctx.Process(target=serve, args=(str(work / "org"), total, args.latency_ms,
-                                            ready, stop))
-    child.start()
-    env, jwt_env = ready.get(timeout=300)
-    try:
+    with OrgProcess(work / "org", profile, seed="empty", opportunities=total) as child:
+        env, jwt_env = child.env, child.jwt_env
         settings = load_settings(**{k.lower(): v for k, v in env.items()},
                                  database_url=f"sqlite:///{work / 'mapsync.db'}",
                                  log_level="WARNING")
@@ -94,12 +89,12 @@ def main() -> None:
         rows = []
 
         def run(label: str) -> Any:
-            before = org_calls(sf)
+            before, tally = org_calls(sf), child.tally()
             start = time.perf_counter()
             report = run_cycle(org)
             seconds = time.perf_counter() - start
             calls = org_calls(sf) - before - 1  # the /limits call itself
-            rows.append((label, report, calls, seconds))
+            rows.append((label, report, calls, seconds, polls_per_job(tally, child.tally())))
             return report
 
         first = run("(a) first cycle")
@@ -122,20 +117,17 @@ def main() -> None:
         time.sleep(max(0.0, lookback.total_seconds() + 1 - (time.monotonic() - seeded)))
         run("(c) nothing changed")
         hand = _hand_written(client, env, args.sample)
-    finally:
-        stop.set()
-        child.join(30)
 
     q = args.qualifying
     records = written["plans"] + written["milestones"] + written["rollups"]
     read_floor = math.ceil(total / 2000)
     print(f"org: {total} Opportunities, {q} qualifying (measured: {written['plans']} plans "
-          f"created), {args.latency_ms} ms latency per call")
+          f"created), profile {profile.label}")
     print(f"{'cycle':<24}{'API calls':>10}{'seconds':>9}  notes")
-    for label, report, calls, seconds in rows:
+    for label, report, calls, seconds, bulk in rows:
         note = (f"{report.plans_created} plans, {report.milestones_written} milestones, "
                 f"{report.rollups_written} rollups written; touched {report.touched}; "
-                f"client counted {report.api_calls} calls")
+                f"client counted {report.api_calls} calls; {bulk}")
         print(f"{label:<24}{calls:>10}{seconds:>9.1f}  {note}")
     per_opp_calls, per_opp_seconds = hand
     hand_calls = per_opp_calls * q
@@ -153,10 +145,10 @@ def main() -> None:
           f"{hand_seconds / max(a_seconds, 0.001):.0f}x the wall time")
     print(f"peak memory of the mapsync process after (a): {rss_first:.0f} MB; "
           f"at the end: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
-    print(json.dumps({"a_calls": a_calls, "a_seconds": round(a_seconds, 1),
-                      "b_calls": rows[1][2], "c_calls": rows[2][2],
-                      "d_calls": round(hand_calls), "d_seconds": round(hand_seconds),
-                      "peak_mb": round(rss_first)}))
+    summary("cycle", profile, a_calls=a_calls, a_seconds=round(a_seconds, 1),
+            a_bulk=rows[0][4], b_calls=rows[1][2], b_seconds=round(rows[1][3], 1),
+            c_calls=rows[2][2], d_calls=round(hand_calls), d_seconds=round(hand_seconds),
+            peak_mb=round(rss_first))
 
 
 def _hand_written(client: Any, env: dict[str, str], sample: int) -> tuple[float, float]:

@@ -1,4 +1,5 @@
-"""What reading Salesforce's history costs a poll, against the local org at 50 ms per call.
+"""What reading Salesforce's history costs a poll, against the local org (flat 50 ms a call,
+or the realistic profile).
 
 (a) the first cycle's poll: the three objects, stage history and contact roles in one
     Composite request (five queries): the calls of that first request, and of the whole
@@ -12,7 +13,7 @@
 The lookback is 5 s here so (c) starts seconds after the burst; with the default 600 s the
 same holds ten minutes after it. API calls are the org's own count (``/limits``).
 
-    python -m tests.benchmarks.bench_history [--burst N] [--latency-ms N]
+    python -m tests.benchmarks.bench_history [--burst N] [--profile flat|realistic]
 """
 
 from __future__ import annotations
@@ -26,20 +27,22 @@ from pathlib import Path
 from typing import Any
 
 from tests.benchmarks.bench_cycle import org_calls, quiet
+from tests.benchmarks.profiles import add_profile_arguments, profile_of, summary
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--burst", type=int, default=10_000)
-    parser.add_argument("--latency-ms", type=int, default=50)
+    add_profile_arguments(parser)
     args = parser.parse_args()
+    profile = profile_of(args)
     quiet()
     from connectors.emulator.pytest_plugin import salesforce_client
     from connectors.emulator.server import Emulator
     from tests.sync.world import TODAY, World
 
     work = Path(tempfile.mkdtemp(prefix="bench-history-"))
-    with Emulator(work / "org", seed="demo", latency_ms=args.latency_ms) as org:
+    with Emulator(work / "org", seed="demo", **profile.emulator_kwargs()) as org:
         world = World(org, work, lookback=dt.timedelta(seconds=5))
         sf: Any = salesforce_client(org)
         rows: list[tuple[str, int, int, float]] = []
@@ -70,11 +73,15 @@ def main() -> None:
         cycle("(c) idle poll 1 (its window still holds the burst)")
         for n in range(2, 5):
             cycle(f"(c) idle poll {n}", expect=1)
-    print(f"burst of {args.burst:,} Opportunities entered by a rep in {burst_s:.1f} s")
+    print(f"profile {profile.label}; burst of {args.burst:,} Opportunities entered by a rep "
+          f"in {burst_s:.1f} s")
     print(f"{'cycle':<44} {'API calls':>9} {'touched':>8} {'wall':>8}")
     for label, calls, touched, seconds in rows:
         print(f"{label:<44} {calls:>9} {touched:>8} {seconds:>7.2f}s")
     print("floor: an idle poll is one Composite request (five queries): 1 call")
+    summary("history", profile, burst_cycle_calls=rows[1][1],
+            burst_cycle_seconds=round(rows[1][3], 1), idle_poll_calls=rows[-1][1],
+            idle_poll_seconds=round(rows[-1][3], 2))
 
 
 if __name__ == "__main__":

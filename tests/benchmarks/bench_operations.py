@@ -1,8 +1,9 @@
 """Operations cost: a large backfill and an idle worker, in API calls, wall time and memory.
 
-1. A backfill of 100,000 Opportunities against the local org with 50 ms of latency per call,
-   run as ``mapsync backfill --yes`` in its own process (the org in another, so the peak
-   memory is the backfill's own): API calls beside the Bulk floor, wall time, peak RSS.
+1. A backfill of 100,000 Opportunities against the local org (flat 50 ms per call, or the
+   realistic profile), run as ``mapsync backfill --yes`` in its own process (the org in
+   another, so the peak memory is the backfill's own): API calls beside the Bulk floor, the
+   Bulk jobs and polls the org counted, wall time, peak RSS.
    Target: peak memory under 500 MB (the selection is streamed, never held whole).
    The Bulk floor is what one Bulk 2.0 query job and one ingest job per written object
    would cost: a constant handful each, whatever N is.
@@ -11,8 +12,8 @@
    org's own count over the window is shown beside it (a cycle in flight at either end of
    the window makes it differ by one or two).
 
-    python -m tests.benchmarks.bench_operations [--opportunities N] [--latency-ms N]
-                                                [--batch-size N] [--idle-seconds S]
+    python -m tests.benchmarks.bench_operations [--opportunities N] [--batch-size N]
+                                                [--idle-seconds S] [--profile flat|realistic]
 """
 
 from __future__ import annotations
@@ -31,6 +32,14 @@ from typing import Any
 from config.settings import load_settings
 from connectors.salesforce import SalesforceClient
 from sync.jobs.backfill import DEFAULT_BATCH_SIZE
+from tests.benchmarks.profiles import (
+    BenchProfile,
+    OrgProcess,
+    add_profile_arguments,
+    polls_per_job,
+    profile_of,
+    summary,
+)
 
 MAPSYNC = str(Path(sys.executable).with_name("mapsync"))
 BULK_JOB_FLOOR = 5  # create, upload, close, one poll, results
@@ -38,28 +47,9 @@ TARGET_PEAK_MB = 500
 DEFAULT_INTERVAL = 120
 
 
-def start_org(state: Path, opportunities: int, latency_ms: int) -> subprocess.Popen[bytes]:
-    org = subprocess.Popen([MAPSYNC, "emulator", "--state-dir", str(state), "--seed", "empty",
-                            "--opportunities", str(opportunities), "--latency-ms",
-                            str(latency_ms), "--daily-api-limit", "10000000"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    env_file = state / "emulator.env"
-    deadline = time.monotonic() + 600
-    while not env_file.exists():
-        if org.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("the local org did not start")
-        time.sleep(0.2)
-    time.sleep(0.5)
-    return org
-
-
-def org_env(state: Path) -> dict[str, str]:
-    out = {}
-    for line in (state / "emulator.env").read_text().splitlines():
-        key, _, value = line.partition("=")
-        if key:
-            out[key] = value
-    return out
+def start_org(state: Path, opportunities: int, profile: BenchProfile) -> OrgProcess:
+    return OrgProcess(state, profile, seed="empty", opportunities=opportunities,
+                      daily_api_limit=10_000_000)
 
 
 def org_usage(env: dict[str, str]) -> int:
@@ -79,47 +69,43 @@ def run_measured(argv: list[str], env: dict[str, str]) -> tuple[int, float, floa
     return os.waitstatus_to_exitcode(status), seconds, usage.ru_maxrss / 1024
 
 
-def bench_backfill(opportunities: int, latency_ms: int, batch_size: int) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="bench-ops-") as tmp:
-        state = Path(tmp) / "org"
-        org = start_org(state, opportunities, latency_ms)
-        try:
-            env = {**os.environ, **org_env(state), "DATABASE_URL": f"sqlite:///{tmp}/m.db",
-                   "LOG_FORMAT": "json", "LOG_LEVEL": "WARNING"}
-            before = org_usage(env)
-            code, seconds, peak_mb = run_measured(
-                [MAPSYNC, "backfill", "--yes", "--batch-size", str(batch_size)], env)
-            calls = org_usage(env) - before - 1
-        finally:
-            org.send_signal(signal.SIGTERM)
-            org.wait(timeout=60)
+def bench_backfill(opportunities: int, profile: BenchProfile,
+                   batch_size: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-ops-") as tmp, \
+            start_org(Path(tmp) / "org", opportunities, profile) as org:
+        env = {**os.environ, **org.env, "DATABASE_URL": f"sqlite:///{tmp}/m.db",
+               "LOG_FORMAT": "json", "LOG_LEVEL": "WARNING"}
+        before, tally = org_usage(env), org.tally()
+        code, seconds, peak_mb = run_measured(
+            [MAPSYNC, "backfill", "--yes", "--batch-size", str(batch_size)], env)
+        calls = org_usage(env) - before - 1
+        bulk = polls_per_job(tally, org.tally())
     return {"code": code, "seconds": seconds, "peak_mb": peak_mb, "calls": calls,
-            "floor": 4 * BULK_JOB_FLOOR}
+            "floor": 4 * BULK_JOB_FLOOR, "bulk": bulk}
 
 
-def bench_idle(idle_seconds: float, interval: float) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="bench-idle-") as tmp:
-        state = Path(tmp) / "org"
-        org = start_org(state, 200, 0)
-        env = {**os.environ, **org_env(state), "DATABASE_URL": f"sqlite:///{tmp}/m.db",
+def bench_idle(idle_seconds: float, interval: float, profile: BenchProfile) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-idle-") as tmp, \
+            start_org(Path(tmp) / "org", 200, profile) as org:
+        env = {**os.environ, **org.env, "DATABASE_URL": f"sqlite:///{tmp}/m.db",
                "LOG_FORMAT": "json", "LOG_LEVEL": "INFO"}
         log = Path(tmp) / "worker.log"
-        try:
-            with log.open("wb") as out:
-                worker = subprocess.Popen(
-                    [MAPSYNC, "worker", "--interval", str(interval), "--no-reconcile",
-                     "--heartbeat", "1", "--lease-ttl", "10"], env=env, stdout=out,
-                    stderr=subprocess.STDOUT)
-                time.sleep(max(interval * 3, 5))  # the first, full cycle lands first
-                before, skip = org_usage(env), len(finished_runs(log))
-                time.sleep(idle_seconds)
-                after = org_usage(env) - 1
-                worker.send_signal(signal.SIGTERM)
-                worker.wait(timeout=30)
-                idle = finished_runs(log)[skip:]
-        finally:
-            org.send_signal(signal.SIGTERM)
-            org.wait(timeout=60)
+        with log.open("wb") as out:
+            worker = subprocess.Popen(
+                [MAPSYNC, "worker", "--interval", str(interval), "--no-reconcile",
+                 "--heartbeat", "1", "--lease-ttl", "10"], env=env, stdout=out,
+                stderr=subprocess.STDOUT)
+            # the first, full cycle lands first (seconds under the realistic profile)
+            deadline = time.monotonic() + 600
+            while not finished_runs(log) and time.monotonic() < deadline:
+                time.sleep(0.5)
+            time.sleep(max(interval * 3, 5))
+            before, skip = org_usage(env), len(finished_runs(log))
+            time.sleep(idle_seconds)
+            after = org_usage(env) - 1
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=30)
+            idle = finished_runs(log)[skip:]
     cycles = max(len(idle), 1)
     per_cycle = sum(int(r.get("api_calls", 0)) for r in idle) / cycles
     return {"cycles": cycles, "calls": after - before, "per_cycle": per_cycle,
@@ -142,21 +128,23 @@ def finished_runs(log: Path) -> list[dict[str, Any]]:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--opportunities", type=int, default=100_000)
-    parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     parser.add_argument("--idle-seconds", type=float, default=20)
+    add_profile_arguments(parser)
     args = parser.parse_args(argv)
+    profile = profile_of(args)
 
-    idle = bench_idle(args.idle_seconds, interval=1.0)
-    backfill = bench_backfill(args.opportunities, args.latency_ms, args.batch_size)
+    idle = bench_idle(args.idle_seconds, 1.0, profile)
+    backfill = bench_backfill(args.opportunities, profile, args.batch_size)
     ok_memory = backfill["peak_mb"] < TARGET_PEAK_MB and backfill["code"] == 0
     ok_idle = idle["per_cycle"] <= 1.0
     rows = [
         ("measure", "figure", "target"),
-        (f"backfill {args.opportunities:,} opps, {args.latency_ms} ms/call, "
+        (f"backfill {args.opportunities:,} opps, profile {profile.label}, "
          f"batch {args.batch_size:,}: exit", str(backfill["code"]), "0"),
         ("  API calls", f"{backfill['calls']:,}",
          f"Bulk floor ~{backfill['floor']} (one job per step)"),
+        ("  Bulk jobs and polls (the org's count)", backfill["bulk"], "-"),
         ("  wall time", f"{backfill['seconds']:,.0f} s", "-"),
         ("  rate", f"{args.opportunities / backfill['seconds']:,.0f} opps/s", "-"),
         ("  peak memory (backfill process)", f"{backfill['peak_mb']:,.0f} MB",
@@ -171,6 +159,9 @@ def main(argv: list[str]) -> int:
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
     print("targets met" if ok_memory and ok_idle else "TARGET MISSED")
+    summary("operations", profile, backfill_calls=backfill["calls"],
+            backfill_seconds=round(backfill["seconds"]), backfill_bulk=backfill["bulk"],
+            peak_mb=round(backfill["peak_mb"]), idle_calls_per_cycle=idle["per_cycle"])
     return 0 if ok_memory and ok_idle else 1
 
 

@@ -117,3 +117,16 @@ def test_a_second_emulator_on_a_held_state_dir_is_refused_and_changes_nothing(
     # once the first org has stopped, the directory is free again
     again = Emulator(state, seed="empty")
     again.stop()
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    (["--profile", "fast"], "--profile must be flat or realistic (got 'fast')"),
+    (["--profile", "realistic", "--time-scale", "0"], "--time-scale must be above 0 (got 0.0)"),
+])
+def test_an_unknown_emulator_profile_is_one_line(clean_env: Path, option: list[str],
+                                                  message: str) -> None:
+    result = CliRunner().invoke(app, ["emulator", "--state-dir", str(clean_env / "org"),
+                                      *option])
+    assert result.exit_code == 2
+    assert one_line(result.stderr) == f"mapsync: {message}"
+    assert not (clean_env / "org").exists()

@@ -5,6 +5,10 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+import pytest
+
+from connectors.emulator.knobs import Knobs
+from connectors.emulator.profile import profile_named
 from connectors.emulator.server import Emulator
 from sync.jobs.backfill import Backfill
 from sync.jobs.selection import Selection
@@ -18,9 +22,12 @@ def checkpoint_done(ops: Ops, org_id: str) -> int:
     return int(cps[0].counts.get("done", 0)) if cps else 0
 
 
+@pytest.mark.parametrize("profile", ["flat", "realistic"])
 def test_backfill_killed_with_sigkill_and_resumed_equals_an_uninterrupted_run(
-        emulator_server: Emulator, tmp_path: Path):
-    emulator_server.reset(seed="empty", opportunities=5000)
+        emulator_server: Emulator, tmp_path: Path, profile: str):
+    # realistic: Bulk jobs queue and run batch by batch (100 times faster than an org)
+    knobs = Knobs(profile=profile_named(profile, time_scale=0.01))
+    emulator_server.reset(seed="empty", opportunities=5000, knobs=knobs)
     ops = Ops(emulator_server, f"sqlite:///{tmp_path / 'killed.db'}")
     org_id = ops.sync().id
     run = ops.start("backfill", "--yes", "--batch-size", "1000", log=tmp_path / "bf.log")
@@ -35,7 +42,7 @@ def test_backfill_killed_with_sigkill_and_resumed_equals_an_uninterrupted_run(
     assert ops.no_duplicates()
     ops.close()
 
-    emulator_server.reset(seed="empty", opportunities=5000)
+    emulator_server.reset(seed="empty", opportunities=5000, knobs=knobs)
     clean = Ops(emulator_server, f"sqlite:///{tmp_path / 'clean.db'}")
     whole = Backfill(clean.sync(), Selection(), batch_size=1000).run()
     assert whole.status == BackfillStatus.COMPLETED.value

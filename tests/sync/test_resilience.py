@@ -8,6 +8,9 @@ import signal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from connectors.emulator.profile import profile_named
 from connectors.emulator.server import Emulator
 from sync.cycle import Org, RunControl, StopToken, run_cycle
 from sync.store.records import RunOutcome
@@ -142,11 +145,13 @@ def test_a_stop_request_ends_the_cycle_at_a_safe_point_and_the_next_resumes(
     assert world.counts() == (3, 24)
 
 
+@pytest.mark.parametrize("profile", ["flat", "realistic"])
 def test_bulk_job_failed_part_way_dead_letters_exactly_the_rows_it_did_not_write(
-        emulator: Emulator, tmp_path: Path) -> None:
+        emulator: Emulator, tmp_path: Path, profile: str) -> None:
     world = World(emulator, tmp_path, settings={"sf_bulk_threshold": 5})
     opp = world.opportunity()  # 8 milestones: above the threshold, one Bulk job
-    emulator.org.set_knobs(bulk_fail_after=5)
+    # realistic: the job queues and is processed over several polls, 100 times faster
+    emulator.org.set_knobs(bulk_fail_after=5, profile=profile_named(profile, time_scale=0.01))
     report = world.cycle()
     written = world.milestones(opp)
     assert len(written) == 5

@@ -1,0 +1,123 @@
+"""Benchmarks under a performance profile of the local org: ``flat`` 50 ms or ``realistic``.
+
+A figure measured against an org answering every call in 50 ms and finishing every Bulk job
+before the first poll flatters Bulk and hides the cost of records written; the realistic
+profile (``connectors/emulator/profile.py``) is how long a production org takes. Every bench
+that talks to the org takes ``--profile`` (and ``--time-scale``, ``--latency-ms`` for flat)
+through ``add_profile_arguments``, starts its org with ``BenchProfile.emulator_kwargs`` (in
+process), ``OrgProcess`` (a child process, so peak memory stays the client's) or
+``cli_args`` (``mapsync emulator``), reports the Bulk jobs and polls the org counted, and
+ends with ``summary``: one ``SUMMARY {json}`` line that ``run.py`` gathers into a table with
+a profile column.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+PROFILES = ("flat", "realistic")
+FLAT_LATENCY_MS = 50
+SUMMARY = "SUMMARY "
+
+
+@dataclass(frozen=True)
+class BenchProfile:
+    """The profile a benchmark runs its org with."""
+
+    name: str = "flat"
+    latency_ms: int = FLAT_LATENCY_MS  # flat only
+    time_scale: float = 1.0  # realistic only
+
+    @property
+    def label(self) -> str:
+        if self.name == "flat":
+            return f"flat {self.latency_ms} ms"
+        return self.name if self.time_scale == 1 else f"{self.name} x{self.time_scale:g}"
+
+    def emulator_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``Emulator(...)``."""
+        if self.name == "flat":
+            return {"latency_ms": self.latency_ms}
+        from connectors.emulator.profile import profile_named
+
+        return {"profile": profile_named(self.name, self.time_scale)}
+
+    def cli_args(self) -> list[str]:
+        """Arguments for ``mapsync emulator``."""
+        if self.name == "flat":
+            return ["--latency-ms", str(self.latency_ms)]
+        return ["--profile", self.name, "--time-scale", str(self.time_scale)]
+
+
+def add_profile_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", choices=PROFILES, default="flat",
+                        help="the local org's performance profile (default flat)")
+    parser.add_argument("--latency-ms", type=int, default=FLAT_LATENCY_MS,
+                        help=f"flat profile: latency per call (default {FLAT_LATENCY_MS})")
+    parser.add_argument("--time-scale", type=float, default=1.0,
+                        help="realistic profile: multiply every modelled duration")
+
+
+def profile_of(args: argparse.Namespace) -> BenchProfile:
+    return BenchProfile(args.profile, args.latency_ms, args.time_scale)
+
+
+def polls_per_job(before: dict[str, int], after: dict[str, int]) -> str:
+    """``"2 jobs, 7 polls (3.5/job)"`` from two ``bulk_tally`` snapshots."""
+    jobs, polls = after["jobs"] - before["jobs"], after["polls"] - before["polls"]
+    if not jobs:
+        return "no Bulk job"
+    return (f"{jobs} Bulk job{'s' if jobs > 1 else ''}, {polls} poll{'s' if polls != 1 else ''}"
+            f" ({polls / jobs:.1f}/job)")
+
+
+def summary(bench: str, profile: BenchProfile, **figures: Any) -> None:
+    """The line ``run.py`` gathers: this bench's headline figures under ``profile``."""
+    print(SUMMARY + json.dumps({"bench": bench, "profile": profile.label, **figures}),
+          flush=True)
+
+
+def _serve(kwargs: dict[str, Any], ready: Any, commands: Any, replies: Any) -> None:
+    from connectors.emulator.server import Emulator
+
+    state_dir = kwargs.pop("state_dir")
+    with Emulator(Path(state_dir), **kwargs) as org:
+        ready.put((org.env(), org.env(jwt=True)))
+        while commands.get() != "stop":
+            replies.put({**org.org.bulk_tally.snapshot(), "api_calls": org.api_calls})
+
+
+class OrgProcess:
+    """A local org in a child process (its memory is not the benchmark's), answering
+    ``tally()``: the Bulk jobs, polls and API calls it counted so far."""
+
+    def __init__(self, state_dir: Path, profile: BenchProfile, **emulator: Any) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._ready, self._commands, self._replies = ctx.Queue(), ctx.Queue(), ctx.Queue()
+        kwargs = {"state_dir": str(state_dir), **profile.emulator_kwargs(), **emulator}
+        self._child = ctx.Process(target=_serve, args=(kwargs, self._ready, self._commands,
+                                                       self._replies), daemon=True)
+        self.env: dict[str, str] = {}
+        self.jwt_env: dict[str, str] = {}
+
+    def __enter__(self) -> OrgProcess:
+        self._child.start()
+        self.env, self.jwt_env = self._ready.get(timeout=900)
+        return self
+
+    def tally(self) -> dict[str, int]:
+        self._commands.put("tally")
+        return dict(self._replies.get(timeout=60))
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._commands.put("stop")
+        self._child.join(60)
+        if self._child.is_alive():
+            self._child.terminate()
