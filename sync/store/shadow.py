@@ -12,7 +12,6 @@ or stream a whole object.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
@@ -145,4 +144,4 @@ def _record(conn: Connection, external_id: str, record_id: Any, data: bytes) -> 
         _load_layouts(conn, [layout])
     fields = decode_values(_LAYOUTS[layout], data)
     rid = unpack_key(bytes(record_id)) if record_id is not None else None
-    return ShadowRecord(external_id, rid, fields, hashlib.sha256(data).hexdigest())
+    return ShadowRecord(external_id, rid, fields)
