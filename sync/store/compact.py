@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import struct
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sync.store.canonical import canonical_fields, canonical_json, decode
+from sync.store.canonical import canonical_json, decode
 
 DIGEST_BYTES = 8
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -71,17 +72,23 @@ class Digest:
         return f"Digest({self.value.hex()})"
 
 
+_UPPER = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_ID = re.compile(r"[0-9A-Za-z]{18}")
+
+
 def _checksum(id15: str) -> str:
     out = ""
     for start in (0, 5, 10):
-        bits = sum(1 << i for i, c in enumerate(id15[start:start + 5]) if "A" <= c <= "Z")
+        bits = 0
+        for i, c in enumerate(id15[start:start + 5]):
+            if c in _UPPER:
+                bits |= 1 << i
         out += _SUFFIX[bits]
     return out
 
 
 def _is_id(text: str) -> bool:
-    return (len(text) >= 18 and all(c in _DIGIT for c in text[:18])
-            and _checksum(text[:15]) == text[15:18])
+    return _ID.match(text) is not None and _checksum(text[:15]) == text[15:18]
 
 
 def pack_key(text: str) -> bytes:
@@ -115,37 +122,52 @@ def layout_id(names: Sequence[str]) -> int:
 
 def encode(fields: Mapping[str, Any]) -> tuple[tuple[str, ...], bytes]:
     """The layout of ``fields`` and their value bytes (led by the layout's id)."""
-    digests = {k: v for k, v in fields.items() if isinstance(v, Digest)}
-    plain = canonical_fields({k: v for k, v in fields.items() if k not in digests})
     names = tuple(sorted(fields))
-    out = bytearray(struct.pack(">i", layout_id(names)))
-    for name in names:
-        value = digests[name] if name in digests else plain[name]
-        out += _value(value)
-    return names, bytes(out)
+    lead = _LEADS.get(names)
+    if lead is None:
+        lead = _LEADS[names] = struct.pack(">i", layout_id(names))
+    return names, lead + b"".join([_value(fields[name]) for name in names])
+
+
+_LEADS: dict[tuple[str, ...], bytes] = {}
+_NONE_BYTES, _TRUE_BYTES, _FALSE_BYTES = bytes([_NONE]), bytes([_TRUE]), bytes([_FALSE])
 
 
 def _value(value: Any) -> bytes:
+    """One value's bytes; plain types on a fast path, the rest in canonical form first."""
+    kind = type(value)
     if value is None:
-        return bytes([_NONE])
-    if isinstance(value, Digest):
-        return bytes([_DIGEST]) + value.value
-    if value is True or value is False:
-        return bytes([_TRUE if value else _FALSE])
-    if isinstance(value, int) and -32768 <= value <= 32767:
-        return bytes([_SMALL]) + struct.pack(">h", value)
-    if isinstance(value, str):
-        if _is_iso_date(value):
+        return _NONE_BYTES
+    if kind is str:
+        if len(value) == 10 and _is_iso_date(value):
             return bytes([_DATE]) + date.fromisoformat(value).toordinal().to_bytes(3, "big")
         raw = value.encode("utf-8")
         if len(raw) < 256:
             return bytes([_TEXT, len(raw)]) + raw
+        return _json(value)
+    if kind is bool:
+        return _TRUE_BYTES if value else _FALSE_BYTES
+    if kind is int:
+        if -32768 <= value <= 32767:
+            return bytes([_SMALL]) + struct.pack(">h", value)
+        return _json(value)
+    if kind is Digest:
+        return bytes([_DIGEST]) + value.value
+    if kind is float and value.is_integer() and -32768 <= value <= 32767:
+        return bytes([_SMALL]) + struct.pack(">h", int(value))
+    plain = decode(canonical_json(value))  # dates as ISO text, numbers normalised
+    if type(plain) is not type(value) or isinstance(plain, str | int):
+        return _value(plain)
+    return _json(plain)
+
+
+def _json(value: Any) -> bytes:
     raw = canonical_json(value).encode("utf-8")
     return bytes([_JSON]) + struct.pack(">I", len(raw)) + raw
 
 
 def _is_iso_date(text: str) -> bool:
-    if len(text) != 10 or text[4] != "-" or text[7] != "-":
+    if text[4] != "-" or text[7] != "-":
         return False
     try:
         return date.fromisoformat(text).isoformat() == text
