@@ -9,9 +9,10 @@ what the file costs); PostgreSQL: ``pg_total_relation_size`` (heap, indexes, TOA
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from sync.store.models import store_metadata
+from sync.store.models import shadow_table, store_metadata
 
 
 def table_sizes(conn: Connection) -> dict[str, int]:
@@ -26,3 +27,8 @@ def table_sizes(conn: Connection) -> dict[str, int]:
         "LEFT JOIN sqlite_schema AS m ON m.name = d.name GROUP BY 1").all()
     by_table = {str(name): int(size) for name, size in rows}
     return {name: by_table.get(name, 0) for name in names}
+
+
+def shadow_records(conn: Connection) -> int:
+    """How many records the shadow keeps (every org's): the synced records the size is for."""
+    return int(conn.execute(select(func.count()).select_from(shadow_table)).scalar_one())

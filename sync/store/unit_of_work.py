@@ -75,6 +75,10 @@ class Transaction:
         """Bytes on disk of each store table, indexes included (``sync.store.size``)."""
         return size.table_sizes(self.connection)
 
+    def shadow_records(self) -> int:
+        """How many records the shadow keeps, every org's."""
+        return size.shadow_records(self.connection)
+
     # --- shadow -----------------------------------------------------------------------------
 
     def shadow(
