@@ -60,7 +60,10 @@ class Digest:
         return cls(hashlib.blake2b(text, digest_size=DIGEST_BYTES).digest())
 
     def __eq__(self, other: object) -> bool:
-        return self.value == Digest.of(other).value
+        try:
+            return self.value == Digest.of(other).value
+        except TypeError:  # not a value the store could have kept: not this one
+            return False
 
     def __ne__(self, other: object) -> bool:
         return not self == other
