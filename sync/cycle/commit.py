@@ -18,6 +18,7 @@ from sync.cycle.decide import Decisions
 from sync.cycle.push import PushResult
 from sync.cycle.report import SAMPLE_PLANS, PlanChangeLine, RunReport
 from sync.cycle.run import Run
+from sync.cycle.shadowing import shadow_of
 from sync.cycle.sobjects import MILESTONE_OBJECT, OPPORTUNITY, PLAN_OBJECT, SYNCED_OBJECTS
 from sync.store import Transaction
 from sync.store.records import DeadLetterStatus, PlanIndexEntry, ShadowWrite, Watermark
@@ -83,7 +84,8 @@ def commit(run: Run, decisions: Decisions, result: PushResult, *,
             for (obj, key), fields in pc.shadows.items():
                 if (obj, key) in attempted and (obj, key) not in written:
                     continue  # refused, or not known to have landed
-                writes[obj].append(ShadowWrite(key, written.get((obj, key)), fields))
+                writes[obj].append(ShadowWrite(key, written.get((obj, key)),
+                                               shadow_of(obj, fields)))
             plan_id = written.get((PLAN_OBJECT, pc.opportunity_id)) or pc.plan_id
             if plan_id:
                 entries.append(PlanIndexEntry(pc.opportunity_id, plan_id))

@@ -18,6 +18,7 @@ from typing import Any
 from config.batching import batched
 from connectors.salesforce.soql import quote
 from sync.cycle.org import Org, Salesforce
+from sync.cycle.shadowing import shadow_of
 from sync.cycle.sobjects import (
     MILESTONE_FIELDS,
     MILESTONE_HISTORY,
@@ -74,7 +75,8 @@ def rebuild(org: Org) -> RebuildReport:
     with org.store.transaction() as tx:
         tx.put_plan_indexes(org_id, [PlanIndexEntry(str(r["External_Id__c"]), str(r["Id"]))
                                      for r in live if r.get("External_Id__c")])
-        tx.put_shadows(org_id, PLAN_OBJECT, _shadow(live, SERVICE_OWNED_PLAN_FIELDS | {"Name"}))
+        tx.put_shadows(org_id, PLAN_OBJECT,
+                       _shadow(PLAN_OBJECT, live, SERVICE_OWNED_PLAN_FIELDS | {"Name"}))
     report.plans = len(live)
     milestone_fields = SERVICE_OWNED_MILESTONE_FIELDS | REP_PINNABLE_MILESTONE_FIELDS
     milestones = _rows(sf, f"SELECT {', '.join(MILESTONE_FIELDS)} FROM {MILESTONE_OBJECT}",
@@ -82,16 +84,16 @@ def rebuild(org: Org) -> RebuildReport:
     for chunk in batched(milestones, WRITE_BATCH):
         with org.store.transaction() as tx:
             report.milestones += tx.put_shadows(org_id, MILESTONE_OBJECT,
-                                                _shadow(chunk, milestone_fields))
+                                                _shadow(MILESTONE_OBJECT, chunk,
+                                                        milestone_fields))
     rollup_fields = sorted(OPPORTUNITY_ROLLUP_FIELDS)
     for ids in batched(opp_ids, 300):
         rows = list(sf.query(f"SELECT Id, {', '.join(rollup_fields)} FROM {OPPORTUNITY} "
                              f"WHERE Id IN {quote(ids)}"))
         with org.store.transaction() as tx:
             report.rollups += tx.put_shadows(
-                org_id, OPPORTUNITY, [ShadowWrite(str(r["Id"]), str(r["Id"]),
-                                                  {f: r.get(f) for f in rollup_fields})
-                                      for r in rows])
+                org_id, OPPORTUNITY, [ShadowWrite(str(r["Id"]), str(r["Id"]), shadow_of(
+                    OPPORTUNITY, {f: r.get(f) for f in rollup_fields})) for r in rows])
     who = f" AND CreatedById != {quote(me)}" if me else ""
     pins = {(str(r["ParentId"]), str(r["Field"])) for r in sf.query_all(
         f"SELECT ParentId, Field FROM {MILESTONE_HISTORY} WHERE Field IN "
@@ -114,9 +116,11 @@ def _rows(sf: Salesforce, soql: str, *, include_deleted: bool,
                for k, v in row.items()}
 
 
-def _shadow(rows: Iterable[dict[str, Any]], fields: Iterable[str]) -> Iterator[ShadowWrite]:
+def _shadow(sobject: str, rows: Iterable[dict[str, Any]],
+            fields: Iterable[str]) -> Iterator[ShadowWrite]:
     names = sorted(fields)
     for row in rows:
         key = row.get("External_Id__c")
         if key:
-            yield ShadowWrite(str(key), str(row["Id"]), {f: row.get(f) for f in names})
+            yield ShadowWrite(str(key), str(row["Id"]),
+                              shadow_of(sobject, {f: row.get(f) for f in names}))

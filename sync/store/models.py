@@ -2,12 +2,14 @@
 
 The local database is a working copy, never the master: Salesforce holds the plans. What
 lives here is what a crash must not lose and what Salesforce cannot tell us cheaply: how far
-each object has been read (watermarks), what mapsync itself last wrote (the shadow, for echo
-suppression and rep-edit detection), which plan belongs to which Opportunity, which plans a
-rep deleted (tombstones), the history of runs, the writes Salesforce refused (dead letters),
-who runs which org (leases) and how far a backfill got (checkpoints).
+each object has been read (watermarks), what mapsync itself last wrote (the shadow, for
+rep-edit detection: only what a decision reads back, in compact form), which plan belongs to
+which Opportunity, which plans a rep deleted (tombstones), the history of runs, the writes
+Salesforce refused (dead letters), who runs which org (leases) and how far a backfill got
+(checkpoints).
 
-Every table starts with ``org_id`` so several orgs can share one PostgreSQL. JSON values are
+Every table starts with ``org_id`` (the shadow: with its scope, which names the org) so
+several orgs can share one PostgreSQL. JSON values are
 stored as canonical JSON text (``sync.store.canonical``) so their hashes are stable and both
 backends store byte-identical values. Timestamps are UTC; SQLite keeps them naive, so one
 column type converts at the boundary and callers always get aware datetimes back.
@@ -21,7 +23,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Index, MetaData, Text, text
+from sqlalchemy import DateTime, Index, LargeBinary, MetaData, Text, UniqueConstraint, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
@@ -84,18 +86,40 @@ class WatermarkRow(StoreTable, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class ShadowScopeRow(StoreTable, table=True):
+    """One org's records of one object: the shadow's rows name it by this small id, so the
+    org and object names are stored once, not on each of millions of rows."""
+
+    __tablename__ = "shadow_scope"
+    __table_args__ = (UniqueConstraint("org_id", "object_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: str = Field(max_length=ORG_ID)
+    object_name: str = Field(max_length=OBJECT_NAME)
+
+
+class ShadowLayoutRow(StoreTable, table=True):
+    """The sorted field names of shadows, stored once; its id (a hash of the names) leads each
+    shadow's value bytes (``sync.store.compact``)."""
+
+    __tablename__ = "shadow_layout"
+
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    names_json: str = Field(sa_type=Text)
+
+
 class ShadowRow(StoreTable, table=True):
-    """What mapsync last wrote to one record's service-managed fields, and its hash."""
+    """What mapsync last wrote to one record, in compact form (``sync.store.compact``): the
+    record's external id and Salesforce Id packed, its kept fields' values in a few bytes
+    each. A table without rowid on SQLite: the key is the row's only copy of it."""
 
-    __tablename__ = "shadow_record"
+    __tablename__ = "shadow"
+    __table_args__ = {"sqlite_with_rowid": False}
 
-    org_id: str = Field(primary_key=True, max_length=ORG_ID)
-    object_name: str = Field(primary_key=True, max_length=OBJECT_NAME)
-    external_id: str = Field(primary_key=True, max_length=EXTERNAL_ID)
-    record_id: str | None = Field(default=None, max_length=SF_ID)
-    fields_json: str = Field(sa_type=Text)
-    fields_hash: str = Field(max_length=64)
-    written_at: datetime = Field(sa_type=UTCDateTime)
+    scope_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    record_key: bytes = Field(primary_key=True, sa_type=LargeBinary)
+    record_id: bytes | None = Field(default=None, sa_type=LargeBinary)
+    fields: bytes = Field(sa_type=LargeBinary)
 
 
 class PlanIndexRow(StoreTable, table=True):
@@ -204,6 +228,8 @@ class BackfillCheckpointRow(StoreTable, table=True):
 
 watermark_table = WatermarkRow.__table__  # type: ignore[attr-defined]
 shadow_table = ShadowRow.__table__  # type: ignore[attr-defined]
+shadow_scope_table = ShadowScopeRow.__table__  # type: ignore[attr-defined]
+shadow_layout_table = ShadowLayoutRow.__table__  # type: ignore[attr-defined]
 plan_index_table = PlanIndexRow.__table__  # type: ignore[attr-defined]
 tombstone_table = TombstoneRow.__table__  # type: ignore[attr-defined]
 run_table = RunRow.__table__  # type: ignore[attr-defined]

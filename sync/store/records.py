@@ -12,6 +12,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sync.store.canonical import fields_hash
+from sync.store.compact import Digest
+
 
 @dataclass(frozen=True)
 class Watermark:
@@ -24,12 +27,19 @@ class Watermark:
 
 @dataclass(frozen=True)
 class ShadowRecord:
-    """What mapsync last wrote to one record's service-managed fields."""
+    """What the shadow keeps of what mapsync last wrote to one record: the fields its writer
+    chose to keep, each as written (canonical form) or as a :class:`~sync.store.compact.Digest`
+    (equal to the value it stands for)."""
 
     external_id: str
     record_id: str | None
     fields: dict[str, Any]
-    hash: str
+
+    @property
+    def hash(self) -> str:
+        """SHA-256 (hex) of the fields' canonical JSON (a digest counts as its hex text)."""
+        return fields_hash({k: f"digest:{v.value.hex()}" if isinstance(v, Digest) else v
+                            for k, v in self.fields.items()})
 
 
 @dataclass(frozen=True)

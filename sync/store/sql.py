@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, func
+from sqlalchemy import LargeBinary, Table, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -116,6 +116,8 @@ def _converters(conn: Connection, table: Table, names: Sequence[str]) -> dict[st
     """Each column's bind conversion (e.g. UTC timestamps), memoised: bulk rows repeat them."""
     out: dict[str, Any] = {}
     for name in names:
+        if isinstance(table.c[name].type, LargeBinary):
+            continue  # bytes go to both drivers as they are; memoising unique blobs costs
         process = table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
         if process is None:
             continue

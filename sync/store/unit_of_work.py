@@ -18,7 +18,16 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from sync.store import checkpoints, dead_letters, leases, plan_index, runs, shadow, watermarks
+from sync.store import (
+    checkpoints,
+    dead_letters,
+    leases,
+    plan_index,
+    runs,
+    shadow,
+    size,
+    watermarks,
+)
 from sync.store.records import (
     BackfillCheckpoint,
     BackfillStatus,
@@ -61,6 +70,14 @@ class Transaction:
 
     def watermarks_updated_at(self, org_id: str) -> dict[str, datetime]:
         return watermarks.updated_at(self.connection, org_id)
+
+    def table_sizes(self) -> dict[str, int]:
+        """Bytes on disk of each store table, indexes included (``sync.store.size``)."""
+        return size.table_sizes(self.connection)
+
+    def shadow_records(self) -> int:
+        """How many records the shadow keeps, every org's."""
+        return size.shadow_records(self.connection)
 
     # --- shadow -----------------------------------------------------------------------------
 

@@ -99,5 +99,5 @@ def test_units_killed_at_random_moments_are_each_all_or_nothing(database_url: st
 
 def _reset(url: str) -> None:
     with Store.open(url) as store, store.transaction() as tx:
-        for table in ("watermark", "shadow_record", "sync_run", "lease"):
+        for table in ("watermark", "shadow", "sync_run", "lease"):
             tx.connection.execute(text(f"DELETE FROM {table}"))

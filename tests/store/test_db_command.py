@@ -1,4 +1,5 @@
-"""``mapsync db upgrade`` / ``mapsync db current``: the release step and its check."""
+"""``mapsync db upgrade`` / ``mapsync db current``: the release step and its check; ``mapsync
+db size``: what the store takes on disk."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typer.testing import CliRunner
 
 import sync.cli.db_cmd  # noqa: F401  (registers the db group)
 from sync.cli.app import app
-from sync.store import head_revision
+from sync.store import ShadowWrite, Store, head_revision
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -68,3 +69,22 @@ def test_the_release_step_runs_as_a_real_command(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert f"to revision {head_revision()} (head)" in done.stdout
+
+
+def test_db_size_reports_the_store_on_disk_per_table_and_per_synced_record(
+    run, database_url: str
+) -> None:
+    with Store.open(database_url) as store, store.transaction() as tx:
+        tx.put_shadows("00D000000000001AAA", "MAP_Milestone__c", [
+            ShadowWrite(f"006{i:015d}:kickoff", None, {"Status__c": "Done"})
+            for i in range(2000)])
+    result = run(database_url, "size")
+    assert result.exit_code == 0, result.output
+    first, *tables = result.output.splitlines()
+    assert "2000 synced records" in first
+    assert "(target 250)" in first
+    per_record = int(first.split(" bytes per record")[0].rsplit(" ", 1)[1])
+    assert per_record > 0  # an empty store's pages weigh on 2,000 records (the bound:
+    # tests/store/test_store_size.py, after a real cycle)
+    assert tables[0].split()[0] == "shadow"  # the largest table comes first
+    assert "s3cret" not in result.output

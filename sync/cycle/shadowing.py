@@ -1,0 +1,50 @@
+"""What the shadow keeps of a record mapsync wrote: what a later decision reads back, no more.
+
+The shadow is a cache of what mapsync last wrote (Salesforce's field history is the record of
+pins), and at a million Opportunities every byte of it counts eleven million times. So it keeps
+per record only what the cycle reads from it:
+
+- the template a plan was written with, verbatim (``gather`` plans by it; a template a rep
+  typed over is put back),
+- a milestone's status, completed, due and baseline dates, verbatim (a few bytes each: day
+  one reads "written Done with no completed date", the baseline is the first committed due
+  date, and a status or date that differs from Salesforce's is a rep's edit),
+- a milestone's name and why-it-matters as 8-byte digests (only ever compared with
+  Salesforce's value: a different one is a rep's edit),
+- and that the record was written at all (a milestone mapsync wrote that Salesforce lacks
+  was deleted by a rep; an Opportunity rollup keeps nothing else: nothing reads its values).
+
+Service-owned values are never read back: the diff compares the desired values with what
+Salesforce holds, so a rep's change to one is put back whatever the shadow says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sync.cycle.sobjects import MILESTONE_OBJECT, PLAN_OBJECT
+from sync.store.compact import Digest
+
+VERBATIM: dict[str, frozenset[str]] = {
+    PLAN_OBJECT: frozenset({"Template__c"}),
+    MILESTONE_OBJECT: frozenset({"Status__c", "Completed_Date__c", "Due_Date__c",
+                                 "Baseline_Due_Date__c"}),
+}
+COMPARED: dict[str, frozenset[str]] = {
+    MILESTONE_OBJECT: frozenset({"Name", "Why_It_Matters__c"}),
+}
+_NOTHING: frozenset[str] = frozenset()
+
+
+def shadow_of(sobject: str, written: Mapping[str, Any]) -> dict[str, Any]:
+    """What the shadow keeps of ``written`` (what mapsync wrote to a ``sobject`` record)."""
+    verbatim = VERBATIM.get(sobject, _NOTHING)
+    compared = COMPARED.get(sobject, _NOTHING)
+    out: dict[str, Any] = {}
+    for name, value in written.items():
+        if name in verbatim or (name in compared and value is None):
+            out[name] = value
+        elif name in compared:
+            out[name] = Digest.of(value)
+    return out
