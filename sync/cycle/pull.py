@@ -38,14 +38,17 @@ from sync.cycle.sobjects import (
     OPPORTUNITY_HISTORY,
     POLLED_BY_UPDATES,
     SYNCED_OBJECTS,
+    TEAM_FIELDS,
+    TEAM_MEMBER,
     opportunity_id_of,
 )
 from sync.cycle.watermark import advance, parse_stamp, read_from, soql_stamp, unseen
-from sync.planner.model import REP_PINNABLE_MILESTONE_FIELDS
+from sync.planner.model import REP_CHOSEN_MILESTONE_FIELDS, REP_PINNABLE_MILESTONE_FIELDS
 from sync.store.records import Watermark
 
 Rows = dict[str, list[dict[str, Any]]]
 Roles = dict[str, list[tuple[str, str]]]  # Opportunity Id -> [(role, contact Id)]
+Team = dict[str, list[tuple[str, str]]]  # Opportunity Id -> [(team role, user Id)]
 
 
 class Reader(Protocol):
@@ -82,8 +85,9 @@ def history_soql(sobject: str, since: dt.datetime | None, me: str | None) -> str
     where = [f"CreatedDate >= {'YESTERDAY' if since is None else soql_stamp(since)}"]
     if me:
         where.append(f"CreatedById != {quote(me)}")
-    if sobject == MILESTONE_HISTORY:  # the fields a rep pins: the rest cannot be masked
-        where.append(f"Field IN {quote(sorted(REP_PINNABLE_MILESTONE_FIELDS))}")
+    if sobject == MILESTONE_HISTORY:  # what a rep pins or chooses: the rest cannot be masked
+        decided = REP_PINNABLE_MILESTONE_FIELDS | REP_CHOSEN_MILESTONE_FIELDS
+        where.append(f"Field IN {quote(sorted(decided))}")
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     return (f"SELECT {', '.join(HISTORY_FIELDS[sobject])} FROM {sobject}{clause} "
             "ORDER BY CreatedDate, Id")
@@ -91,20 +95,24 @@ def history_soql(sobject: str, since: dt.datetime | None, me: str | None) -> str
 
 ROLES_SOQL = (f"SELECT {', '.join(CONTACT_ROLE_FIELDS)} FROM {CONTACT_ROLE} "
               "ORDER BY OpportunityId, IsPrimary DESC, Id")
+TEAM_SOQL = (f"SELECT {', '.join(TEAM_FIELDS)} FROM {TEAM_MEMBER} "
+             "ORDER BY OpportunityId, CreatedDate, Id")
 
 
 @dataclass
 class Pulled:
     """What a pull hands on: new rows, the Opportunities they touch, the next watermarks.
 
-    ``roles`` holds every contact role of the org on a first read (``None`` otherwise): when
-    every Opportunity is new, one paged query is cheaper than asking by Opportunity Id.
+    ``roles`` and ``team`` hold every contact role and Opportunity Team member of the org on
+    a first read (``None`` otherwise): when every Opportunity is new, one paged query is
+    cheaper than asking by Opportunity Id.
     """
 
     rows: Rows = field(default_factory=dict)
     touched: list[str] = field(default_factory=list)
     marks: dict[str, Watermark | None] = field(default_factory=dict)
     roles: Roles | None = None
+    team: Team | None = None
     first_read: bool = False
 
     def counts(self) -> dict[str, int]:
@@ -112,10 +120,11 @@ class Pulled:
 
 
 def read(reader: Reader, marks: Mapping[str, Watermark | None], lookback: dt.timedelta,
-         me: str | None, extra: Iterable[str] = (), now: dt.datetime | None = None) -> Pulled:
+         me: str | None, extra: Iterable[str] = (), now: dt.datetime | None = None,
+         teams: bool = True) -> Pulled:
     """Read the changes since ``marks``; ``extra`` Opportunities are touched as well.
     ``now``: the time the windows of Get Updated end at (Salesforce's last known time, else
-    the local clock, when not given)."""
+    the local clock, when not given). ``teams``: the org has Opportunity Teams to read."""
     soqls = [changes_soql(sobject, read_from(marks.get(sobject), lookback), me)
              for sobject in SYNCED_OBJECTS]
     first_read = marks.get(OPPORTUNITY) is None
@@ -129,8 +138,10 @@ def read(reader: Reader, marks: Mapping[str, Watermark | None], lookback: dt.tim
         soqls.append(history_soql(sobject, since, me))
     if first_read:
         soqls.append(ROLES_SOQL)
+    polled = {obj: fields for obj, fields in POLLED_BY_UPDATES.items()
+              if teams or obj != TEAM_MEMBER}
     prepared = updated.prepare(
-        tuple(POLLED_BY_UPDATES), marks,
+        tuple(polled), marks,
         now or reader.server_time or dt.datetime.now(dt.UTC),
         since=read_from(marks.get(OPPORTUNITY), lookback) if not first_read else None,
         lookback=lookback)
@@ -151,8 +162,7 @@ def read(reader: Reader, marks: Mapping[str, Watermark | None], lookback: dt.tim
         pulled.rows[obj] = [r for r in pulled.rows[obj]
                             if (seen := taken.get(str(r[HISTORY_PARENT[obj]]))) is None
                             or seen <= parse_stamp(str(r["CreatedDate"]))]
-    changes = updated.collect(reader, prepared, answers, marks, POLLED_BY_UPDATES, me,
-                              polled_at)
+    changes = updated.collect(reader, prepared, answers, marks, polled, me, polled_at)
     pulled.rows.update(changes.rows)
     pulled.marks.update(changes.marks)
     touched: dict[str, None] = {}
@@ -165,6 +175,9 @@ def read(reader: Reader, marks: Mapping[str, Watermark | None], lookback: dt.tim
     pulled.touched = list(touched)
     if first_read:
         pulled.roles = roles_by_opportunity(r for r in results[-1] if not r.get("IsDeleted"))
+        if teams:  # the poll has no room left: one more call, on a first read only
+            [members] = reader.composite_query([TEAM_SOQL], include_deleted=False)
+            pulled.team = team_by_opportunity(members)
     return pulled
 
 
@@ -193,3 +206,13 @@ def roles_by_opportunity(rows: Iterable[Mapping[str, Any]]) -> Roles:
             roles[str(row["OpportunityId"])].append((str(row.get("Role") or ""),
                                                      str(row["ContactId"])))
     return dict(roles)
+
+
+def team_by_opportunity(rows: Iterable[Mapping[str, Any]]) -> Team:
+    """Team members as ``{Opportunity Id: [(team role, user Id), ...]}``, in row order."""
+    team: Team = defaultdict(list)
+    for row in rows:
+        if row.get("UserId") and not row.get("IsDeleted"):
+            team[str(row["OpportunityId"])].append((str(row.get("TeamMemberRole") or ""),
+                                                    str(row["UserId"])))
+    return dict(team)

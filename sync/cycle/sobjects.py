@@ -54,7 +54,9 @@ CONTACT_ROLE_FIELDS = ("OpportunityId", "ContactId", "Role", "IsPrimary", "IsDel
 # (``sync.cycle.updated``), then read by Id with these fields; each names its Opportunity.
 POLLED_BY_UPDATES: dict[str, tuple[str, ...]] = {
     CONTACT_ROLE: ("OpportunityId", "ContactId", "Role", "IsPrimary"),
+    TEAM_MEMBER: ("OpportunityId", "UserId", "TeamMemberRole"),
 }
+TEAM_FIELDS = ("OpportunityId", "UserId", "TeamMemberRole", "IsDeleted")
 HISTORY_FIELDS = {
     MILESTONE_HISTORY: ("Id", "ParentId", "Parent.External_Id__c", "Field", "CreatedById",
                         "CreatedDate"),

@@ -9,7 +9,13 @@ import pytest
 
 from config.errors import MapsyncError
 from sync.cycle import pull, updated
-from sync.cycle.sobjects import CONTACT_ROLE, MILESTONE_OBJECT, OPPORTUNITY, PLAN_OBJECT
+from sync.cycle.sobjects import (
+    CONTACT_ROLE,
+    MILESTONE_OBJECT,
+    OPPORTUNITY,
+    PLAN_OBJECT,
+    TEAM_MEMBER,
+)
 from sync.cycle.watermark import row_key
 from sync.store.records import Watermark
 from tests.cycle.fakes import ME, REP, FakeSalesforce
@@ -144,7 +150,7 @@ def test_window_salesforce_refuses_raises_its_error() -> None:
 def _later_marks() -> dict[str, Watermark | None]:
     at = dt.datetime(2030, 1, 2, 10, 0, tzinfo=dt.UTC)
     return {OPPORTUNITY: _mark(at), PLAN_OBJECT: _mark(at), MILESTONE_OBJECT: _mark(at),
-            CONTACT_ROLE: _mark(at)}
+            CONTACT_ROLE: _mark(at), TEAM_MEMBER: _mark(at)}
 
 
 def test_idle_poll_with_contact_role_polling_costs_one_call() -> None:
@@ -152,7 +158,9 @@ def test_idle_poll_with_contact_role_polling_costs_one_call() -> None:
     pulled = pull.read(sf, _later_marks(), LOOKBACK, ME, now=NOW)
     assert sf.composite_calls == 1
     assert len(sf.queries) == 5  # still five queries: Get Updated is no query
-    assert [r.split("/")[2] for r in sf.resources] == ["updated", "deleted"]
+    assert [r.split("/")[1:3] for r in sf.resources] == [
+        [CONTACT_ROLE, "updated"], [CONTACT_ROLE, "deleted"],
+        [TEAM_MEMBER, "updated"], [TEAM_MEMBER, "deleted"]]
     assert pulled.touched == []
     assert pulled.marks[CONTACT_ROLE] == Watermark(dt.datetime(2030, 1, 2, 10, 7, tzinfo=dt.UTC))
 
@@ -162,3 +170,10 @@ def test_contact_role_change_alone_touches_its_opportunity_in_the_next_poll() ->
     pulled = pull.read(sf, _later_marks(), LOOKBACK, ME, now=NOW)
     assert pulled.touched == [OPP]
     assert sf.composite_calls == 2  # the poll, and the contact role read by its Id
+
+
+def test_org_without_teams_asks_for_contact_roles_only() -> None:
+    sf = FakeSalesforce()
+    pulled = pull.read(sf, _later_marks(), LOOKBACK, ME, now=NOW, teams=False)
+    assert {r.split("/")[1] for r in sf.resources} == {CONTACT_ROLE}
+    assert TEAM_MEMBER not in pulled.marks
