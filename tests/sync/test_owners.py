@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from connectors.emulator.server import Emulator
+from sync.jobs.reconcile import reconcile
 from tests.sync.world import World
 
 
@@ -107,3 +108,19 @@ def test_seller_owner_a_rep_chose_stays_with_a_new_store(world: World,
     world.edit("Opportunity", opp, OwnerId=successor)
     fresh.cycle()
     assert _seller_owners(fresh, opp)[milestone["Key__c"]] == chosen
+
+
+def test_member_removed_from_the_team_hands_the_step_back_to_the_owner_by_reconcile(
+        world: World) -> None:
+    # Salesforce keeps no deleted team member (no recycle bin): Get Deleted names its Id but
+    # nothing names its deal, so the nightly reconcile (or the deal's next change) hands the
+    # step back.
+    [engineer] = _colleagues(world, 1)
+    opp = world.opportunity()
+    member = _join_team(world, opp, engineer, "Solutions Engineer")
+    world.cycle()
+    technical = _step_in_role(world, opp, "Solutions Engineer")
+    assert _seller_owners(world, opp)[technical] == engineer
+    world.delete("OpportunityTeamMember", member)
+    reconcile(world.sync)
+    assert _seller_owners(world, opp)[technical] == world.rep_id
