@@ -9,8 +9,12 @@ changed cost one call. That alone would hide a rep's change that a write of maps
 landed on a moment later (the record's last modifier is then mapsync), so the same request
 reads Salesforce's history too: the milestone field history of the fields reps pin and the
 stage history (stage, close date, amount), written since the read position by anyone but
-mapsync. Either touches its Opportunity: five queries, still one call. Rows already taken by
-an earlier read are dropped by ``Id@SystemModstamp`` (``sync.cycle.watermark``). The read
+mapsync. Either touches its Opportunity: five queries, still one call. Contact roles and
+Opportunity Team members have no query left: Salesforce's Get Updated and Get Deleted ride in
+the same request (``sync.cycle.updated``), and only when they name Ids does a second call read
+those rows and touch their Opportunities (a first read takes every team member in one more
+call instead). Rows already taken by an earlier read are dropped by ``Id@SystemModstamp``
+(``sync.cycle.watermark``). The read
 position then moves to Salesforce's time of the poll, so an idle poll after a burst of
 changes reads nothing again and costs one call. The hand-off is :class:`Pulled`: the new
 rows, the Opportunities they touch, and the watermarks to commit once those are written.
