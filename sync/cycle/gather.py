@@ -5,7 +5,8 @@ Opportunities at once: the Opportunities that did not change themselves, their p
 milestones as Salesforce holds them now, the last value reps set to each rep-pinnable field
 of those milestones (Salesforce's field history: who changed a field last is Salesforce's
 record, not the store's), their contact roles (to name buyer-side owners by role, on a new
-plan and wherever an owner contact is still empty), and from the store the plan index, the
+plan and wherever an owner contact is still empty) and Opportunity Team members (to name the
+seller-side owner of each role), and from the store the plan index, the
 tombstones of plans reps deleted, and the shadow of what mapsync last wrote (a cache: losing
 it loses no rep's pin).
 Salesforce's reads go into as few Composite requests as Salesforce allows (five queries each).
