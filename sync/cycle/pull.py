@@ -32,7 +32,6 @@ from connectors.salesforce.soql import quote
 from sync.cycle import updated
 from sync.cycle.sobjects import (
     CONTACT_ROLE,
-    CONTACT_ROLE_FIELDS,
     FIELDS,
     HISTORY_FIELDS,
     HISTORY_OBJECTS,
@@ -42,7 +41,6 @@ from sync.cycle.sobjects import (
     OPPORTUNITY_HISTORY,
     POLLED_BY_UPDATES,
     SYNCED_OBJECTS,
-    TEAM_FIELDS,
     TEAM_MEMBER,
     opportunity_id_of,
 )
@@ -97,10 +95,11 @@ def history_soql(sobject: str, since: dt.datetime | None, me: str | None) -> str
             "ORDER BY CreatedDate, Id")
 
 
-ROLES_SOQL = (f"SELECT {', '.join(CONTACT_ROLE_FIELDS)} FROM {CONTACT_ROLE} "
-              "ORDER BY OpportunityId, IsPrimary DESC, Id")
-TEAM_SOQL = (f"SELECT {', '.join(TEAM_FIELDS)} FROM {TEAM_MEMBER} "
-             "ORDER BY OpportunityId, CreatedDate, Id")
+# a first read's every contact role and team member, read as a later poll reads one changed
+ROLES_SOQL = (f"SELECT {', '.join(updated.read_fields(POLLED_BY_UPDATES[CONTACT_ROLE]))} "
+              f"FROM {CONTACT_ROLE} ORDER BY OpportunityId, IsPrimary DESC, Id")
+TEAM_SOQL = (f"SELECT {', '.join(updated.read_fields(POLLED_BY_UPDATES[TEAM_MEMBER]))} "
+             f"FROM {TEAM_MEMBER} ORDER BY OpportunityId, CreatedDate, Id")
 
 
 @dataclass
@@ -166,7 +165,14 @@ def read(reader: Reader, marks: Mapping[str, Watermark | None], lookback: dt.tim
         pulled.rows[obj] = [r for r in pulled.rows[obj]
                             if (seen := taken.get(str(r[HISTORY_PARENT[obj]]))) is None
                             or seen <= parse_stamp(str(r["CreatedDate"]))]
-    changes = updated.collect(reader, prepared, answers, marks, polled, me, polled_at)
+    in_full: dict[str, list[dict[str, Any]]] = {}  # what a first read took of every record
+    if first_read:
+        in_full[CONTACT_ROLE] = results[-1]
+        pulled.roles = roles_by_opportunity(r for r in results[-1] if not r.get("IsDeleted"))
+        if teams:  # the poll has no room left: one more call, on a first read only
+            [in_full[TEAM_MEMBER]] = reader.composite_query([TEAM_SOQL], include_deleted=False)
+            pulled.team = team_by_opportunity(in_full[TEAM_MEMBER])
+    changes = updated.collect(reader, prepared, answers, marks, polled, me, polled_at, in_full)
     pulled.rows.update(changes.rows)
     pulled.marks.update(changes.marks)
     touched: dict[str, None] = {}
@@ -177,11 +183,6 @@ def read(reader: Reader, marks: Mapping[str, Watermark | None], lookback: dt.tim
                 touched[opp] = None
     touched.update(dict.fromkeys(extra))
     pulled.touched = list(touched)
-    if first_read:
-        pulled.roles = roles_by_opportunity(r for r in results[-1] if not r.get("IsDeleted"))
-        if teams:  # the poll has no room left: one more call, on a first read only
-            [members] = reader.composite_query([TEAM_SOQL], include_deleted=False)
-            pulled.team = team_by_opportunity(members)
     return pulled
 
 

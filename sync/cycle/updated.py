@@ -51,6 +51,13 @@ class RowReader(Protocol):
                         include_deleted: bool = True) -> list[list[dict[str, Any]]]: ...
 
 
+def read_fields(fields: Sequence[str]) -> tuple[str, ...]:
+    """What is read of a changed record: its system fields, then ``fields``. A first read
+    that takes every record of the object reads the same, so the rows it took are known by
+    the same ``Id@SystemModstamp#digest`` when a later window names them again."""
+    return tuple(dict.fromkeys((*SYSTEM_FIELDS, *fields)))
+
+
 def minute(value: dt.datetime) -> dt.datetime:
     """``value`` to the whole minute, as Salesforce reads a window's bounds."""
     return value.astimezone(dt.UTC).replace(second=0, microsecond=0)
@@ -116,11 +123,13 @@ def prepare(objects: Sequence[str], marks: Mapping[str, Watermark | None], now: 
 
 def collect(reader: RowReader, prepared: Prepared, answers: Sequence[Answer],
             marks: Mapping[str, Watermark | None], fields: Mapping[str, Sequence[str]],
-            me: str | None, polled_at: dt.datetime | None) -> Updated:
+            me: str | None, polled_at: dt.datetime | None,
+            in_full: Mapping[str, Sequence[Mapping[str, Any]]] | None = None) -> Updated:
     """Read the answers to :meth:`Prepared.resources`, fetch the rows they name (one more
     call, only when some do) and give the next marks. ``fields``: what to read of each
-    object (its system fields are read too). A resource Salesforce refused raises its error,
-    as a refused query does."""
+    object (its system fields are read too). ``in_full``: every row of an object a first read
+    took (read with :func:`read_fields`), so the next window's naming them again is not
+    news. A resource Salesforce refused raises its error, as a refused query does."""
     out = Updated()
     wanted: dict[str, list[str]] = {}
     covered: dict[str, dt.datetime] = {}
@@ -153,7 +162,10 @@ def collect(reader: RowReader, prepared: Prepared, answers: Sequence[Answer],
     if polled_at is not None:
         for sobject in prepared.starting:
             out.rows.setdefault(sobject, [])
-            out.marks[sobject] = Watermark(minute(polled_at - prepared.lookback), frozenset())
+            position = minute(polled_at - prepared.lookback)
+            known = frozenset(row_key(r) for r in (in_full or {}).get(sobject, ())
+                              if parse_stamp(str(r["SystemModstamp"])) >= position)
+            out.marks[sobject] = Watermark(position, known)
     return out
 
 
@@ -161,7 +173,7 @@ def _fetch(reader: RowReader, wanted: Mapping[str, Sequence[str]],
            fields: Mapping[str, Sequence[str]]) -> dict[str, list[dict[str, Any]]]:
     queries: list[tuple[str, str]] = []
     for sobject, ids in wanted.items():
-        select = ", ".join(dict.fromkeys((*SYSTEM_FIELDS, *fields.get(sobject, ()))))
+        select = ", ".join(read_fields(fields.get(sobject, ())))
         queries += [(sobject, f"SELECT {select} FROM {sobject} WHERE Id IN {quote(list(chunk))} "
                               "ORDER BY SystemModstamp, Id")
                     for chunk in batched(ids, IDS_PER_QUERY)]

@@ -177,3 +177,14 @@ def test_org_without_teams_asks_for_contact_roles_only() -> None:
     pulled = pull.read(sf, _later_marks(), LOOKBACK, ME, now=NOW, teams=False)
     assert {r.split("/")[1] for r in sf.resources} == {CONTACT_ROLE}
     assert TEAM_MEMBER not in pulled.marks
+
+
+def test_roles_a_first_read_took_are_not_news_when_the_next_window_names_them() -> None:
+    role = _role(stamp="2030-01-02T10:07:10.000+0000")
+    sf = FakeSalesforce(rows={CONTACT_ROLE: [role]}, server_time=NOW)
+    first = pull.read(sf, {}, LOOKBACK, ME, now=NOW, teams=False)
+    assert first.roles == {OPP: [("Champion", "003000000000001AAA")]}
+    marks = {**_later_marks(), CONTACT_ROLE: first.marks[CONTACT_ROLE]}
+    sf.updated = {CONTACT_ROLE: [ROLE_ID]}  # the window of the next minute names it again
+    later = NOW + dt.timedelta(minutes=1)
+    assert pull.read(sf, marks, LOOKBACK, ME, now=later, teams=False).touched == []
