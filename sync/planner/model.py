@@ -44,9 +44,7 @@ SERVICE_OWNED_MILESTONE_FIELDS = frozenset({
     "Baseline_Due_Date__c", "Days_Slipped__c", "Depends_On__c",
 })
 REP_OWNED_MILESTONE_FIELDS = frozenset({"Owner_Contact__c", "Owner_User__c", "Notes__c"})
-# The owners a rep may choose: mapsync names them (a buyer-side owner contact while empty, a
-# seller-side owner user by the deal's team and owner) until a rep sets one, even to empty;
-# from then on the rep's choice stands (Salesforce's field history says who set it last).
+# Owners mapsync names until a rep sets one (even to empty): then field history keeps it.
 REP_CHOSEN_MILESTONE_FIELDS = frozenset({"Owner_Contact__c", "Owner_User__c"})
 # A rep renames a step or says in the buyer's words why it matters: that wording stays.
 REP_PINNABLE_MILESTONE_FIELDS = frozenset({
@@ -153,13 +151,9 @@ class MilestoneState:
             return self.rep_pins
         pinned = self.rep_pins
         for api_name, current in (
-            ("Status__c", self.status),
-            ("Completed_Date__c", self.completed_date),
-            ("Due_Date__c", self.due_date),
-            ("Name", self.name),
-            ("Why_It_Matters__c", self.why),
-            ("Owner_Contact__c", self.owner_contact_id),
-            ("Owner_User__c", self.owner_user_id),
+            ("Status__c", self.status), ("Completed_Date__c", self.completed_date),
+            ("Due_Date__c", self.due_date), ("Name", self.name), ("Why_It_Matters__c", self.why),
+            ("Owner_Contact__c", self.owner_contact_id), ("Owner_User__c", self.owner_user_id),
         ):
             if api_name in written:
                 before = written[api_name]
