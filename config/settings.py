@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     # Opportunities planned, pushed and committed at a time: each chunk commits on its own,
     # so a smaller one keeps progress under repeated crashes and memory flat.
     sync_chunk_size: int = Field(default=5_000, ge=1, le=1_000_000)
+    # Seller-side owners from the Opportunity Team: off for an org without Team Selling,
+    # which has no OpportunityTeamMember to read (the Opportunity owner owns them then).
+    sync_opportunity_teams: bool = True
     log_format: Literal["json", "console"] | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # The worker's Prometheus endpoint: loopback unless stated (it has no authentication).

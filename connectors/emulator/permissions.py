@@ -18,9 +18,9 @@ access as Salesforce does, from the same sfdx metadata an admin deploys:
 
 Governed objects are Account, Contact, Opportunity and every custom object; the others
 (User, Profile, Organization, OpportunityStage, ...) are readable by everyone, and
-OpportunityContactRole follows the Opportunity. Field-level security governs the optional
-fields of governed objects; required and system fields go with the object, as Salesforce
-does. Record access (sharing) is ``sharing.py``.
+OpportunityContactRole and OpportunityTeamMember follow the Opportunity. Field-level security
+governs the optional fields of governed objects; required and system fields go with the
+object, as Salesforce does. Record access (sharing) is ``sharing.py``.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ MINIMUM_PROFILE = "Minimum Access - API Only Integrations"
 INTEGRATION_SET = "Mapsync_Integration"
 REP_SET = "Mapsync_Rep"
 STANDARD_GOVERNED = ("Account", "Contact", "Opportunity")
-FOLLOWS = {"OpportunityContactRole": "Opportunity"}  # object → object whose access it has
+FOLLOWS = {"OpportunityContactRole": "Opportunity",  # object → object whose access it has
+           "OpportunityTeamMember": "Opportunity"}
 ALWAYS_VISIBLE_FIELDS = frozenset({"Id", "Name", "OwnerId"})
 
 

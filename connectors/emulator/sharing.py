@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 
 SHARING_MODELS = ("Private", "Read", "ReadWrite", "ControlledByParent")
 DEFAULT_SHARING = {"Opportunity": "Private", "Account": "ReadWrite", "Contact": "ReadWrite",
-                   "OpportunityContactRole": "ControlledByParent"}
+                   "OpportunityContactRole": "ControlledByParent",
+                   "OpportunityTeamMember": "ControlledByParent"}
 _ID = re.compile(r"^[0-9A-Za-z]{15,18}$")
 NO_ACCESS = "insufficient access rights on object id"
 

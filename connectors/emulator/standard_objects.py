@@ -251,9 +251,11 @@ def standard_schema() -> Schema:
     # they build on the helpers above)
     from connectors.emulator.objects_files import file_objects
     from connectors.emulator.objects_task import task
+    from connectors.emulator.objects_team import opportunity_team_member
 
     for obj in (organization(), profile(), user(), account(), contact(), opportunity(),
-                opportunity_stage(), opportunity_contact_role(), *file_objects(), task()):
+                opportunity_stage(), opportunity_contact_role(), opportunity_team_member(),
+                *file_objects(), task()):
         schema.add(obj)
     schema.link_children()
     return schema

@@ -25,6 +25,7 @@ from connectors.emulator.history_writer import HistoryWriter
 from connectors.emulator.hooks import WriteGuard
 from connectors.emulator.layout import create_tables
 from connectors.emulator.loading import load_rows
+from connectors.emulator.objects_team import FIXED, purge, purged_between, same_member
 from connectors.emulator.record_checks import (
     check_references,
     check_unique,
@@ -239,10 +240,12 @@ class OrgStore:
                         deleted: bool) -> list[tuple[str, str]]:
         """(Id, SystemModstamp) of rows stamped in [start, end), deleted or not."""
         with self.lock:
-            return [(r[0], r[1]) for r in self.conn.execute(
+            rows = [(r[0], r[1]) for r in self.conn.execute(
                 f"SELECT Id, SystemModstamp FROM {q(obj.name)} WHERE SystemModstamp >= ? AND "
                 f"SystemModstamp < ? AND IsDeleted = ? ORDER BY SystemModstamp, Id",
                 (start, end, int(deleted)))]
+            purged = purged_between(self, obj, start, end) if deleted else []
+            return sorted(rows + purged, key=lambda r: (r[1], r[0])) if purged else rows
 
     def count(self, obj: SObjectDef, include_deleted: bool = False) -> int:
         where = "" if include_deleted else " WHERE IsDeleted = 0"
@@ -258,6 +261,10 @@ class OrgStore:
         refuse_read_only(obj, "inserted")
         for guard in self.guards:
             guard.before_create(obj, body, user_id)
+        member = same_member(self, obj, body)
+        if member is not None:  # a user is on a deal's team once: the create updates it
+            self.update(obj, member, {k: v for k, v in body.items() if k not in FIXED}, user_id)
+            return member
         values = prepare(self, obj, body, creating=True)
         for f in obj.fields.values():
             if f.name not in values and f.default_value is not None and f.createable:
@@ -362,6 +369,8 @@ class OrgStore:
         check_restricted(self, doomed, row)
         self.live_refs.clear()
         stamp = self.stamp()
+        if not hard and purge(self, obj, norm, stamp):  # a record kept out of the bin
+            return
         for target, record_ids in doomed:
             if hard:
                 self.conn.executemany(f"DELETE FROM {q(target.name)} WHERE Id = ?",

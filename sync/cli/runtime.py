@@ -57,7 +57,8 @@ def open_runtime(settings: Settings | None = None, *, log: bool = True) -> Itera
         REDACTOR.add(token.access_token.get_secret_value())
         org = Org.build(client, store, mapping,
                         lookback=dt.timedelta(seconds=settings.sync_lookback_seconds),
-                        chunk_size=settings.sync_chunk_size)
+                        chunk_size=settings.sync_chunk_size,
+                        teams=settings.sync_opportunity_teams)
         yield Runtime(settings, client, store, mapping, org)
     finally:
         store.close()

@@ -1,8 +1,9 @@
 """From a desired plan and what Salesforce holds to the records that must be written.
 
 Field ownership decides what may go out for an existing record: service-owned fields always,
-rep-pinnable fields while the rep has not pinned them, rep-owned fields never — except an
-owner contact still empty, which is filled (never replaced) once the role's contact is known.
+rep-pinnable fields while the rep has not pinned them, rep-owned fields never — except the
+owners a rep has not chosen: an owner contact still empty is filled once the role's contact is
+known, a seller-side owner user follows the team member in the role, else the deal's owner.
 A record that does not exist yet is written whole (rep-owned fields get their initial
 values). What mapsync
 will have written once the push lands (the new shadow) is computed here too, so the shadow
@@ -27,6 +28,7 @@ from sync.planner.model import (
 )
 
 OWNER_CONTACT, OWNER_USER = "Owner_Contact__c", "Owner_User__c"
+SELLER = "Seller"  # a seller-side owner user follows the deal's team and owner
 
 
 @dataclass
@@ -93,10 +95,12 @@ def plan_changes(
         restore = (rep_set or {}).get(m.key, frozenset())
         writable = (SERVICE_OWNED_MILESTONE_FIELDS | (REP_PINNABLE_MILESTONE_FIELDS - m.pinned)
                     | restore)
-        if current is not None:  # rep-owned owners: an empty one is filled, never replaced
+        if current is not None:  # owners: a rep's choice stands; else an empty one is filled
             writable = writable | {f for f, v in ((OWNER_CONTACT, m.owner_contact_id),
                                                  (OWNER_USER, m.owner_user_id))
-                                   if v and not current.get(f)}
+                                   if v and f not in m.pinned
+                                   and (not current.get(f) or (f == OWNER_USER
+                                                               and m.side == SELLER))}
         m_created = current is None
         m_fields = changed_fields(values, current, writable)
         if m_fields:

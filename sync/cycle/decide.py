@@ -97,7 +97,8 @@ def _decide_one(opp_id: str, g: Gathered, planner: Planner, me: str | None,
         state = replace(state, deleted=deleted_milestones(planner.mapping, g, opp_id, state,
                                                           me))
     opportunity = replace(Opportunity.from_record({**record, "OpportunityContactRoles": None}),
-                          contact_roles=tuple(g.contact_roles.get(opp_id, ())))
+                          contact_roles=tuple(g.contact_roles.get(opp_id, ())),
+                          team=tuple(g.team.get(opp_id, ())))
     desired = planner.plan(opportunity, state, today)
     if desired is None:
         out.skipped[skip_reason(planner.mapping, opportunity)] += 1

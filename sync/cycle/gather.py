@@ -5,7 +5,8 @@ Opportunities at once: the Opportunities that did not change themselves, their p
 milestones as Salesforce holds them now, the last value reps set to each rep-pinnable field
 of those milestones (Salesforce's field history: who changed a field last is Salesforce's
 record, not the store's), their contact roles (to name buyer-side owners by role, on a new
-plan and wherever an owner contact is still empty), and from the store the plan index, the
+plan and wherever an owner contact is still empty) and Opportunity Team members (to name the
+seller-side owner of each role), and from the store the plan index, the
 tombstones of plans reps deleted, and the shadow of what mapsync last wrote (a cache: losing
 it loses no rep's pin).
 Salesforce's reads go into as few Composite requests as Salesforce allows (five queries each).
@@ -20,7 +21,7 @@ from typing import Any
 from config.batching import batched
 from connectors.salesforce.soql import quote
 from mappings.model import StageMapping
-from sync.cycle.pull import Reader, Roles, Rows, roles_by_opportunity
+from sync.cycle.pull import Reader, Roles, Rows, Team, roles_by_opportunity, team_by_opportunity
 from sync.cycle.sobjects import (
     CONTACT_ROLE,
     MILESTONE_FIELDS,
@@ -30,10 +31,12 @@ from sync.cycle.sobjects import (
     OPPORTUNITY_FIELDS,
     PLAN_FIELDS,
     PLAN_OBJECT,
+    TEAM_FIELDS,
+    TEAM_MEMBER,
     milestone_external_id,
     opportunity_id_of,
 )
-from sync.planner.model import REP_PINNABLE_MILESTONE_FIELDS
+from sync.planner.model import REP_CHOSEN_MILESTONE_FIELDS, REP_PINNABLE_MILESTONE_FIELDS
 from sync.store import Store, Transaction
 from sync.store.records import PlanIndexEntry
 
@@ -51,6 +54,7 @@ class Gathered:
     milestones: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # opp → key
     rep_values: dict[str, dict[str, Any]] = field(default_factory=dict)  # milestone Id → field
     contact_roles: Roles = field(default_factory=dict)
+    team: Team = field(default_factory=dict)  # Opportunity Team members by Opportunity Id
     deleted_plans: dict[str, dict[str, Any]] = field(default_factory=dict)  # in the recycle bin
     deleted_milestones: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     index: dict[str, PlanIndexEntry] = field(default_factory=dict)
@@ -60,13 +64,15 @@ class Gathered:
 
 def gather(reader: Reader, store: Store, mapping: StageMapping, org_id: str,
            touched: list[str], pulled: Rows, *, first_read: bool = False,
-           roles: Roles | None = None, me: str | None = None) -> Gathered:
+           roles: Roles | None = None, me: str | None = None, team: Team | None = None,
+           teams: bool = True) -> Gathered:
     """Read what deciding ``touched`` needs; ``pulled`` rows are not read again.
 
     ``first_read``: no watermark yet, so an Opportunity unknown to the plan index has no plan
     worth asking Salesforce for (unless a pulled plan or milestone names it). ``roles``: every
-    contact role of the org, when the pull read them all. ``me``: mapsync's own user, whose
-    history rows are not a rep's.
+    contact role of the org, when the pull read them all; ``team`` likewise, every
+    Opportunity Team member (``teams``: the org has teams to read at all). ``me``: mapsync's
+    own user, whose history rows are not a rep's.
     """
     out = Gathered(touched)
     pulled_opps = {str(r["Id"]): dict(r) for r in pulled.get(OPPORTUNITY, [])}
@@ -86,12 +92,15 @@ def gather(reader: Reader, store: Store, mapping: StageMapping, org_id: str,
     _read_salesforce(reader, out,
                      opportunities=[o for o in touched if o not in pulled_opps],
                      plans=[o for o in touched if o in known and o not in out.tombstoned],
-                     roles=wanted if roles is None else [], me=me)
+                     roles=wanted if roles is None else [], me=me,
+                     team=wanted if team is None and teams else [])
     out.opportunities.update(pulled_opps)
     for opp in out.plans:  # a live plan outweighs a deleted one of the same Opportunity
         out.deleted_plans.pop(opp, None)
     if roles is not None:
         out.contact_roles = {o: roles[o] for o in wanted if o in roles}
+    if team is not None:
+        out.team = {o: team[o] for o in wanted if o in team}
     with store.transaction(write=False) as tx:
         out.shadows = _shadows(tx, org_id, out, mapping)
     return out
@@ -102,7 +111,8 @@ def _in(ids: Sequence[str]) -> str:
 
 
 def _read_salesforce(reader: Reader, out: Gathered, *, opportunities: Sequence[str],
-                     plans: Sequence[str], roles: Sequence[str], me: str | None) -> None:
+                     plans: Sequence[str], roles: Sequence[str], me: str | None,
+                     team: Sequence[str]) -> None:
     queries: list[tuple[str, str]] = [
         (OPPORTUNITY, f"SELECT {', '.join(OPPORTUNITY_FIELDS)} FROM Opportunity "
                       f"WHERE Id IN {_in(chunk)}")
@@ -120,12 +130,17 @@ def _read_salesforce(reader: Reader, out: Gathered, *, opportunities: Sequence[s
                        f"{CONTACT_ROLE} WHERE OpportunityId IN {_in(chunk)} "
                        "ORDER BY IsPrimary DESC, Id")
         for chunk in batched(roles, IDS_PER_QUERY)]
+    queries += [
+        (TEAM_MEMBER, f"SELECT {', '.join(TEAM_FIELDS)} FROM {TEAM_MEMBER} "
+                      f"WHERE OpportunityId IN {_in(chunk)} ORDER BY CreatedDate, Id")
+        for chunk in batched(team, IDS_PER_QUERY)]
     if not queries:
         return
     # queryAll: what reps deleted is Salesforce's record too (the recycle bin, 15 days), so a
     # plan or milestone a rep deleted is known as such whatever the local store remembers.
     results = reader.composite_query([q for _, q in queries], include_deleted=True)
     role_rows: list[dict[str, Any]] = []
+    member_rows: list[dict[str, Any]] = []
     unkeyed: list[dict[str, Any]] = []  # milestones a rep added: no external id to name a plan
     for (sobject, _), rows in zip(queries, results, strict=True):
         for row in rows:
@@ -148,8 +163,13 @@ def _read_salesforce(reader: Reader, out: Gathered, *, opportunities: Sequence[s
             elif deleted:
                 continue  # history and contact roles of deleted records
             elif sobject == MILESTONE_HISTORY:  # in time order: the last value set wins
+                if row.get("Field") in REP_CHOSEN_MILESTONE_FIELDS and \
+                        row.get("DataType") not in (None, "EntityId"):
+                    continue  # a lookup's change has a row of names too: the Ids decide
                 out.rep_values.setdefault(str(row["ParentId"]), {})[str(row["Field"])] = \
                     row.get("NewValue")
+            elif sobject == TEAM_MEMBER:
+                member_rows.append(row)
             else:
                 role_rows.append(row)
     by_plan_id = {str(p["Id"]): opp for opp, p in out.plans.items()}
@@ -158,15 +178,18 @@ def _read_salesforce(reader: Reader, out: Gathered, *, opportunities: Sequence[s
         if opp is not None:
             out.milestones.setdefault(opp, {})[str(row.get("Key__c") or row["Id"])] = row
     out.contact_roles = roles_by_opportunity(role_rows)
+    out.team = team_by_opportunity(member_rows)
 
 
 def rep_history_soql(opportunity_ids: Sequence[str], me: str | None) -> str:
-    """The rep-pinnable field changes reps made to the milestones of these plans, oldest
-    first (``NewValue`` of the last one is the rep's value)."""
+    """The rep-pinnable field changes reps made to the milestones of these plans, and the
+    owners they chose, oldest first (``NewValue`` of the last one is the rep's value)."""
     who = f" AND CreatedById != {quote(me)}" if me else ""
-    return (f"SELECT ParentId, Field, NewValue, CreatedDate, IsDeleted FROM {MILESTONE_HISTORY} "
+    decided = sorted(REP_PINNABLE_MILESTONE_FIELDS | REP_CHOSEN_MILESTONE_FIELDS)
+    return (f"SELECT ParentId, Field, DataType, NewValue, CreatedDate, IsDeleted "
+            f"FROM {MILESTONE_HISTORY} "
             f"WHERE Parent.Plan__r.External_Id__c IN {_in(opportunity_ids)} "
-            f"AND Field IN {quote(sorted(REP_PINNABLE_MILESTONE_FIELDS))}{who} "
+            f"AND Field IN {quote(decided)}{who} "
             "ORDER BY CreatedDate, Id")
 
 

@@ -73,6 +73,7 @@ class Org:
     lookback: dt.timedelta = dt.timedelta(minutes=10)
     clock: Clock = utc_now
     chunk_size: int = DEFAULT_CHUNK_SIZE
+    teams: bool = True  # the org has Opportunity Teams (Team Selling) to name seller owners
 
     @classmethod
     def build(cls, salesforce: Salesforce, store: Store, mapping: StageMapping,

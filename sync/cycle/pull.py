@@ -9,8 +9,12 @@ changed cost one call. That alone would hide a rep's change that a write of maps
 landed on a moment later (the record's last modifier is then mapsync), so the same request
 reads Salesforce's history too: the milestone field history of the fields reps pin and the
 stage history (stage, close date, amount), written since the read position by anyone but
-mapsync. Either touches its Opportunity: five queries, still one call. Rows already taken by
-an earlier read are dropped by ``Id@SystemModstamp`` (``sync.cycle.watermark``). The read
+mapsync. Either touches its Opportunity: five queries, still one call. Contact roles and
+Opportunity Team members have no query left: Salesforce's Get Updated and Get Deleted ride in
+the same request (``sync.cycle.updated``), and only when they name Ids does a second call read
+those rows and touch their Opportunities (a first read takes every team member in one more
+call instead). Rows already taken by an earlier read are dropped by ``Id@SystemModstamp``
+(``sync.cycle.watermark``). The read
 position then moves to Salesforce's time of the poll, so an idle poll after a burst of
 changes reads nothing again and costs one call. The hand-off is :class:`Pulled`: the new
 rows, the Opportunities they touch, and the watermarks to commit once those are written.
@@ -25,9 +29,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from connectors.salesforce.soql import quote
+from sync.cycle import updated
 from sync.cycle.sobjects import (
     CONTACT_ROLE,
-    CONTACT_ROLE_FIELDS,
     FIELDS,
     HISTORY_FIELDS,
     HISTORY_OBJECTS,
@@ -35,15 +39,18 @@ from sync.cycle.sobjects import (
     MILESTONE_OBJECT,
     OPPORTUNITY,
     OPPORTUNITY_HISTORY,
+    POLLED_BY_UPDATES,
     SYNCED_OBJECTS,
+    TEAM_MEMBER,
     opportunity_id_of,
 )
 from sync.cycle.watermark import advance, parse_stamp, read_from, soql_stamp, unseen
-from sync.planner.model import REP_PINNABLE_MILESTONE_FIELDS
+from sync.planner.model import REP_CHOSEN_MILESTONE_FIELDS, REP_PINNABLE_MILESTONE_FIELDS
 from sync.store.records import Watermark
 
 Rows = dict[str, list[dict[str, Any]]]
 Roles = dict[str, list[tuple[str, str]]]  # Opportunity Id -> [(role, contact Id)]
+Team = dict[str, list[tuple[str, str]]]  # Opportunity Id -> [(team role, user Id)]
 
 
 class Reader(Protocol):
@@ -55,6 +62,10 @@ class Reader(Protocol):
 
     def composite_query(self, soqls: Sequence[str], *,
                         include_deleted: bool = True) -> list[list[dict[str, Any]]]: ...
+
+    def composite_read(self, soqls: Sequence[str], resources: Sequence[str], *,
+                       include_deleted: bool = True,
+                       ) -> tuple[list[list[dict[str, Any]]], list[updated.Answer]]: ...
 
 
 def changes_soql(sobject: str, since: dt.datetime | None, me: str | None,
@@ -76,29 +87,35 @@ def history_soql(sobject: str, since: dt.datetime | None, me: str | None) -> str
     where = [f"CreatedDate >= {'YESTERDAY' if since is None else soql_stamp(since)}"]
     if me:
         where.append(f"CreatedById != {quote(me)}")
-    if sobject == MILESTONE_HISTORY:  # the fields a rep pins: the rest cannot be masked
-        where.append(f"Field IN {quote(sorted(REP_PINNABLE_MILESTONE_FIELDS))}")
+    if sobject == MILESTONE_HISTORY:  # what a rep pins or chooses: the rest cannot be masked
+        decided = REP_PINNABLE_MILESTONE_FIELDS | REP_CHOSEN_MILESTONE_FIELDS
+        where.append(f"Field IN {quote(sorted(decided))}")
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     return (f"SELECT {', '.join(HISTORY_FIELDS[sobject])} FROM {sobject}{clause} "
             "ORDER BY CreatedDate, Id")
 
 
-ROLES_SOQL = (f"SELECT {', '.join(CONTACT_ROLE_FIELDS)} FROM {CONTACT_ROLE} "
-              "ORDER BY OpportunityId, IsPrimary DESC, Id")
+# a first read's every contact role and team member, read as a later poll reads one changed
+ROLES_SOQL = (f"SELECT {', '.join(updated.read_fields(POLLED_BY_UPDATES[CONTACT_ROLE]))} "
+              f"FROM {CONTACT_ROLE} ORDER BY OpportunityId, IsPrimary DESC, Id")
+TEAM_SOQL = (f"SELECT {', '.join(updated.read_fields(POLLED_BY_UPDATES[TEAM_MEMBER]))} "
+             f"FROM {TEAM_MEMBER} ORDER BY OpportunityId, CreatedDate, Id")
 
 
 @dataclass
 class Pulled:
     """What a pull hands on: new rows, the Opportunities they touch, the next watermarks.
 
-    ``roles`` holds every contact role of the org on a first read (``None`` otherwise): when
-    every Opportunity is new, one paged query is cheaper than asking by Opportunity Id.
+    ``roles`` and ``team`` hold every contact role and Opportunity Team member of the org on
+    a first read (``None`` otherwise): when every Opportunity is new, one paged query is
+    cheaper than asking by Opportunity Id.
     """
 
     rows: Rows = field(default_factory=dict)
     touched: list[str] = field(default_factory=list)
     marks: dict[str, Watermark | None] = field(default_factory=dict)
     roles: Roles | None = None
+    team: Team | None = None
     first_read: bool = False
 
     def counts(self) -> dict[str, int]:
@@ -106,8 +123,11 @@ class Pulled:
 
 
 def read(reader: Reader, marks: Mapping[str, Watermark | None], lookback: dt.timedelta,
-         me: str | None, extra: Iterable[str] = ()) -> Pulled:
-    """Read the changes since ``marks``; ``extra`` Opportunities are touched as well."""
+         me: str | None, extra: Iterable[str] = (), now: dt.datetime | None = None,
+         teams: bool = True) -> Pulled:
+    """Read the changes since ``marks``; ``extra`` Opportunities are touched as well.
+    ``now``: the time the windows of Get Updated end at (Salesforce's last known time, else
+    the local clock, when not given). ``teams``: the org has Opportunity Teams to read."""
     soqls = [changes_soql(sobject, read_from(marks.get(sobject), lookback), me)
              for sobject in SYNCED_OBJECTS]
     first_read = marks.get(OPPORTUNITY) is None
@@ -121,7 +141,15 @@ def read(reader: Reader, marks: Mapping[str, Watermark | None], lookback: dt.tim
         soqls.append(history_soql(sobject, since, me))
     if first_read:
         soqls.append(ROLES_SOQL)
-    results = reader.composite_query(soqls, include_deleted=True)
+    polled = {obj: fields for obj, fields in POLLED_BY_UPDATES.items()
+              if teams or obj != TEAM_MEMBER}
+    prepared = updated.prepare(
+        tuple(polled), marks,
+        now or reader.server_time or dt.datetime.now(dt.UTC),
+        since=read_from(marks.get(OPPORTUNITY), lookback) if not first_read else None,
+        lookback=lookback)
+    results, answers = reader.composite_read(soqls, prepared.resources(), include_deleted=True)
+    polled_at = reader.server_time
     objects = (*SYNCED_OBJECTS, *extra_objects)
     read_rows = dict(zip(objects, results[:len(objects)], strict=True))
     for sobject in extra_objects:  # history rows are stamped by their creation
@@ -130,7 +158,6 @@ def read(reader: Reader, marks: Mapping[str, Watermark | None], lookback: dt.tim
     pulled = Pulled(first_read=first_read)
     pulled.rows = {obj: [dict(r) for r in unseen(read_rows[obj], marks.get(obj))]
                    for obj in objects}
-    polled_at = reader.server_time
     pulled.marks = {obj: advance(marks.get(obj), read_rows[obj], lookback, polled_at)
                     for obj in objects}
     for obj in extra_objects:  # a change the record's own row already showed is not news
@@ -138,16 +165,24 @@ def read(reader: Reader, marks: Mapping[str, Watermark | None], lookback: dt.tim
         pulled.rows[obj] = [r for r in pulled.rows[obj]
                             if (seen := taken.get(str(r[HISTORY_PARENT[obj]]))) is None
                             or seen <= parse_stamp(str(r["CreatedDate"]))]
+    in_full: dict[str, list[dict[str, Any]]] = {}  # what a first read took of every record
+    if first_read:
+        in_full[CONTACT_ROLE] = results[-1]
+        pulled.roles = roles_by_opportunity(r for r in results[-1] if not r.get("IsDeleted"))
+        if teams:  # the poll has no room left: one more call, on a first read only
+            [in_full[TEAM_MEMBER]] = reader.composite_query([TEAM_SOQL], include_deleted=False)
+            pulled.team = team_by_opportunity(in_full[TEAM_MEMBER])
+    changes = updated.collect(reader, prepared, answers, marks, polled, me, polled_at, in_full)
+    pulled.rows.update(changes.rows)
+    pulled.marks.update(changes.marks)
     touched: dict[str, None] = {}
-    for obj in objects:
+    for obj in pulled.rows:
         for row in pulled.rows[obj]:
             opp = opportunity_id_of(obj, row)
             if opp:
                 touched[opp] = None
     touched.update(dict.fromkeys(extra))
     pulled.touched = list(touched)
-    if first_read:
-        pulled.roles = roles_by_opportunity(r for r in results[-1] if not r.get("IsDeleted"))
     return pulled
 
 
@@ -176,3 +211,13 @@ def roles_by_opportunity(rows: Iterable[Mapping[str, Any]]) -> Roles:
             roles[str(row["OpportunityId"])].append((str(row.get("Role") or ""),
                                                      str(row["ContactId"])))
     return dict(roles)
+
+
+def team_by_opportunity(rows: Iterable[Mapping[str, Any]]) -> Team:
+    """Team members as ``{Opportunity Id: [(team role, user Id), ...]}``, in row order."""
+    team: Team = defaultdict(list)
+    for row in rows:
+        if row.get("UserId") and not row.get("IsDeleted"):
+            team[str(row["OpportunityId"])].append((str(row.get("TeamMemberRole") or ""),
+                                                    str(row["UserId"])))
+    return dict(team)

@@ -43,7 +43,8 @@ def run_cycle(org: Org, control: RunControl | None = None, *,
             marks = dict(tx.watermarks(org_id))
         me = org.salesforce.user_id
         pulled = pull.read(org.salesforce, marks, org.lookback, me,
-                           extra=[*extra, *_retryable_letters(org, org_id)])
+                           extra=[*extra, *_retryable_letters(org, org_id)], now=org.clock(),
+                           teams=org.teams)
         run.report.pulled = pulled.counts()
         run.report.touched = len(pulled.touched)
         chunks = list(batched(pulled.touched, org.chunk_size)) or [[]]
@@ -65,7 +66,7 @@ def _run_chunk(org: Org, run: Run, chunk: list[str], pulled: pull.Pulled, me: st
         try:
             gathered = gather(org.salesforce, org.store, org.mapping, org.id, chunk,
                               pulled.rows, first_read=pulled.first_read, roles=pulled.roles,
-                              me=me)
+                              me=me, team=pulled.team, teams=org.teams)
         except RetryableError:
             if len(chunk) < 2 or depth >= SPLIT_DEPTH:
                 raise
@@ -105,7 +106,7 @@ def run_batch(org: Org, opportunities: Sequence[Mapping[str, Any]], *,
                              MILESTONE_OBJECT: []}
         me = org.salesforce.user_id
         gathered = gather(org.salesforce, org.store, org.mapping, org_id, list(rows), pulled,
-                          me=me)
+                          me=me, teams=org.teams)
         if recreate_deleted:  # on purpose: plans reps deleted come back
             gathered.deleted_plans.clear()
         decisions = decide(gathered, org.planner, me, org.clock().date())

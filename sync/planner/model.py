@@ -44,6 +44,8 @@ SERVICE_OWNED_MILESTONE_FIELDS = frozenset({
     "Baseline_Due_Date__c", "Days_Slipped__c", "Depends_On__c",
 })
 REP_OWNED_MILESTONE_FIELDS = frozenset({"Owner_Contact__c", "Owner_User__c", "Notes__c"})
+# Owners mapsync names until a rep sets one (even to empty): then field history keeps it.
+REP_CHOSEN_MILESTONE_FIELDS = frozenset({"Owner_Contact__c", "Owner_User__c"})
 # A rep renames a step or says in the buyer's words why it matters: that wording stays.
 REP_PINNABLE_MILESTONE_FIELDS = frozenset({
     "Status__c", "Completed_Date__c", "Due_Date__c", "Name", "Why_It_Matters__c",
@@ -80,6 +82,7 @@ class Opportunity:
     is_deleted: bool = False
     fields: Mapping[str, Any] = field(default_factory=dict)
     contact_roles: tuple[tuple[str, str], ...] = ()  # (role, contact id), in Salesforce order
+    team: tuple[tuple[str, str], ...] = ()  # (team role, user id), in Salesforce order
 
     def rule_fields(self) -> dict[str, Any]:
         """The record as template rules see it (standard names, then any extra fields)."""
@@ -141,18 +144,16 @@ class MilestoneState:
     sequence: int | None = None
 
     def pinned_fields(self) -> frozenset[str]:
-        """The rep-pinnable fields a rep has changed: by Salesforce's history, or (the local
-        cache of it) since mapsync last wrote them."""
+        """The rep-pinnable fields a rep has changed, and the owners a rep chose: by
+        Salesforce's history, or (the local cache of it) since mapsync last wrote them."""
         written = self.written
         if not written:
             return self.rep_pins
         pinned = self.rep_pins
         for api_name, current in (
-            ("Status__c", self.status),
-            ("Completed_Date__c", self.completed_date),
-            ("Due_Date__c", self.due_date),
-            ("Name", self.name),
-            ("Why_It_Matters__c", self.why),
+            ("Status__c", self.status), ("Completed_Date__c", self.completed_date),
+            ("Due_Date__c", self.due_date), ("Name", self.name), ("Why_It_Matters__c", self.why),
+            ("Owner_Contact__c", self.owner_contact_id), ("Owner_User__c", self.owner_user_id),
         ):
             if api_name in written:
                 before = written[api_name]

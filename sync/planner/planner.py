@@ -58,7 +58,7 @@ from sync.planner.model import (
     Opportunity,
     PlanState,
 )
-from sync.planner.owners import contacts_by_role, owned_by, owner_of
+from sync.planner.owners import contacts_by_role, owned_by, owner_of, users_by_role
 from sync.planner.progress import Resolution, StageProgress, resolve
 from sync.planner.schedule import ScheduleBook
 from sync.planner.slip import cause_text, days_slipped, health, plan_days_slipped, project
@@ -67,6 +67,7 @@ from sync.planner.statics import MilestoneStatic, value_at
 _NEW_PLAN_MEMO_LIMIT, _TEMPLATE_MEMO_LIMIT = 8192, 4096
 _UNKNOWN = object()
 NAME, WHY = "Name", "Why_It_Matters__c"  # rep-pinnable wording
+OWNER_CONTACT, OWNER_USER = "Owner_Contact__c", "Owner_User__c"  # the rep's to choose
 
 
 class Planner:
@@ -135,7 +136,7 @@ class Planner:
             contacts = contacts_by_role(opportunity)  # for milestones new to an existing plan
             held = is_held(current, self.version(template), self.roll_out)
             desired = self._build(opportunity.id, contacts, current, template, progress, close,
-                                  today, owner_of(opportunity), held)
+                                  today, owner_of(opportunity), held, users_by_role(opportunity))
         return measured(desired, current, self.mapping.health, self.calendar, today,
                         won=progress.closed_won)
 
@@ -208,10 +209,10 @@ class Planner:
                     named[i] = owned_by(milestones[i], contact_id)
             if named is not None:
                 milestones = tuple(named)
-        owner = owner_of(opportunity)
-        if owner is not None:
+        owner, team = owner_of(opportunity), users_by_role(opportunity)
+        if owner is not None or team:
             milestones = tuple(
-                replace(m, owner_user_id=owner) if s.seller else m
+                replace(m, owner_user_id=team.get(s.role_folded) or owner) if s.seller else m
                 for m, s in zip(milestones, self._static(template), strict=True))
         return replace(shared, opportunity_id=opportunity.id, milestones=milestones)
 
@@ -226,6 +227,7 @@ class Planner:
         today: dt.date,
         owner_user: str | None = None,
         held: bool = False,
+        team: Mapping[str, str] | None = None,
     ) -> DesiredPlan:
         schedule = self._book.schedule(template, self.calendar)
         statics = self._static(template)
@@ -263,15 +265,17 @@ class Planner:
             if s.key in deleted:
                 continue
             state = states.get(s.key)
+            seller = ((team or {}).get(s.role_folded) or owner_user) if s.seller else None
             if state is not None:  # the rep's owner, or the role's contact when still empty
-                owner, notes = state.owner_contact_id, state.notes
-                if owner is None and s.names_contact:
+                owner, notes, user = state.owner_contact_id, state.notes, state.owner_user_id
+                if owner is None and s.names_contact and OWNER_CONTACT not in r.pinned:
                     owner = contacts.get(s.role_folded)
-                user = state.owner_user_id or (owner_user if s.seller else None)
+                if seller is not None and OWNER_USER not in r.pinned:  # follows team and owner
+                    user = seller
             else:
                 owner = contacts.get(s.role_folded) if s.names_contact else None
                 notes = None
-                user = owner_user if s.seller else None
+                user = seller
             late = overdue_today[i] if r.status not in FINISHED_STATUSES else None
             if r.due_date == r.baseline_due_date and (late is None or late <= r.due_date):
                 slipped = 0

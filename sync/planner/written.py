@@ -46,6 +46,10 @@ def state_after_writing(desired: DesiredPlan, previous: PlanState | None = None)
                 (f, v) for f, v in values.items()
                 if f not in REP_OWNED_MILESTONE_FIELDS and f not in m.pinned
             )
+            for f, now, was in (("Owner_Contact__c", m.owner_contact_id, old.owner_contact_id),
+                                ("Owner_User__c", m.owner_user_id, old.owner_user_id)):
+                if now and now != was and f not in m.pinned:  # an owner mapsync named
+                    written[f] = now
         milestones[m.key] = MilestoneState(
             key=m.key,
             status=m.status,

@@ -18,7 +18,7 @@ def test_a_first_read_asks_for_everything_and_every_contact_role_in_one_request(
     sf = FakeSalesforce(rows={OPPORTUNITY: [opportunity(OPP_A)], "OpportunityContactRole": [
         {"Id": "00K000000000001AAA", "OpportunityId": OPP_A, "ContactId": "003000000000001AAA",
          "Role": "Champion", "SystemModstamp": "2030-01-02T10:00:00.000+0000"}]})
-    pulled = pull.read(sf, {}, LOOKBACK, ME)
+    pulled = pull.read(sf, {}, LOOKBACK, ME, teams=False)
     assert sf.composite_calls == 1
     assert len(sf.queries) == 5  # three objects, stage history and contact roles
     assert all("SystemModstamp >=" not in q for q in sf.queries)
@@ -84,3 +84,12 @@ def test_a_reps_change_masked_by_a_later_write_of_mapsyncs_is_found_in_history()
     assert all(f"CreatedById != '{ME}'" in q for q in history)
     assert all("CreatedDate >= 2030-01-02T09:50:00Z" in q for q in history)
     assert sorted(pulled.touched) == [OPP_A, OPP_B]
+
+
+def test_a_first_read_takes_every_opportunity_team_member_in_one_more_call() -> None:
+    sf = FakeSalesforce(rows={OPPORTUNITY: [opportunity(OPP_A)], "OpportunityTeamMember": [
+        {"OpportunityId": OPP_A, "UserId": REP, "TeamMemberRole": "Solutions Engineer"}]})
+    pulled = pull.read(sf, {}, LOOKBACK, ME)
+    assert sf.composite_calls == 2
+    assert "FROM OpportunityTeamMember ORDER BY" in sf.queries[-1]
+    assert pulled.team == {OPP_A: [("Solutions Engineer", REP)]}

@@ -74,7 +74,8 @@ def test_history_follows_the_metadata() -> None:
                for name in ("MAP_Milestone__c", "Mutual_Action_Plan__c", "Opportunity")}
     assert tracked == {
         "MAP_Milestone__c": ["Completed_Date__c", "Due_Date__c", "Name", "Notes__c",
-                             "Owner_Contact__c", "Status__c", "Why_It_Matters__c"],
+                             "Owner_Contact__c", "Owner_User__c", "Status__c",
+                             "Why_It_Matters__c"],
         "Mutual_Action_Plan__c": ["Compelling_Event_Date__c", "Go_Live_Date__c", "Status__c",
                                   "Success_Criteria__c", "Summary__c", "Template__c"],
         "Opportunity": ["Amount", "CloseDate", "StageName"],

@@ -350,6 +350,8 @@ def test_permission_set_grants_every_optional_field_and_never_a_required_one() -
                            for n in ("AccountId", "Amount", "Type")},
                         **{f"OpportunityContactRole.{n}": ("true", "false")
                            for n in ("IsPrimary", "Role")},
+                        # seller-side owners by team role
+                        "OpportunityTeamMember.TeamMemberRole": ("true", "false"),
                         # the buyer's plan lists collaborators with their email
                         "Contact.Email": ("true", "false")}
 

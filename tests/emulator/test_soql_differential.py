@@ -349,6 +349,21 @@ CORPUS: list[tuple[bool, str]] = [
     (BAD, "SELECT OpportunityId, FROM OpportunityHistory ORDER BY CreatedDate"),
     (BAD, "SELECT Id FROM OpportunityHistory ORDER BY CreatedDate, "),
     (BAD, "SELECT Id FROM OpportunityFieldHistory WHERE Field = 'StageName' LIMIT"),
+    # the poll's follow-up by Id, teams and the owners reps chose
+    (OK, "SELECT Id, IsDeleted, SystemModstamp, LastModifiedById, OpportunityId, ContactId, Role, "
+         "IsPrimary FROM OpportunityContactRole WHERE Id IN ('00K000000000001AAA', "
+         "'00K000000000002AAA') ORDER BY SystemModstamp, Id"),
+    (OK, "SELECT OpportunityId, UserId, TeamMemberRole, IsDeleted FROM OpportunityTeamMember "
+         "ORDER BY OpportunityId, CreatedDate, Id"),
+    (OK, "SELECT OpportunityId, UserId, TeamMemberRole, IsDeleted FROM OpportunityTeamMember "
+         "WHERE OpportunityId IN ('006000000000001AAA') ORDER BY CreatedDate, Id"),
+    (OK, "SELECT ParentId, Field, DataType, NewValue, CreatedDate, IsDeleted "
+         "FROM MAP_Milestone__History WHERE Parent.Plan__r.External_Id__c IN "
+         "('006000000000001AAA') AND Field IN ('Owner_Contact__c', 'Owner_User__c', "
+         "'Status__c') AND CreatedById != '005000000000001AAA' ORDER BY CreatedDate, Id"),
+    (BAD, "SELECT OpportunityId, UserId FROM OpportunityTeamMember WHERE OpportunityId IN "
+          "('006000000000001AAA',) ORDER BY CreatedDate"),
+    (BAD, "SELECT Id FROM OpportunityContactRole WHERE Id IN ORDER BY SystemModstamp"),
 ]
 
 # Salesforce accepts these; the local org must refuse them as unsupported, not as bad syntax.

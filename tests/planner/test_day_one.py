@@ -161,15 +161,38 @@ def test_empty_owner_is_filled_from_a_role_named_later_and_a_chosen_one_kept() -
     assert result.milestone("discovery").owner_contact_id is None  # seller side
 
 
-def test_seller_milestones_name_the_opportunity_owner_until_a_rep_names_another() -> None:
+def test_seller_milestones_follow_the_opportunity_owner_until_a_rep_names_another() -> None:
     owned = opportunity(fields={"OwnerId": "005OWNER"})
     first = run(owned)
     assert first.milestone("discovery").owner_user_id == "005OWNER"  # seller side
     assert first.milestone("security").owner_user_id is None  # buyer side
     state = rep_edits(state_after_writing(first), "kickoff", owner_user_id="005CSM")
     later = run(dataclasses.replace(owned, fields={"OwnerId": "005NEW"}), state)
-    assert later.milestone("kickoff").owner_user_id == "005CSM"
-    assert later.milestone("discovery").owner_user_id == "005OWNER"
+    assert later.milestone("kickoff").owner_user_id == "005CSM"  # the rep's choice stands
+    assert later.milestone("discovery").owner_user_id == "005NEW"  # the deal changed hands
+
+
+def test_seller_milestone_owned_by_team_member_with_its_role_ignoring_case() -> None:
+    team = (("Sales Rep", "005REP"), ("customer success manager", "005CSM"),
+            ("Customer Success Manager", "005CSM2"))
+    deal = opportunity(fields={"OwnerId": "005OWNER"}, team=team)
+    first = run(deal)
+    assert first.milestone("kickoff").owner_user_id == "005CSM"  # the first in the role
+    assert first.milestone("discovery").owner_user_id == "005OWNER"  # no Account Executive
+    state = state_after_writing(first)
+    joined = (("Account Executive", "005AE"), *team)
+    later = run(dataclasses.replace(deal, team=joined), state)
+    assert later.milestone("discovery").owner_user_id == "005AE"
+    left = run(dataclasses.replace(deal, team=()), state_after_writing(later, state))
+    assert left.milestone("kickoff").owner_user_id == "005OWNER"  # the manager left the team
+
+
+def test_owner_contact_a_rep_cleared_is_not_filled_again() -> None:
+    named = opportunity(contact_roles=(("Security", "003SEC"),))
+    state = state_after_writing(run(named))
+    assert state.milestones["security"].owner_contact_id == "003SEC"
+    cleared = rep_edits(state, "security", owner_contact_id=None)
+    assert run(named, cleared).milestone("security").owner_contact_id is None
 
 
 def test_a_milestone_mapsync_wrote_for_a_dropped_key_is_not_a_reps_step() -> None:
