@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import replace
 
 from config.errors import PlanningError
 from config.salesforce_dates import SALESFORCE_DATE_RANGE, in_salesforce_range
@@ -45,6 +44,7 @@ from sync.planner.added import (
     percent_complete,
 )
 from sync.planner.calendar import BusinessCalendar
+from sync.planner.drafts import build_milestone, build_plan, for_opportunity, with_owners
 from sync.planner.frozen import held_schedule, is_held, rebaselined
 from sync.planner.measures import measured
 from sync.planner.model import (
@@ -58,11 +58,12 @@ from sync.planner.model import (
     Opportunity,
     PlanState,
 )
-from sync.planner.owners import contacts_by_role, owned_by, owner_of
+from sync.planner.numbers import NO_NUMBERS
+from sync.planner.owners import contacts_by_role, owner_of
 from sync.planner.progress import Resolution, StageProgress, resolve
 from sync.planner.schedule import ScheduleBook
 from sync.planner.slip import cause_text, days_slipped, health, plan_days_slipped, project
-from sync.planner.statics import MilestoneStatic, value_at
+from sync.planner.statics import MilestoneStatic, rule_path, rule_value
 
 _NEW_PLAN_MEMO_LIMIT, _TEMPLATE_MEMO_LIMIT = 8192, 4096
 _UNKNOWN = object()
@@ -91,8 +92,12 @@ class Planner:
         self._won = mapping.closed_won.casefold()
         self._lost = mapping.closed_lost.casefold()
         self._book = ScheduleBook()
-        self._rule_paths = tuple(dict.fromkeys(c.field for t in mapping.templates
-                                               for c in t.when))
+        self._rule_paths = tuple(rule_path(path) for path in dict.fromkeys(
+            c.field for t in mapping.templates for c in t.when))
+        self._by_name: dict[str, Template] = {}
+        for t in mapping.templates:  # ``StageMapping.template``: the first of a name
+            self._by_name.setdefault(t.name, t)
+        self._done_by_stage: dict[tuple[str, StageProgress], tuple[bool | None, ...]] = {}
         self._chosen: dict[tuple[tuple[type, object], ...], object] = {}
         self._statics: dict[str, tuple[MilestoneStatic, ...]] = {}
         self._new_plans: dict[tuple[str, dt.date, StageProgress, dt.date], DesiredPlan] = {}
@@ -129,13 +134,12 @@ class Planner:
         template = self._template(opportunity, current)
         if template is None:
             return None
-        if current is None:
-            desired = self._new_plan(opportunity, template, progress, close, today)
-        else:
-            contacts = contacts_by_role(opportunity)  # for milestones new to an existing plan
-            held = is_held(current, self.version(template), self.roll_out)
-            desired = self._build(opportunity.id, contacts, current, template, progress, close,
-                                  today, owner_of(opportunity), held)
+        if current is None:  # measured once for all that share it
+            return self._new_plan(opportunity, template, progress, close, today)
+        contacts = contacts_by_role(opportunity)  # for milestones new to an existing plan
+        held = is_held(current, self.version(template), self.roll_out)
+        desired = self._build(opportunity.id, contacts, current, template, progress, close,
+                              today, owner_of(opportunity), held)
         return measured(desired, current, self.mapping.health, self.calendar, today,
                         won=progress.closed_won)
 
@@ -150,12 +154,12 @@ class Planner:
 
     def _template(self, opportunity: Opportunity, current: PlanState | None) -> Template | None:
         if current is not None and current.own_template:
-            own = self.mapping.template(current.own_template)
+            own = self._by_name.get(current.own_template)
             if own is not None:
                 return own
-        return self._select(opportunity.rule_fields())
+        return self._select(opportunity)
 
-    def _select(self, record: dict[str, object]) -> Template | None:
+    def _select(self, opportunity: Opportunity) -> Template | None:
         """``StageMapping.select_template``, remembered by the values its rules read.
 
         A rule reads only the fields it names, so two Opportunities that agree on those
@@ -164,15 +168,15 @@ class Planner:
         """
         try:
             key = tuple(
-                (type(v), v) for v in (value_at(record, path) for path in self._rule_paths)
+                (type(v), v) for v in (rule_value(opportunity, *p) for p in self._rule_paths)
             )
             chosen = self._chosen.get(key, _UNKNOWN)
         except TypeError:  # a value that cannot be a key (a nested record): just ask
-            return self.mapping.select_template(record)
+            return self.mapping.select_template(opportunity.rule_fields())
         if chosen is _UNKNOWN:
             if len(self._chosen) >= _TEMPLATE_MEMO_LIMIT:
                 self._chosen.clear()
-            chosen = self._chosen[key] = self.mapping.select_template(record)
+            chosen = self._chosen[key] = self.mapping.select_template(opportunity.rule_fields())
         return chosen if isinstance(chosen, Template) else None
 
     def _new_plan(
@@ -194,26 +198,25 @@ class Planner:
         if shared is None:
             if len(self._new_plans) >= _NEW_PLAN_MEMO_LIMIT:
                 self._new_plans.clear()
-            shared = self._build("", {}, None, template, progress, close, today)
+            built = self._build("", {}, None, template, progress, close, today)
+            shared = measured(built, None, self.mapping.health, self.calendar, today,
+                              won=progress.closed_won)
+            assert shared is not None
             self._new_plans[key] = shared
         milestones = shared.milestones
-        if opportunity.contact_roles:
-            contacts = contacts_by_role(opportunity)
-            named: list[DesiredMilestone] | None = None
-            for i, s in enumerate(self._static(template)):
-                contact_id = contacts.get(s.role_folded) if s.names_contact else None
-                if contact_id is not None:
-                    if named is None:
-                        named = list(milestones)
-                    named[i] = owned_by(milestones[i], contact_id)
-            if named is not None:
-                milestones = tuple(named)
         owner = owner_of(opportunity)
-        if owner is not None:
-            milestones = tuple(
-                replace(m, owner_user_id=owner) if s.seller else m
-                for m, s in zip(milestones, self._static(template), strict=True))
-        return replace(shared, opportunity_id=opportunity.id, milestones=milestones)
+        if opportunity.contact_roles or owner is not None:
+            contacts = contacts_by_role(opportunity)
+            named = list(milestones)
+            for i, s in enumerate(self._static(template)):
+                if s.names_contact:
+                    contact_id = contacts.get(s.role_folded)
+                    if contact_id is not None:
+                        named[i] = with_owners(named[i], contact_id, named[i].owner_user_id)
+                elif s.seller and owner is not None:
+                    named[i] = with_owners(named[i], named[i].owner_contact_id, owner)
+            milestones = tuple(named)
+        return for_opportunity(shared, opportunity.id, milestones)
 
     def _build(
         self,
@@ -241,14 +244,15 @@ class Planner:
         statuses: list[str] = []
         due: list[dt.date] = []
         completed: list[dt.date | None] = []
-        completes = progress.completes
+        stage_done = self._stage_done(template, progress)
         late_before_close = not frozen and not progress.closed_won
         late_after_close = not frozen
+        roll_out = self.roll_out
         for i, s in enumerate(statics):
-            r = resolve(states.get(s.key), completes(s.stage_index, s.before_close),
-                        scheduled[i], today, frozen=frozen)
-            if self.roll_out:  # a mapping rolled out re-commits what it re-dates: no slip
-                r = rebaselined(r, states.get(s.key))
+            state = states.get(s.key)
+            r = resolve(state, stage_done[i], scheduled[i], today, frozen=frozen)
+            if roll_out:  # a mapping rolled out re-commits what it re-dates: no slip
+                r = rebaselined(r, state)
             resolved.append(r)
             statuses.append(SKIPPED if s.key in deleted else r.status)  # holds nobody up
             due.append(r.due_date or scheduled[i])
@@ -259,6 +263,7 @@ class Planner:
                              completed, overdue_today)
         calendar = self.calendar
         milestones: list[DesiredMilestone] = []
+        dates = projection.dates
         for i, (s, r) in enumerate(zip(statics, resolved, strict=True)):
             if s.key in deleted:
                 continue
@@ -280,11 +285,11 @@ class Planner:
             name = state.name if state is not None and NAME in r.pinned else None
             why = state.why if state is not None and WHY in r.pinned else None
             sequence = (state.sequence if held and state is not None else None) or i + 1
-            milestones.append(DesiredMilestone(
+            milestones.append(build_milestone(
                 s.key, name or s.name, sequence, s.stage, s.side, s.role,
                 s.why if why is None else why, s.depends_on,
                 r.baseline_due_date, r.due_date, r.completed_date, r.status, slipped,
-                projection.dates[i], owner, notes, r.pinned, user,
+                dates[i], owner, notes, r.pinned, user,
             ))
         projected_close = projection.close
         cause: str | None = None
@@ -334,25 +339,24 @@ class Planner:
             go_live, summary, criteria = (
                 current.go_live_date, current.summary, current.success_criteria
             )
-        return DesiredPlan(
-            opportunity_id=opportunity_id,
-            template=template.name,
-            status=status,
-            health=health(slipped, self.mapping.health),
-            percent_complete=percent_complete(steps),
-            target_close_date=close,
-            projected_close_date=projected_close,
-            go_live_date=go_live,
-            days_slipped=slipped,
-            slip_cause=cause if slipped > 0 else None,
-            next_milestone=upcoming.name[:255] if upcoming else None,
-            next_due_date=upcoming.due_date if upcoming else None,
-            summary=summary,
-            success_criteria=criteria,
-            milestones=milestones,
-            mapping_version=(current.mapping_version if held and current is not None
-                             else self.version(template)),
+        return build_plan(
+            opportunity_id, template.name, status, health(slipped, self.mapping.health),
+            percent_complete(steps), close, projected_close, go_live, slipped,
+            cause if slipped > 0 else None,
+            upcoming.name[:255] if upcoming else None, upcoming.due_date if upcoming else None,
+            summary, criteria, milestones, NO_NUMBERS, None, None,
+            current.mapping_version if held and current is not None else self.version(template),
         )
+
+    def _stage_done(self, template: Template,
+                    progress: StageProgress) -> tuple[bool | None, ...]:
+        """Whether the stage completes each milestone (``StageProgress.completes``)."""
+        key = (template.name, progress)
+        done = self._done_by_stage.get(key)
+        if done is None:
+            done = self._done_by_stage[key] = tuple(
+                progress.completes(s.stage_index, s.before_close) for s in self._static(template))
+        return done
 
     def _static(self, template: Template) -> tuple[MilestoneStatic, ...]:
         statics = self._statics.get(template.name)
