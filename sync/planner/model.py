@@ -143,10 +143,15 @@ class MilestoneState:
     def pinned_fields(self) -> frozenset[str]:
         """The rep-pinnable fields a rep has changed: by Salesforce's history, or (the local
         cache of it) since mapsync last wrote them."""
-        written = self.written
-        if not written:
-            return self.rep_pins
-        pinned = self.rep_pins
+        written, pinned = self.written, self.rep_pins
+        get = written.get  # first the usual answer, cheaply: every field as written (or not)
+        status, completed, due, name, why = (
+            self.status, self.completed_date, self.due_date, self.name, self.why)
+        if (not written or (get("Status__c", status) == status
+                and get("Completed_Date__c", completed) == completed
+                and get("Due_Date__c", due) == due and get("Name", name) == name
+                and get("Why_It_Matters__c", why) == why)):
+            return pinned
         for api_name, current in (
             ("Status__c", self.status),
             ("Completed_Date__c", self.completed_date),
@@ -197,9 +202,6 @@ class MilestoneState:
             owner_user_id=record.get("Owner_User__c"),
             sequence=int(record["Sequence__c"]) if record.get("Sequence__c") else None,
         )
-
-
-_NONE: frozenset[str] = frozenset()
 
 
 def _same_value(current: Any, written: Any) -> bool:

@@ -35,14 +35,7 @@ from config.errors import PlanningError
 from config.salesforce_dates import SALESFORCE_DATE_RANGE, in_salesforce_range
 from mappings.model import Anchor, Side, StageMapping, Template
 from mappings.version import template_version
-from sync.planner.added import (
-    Step,
-    StepLike,
-    added_steps,
-    latest_end,
-    next_step,
-    percent_complete,
-)
+from sync.planner.added import Step, StepLike, added_steps, latest_end, rollup
 from sync.planner.calendar import BusinessCalendar
 from sync.planner.drafts import build_milestone, build_plan, for_opportunity, with_owners
 from sync.planner.frozen import held_schedule, is_held, rebaselined
@@ -296,7 +289,7 @@ class Planner:
         if projection.cause is not None and statics[projection.cause].key not in deleted:
             culprit = next(m for m in milestones if m.key == statics[projection.cause].key)
             cause = cause_text(culprit.name, culprit.side)
-        added = added_steps(current, {s.key for s in statics}, len(statics))
+        added = added_steps(current, schedule.graph.keys, len(statics))
         if late_before_close:
             added_late = latest_end(added, self.calendar, close, today)
             if added_late is not None and added_late[0] > projected_close:
@@ -321,13 +314,13 @@ class Planner:
         held: bool = False,
     ) -> DesiredPlan:
         steps: tuple[StepLike, ...] = milestones + added
+        percent, upcoming = rollup(steps)
         if progress.closed_lost:
             status = CANCELLED
-        elif steps and not any(s.status not in FINISHED_STATUSES for s in steps):
+        elif steps and upcoming is None:  # nothing open
             status = COMPLETED
         else:
             status = ACTIVE
-        upcoming = next_step(steps)
         slipped = plan_days_slipped(self.calendar, close, projected_close)
         if current is None:
             statics = self._statics[template.name]
@@ -341,7 +334,7 @@ class Planner:
             )
         return build_plan(
             opportunity_id, template.name, status, health(slipped, self.mapping.health),
-            percent_complete(steps), close, projected_close, go_live, slipped,
+            percent, close, projected_close, go_live, slipped,
             cause if slipped > 0 else None,
             upcoming.name[:255] if upcoming else None, upcoming.due_date if upcoming else None,
             summary, criteria, milestones, NO_NUMBERS, None, None,
