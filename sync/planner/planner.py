@@ -87,6 +87,7 @@ class Planner:
         self._book = ScheduleBook()
         self._rule_paths = tuple(rule_path(path) for path in dict.fromkeys(
             c.field for t in mapping.templates for c in t.when))
+        self._progress: dict[str, StageProgress] = {}  # by the stage as Salesforce spells it
         self._by_name: dict[str, Template] = {}
         for t in mapping.templates:  # ``StageMapping.template``: the first of a name
             self._by_name.setdefault(t.name, t)
@@ -107,11 +108,15 @@ class Planner:
         """
         if opportunity.is_deleted:
             return None
-        stage = opportunity.stage.casefold()
-        progress = StageProgress(
-            self._stage_index.get(stage), closed_won=stage == self._won,
-            closed_lost=stage == self._lost,
-        )
+        progress = self._progress.get(opportunity.stage)
+        if progress is None:
+            stage = opportunity.stage.casefold()
+            progress = StageProgress(
+                self._stage_index.get(stage), closed_won=stage == self._won,
+                closed_lost=stage == self._lost,
+            )
+            if len(self._progress) < _TEMPLATE_MEMO_LIMIT:
+                self._progress[opportunity.stage] = progress
         if current is None and (
             progress.closed_lost or progress.position is None or progress.position < self._create_at
         ):
@@ -159,10 +164,12 @@ class Planner:
         fields (type included) get the same template; a backfill asks the same few
         questions (Type, record type, amount bands) many thousand times.
         """
+        read = []
+        for first, rest in self._rule_paths:
+            value = rule_value(opportunity, first, rest)
+            read.append((type(value), value))
+        key = tuple(read)
         try:
-            key = tuple(
-                (type(v), v) for v in (rule_value(opportunity, *p) for p in self._rule_paths)
-            )
             chosen = self._chosen.get(key, _UNKNOWN)
         except TypeError:  # a value that cannot be a key (a nested record): just ask
             return self.mapping.select_template(opportunity.rule_fields())
@@ -241,8 +248,9 @@ class Planner:
         late_before_close = not frozen and not progress.closed_won
         late_after_close = not frozen
         roll_out = self.roll_out
+        found = [states.get(s.key) for s in statics]
         for i, s in enumerate(statics):
-            state = states.get(s.key)
+            state = found[i]
             r = resolve(state, stage_done[i], scheduled[i], today, frozen=frozen)
             if roll_out:  # a mapping rolled out re-commits what it re-dates: no slip
                 r = rebaselined(r, state)
@@ -260,7 +268,7 @@ class Planner:
         for i, (s, r) in enumerate(zip(statics, resolved, strict=True)):
             if s.key in deleted:
                 continue
-            state = states.get(s.key)
+            state = found[i]
             if state is not None:  # the rep's owner, or the role's contact when still empty
                 owner, notes = state.owner_contact_id, state.notes
                 if owner is None and s.names_contact:
