@@ -78,13 +78,11 @@ def last_progress(desired: DesiredPlan, current: PlanState | None,
     return min(max(days), today)
 
 
-def measured(desired: DesiredPlan | None, current: PlanState | None,
+def measured(desired: DesiredPlan, current: PlanState | None,
              thresholds: HealthThresholds, calendar: BusinessCalendar,
-             today: dt.date, *, won: bool = False) -> DesiredPlan | None:
+             today: dt.date, *, won: bool = False) -> DesiredPlan:
     """``desired`` with its numbers, the rep's compelling event, and health and cause moved
     by a stale plan or a missed compelling event (neither for a won deal: it is not late)."""
-    if desired is None:
-        return None
     live = desired.status == ACTIVE
     moved = last_progress(desired, current, today)
     still = max(0, calendar.business_days_between(moved, today)) if moved < today else 0

@@ -188,8 +188,9 @@ class Planner:
         today: dt.date,
     ) -> DesiredPlan:
         """A first plan. Opportunities that share template, close date, stage and day get
-        the same plan but for their id and owner contacts, so that plan is built once (a
-        backfill plans thousands of deals closing at the same month and quarter ends)."""
+        the same plan but for their id and owners, so that plan is built and measured once
+        (a backfill plans thousands of deals closing at the same month and quarter ends); a
+        first plan's numbers do not depend on who owns its milestones."""
         if today != self._new_plans_day:  # yesterday's first plans will not be asked again
             self._new_plans.clear()
             self._new_plans_day = today
@@ -201,7 +202,6 @@ class Planner:
             built = self._build("", {}, None, template, progress, close, today)
             shared = measured(built, None, self.mapping.health, self.calendar, today,
                               won=progress.closed_won)
-            assert shared is not None
             self._new_plans[key] = shared
         milestones = shared.milestones
         owner = owner_of(opportunity)
