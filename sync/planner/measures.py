@@ -71,11 +71,16 @@ def last_progress(desired: DesiredPlan, current: PlanState | None,
     mapsync, or the day mapsync first knew the plan (creation, or this feature's first run)."""
     if current is None:
         return today
-    days = [current.last_progress_date or today]
-    days += [m.completed_date for m in desired.milestones
-             if m.status == DONE and m.completed_date is not None]
-    days += [s.touched_on for s in current.milestones.values() if s.touched_on is not None]
-    return min(max(days), today)
+    latest = current.last_progress_date or today
+    for m in desired.milestones:
+        done_on = m.completed_date
+        if done_on is not None and done_on > latest and m.status == DONE:
+            latest = done_on
+    for state in current.milestones.values():
+        touched = state.touched_on
+        if touched is not None and touched > latest:
+            latest = touched
+    return min(latest, today)
 
 
 def measured(desired: DesiredPlan, current: PlanState | None,
