@@ -132,8 +132,10 @@ def main() -> None:
     print(f"peak RSS: {peak_mb:,.0f} MB (whole process, {args.count:,} Opportunities held)")
     plans = runs[0]["new plans"][0]
     million = 1_000_000 / rates["new plans"]
-    how = "measured" if plans >= 1_000_000 else f"extrapolated from {plans:,}"
-    print(f"1,000,000 new plans: {million:.1f} s CPU ({how}; target < {MILLION_SECONDS} s) -> "
+    cpu = statistics.median(r["new plans"][2] for r in runs)
+    wall = statistics.median(r["new plans"][1] for r in runs)
+    print(f"1,000,000 new plans: {million:.1f} s CPU at the rate measured over {plans:,} plans "
+          f"(they took {cpu:.1f} s CPU, {wall:.1f} s wall; target < {MILLION_SECONDS} s) -> "
           f"{'met' if million < MILLION_SECONDS else 'MISSED'}")
 
 
