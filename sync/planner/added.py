@@ -54,7 +54,9 @@ def added_steps(current: PlanState | None, template_keys: Collection[str],
     if current is None:
         return ()
     extra = [m for key, m in current.milestones.items()
-             if key not in template_keys and key not in current.deleted and not m.written]
+             if not m.written and key not in template_keys and key not in current.deleted]
+    if not extra:
+        return ()
     extra.sort(key=lambda m: (m.due_date or dt.date.max, m.key))
     return tuple(Step(m.name or m.key, m.status or NOT_STARTED, m.due_date, after + i + 1)
                  for i, m in enumerate(extra))
@@ -90,3 +92,18 @@ def next_step(steps: Sequence[StepLike]) -> StepLike | None:
 
 def _due_order(s: StepLike) -> tuple[dt.date, int]:
     return (s.due_date or dt.date.max, s.sequence)
+
+
+def rollup(steps: Sequence[StepLike]) -> tuple[float, StepLike | None]:
+    """``percent_complete`` and ``next_step`` in one pass (``None``: no step is open)."""
+    finished = 0
+    upcoming: StepLike | None = None
+    best: tuple[dt.date, int] = (dt.date.max, 0)
+    for s in steps:
+        if s.status in FINISHED_STATUSES:
+            finished += 1
+            continue
+        order = (s.due_date or dt.date.max, s.sequence)
+        if upcoming is None or order < best:
+            upcoming, best = s, order
+    return (round(100.0 * finished / len(steps), 2) if steps else 0.0), upcoming

@@ -40,6 +40,7 @@ _SPAN_MARGIN_YEARS = 2
 _MAX_YEAR_SPAN = 400
 _JOIN_YEARS = 10  # a date this close to a span grows it; further away, it gets its own span
 _MAX_SPANS = 6  # spans kept per calendar (most recently used), so memory stays bounded
+_ANSWERS_KEPT = 1 << 16  # answers remembered per question, so memory stays bounded
 _REACH_YEARS = 10  # years past Salesforce's range that date arithmetic may reach
 _FIRST_YEAR = SALESFORCE_MIN_DATE.year - _REACH_YEARS
 _LAST_YEAR = SALESFORCE_MAX_DATE.year + _REACH_YEARS
@@ -59,7 +60,8 @@ class _Span:
 class BusinessCalendar:
     """Which days count as working days, with date arithmetic in business days."""
 
-    __slots__ = ("_country", "_extra", "_skip_weekends", "_spans", "_subdiv", "_year_counts")
+    __slots__ = ("_added", "_between", "_country", "_extra", "_skip_weekends", "_spans",
+                 "_subdiv", "_year_counts")
 
     def __init__(
         self,
@@ -75,6 +77,9 @@ class BusinessCalendar:
         self._extra = frozenset(holidays)
         self._spans: list[_Span] = []  # most recently used first
         self._year_counts: dict[int, int] = {}
+        # answers already given: plans ask the same few questions (today, close dates) often
+        self._added: dict[tuple[dt.date, int], dt.date] = {}
+        self._between: dict[tuple[dt.date, dt.date], int] = {}
         if country is not None:
             try:
                 holidays_lib.country_holidays(country, subdiv=subdivision, years=[])
@@ -131,6 +136,14 @@ class BusinessCalendar:
     def add_business_days(self, day: dt.date, n: int) -> dt.date:
         if n == 0:
             return day
+        answer = self._added.get((day, n))
+        if answer is None:
+            if len(self._added) >= _ANSWERS_KEPT:
+                self._added.clear()
+            answer = self._added[day, n] = self._add_business_days(day, n)
+        return answer
+
+    def _add_business_days(self, day: dt.date, n: int) -> dt.date:
         o = day.toordinal()
         span = self._span(o)
         while True:
@@ -144,6 +157,14 @@ class BusinessCalendar:
         return self.add_business_days(day, -n)
 
     def business_days_between(self, start: dt.date, end: dt.date) -> int:
+        answer = self._between.get((start, end))
+        if answer is None:
+            if len(self._between) >= _ANSWERS_KEPT:
+                self._between.clear()
+            answer = self._between[start, end] = self._business_days_between(start, end)
+        return answer
+
+    def _business_days_between(self, start: dt.date, end: dt.date) -> int:
         a, b = start.toordinal(), end.toordinal()
         if a == b:
             return 0
@@ -168,6 +189,9 @@ class BusinessCalendar:
 
     def _span(self, ordinal: int) -> _Span:
         """A span of whole years that includes ``ordinal``."""
+        spans = self._spans
+        if spans and spans[0].lo <= ordinal <= spans[0].hi:  # as a moment ago, most often
+            return spans[0]
         for k, span in enumerate(self._spans):
             if span.lo <= ordinal <= span.hi:
                 if k:

@@ -13,10 +13,10 @@ was meant to make is the one a manager asks about. Pure, like the rest of the pl
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 
 from mappings.model import HealthThresholds, Side
 from sync.planner.calendar import BusinessCalendar
+from sync.planner.drafts import build_plan
 from sync.planner.model import (
     ACTIVE,
     AT_RISK,
@@ -30,27 +30,39 @@ from sync.planner.model import (
 from sync.planner.numbers import PlanNumbers
 
 _CAUSE_LIMIT = 255
+_BUYER, _SELLER, _JOINT = str(Side.BUYER), str(Side.SELLER), str(Side.JOINT)
 
 
-def on_time_rate(milestones: tuple[DesiredMilestone, ...], side: str,
-                 today: dt.date) -> float | None:
-    """Percent of ``side``'s settled milestones done by their due date; ``None`` if none is.
+def on_time_rates(milestones: tuple[DesiredMilestone, ...],
+                  today: dt.date) -> tuple[float | None, float | None]:
+    """Percent of the buyer's, and of the seller's, settled milestones done by their due
+    date; ``None`` for a side none of whose is. Joint ones count for both sides.
 
     Settled: done, or open and due before ``today`` (already late). Skipped ones do not count.
     One done before mapsync tracked it (no completion date) counts as on time: it was done
     when first seen, which is no slip either.
     """
-    settled = on_time = 0
+    buyer_settled = buyer_on_time = seller_settled = seller_on_time = 0
     for m in milestones:
-        if m.side not in (side, Side.JOINT) or m.status == SKIPPED or m.due_date is None:
+        due = m.due_date
+        if due is None:
             continue
-        if m.status == DONE:
-            settled += 1
-            if m.completed_date is None or m.completed_date <= m.due_date:
-                on_time += 1
-        elif m.due_date < today:
-            settled += 1
-    return round(100.0 * on_time / settled, 2) if settled else None
+        status = m.status
+        if status == DONE:
+            on_time = 1 if m.completed_date is None or m.completed_date <= due else 0
+        elif status != SKIPPED and due < today:
+            on_time = 0
+        else:
+            continue
+        side = m.side
+        if side in (_BUYER, _JOINT):
+            buyer_settled += 1
+            buyer_on_time += on_time
+        if side in (_SELLER, _JOINT):
+            seller_settled += 1
+            seller_on_time += on_time
+    return (round(100.0 * buyer_on_time / buyer_settled, 2) if buyer_settled else None,
+            round(100.0 * seller_on_time / seller_settled, 2) if seller_settled else None)
 
 
 def last_progress(desired: DesiredPlan, current: PlanState | None,
@@ -59,30 +71,29 @@ def last_progress(desired: DesiredPlan, current: PlanState | None,
     mapsync, or the day mapsync first knew the plan (creation, or this feature's first run)."""
     if current is None:
         return today
-    days = [current.last_progress_date or today]
-    days += [m.completed_date for m in desired.milestones
-             if m.status == DONE and m.completed_date is not None]
-    days += [s.touched_on for s in current.milestones.values() if s.touched_on is not None]
-    return min(max(days), today)
+    latest = current.last_progress_date or today
+    for m in desired.milestones:
+        done_on = m.completed_date
+        if done_on is not None and done_on > latest and m.status == DONE:
+            latest = done_on
+    for state in current.milestones.values():
+        touched = state.touched_on
+        if touched is not None and touched > latest:
+            latest = touched
+    return min(latest, today)
 
 
-def measured(desired: DesiredPlan | None, current: PlanState | None,
+def measured(desired: DesiredPlan, current: PlanState | None,
              thresholds: HealthThresholds, calendar: BusinessCalendar,
-             today: dt.date, *, won: bool = False) -> DesiredPlan | None:
+             today: dt.date, *, won: bool = False) -> DesiredPlan:
     """``desired`` with its numbers, the rep's compelling event, and health and cause moved
     by a stale plan or a missed compelling event (neither for a won deal: it is not late)."""
-    if desired is None:
-        return None
     live = desired.status == ACTIVE
     moved = last_progress(desired, current, today)
     still = max(0, calendar.business_days_between(moved, today)) if moved < today else 0
     late_after = today if live else dt.date.min  # a closed plan's numbers stop moving
-    numbers = PlanNumbers(
-        buyer_on_time_rate=on_time_rate(desired.milestones, Side.BUYER, late_after),
-        seller_on_time_rate=on_time_rate(desired.milestones, Side.SELLER, late_after),
-        last_progress_date=moved,
-        days_since_progress=still if live else None,
-    )
+    buyer, seller = on_time_rates(desired.milestones, late_after)
+    numbers = PlanNumbers(buyer, seller, moved, still if live else None)
     event_date = current.compelling_event_date if current else None
     event = current.compelling_event if current else None
     health, causes = desired.health, [desired.slip_cause] if desired.slip_cause else []
@@ -95,5 +106,10 @@ def measured(desired: DesiredPlan | None, current: PlanState | None,
             causes.append(f"projected close {desired.projected_close_date.isoformat()} passes "
                           f"the compelling event{reason} on {event_date.isoformat()}")
     cause = "; ".join(causes)[:_CAUSE_LIMIT] or None
-    return replace(desired, numbers=numbers, health=health, slip_cause=cause,
-                   compelling_event_date=event_date, compelling_event=event)
+    d = desired
+    return build_plan(
+        d.opportunity_id, d.template, d.status, health, d.percent_complete,
+        d.target_close_date, d.projected_close_date, d.go_live_date, d.days_slipped, cause,
+        d.next_milestone, d.next_due_date, d.summary, d.success_criteria, d.milestones,
+        numbers, event_date, event, d.mapping_version,
+    )

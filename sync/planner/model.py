@@ -146,15 +146,16 @@ class MilestoneState:
     def pinned_fields(self) -> frozenset[str]:
         """The rep-pinnable fields a rep has changed, and the owners a rep chose: by
         Salesforce's history, or (the local cache of it) since mapsync last wrote them."""
-        written = self.written
-        if not written:
-            return self.rep_pins
-        pinned = self.rep_pins
-        for api_name, current in (
+        written, pinned = self.written, self.rep_pins
+        values = (
             ("Status__c", self.status), ("Completed_Date__c", self.completed_date),
             ("Due_Date__c", self.due_date), ("Name", self.name), ("Why_It_Matters__c", self.why),
             ("Owner_Contact__c", self.owner_contact_id), ("Owner_User__c", self.owner_user_id),
-        ):
+        )
+        get = written.get  # first the usual answer, cheaply: every field as written (or not)
+        if not written or all(get(f, v) == v for f, v in values):
+            return pinned
+        for api_name, current in values:
             if api_name in written:
                 before = written[api_name]
                 if current != before and not _same_value(current, before):
@@ -198,9 +199,6 @@ class MilestoneState:
             owner_user_id=record.get("Owner_User__c"),
             sequence=int(record["Sequence__c"]) if record.get("Sequence__c") else None,
         )
-
-
-_NONE: frozenset[str] = frozenset()
 
 
 def _same_value(current: Any, written: Any) -> bool:

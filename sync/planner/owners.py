@@ -11,21 +11,13 @@ and the owner as they change until a rep sets the owner user.
 
 from __future__ import annotations
 
-from sync.planner.model import DesiredMilestone, Opportunity
+from sync.planner.model import Opportunity
 
 
 def owner_of(opportunity: Opportunity) -> str | None:
     """The Opportunity owner's user Id, who owns the seller-side milestones."""
     owner = opportunity.fields.get("OwnerId")
     return str(owner) if owner else None
-
-
-def owned_by(m: DesiredMilestone, contact_id: str) -> DesiredMilestone:
-    return DesiredMilestone(
-        m.key, m.name, m.sequence, m.stage, m.side, m.role, m.why, m.depends_on,
-        m.baseline_due_date, m.due_date, m.completed_date, m.status, m.days_slipped,
-        m.projected_date, contact_id, m.notes, m.pinned, m.owner_user_id,
-    )
 
 
 def users_by_role(opportunity: Opportunity) -> dict[str, str]:

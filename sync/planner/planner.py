@@ -30,21 +30,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import replace
 
 from config.errors import PlanningError
 from config.salesforce_dates import SALESFORCE_DATE_RANGE, in_salesforce_range
 from mappings.model import Anchor, Side, StageMapping, Template
 from mappings.version import template_version
-from sync.planner.added import (
-    Step,
-    StepLike,
-    added_steps,
-    latest_end,
-    next_step,
-    percent_complete,
-)
+from sync.planner.added import Step, StepLike, added_steps, latest_end, rollup
 from sync.planner.calendar import BusinessCalendar
+from sync.planner.drafts import build_milestone, build_plan, for_opportunity, with_owners
 from sync.planner.frozen import held_schedule, is_held, rebaselined
 from sync.planner.measures import measured
 from sync.planner.model import (
@@ -58,11 +51,12 @@ from sync.planner.model import (
     Opportunity,
     PlanState,
 )
-from sync.planner.owners import contacts_by_role, owned_by, owner_of, users_by_role
+from sync.planner.numbers import NO_NUMBERS
+from sync.planner.owners import contacts_by_role, owner_of, users_by_role
 from sync.planner.progress import Resolution, StageProgress, resolve
 from sync.planner.schedule import ScheduleBook
 from sync.planner.slip import cause_text, days_slipped, health, plan_days_slipped, project
-from sync.planner.statics import MilestoneStatic, value_at
+from sync.planner.statics import MilestoneStatic, rule_path, rule_value
 
 _NEW_PLAN_MEMO_LIMIT, _TEMPLATE_MEMO_LIMIT = 8192, 4096
 _UNKNOWN = object()
@@ -92,8 +86,13 @@ class Planner:
         self._won = mapping.closed_won.casefold()
         self._lost = mapping.closed_lost.casefold()
         self._book = ScheduleBook()
-        self._rule_paths = tuple(dict.fromkeys(c.field for t in mapping.templates
-                                               for c in t.when))
+        self._rule_paths = tuple(rule_path(path) for path in dict.fromkeys(
+            c.field for t in mapping.templates for c in t.when))
+        self._progress: dict[str, StageProgress] = {}  # by the stage as Salesforce spells it
+        self._by_name: dict[str, Template] = {}
+        for t in mapping.templates:  # ``StageMapping.template``: the first of a name
+            self._by_name.setdefault(t.name, t)
+        self._done_by_stage: dict[tuple[str, StageProgress], tuple[bool | None, ...]] = {}
         self._chosen: dict[tuple[tuple[type, object], ...], object] = {}
         self._statics: dict[str, tuple[MilestoneStatic, ...]] = {}
         self._new_plans: dict[tuple[str, dt.date, StageProgress, dt.date], DesiredPlan] = {}
@@ -110,11 +109,15 @@ class Planner:
         """
         if opportunity.is_deleted:
             return None
-        stage = opportunity.stage.casefold()
-        progress = StageProgress(
-            self._stage_index.get(stage), closed_won=stage == self._won,
-            closed_lost=stage == self._lost,
-        )
+        progress = self._progress.get(opportunity.stage)
+        if progress is None:
+            stage = opportunity.stage.casefold()
+            progress = StageProgress(
+                self._stage_index.get(stage), closed_won=stage == self._won,
+                closed_lost=stage == self._lost,
+            )
+            if len(self._progress) < _TEMPLATE_MEMO_LIMIT:
+                self._progress[opportunity.stage] = progress
         if current is None and (
             progress.closed_lost or progress.position is None or progress.position < self._create_at
         ):
@@ -130,13 +133,13 @@ class Planner:
         template = self._template(opportunity, current)
         if template is None:
             return None
-        if current is None:
-            desired = self._new_plan(opportunity, template, progress, close, today)
-        else:
-            contacts = contacts_by_role(opportunity)  # for milestones new to an existing plan
-            held = is_held(current, self.version(template), self.roll_out)
-            desired = self._build(opportunity.id, contacts, current, template, progress, close,
-                                  today, owner_of(opportunity), held, users_by_role(opportunity))
+        if current is None:  # measured once for all that share it
+            return self._new_plan(opportunity, template, progress, close, today)
+        contacts = contacts_by_role(opportunity)  # for milestones new to an existing plan
+        held = is_held(current, self.version(template), self.roll_out)
+        desired = self._build(opportunity.id, contacts, current, template, progress, close,
+                              today, owner_of(opportunity), held,
+                              users_by_role(opportunity))
         return measured(desired, current, self.mapping.health, self.calendar, today,
                         won=progress.closed_won)
 
@@ -151,29 +154,31 @@ class Planner:
 
     def _template(self, opportunity: Opportunity, current: PlanState | None) -> Template | None:
         if current is not None and current.own_template:
-            own = self.mapping.template(current.own_template)
+            own = self._by_name.get(current.own_template)
             if own is not None:
                 return own
-        return self._select(opportunity.rule_fields())
+        return self._select(opportunity)
 
-    def _select(self, record: dict[str, object]) -> Template | None:
+    def _select(self, opportunity: Opportunity) -> Template | None:
         """``StageMapping.select_template``, remembered by the values its rules read.
 
         A rule reads only the fields it names, so two Opportunities that agree on those
         fields (type included) get the same template; a backfill asks the same few
         questions (Type, record type, amount bands) many thousand times.
         """
+        read = []
+        for first, rest in self._rule_paths:
+            value = rule_value(opportunity, first, rest)
+            read.append((type(value), value))
+        key = tuple(read)
         try:
-            key = tuple(
-                (type(v), v) for v in (value_at(record, path) for path in self._rule_paths)
-            )
             chosen = self._chosen.get(key, _UNKNOWN)
         except TypeError:  # a value that cannot be a key (a nested record): just ask
-            return self.mapping.select_template(record)
+            return self.mapping.select_template(opportunity.rule_fields())
         if chosen is _UNKNOWN:
             if len(self._chosen) >= _TEMPLATE_MEMO_LIMIT:
                 self._chosen.clear()
-            chosen = self._chosen[key] = self.mapping.select_template(record)
+            chosen = self._chosen[key] = self.mapping.select_template(opportunity.rule_fields())
         return chosen if isinstance(chosen, Template) else None
 
     def _new_plan(
@@ -185,8 +190,9 @@ class Planner:
         today: dt.date,
     ) -> DesiredPlan:
         """A first plan. Opportunities that share template, close date, stage and day get
-        the same plan but for their id and owner contacts, so that plan is built once (a
-        backfill plans thousands of deals closing at the same month and quarter ends)."""
+        the same plan but for their id and owners, so that plan is built and measured once
+        (a backfill plans thousands of deals closing at the same month and quarter ends); a
+        first plan's numbers do not depend on who owns its milestones."""
         if today != self._new_plans_day:  # yesterday's first plans will not be asked again
             self._new_plans.clear()
             self._new_plans_day = today
@@ -195,26 +201,23 @@ class Planner:
         if shared is None:
             if len(self._new_plans) >= _NEW_PLAN_MEMO_LIMIT:
                 self._new_plans.clear()
-            shared = self._build("", {}, None, template, progress, close, today)
+            built = self._build("", {}, None, template, progress, close, today)
+            shared = measured(built, None, self.mapping.health, self.calendar, today,
+                              won=progress.closed_won)
             self._new_plans[key] = shared
         milestones = shared.milestones
-        if opportunity.contact_roles:
+        owner, team = owner_of(opportunity), users_by_role(opportunity)
+        if opportunity.contact_roles or owner is not None or team:
             contacts = contacts_by_role(opportunity)
-            named: list[DesiredMilestone] | None = None
+            named = list(milestones)
             for i, s in enumerate(self._static(template)):
                 contact_id = contacts.get(s.role_folded) if s.names_contact else None
-                if contact_id is not None:
-                    if named is None:
-                        named = list(milestones)
-                    named[i] = owned_by(milestones[i], contact_id)
-            if named is not None:
-                milestones = tuple(named)
-        owner, team = owner_of(opportunity), users_by_role(opportunity)
-        if owner is not None or team:
-            milestones = tuple(
-                replace(m, owner_user_id=team.get(s.role_folded) or owner) if s.seller else m
-                for m, s in zip(milestones, self._static(template), strict=True))
-        return replace(shared, opportunity_id=opportunity.id, milestones=milestones)
+                user_id = (team.get(s.role_folded) or owner) if s.seller else None
+                if contact_id is not None or user_id is not None:
+                    named[i] = with_owners(named[i], contact_id or named[i].owner_contact_id,
+                                           user_id or named[i].owner_user_id)
+            milestones = tuple(named)
+        return for_opportunity(shared, opportunity.id, milestones)
 
     def _build(
         self,
@@ -243,14 +246,16 @@ class Planner:
         statuses: list[str] = []
         due: list[dt.date] = []
         completed: list[dt.date | None] = []
-        completes = progress.completes
+        stage_done = self._stage_done(template, progress)
         late_before_close = not frozen and not progress.closed_won
         late_after_close = not frozen
+        roll_out = self.roll_out
+        found = [states.get(s.key) for s in statics]
         for i, s in enumerate(statics):
-            r = resolve(states.get(s.key), completes(s.stage_index, s.before_close),
-                        scheduled[i], today, frozen=frozen)
-            if self.roll_out:  # a mapping rolled out re-commits what it re-dates: no slip
-                r = rebaselined(r, states.get(s.key))
+            state = found[i]
+            r = resolve(state, stage_done[i], scheduled[i], today, frozen=frozen)
+            if roll_out:  # a mapping rolled out re-commits what it re-dates: no slip
+                r = rebaselined(r, state)
             resolved.append(r)
             statuses.append(SKIPPED if s.key in deleted else r.status)  # holds nobody up
             due.append(r.due_date or scheduled[i])
@@ -261,10 +266,11 @@ class Planner:
                              completed, overdue_today)
         calendar = self.calendar
         milestones: list[DesiredMilestone] = []
+        dates = projection.dates
         for i, (s, r) in enumerate(zip(statics, resolved, strict=True)):
             if s.key in deleted:
                 continue
-            state = states.get(s.key)
+            state = found[i]
             seller = ((team or {}).get(s.role_folded) or owner_user) if s.seller else None
             if state is not None:  # the rep's owner, or the role's contact when still empty
                 owner, notes, user = state.owner_contact_id, state.notes, state.owner_user_id
@@ -284,18 +290,18 @@ class Planner:
             name = state.name if state is not None and NAME in r.pinned else None
             why = state.why if state is not None and WHY in r.pinned else None
             sequence = (state.sequence if held and state is not None else None) or i + 1
-            milestones.append(DesiredMilestone(
+            milestones.append(build_milestone(
                 s.key, name or s.name, sequence, s.stage, s.side, s.role,
                 s.why if why is None else why, s.depends_on,
                 r.baseline_due_date, r.due_date, r.completed_date, r.status, slipped,
-                projection.dates[i], owner, notes, r.pinned, user,
+                dates[i], owner, notes, r.pinned, user,
             ))
         projected_close = projection.close
         cause: str | None = None
         if projection.cause is not None and statics[projection.cause].key not in deleted:
             culprit = next(m for m in milestones if m.key == statics[projection.cause].key)
             cause = cause_text(culprit.name, culprit.side)
-        added = added_steps(current, {s.key for s in statics}, len(statics))
+        added = added_steps(current, schedule.graph.keys, len(statics))
         if late_before_close:
             added_late = latest_end(added, self.calendar, close, today)
             if added_late is not None and added_late[0] > projected_close:
@@ -320,13 +326,13 @@ class Planner:
         held: bool = False,
     ) -> DesiredPlan:
         steps: tuple[StepLike, ...] = milestones + added
+        percent, upcoming = rollup(steps)
         if progress.closed_lost:
             status = CANCELLED
-        elif steps and not any(s.status not in FINISHED_STATUSES for s in steps):
+        elif steps and upcoming is None:  # nothing open
             status = COMPLETED
         else:
             status = ACTIVE
-        upcoming = next_step(steps)
         slipped = plan_days_slipped(self.calendar, close, projected_close)
         if current is None:
             statics = self._statics[template.name]
@@ -338,25 +344,24 @@ class Planner:
             go_live, summary, criteria = (
                 current.go_live_date, current.summary, current.success_criteria
             )
-        return DesiredPlan(
-            opportunity_id=opportunity_id,
-            template=template.name,
-            status=status,
-            health=health(slipped, self.mapping.health),
-            percent_complete=percent_complete(steps),
-            target_close_date=close,
-            projected_close_date=projected_close,
-            go_live_date=go_live,
-            days_slipped=slipped,
-            slip_cause=cause if slipped > 0 else None,
-            next_milestone=upcoming.name[:255] if upcoming else None,
-            next_due_date=upcoming.due_date if upcoming else None,
-            summary=summary,
-            success_criteria=criteria,
-            milestones=milestones,
-            mapping_version=(current.mapping_version if held and current is not None
-                             else self.version(template)),
+        return build_plan(
+            opportunity_id, template.name, status, health(slipped, self.mapping.health),
+            percent, close, projected_close, go_live, slipped,
+            cause if slipped > 0 else None,
+            upcoming.name[:255] if upcoming else None, upcoming.due_date if upcoming else None,
+            summary, criteria, milestones, NO_NUMBERS, None, None,
+            current.mapping_version if held and current is not None else self.version(template),
         )
+
+    def _stage_done(self, template: Template,
+                    progress: StageProgress) -> tuple[bool | None, ...]:
+        """Whether the stage completes each milestone (``StageProgress.completes``)."""
+        key = (template.name, progress)
+        done = self._done_by_stage.get(key)
+        if done is None:
+            done = self._done_by_stage[key] = tuple(
+                progress.completes(s.stage_index, s.before_close) for s in self._static(template))
+        return done
 
     def _static(self, template: Template) -> tuple[MilestoneStatic, ...]:
         statics = self._statics.get(template.name)

@@ -36,6 +36,7 @@ STATUS, COMPLETED_DATE, DUE_DATE = "Status__c", "Completed_Date__c", "Due_Date__
 BASELINE = "Baseline_Due_Date__c"
 
 _NOTHING_PINNED: frozenset[str] = frozenset()
+_resolution = tuple.__new__  # a Resolution without the frame of its generated __new__
 
 
 class StageProgress(NamedTuple):
@@ -109,7 +110,10 @@ def resolve(
         completed = None
 
     due = state.due_date if DUE_DATE in pinned or frozen else scheduled_due
-    return Resolution(status, completed, due, _baseline(state, scheduled_due), pinned)
+    baseline = state.written.get(BASELINE)
+    if not isinstance(baseline, dt.date):
+        baseline = _baseline(state, scheduled_due)
+    return _resolution(Resolution, (status, completed, due, baseline, pinned))
 
 
 def done_before_tracking(state: MilestoneState) -> bool:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sync.planner.model import Opportunity
+
 
 @dataclass(frozen=True, slots=True)
 class MilestoneStatic:
@@ -36,3 +38,32 @@ def value_at(record: Mapping[str, object], path: str) -> object:
         folded = part.casefold()
         value = next((v for k, v in value.items() if k.casefold() == folded), None)
     return value
+
+
+# Template rules read the Opportunity as ``Opportunity.rule_fields()`` has it: its standard
+# fields first (a field of the same name in ``fields`` replaces the value, not the place),
+# then the other fields. By API name casefolded: the name and the attribute holding it.
+_STANDARD = {"id": ("Id", "id"), "name": ("Name", "name"), "stagename": ("StageName", "stage"),
+             "closedate": ("CloseDate", "close_date"), "amount": ("Amount", "amount"),
+             "type": ("Type", "type")}
+
+
+def rule_path(path: str) -> tuple[str, str | None]:
+    """A rule's field path prepared for :func:`rule_value`: its first name casefolded, and
+    the rest of the path (``None`` for a field of the Opportunity itself)."""
+    first, dot, rest = path.partition(".")
+    return first.casefold(), rest if dot else None
+
+
+def rule_value(opportunity: Opportunity, first: str, rest: str | None) -> object:
+    """``value_at(opportunity.rule_fields(), path)`` for a path prepared by :func:`rule_path`,
+    without building the record."""
+    fields = opportunity.fields
+    standard = _STANDARD.get(first)
+    value: object
+    if standard is not None:
+        api_name, attribute = standard
+        value = fields[api_name] if api_name in fields else getattr(opportunity, attribute)
+    else:
+        value = next((v for k, v in fields.items() if k.casefold() == first), None)
+    return value if rest is None else value_at(value, rest)  # type: ignore[arg-type]
