@@ -7,7 +7,8 @@ of those milestones (Salesforce's field history: who changed a field last is Sal
 record, not the store's), their contact roles (to name buyer-side owners by role, on a new
 plan and wherever an owner contact is still empty), and from the store the plan index, the
 tombstones of plans reps deleted, and the shadow of what mapsync last wrote (a cache: losing
-it loses no rep's pin).
+it loses no rep's pin). When the mapping keeps milestones as Tasks, the Tasks mapsync keeps
+on those Opportunities too (deleted ones included: a Task a rep deleted is not recreated).
 Salesforce's reads go into as few Composite requests as Salesforce allows (five queries each).
 """
 
@@ -30,6 +31,9 @@ from sync.cycle.sobjects import (
     OPPORTUNITY_FIELDS,
     PLAN_FIELDS,
     PLAN_OBJECT,
+    TASK,
+    TASK_FIELDS,
+    TASK_KEY_FIELD,
     milestone_external_id,
     opportunity_id_of,
 )
@@ -50,6 +54,9 @@ class Gathered:
     plans: dict[str, dict[str, Any]] = field(default_factory=dict)  # by Opportunity Id
     milestones: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # opp → key
     rep_values: dict[str, dict[str, Any]] = field(default_factory=dict)  # milestone Id → field
+    rep_set_at: dict[str, dict[str, str]] = field(default_factory=dict)  # ... → when, by a rep
+    tasks: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # opp → ms key
+    deleted_tasks: set[str] = field(default_factory=set)  # milestone keys: Task in the bin
     contact_roles: Roles = field(default_factory=dict)
     deleted_plans: dict[str, dict[str, Any]] = field(default_factory=dict)  # in the recycle bin
     deleted_milestones: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
@@ -86,7 +93,8 @@ def gather(reader: Reader, store: Store, mapping: StageMapping, org_id: str,
     _read_salesforce(reader, out,
                      opportunities=[o for o in touched if o not in pulled_opps],
                      plans=[o for o in touched if o in known and o not in out.tombstoned],
-                     roles=wanted if roles is None else [], me=me)
+                     roles=wanted if roles is None else [], me=me,
+                     tasks=any(mapping.tasks_for(t.name).sides for t in mapping.templates))
     out.opportunities.update(pulled_opps)
     for opp in out.plans:  # a live plan outweighs a deleted one of the same Opportunity
         out.deleted_plans.pop(opp, None)
@@ -102,7 +110,8 @@ def _in(ids: Sequence[str]) -> str:
 
 
 def _read_salesforce(reader: Reader, out: Gathered, *, opportunities: Sequence[str],
-                     plans: Sequence[str], roles: Sequence[str], me: str | None) -> None:
+                     plans: Sequence[str], roles: Sequence[str], me: str | None,
+                     tasks: bool = False) -> None:
     queries: list[tuple[str, str]] = [
         (OPPORTUNITY, f"SELECT {', '.join(OPPORTUNITY_FIELDS)} FROM Opportunity "
                       f"WHERE Id IN {_in(chunk)}")
@@ -115,6 +124,8 @@ def _read_salesforce(reader: Reader, out: Gathered, *, opportunities: Sequence[s
                                f"WHERE Plan__r.External_Id__c IN {_in(chunk)} "
                                "ORDER BY Sequence__c"),
             (MILESTONE_HISTORY, rep_history_soql(chunk, me))]
+        if tasks:
+            queries.append((TASK, tasks_soql(chunk)))
     queries += [
         (CONTACT_ROLE, "SELECT OpportunityId, ContactId, Role, IsPrimary, IsDeleted FROM "
                        f"{CONTACT_ROLE} WHERE OpportunityId IN {_in(chunk)} "
@@ -145,11 +156,19 @@ def _read_salesforce(reader: Reader, out: Gathered, *, opportunities: Sequence[s
                     into.setdefault(milestone_of, {})[str(row["Key__c"])] = row
                 elif not deleted:
                     unkeyed.append(row)
+            elif sobject == TASK:
+                key = str(row[TASK_KEY_FIELD])
+                if deleted:
+                    out.deleted_tasks.add(key)
+                else:
+                    out.tasks.setdefault(str(row["WhatId"]), {})[key] = row
             elif deleted:
                 continue  # history and contact roles of deleted records
             elif sobject == MILESTONE_HISTORY:  # in time order: the last value set wins
                 out.rep_values.setdefault(str(row["ParentId"]), {})[str(row["Field"])] = \
                     row.get("NewValue")
+                out.rep_set_at.setdefault(str(row["ParentId"]), {})[str(row["Field"])] = \
+                    str(row.get("CreatedDate") or "")
             else:
                 role_rows.append(row)
     by_plan_id = {str(p["Id"]): opp for opp, p in out.plans.items()}
@@ -170,6 +189,12 @@ def rep_history_soql(opportunity_ids: Sequence[str], me: str | None) -> str:
             "ORDER BY CreatedDate, Id")
 
 
+def tasks_soql(opportunity_ids: Sequence[str]) -> str:
+    """The Tasks mapsync keeps for milestones on these Opportunities."""
+    return (f"SELECT {', '.join(TASK_FIELDS)} FROM {TASK} WHERE WhatId IN "
+            f"{_in(opportunity_ids)} AND {TASK_KEY_FIELD} != null ORDER BY Id")
+
+
 def _shadows(tx: Transaction, org_id: str, out: Gathered, mapping: StageMapping) -> Shadows:
     shadows: Shadows = {}
     for obj in (PLAN_OBJECT, OPPORTUNITY):
@@ -186,6 +211,9 @@ def _shadows(tx: Transaction, org_id: str, out: Gathered, mapping: StageMapping)
             keys.add(milestone_external_id(opp_id, spec.key))
     for ext, rec in tx.shadow(org_id, MILESTONE_OBJECT, sorted(keys)).items():
         shadows[(MILESTONE_OBJECT, ext)] = rec.fields
+    keys |= {k for by_key in out.tasks.values() for k in by_key}
+    for ext, rec in tx.shadow(org_id, TASK, sorted(keys)).items():
+        shadows[(TASK, ext)] = rec.fields
     return shadows
 
 

@@ -3,6 +3,8 @@
 Records go out by external id (a retried or repeated write never duplicates; Opportunity
 rollups, which have no external id, are updates by Id), plans before milestones (a new
 milestone needs its plan's Id), milestones of one plan in one request (no row-lock fights),
+then the milestones' Tasks (a Task's description links its milestone's record; one
+Opportunity's Tasks in one request) and, for each new Task, its Id on its milestone,
 Opportunity rollups last, then deletions. Collections carry up to
 ``SF_BULK_THRESHOLD`` records, Bulk API 2.0 more. Each record's result is filed as soon as it
 is known, so a push stopped between two steps (a stop request, the API limit) still commits
@@ -20,7 +22,8 @@ from connectors.salesforce.results import RecordResult
 from sync.cycle.decide import Decisions
 from sync.cycle.diff import RecordChange
 from sync.cycle.run import RunControl
-from sync.cycle.sobjects import MILESTONE_OBJECT, OPPORTUNITY, PLAN_OBJECT, UPSERT_KEY
+from sync.cycle.sobjects import MILESTONE_OBJECT, OPPORTUNITY, PLAN_OBJECT, TASK, UPSERT_KEY
+from sync.cycle.tasks import milestone_link, task_link
 
 
 class Writer(Protocol):
@@ -86,6 +89,7 @@ def write(writer: Writer, decisions: Decisions, control: RunControl,
             milestones.append(m)
     control.check_write()
     upsert(writer, MILESTONE_OBJECT, milestones, into)
+    _tasks(writer, decisions, control, into, failed_plans)
     control.check_write()
     upsert(writer, OPPORTUNITY, [c.rollup for c in changes
                                  if c.rollup and c.opportunity_id not in failed_plans], into)
@@ -93,6 +97,38 @@ def write(writer: Writer, decisions: Decisions, control: RunControl,
     if gone:
         control.check_write()
         into.deleted = writer.delete(gone)
+
+
+def _tasks(writer: Writer, decisions: Decisions, control: RunControl, into: PushResult,
+           failed_plans: set[str]) -> None:
+    """The milestones' Tasks, once their milestones landed; then each new Task's Id on its
+    milestone (upserted by the milestone's external id, the Task's own key)."""
+    milestone_ids = into.ids(MILESTONE_OBJECT)
+    failed = {f.change.key for f in into.failed if f.change.sobject == MILESTONE_OBJECT}
+    tasks = []
+    for c in decisions.changes:
+        if c.opportunity_id in failed_plans:
+            continue
+        for task in c.tasks:
+            if task.key in failed:
+                continue
+            if task.created:
+                milestone_id = milestone_ids.get(task.key) or c.milestone_ids.get(task.key)
+                if milestone_id is None:
+                    continue
+                task.fields["Description"] = (str(task.fields.get("Description") or "")
+                                              + milestone_link(milestone_id))
+            tasks.append(task)
+    if not tasks:
+        return
+    control.check_write()
+    before = len(into.written)
+    upsert(writer, TASK, tasks, into)
+    links = [task_link(c.key, r.id) for c, r in into.written[before:]
+             if c.sobject == TASK and r.created and r.id]
+    if links:
+        control.check_write()
+        upsert(writer, MILESTONE_OBJECT, links, into)
 
 
 def upsert(writer: Writer, sobject: str, changes: Sequence[RecordChange],
@@ -106,7 +142,7 @@ def upsert(writer: Writer, sobject: str, changes: Sequence[RecordChange],
         body = change.payload()
         body[key_field] = change.key
         records.append(body)
-    group = "Plan__c" if sobject == MILESTONE_OBJECT else None
+    group = {MILESTONE_OBJECT: "Plan__c", TASK: "WhatId"}.get(sobject)
     if key_field == "Id":  # known by Id only: Collections upsert refuses Id as its key
         results = writer.update_auto(sobject, records, group)
     else:

@@ -198,7 +198,7 @@ CASES: list[tuple[str, Change, list[str]]] = [
         "unknown top-level setting",
         put("timezone", value="UTC"),
         ["timezone: unknown field (allowed: version, stages, create_at, closed_won, "
-         "closed_lost, templates, default_template, calendar, health)"],
+         "closed_lost, templates, default_template, calendar, health, tasks)"],
     ),
     (
         "missing role",
