@@ -42,7 +42,8 @@ def test_plans_go_first_then_their_milestones_with_the_plan_ids_then_rollups() -
     milestone_ids = {c.key: r.id for c, r in result.written
                      if c.sobject == MILESTONE_OBJECT and "Task_Id__c" not in c.fields}
     tasks = sf.upserts[2][2]
-    assert tasks and all(milestone_ids[t["MAP_External_Id__c"]] in t["Description"]
+    assert tasks
+    assert all(milestone_ids[t["MAP_External_Id__c"]] in t["Description"]
                          for t in tasks)
     task_ids = {c.key: r.id for c, r in result.written if c.sobject == "Task"}
     assert {m["External_Id__c"]: m["Task_Id__c"] for m in sf.upserts[3][2]} == task_ids

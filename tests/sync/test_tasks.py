@@ -55,13 +55,15 @@ def test_each_open_seller_and_joint_milestone_gets_a_task_for_its_owner_due_on_i
     by_key = tasks(world, opp)
     expected = {k for k, m in milestones.items()
                 if m["Owner_Side__c"] in ("Seller", "Joint") and m["Status__c"] != "Done"}
-    assert expected and set(by_key) == expected  # buyer milestones get none by default
+    assert expected
+    assert set(by_key) == expected
     for key, task in by_key.items():
         m = milestones[key]
         assert task["Subject"] == m["Name"]
         assert task["ActivityDate"] == m["Due_Date__c"]
         assert task["OwnerId"] == (m["Owner_User__c"] or owner)
-        assert task["WhatId"] == opp and task["Status"] == "Not Started"
+        assert task["WhatId"] == opp
+        assert task["Status"] == "Not Started"
         due = dt.date.fromisoformat(m["Due_Date__c"])
         assert task["IsReminderSet"] is True
         assert task["ReminderDateTime"] == f"{due - dt.timedelta(days=1)}T09:00:00.000+0000"
@@ -107,7 +109,7 @@ def test_a_milestone_done_by_stage_or_by_a_rep_closes_its_task(
     world.cycle()
     now = tasks(world, opp)
     for key in (*by_stage, by_rep["Key__c"]):
-        assert now[key]["IsClosed"] is True and now[key]["Status"] == "Completed", key
+        assert (now[key]["IsClosed"], now[key]["Status"]) == (True, "Completed"), key
         assert now[key]["LastModifiedById"] == world.client.user_id
     # closed by mapsync, not by a rep: the milestones keep their own status and dates
     assert milestone_rows(world, opp)[by_rep["Key__c"]]["Status__c"] == "Skipped"
@@ -174,7 +176,8 @@ def test_buyer_milestones_get_tasks_only_when_the_mapping_names_their_side(
     world.cycle()
     sides = {k: m["Owner_Side__c"] for k, m in milestone_rows(world, opp).items()}
     by_key = tasks(world, opp)
-    assert by_key and {sides[k] for k in by_key} == {"Buyer"}
+    assert by_key
+    assert {sides[k] for k in by_key} == {"Buyer"}
     assert all(t["IsReminderSet"] is False and t["ReminderDateTime"] is None
                for t in by_key.values())
 
@@ -187,7 +190,8 @@ def test_tasks_are_written_by_the_cycles_push_on_either_path(
     opps = [world.opportunity(stage="Qualification", name=f"Initech {n}") for n in range(2)]
     report = world.cycle()
     written = sum(len(tasks(world, o)) for o in opps)
-    assert written and report.tasks_written == written
+    assert written
+    assert report.tasks_written == written
     assert all(m["Task_Id__c"] for o in opps for k, m in milestone_rows(world, o).items()
                if k in tasks(world, o))
 
