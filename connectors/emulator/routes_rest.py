@@ -8,7 +8,7 @@ These are the calls simple-salesforce's ``sf.Account.create/get/update/upsert/de
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -200,7 +200,18 @@ async def by_external_id(call: Call) -> Response:
     return json_response(store.record_json(obj, row, call.version, fields))
 
 
-def _window(call: Call) -> tuple[str, str]:
+UPDATED_REACH, DELETED_REACH = timedelta(days=30), timedelta(days=15)
+
+
+def _minute(value: datetime) -> datetime:
+    return value.replace(second=0, microsecond=0)
+
+
+def _window(call: Call, reach: timedelta) -> tuple[str, str, str]:
+    """``(start, end, latestDateCovered)`` of a replication window, as Salesforce reads it:
+    seconds ignored, start before end and within ``reach`` of now; covered up to ``end`` but
+    never past the org's now, nor past a write still to commit late (its stamp will be up
+    to ``late_stamp_ms`` old when it lands)."""
     if "SystemModstamp" not in sobject_of(call).fields:  # field history: query it instead
         raise ApiError(400, "INVALID_TYPE",
                        f"sObject type '{sobject_of(call).name}' is not replicateable")
@@ -211,31 +222,35 @@ def _window(call: Call) -> tuple[str, str]:
     if start is None or end is None:
         raise ApiError(400, "INVALID_REPLICATION_DATE",
                        "start date and end date must be valid dateTime values")
-    if start > end:
-        raise ApiError(400, "INVALID_REPLICATION_DATE", "start date cannot be after end date")
-    if call.org.now() - start > timedelta(days=30):
+    start, end = _minute(start), _minute(end)
+    if start >= end:
         raise ApiError(400, "INVALID_REPLICATION_DATE",
-                       "startDate cannot be more than 30 days ago")
-    # Salesforce covers whole minutes
-    end = end.replace(second=0, microsecond=0)
-    return format_datetime(start), format_datetime(end)
+                       "startDate must chronologically precede endDate by more than one minute")
+    now = call.org.now()
+    if now - start > reach:
+        raise ApiError(400, "INVALID_REPLICATION_DATE",
+                       f"startDate cannot be more than {reach.days} days ago")
+    knobs = call.org.knobs
+    pending = timedelta(milliseconds=knobs.late_stamp_ms if knobs.late_stamp_rate > 0 else 0)
+    covered = max(start, min(end, _minute(now - pending)))
+    return format_datetime(start), format_datetime(end), format_datetime(covered)
 
 
 async def updated(call: Call) -> Response:
     obj = sobject_of(call)
-    start, end = _window(call)
+    start, end, covered = _window(call, UPDATED_REACH)
     rows = call.org.store.changed_between(obj, start, end, deleted=False)
-    return json_response({"ids": [r[0] for r in rows], "latestDateCovered": end})
+    return json_response({"ids": [r[0] for r in rows], "latestDateCovered": covered})
 
 
 async def deleted(call: Call) -> Response:
     obj = sobject_of(call)
-    start, end = _window(call)
+    start, end, covered = _window(call, DELETED_REACH)
     call.org.empty_recycle_bin(obj.name)
     rows = call.org.store.changed_between(obj, start, end, deleted=True)
-    earliest = format_datetime(call.org.now() - timedelta(days=15))
+    earliest = format_datetime(call.org.now() - DELETED_REACH)
     return json_response({"deletedRecords": [{"id": r[0], "deletedDate": r[1]} for r in rows],
-                          "earliestDateAvailable": earliest, "latestDateCovered": end})
+                          "earliestDateAvailable": earliest, "latestDateCovered": covered})
 
 
 TOP_ROUTES: list[BaseRoute] = [

@@ -142,6 +142,14 @@ class SalesforceClient:
         """All rows of each query, five queries per call (``queryAll`` unless told)."""
         return queries.composite(self.transport, soqls, include_deleted=include_deleted)
 
+    def composite_read(self, soqls: Sequence[str], resources: Sequence[str], *,
+                       include_deleted: bool = True,
+                       ) -> tuple[list[list[dict[str, Any]]], list[queries.Answer]]:
+        """All rows of each query, plus ``(status, body)`` of each resource (a path under the
+        API version that is no query, such as Get Updated), which rides in the first call."""
+        return queries.composite_read(self.transport, soqls, resources,
+                                      include_deleted=include_deleted)
+
     def bulk_query(self, soql: str, *, include_deleted: bool = False,
                    max_records: int = 50_000) -> Iterator[dict[str, str | None]]:
         """Rows of ``soql`` through a Bulk 2.0 query job: strings, empty cells as None."""

@@ -4,7 +4,9 @@ A query answers at most 2,000 rows a page (``Sforce-Query-Options: batchSize``),
 API call; pages are fetched only as the caller iterates, so a million rows never sit in memory.
 A sync poll asks several questions at once (changed Opportunities, plans, milestones): up to five
 queries ride in one Composite request for one call, and the next pages of those that have more
-are bundled the same way, so a poll that finds nothing costs a single call.
+are bundled the same way, so a poll that finds nothing costs a single call. Resources that are
+not queries (Get Updated, Get Deleted) do not count toward Salesforce's five: they ride in the
+first of those calls (:func:`composite_read`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from connectors.salesforce.errors import error_from_body
 from connectors.salesforce.transport import Transport
 
 MAX_BATCH = 2000
+MAX_SUBREQUESTS = 25  # per Composite request, of which at most five queries
 MIN_BATCH = 200
 QUERIES_PER_COMPOSITE = 5
 LOCATOR_RESTARTS = 3
@@ -55,9 +58,21 @@ def count(transport: Transport, soql: str) -> int:
     return int(page.get("totalSize", 0))
 
 
+Answer = tuple[int, Any]  # a resource subrequest's HTTP status and parsed body
+
+
 def composite(transport: Transport, soqls: Sequence[str], *,
               include_deleted: bool = True) -> list[list[dict[str, Any]]]:
-    """All rows of each query, in order; five queries (or next pages) per Composite call.
+    """All rows of each query, in order; five queries (or next pages) per Composite call."""
+    return composite_read(transport, soqls, (), include_deleted=include_deleted)[0]
+
+
+def composite_read(transport: Transport, soqls: Sequence[str], resources: Sequence[str], *,
+                   include_deleted: bool = True) -> tuple[list[list[dict[str, Any]]],
+                                                          list[Answer]]:
+    """All rows of each query, and the answer of each resource (a path under the API
+    version, e.g. ``sobjects/Task/updated/?start=…&end=…``): status and body, an error body
+    included, for the caller to judge. The resources ride in the first Composite call.
 
     At most five queries are open at a time: a new query starts only when one of the open
     ones has read its last page. Salesforce keeps a bounded number of open query cursors per
@@ -66,18 +81,26 @@ def composite(transport: Transport, soqls: Sequence[str], *,
     page gets a large read stuck. A locator that is invalid all the same (expired, released
     by another session of the same user) re-runs that query from its start, a few times.
     """
+    if len(resources) > MAX_SUBREQUESTS - QUERIES_PER_COMPOSITE:
+        raise ValueError(f"at most {MAX_SUBREQUESTS - QUERIES_PER_COMPOSITE} resources ride "
+                         f"in a poll, got {len(resources)}")
     resource = "queryAll" if include_deleted else "query"
     first = [f"{transport.data_path}/{resource}?{urlencode({'q': q})}" for q in soqls]
+    extra = [f"{transport.data_path}/{path.lstrip('/')}" for path in resources]
+    answers: list[Answer] = []
     rows: list[list[dict[str, Any]]] = [[] for _ in soqls]
     restarts = [0] * len(soqls)
     waiting = list(range(len(soqls)))
     open_pages: list[tuple[int, str]] = []  # (query, URL of its next page)
-    while waiting or open_pages:
+    while waiting or open_pages or extra:
         while waiting and len(open_pages) < QUERIES_PER_COMPOSITE:
             n = waiting.pop(0)
             open_pages.append((n, first[n]))
         following: list[tuple[int, str]] = []
-        for n, page in _composite_call(transport, open_pages, soqls):
+        pages, answered = _composite_call(transport, open_pages, soqls, extra)
+        if extra:
+            answers, extra = answered, []
+        for n, page in pages:
             if page is None:  # the locator is gone: read this query again from its start
                 restarts[n] += 1
                 if restarts[n] > LOCATOR_RESTARTS:
@@ -91,24 +114,33 @@ def composite(transport: Transport, soqls: Sequence[str], *,
             if not page.get("done", True) and page.get("nextRecordsUrl"):
                 following.append((n, str(page["nextRecordsUrl"])))
         open_pages = following
-    return rows
+    return rows, answers
 
 
-def _composite_call(transport: Transport, chunk: list[tuple[int, str]],
-                    soqls: Sequence[str]) -> list[tuple[int, dict[str, Any] | None]]:
-    """One Composite request of GET subrequests; a failed subrequest raises its own error,
-    except an invalid query locator, answered as ``None`` (read that query again)."""
-    body = {"allOrNone": False,
-            "compositeRequest": [{"method": "GET", "url": url, "referenceId": f"q{n}"}
-                                 for n, url in chunk]}
+Pages = list[tuple[int, dict[str, Any] | None]]
 
-    def attempt() -> list[tuple[int, dict[str, Any] | None]]:
+
+def _composite_call(transport: Transport, chunk: list[tuple[int, str]], soqls: Sequence[str],
+                    extra: Sequence[str] = ()) -> tuple[Pages, list[Answer]]:
+    """One Composite request of GET subrequests; a failed query raises its own error,
+    except an invalid query locator, answered as ``None`` (read that query again). The
+    ``extra`` resources are answered as they come, errors included."""
+    subs = [{"method": "GET", "url": url, "referenceId": f"q{n}"} for n, url in chunk]
+    subs += [{"method": "GET", "url": url, "referenceId": f"r{n}"} for n, url in enumerate(extra)]
+    body = {"allOrNone": False, "compositeRequest": subs}
+
+    def attempt() -> tuple[Pages, list[Answer]]:
         response = transport.send_once("POST", "composite", json=body,
-                                       context=f"composite of {len(chunk)} queries")
-        answered: list[tuple[int, dict[str, Any] | None]] = []
+                                       context=f"composite of {len(subs)} subrequests")
+        answered: Pages = []
+        others: list[Answer] = [(500, None)] * len(extra)
         for sub in response.json().get("compositeResponse", []):
-            n = int(str(sub.get("referenceId", "q-1"))[1:])
+            ref = str(sub.get("referenceId", "q-1"))
             status = int(sub.get("httpStatusCode", 500))
+            if ref.startswith("r"):
+                others[int(ref[1:])] = (status, sub.get("body"))
+                continue
+            n = int(ref[1:])
             if status >= 300:
                 error = error_from_body(status, json.dumps(sub.get("body")),
                                         f"query {_shorten(soqls[n])}")
@@ -117,7 +149,7 @@ def _composite_call(transport: Transport, chunk: list[tuple[int, str]],
                     continue
                 raise error
             answered.append((n, sub.get("body") or {}))
-        return answered
+        return answered, others
 
     return transport.policy.call(lambda: transport.with_session(attempt))
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from connectors.salesforce.soql import quote
+from sync.cycle import updated
 from sync.cycle.sobjects import (
     CONTACT_ROLE,
     CONTACT_ROLE_FIELDS,
@@ -35,6 +36,7 @@ from sync.cycle.sobjects import (
     MILESTONE_OBJECT,
     OPPORTUNITY,
     OPPORTUNITY_HISTORY,
+    POLLED_BY_UPDATES,
     SYNCED_OBJECTS,
     opportunity_id_of,
 )
@@ -55,6 +57,10 @@ class Reader(Protocol):
 
     def composite_query(self, soqls: Sequence[str], *,
                         include_deleted: bool = True) -> list[list[dict[str, Any]]]: ...
+
+    def composite_read(self, soqls: Sequence[str], resources: Sequence[str], *,
+                       include_deleted: bool = True,
+                       ) -> tuple[list[list[dict[str, Any]]], list[updated.Answer]]: ...
 
 
 def changes_soql(sobject: str, since: dt.datetime | None, me: str | None,
@@ -106,8 +112,10 @@ class Pulled:
 
 
 def read(reader: Reader, marks: Mapping[str, Watermark | None], lookback: dt.timedelta,
-         me: str | None, extra: Iterable[str] = ()) -> Pulled:
-    """Read the changes since ``marks``; ``extra`` Opportunities are touched as well."""
+         me: str | None, extra: Iterable[str] = (), now: dt.datetime | None = None) -> Pulled:
+    """Read the changes since ``marks``; ``extra`` Opportunities are touched as well.
+    ``now``: the time the windows of Get Updated end at (Salesforce's last known time, else
+    the local clock, when not given)."""
     soqls = [changes_soql(sobject, read_from(marks.get(sobject), lookback), me)
              for sobject in SYNCED_OBJECTS]
     first_read = marks.get(OPPORTUNITY) is None
@@ -121,7 +129,13 @@ def read(reader: Reader, marks: Mapping[str, Watermark | None], lookback: dt.tim
         soqls.append(history_soql(sobject, since, me))
     if first_read:
         soqls.append(ROLES_SOQL)
-    results = reader.composite_query(soqls, include_deleted=True)
+    prepared = updated.prepare(
+        tuple(POLLED_BY_UPDATES), marks,
+        now or reader.server_time or dt.datetime.now(dt.UTC),
+        since=read_from(marks.get(OPPORTUNITY), lookback) if not first_read else None,
+        lookback=lookback)
+    results, answers = reader.composite_read(soqls, prepared.resources(), include_deleted=True)
+    polled_at = reader.server_time
     objects = (*SYNCED_OBJECTS, *extra_objects)
     read_rows = dict(zip(objects, results[:len(objects)], strict=True))
     for sobject in extra_objects:  # history rows are stamped by their creation
@@ -130,7 +144,6 @@ def read(reader: Reader, marks: Mapping[str, Watermark | None], lookback: dt.tim
     pulled = Pulled(first_read=first_read)
     pulled.rows = {obj: [dict(r) for r in unseen(read_rows[obj], marks.get(obj))]
                    for obj in objects}
-    polled_at = reader.server_time
     pulled.marks = {obj: advance(marks.get(obj), read_rows[obj], lookback, polled_at)
                     for obj in objects}
     for obj in extra_objects:  # a change the record's own row already showed is not news
@@ -138,8 +151,12 @@ def read(reader: Reader, marks: Mapping[str, Watermark | None], lookback: dt.tim
         pulled.rows[obj] = [r for r in pulled.rows[obj]
                             if (seen := taken.get(str(r[HISTORY_PARENT[obj]]))) is None
                             or seen <= parse_stamp(str(r["CreatedDate"]))]
+    changes = updated.collect(reader, prepared, answers, marks, POLLED_BY_UPDATES, me,
+                              polled_at)
+    pulled.rows.update(changes.rows)
+    pulled.marks.update(changes.marks)
     touched: dict[str, None] = {}
-    for obj in objects:
+    for obj in pulled.rows:
         for row in pulled.rows[obj]:
             opp = opportunity_id_of(obj, row)
             if opp:

@@ -43,7 +43,7 @@ def run_cycle(org: Org, control: RunControl | None = None, *,
             marks = dict(tx.watermarks(org_id))
         me = org.salesforce.user_id
         pulled = pull.read(org.salesforce, marks, org.lookback, me,
-                           extra=[*extra, *_retryable_letters(org, org_id)])
+                           extra=[*extra, *_retryable_letters(org, org_id)], now=org.clock())
         run.report.pulled = pulled.counts()
         run.report.touched = len(pulled.touched)
         chunks = list(batched(pulled.touched, org.chunk_size)) or [[]]

@@ -21,6 +21,7 @@ OPPORTUNITY = "Opportunity"
 PLAN_OBJECT = "Mutual_Action_Plan__c"
 MILESTONE_OBJECT = "MAP_Milestone__c"
 CONTACT_ROLE = "OpportunityContactRole"
+TEAM_MEMBER = "OpportunityTeamMember"
 SYNCED_OBJECTS = (OPPORTUNITY, PLAN_OBJECT, MILESTONE_OBJECT)
 # Salesforce's own record of who changed what: milestone field history and stage history.
 MILESTONE_HISTORY = "MAP_Milestone__History"
@@ -59,6 +60,11 @@ TASK_FIELDS = ("Id", "IsDeleted", "LastModifiedById", TASK_KEY_FIELD, "WhatId", 
 FIELDS = {OPPORTUNITY: OPPORTUNITY_FIELDS, PLAN_OBJECT: PLAN_FIELDS,
           MILESTONE_OBJECT: MILESTONE_FIELDS}
 CONTACT_ROLE_FIELDS = ("OpportunityId", "ContactId", "Role", "IsPrimary", "IsDeleted")
+# Objects the poll has no query for: asked by Get Updated / Get Deleted in the same request
+# (``sync.cycle.updated``), then read by Id with these fields; each names its Opportunity.
+POLLED_BY_UPDATES: dict[str, tuple[str, ...]] = {
+    CONTACT_ROLE: ("OpportunityId", "ContactId", "Role", "IsPrimary"),
+}
 HISTORY_FIELDS = {
     MILESTONE_HISTORY: ("Id", "ParentId", "Parent.External_Id__c", "Field", "CreatedById",
                         "CreatedDate"),
@@ -72,8 +78,8 @@ def opportunity_id_of(sobject: str, record: Mapping[str, Any]) -> str | None:
     record without a key)."""
     if sobject == OPPORTUNITY:
         return str(record["Id"])
-    if sobject == OPPORTUNITY_HISTORY:
-        return str(record["OpportunityId"])
+    if sobject in (OPPORTUNITY_HISTORY, CONTACT_ROLE, TEAM_MEMBER):
+        return str(record["OpportunityId"]) if record.get("OpportunityId") else None
     if sobject == MILESTONE_HISTORY:
         external = (record.get("Parent") or {}).get(EXTERNAL_ID_FIELD)
         return opportunity_of(str(external)) if external else None

@@ -83,6 +83,25 @@ def test_a_poll_of_three_queries_that_finds_nothing_costs_one_call(
     assert [s["method"] for s in sent["compositeRequest"]] == ["GET"] * 3
 
 
+def test_resources_ride_in_the_first_composite_call_and_answer_errors_as_they_come(
+        sf: responses.RequestsMock, client: SalesforceClient) -> None:
+    add_token(sf)
+    refused = [{"errorCode": "INVALID_REPLICATION_DATE", "message": "too old"}]
+    sf.add(responses.POST, f"{API}/composite", json={"compositeResponse": [
+        _subresponse("q0", page([])), _subresponse("r0", {"ids": ["00K1"]}),
+        _subresponse("r1", refused, 400)]})
+    rows, answers = client.composite_read(
+        ["SELECT Id FROM Opportunity"],
+        ["sobjects/OpportunityContactRole/updated/?start=a&end=b",
+         "sobjects/OpportunityContactRole/deleted/?start=a&end=b"])
+    assert rows == [[]]
+    assert answers == [(200, {"ids": ["00K1"]}), (400, refused)]
+    assert client.usage.calls == 1
+    sent = json.loads(sf.calls[1].request.body or b"{}")
+    assert sent["compositeRequest"][1]["url"] == (
+        "/services/data/v59.0/sobjects/OpportunityContactRole/updated/?start=a&end=b")
+
+
 def test_seven_queries_take_two_composite_calls(
         sf: responses.RequestsMock, client: SalesforceClient) -> None:
     add_token(sf)

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from connectors.salesforce.errors import RecordError
 from connectors.salesforce.results import RecordResult
@@ -31,6 +32,9 @@ class FakeSalesforce:
     upserts: list[tuple[str, str, list[dict[str, Any]]]] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     composite_calls: int = 0
+    resources: list[str] = field(default_factory=list)  # Get Updated / Deleted asked
+    updated: dict[str, list[str]] = field(default_factory=dict)  # object -> Ids changed
+    gone: dict[str, list[str]] = field(default_factory=dict)  # object -> Ids deleted
     usage: ApiUsage = field(default_factory=lambda: ApiUsage(budget_share=1.0))
     bulk_threshold: int = 2000
     server_time: dt.datetime | None = None
@@ -49,6 +53,26 @@ class FakeSalesforce:
         self.composite_calls += 1
         self.queries.extend(soqls)
         return [list(self.rows.get(_object_of(q), [])) for q in soqls]
+
+    def composite_read(self, soqls: Sequence[str], resources: Sequence[str], *,
+                       include_deleted: bool = True,
+                       ) -> tuple[list[list[dict[str, Any]]], list[tuple[int, Any]]]:
+        """The queries as :meth:`composite_query` answers them; Get Updated and Get Deleted
+        name the Ids in ``updated`` / ``gone`` (per object) and cover their whole window."""
+        self.resources.extend(resources)
+        rows = self.composite_query(soqls, include_deleted=include_deleted) if soqls else []
+        answers: list[tuple[int, Any]] = []
+        for path in resources:
+            sobject, kind = path.split("/")[1:3]
+            end = parse_qs(urlsplit(path).query)["end"][0].replace("Z", "+0000")
+            if kind == "updated":
+                answers.append((200, {"ids": list(self.updated.get(sobject, [])),
+                                      "latestDateCovered": end}))
+            else:
+                answers.append((200, {"deletedRecords": [
+                    {"id": i, "deletedDate": end} for i in self.gone.get(sobject, [])],
+                    "latestDateCovered": end}))
+        return rows, answers
 
     def upsert_auto(self, sobject: str, external_id_field: str,
                     records: Sequence[dict[str, Any]], group_key: Any = None,

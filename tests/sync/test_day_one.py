@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from connectors.emulator.server import Emulator
-from sync.jobs.reconcile import reconcile
 from tests.sync.world import TODAY, World
 
 
@@ -152,21 +151,47 @@ def _contact_in_role(world: World, opp: str, role: str, name: str) -> str:
     return contact
 
 
-def test_champion_named_after_the_plan_exists_fills_empty_owners(world: World) -> None:
+def test_contact_role_added_later_fills_empty_champion_milestone_next_poll(
+        world: World) -> None:
     opp = world.opportunity()
     world.cycle()
     assert _owners(world, opp)["discovery"] is None
     world.cycle()  # nothing pending: the next change is the role alone
     champion = _contact_in_role(world, opp, "Champion", "Chen")
-    # Contact roles are not in the poll (its five queries go to the records and Salesforce's
-    # history): the nightly reconcile, or the deal's next change, re-plans with them.
-    report = reconcile(world.sync)
-    assert report.touched >= 1
+    world.minutes_later(1)
+    report = world.cycle()
+    assert report.touched == 1
     owners = _owners(world, opp)
     assert owners["discovery"] == owners["success_criteria"] == champion
     assert owners["value_review"] == champion
     assert owners["kickoff"] is None  # seller side: no contact
+    world.minutes_later(1)
     assert world.cycle().api_calls == 1  # and quiet again: one call
+
+
+def test_contact_role_added_in_the_same_minute_waits_for_the_minute_to_close(
+        world: World) -> None:
+    opp = world.opportunity()
+    world.cycle()
+    _contact_in_role(world, opp, "Champion", "Chen")
+    # Get Updated answers for whole minutes: a role added this minute is asked for once the
+    # minute is over, never lost.
+    world.cycle()
+    world.minutes_later(1)
+    world.cycle()
+    assert _owners(world, opp)["discovery"] is not None
+
+
+def test_deleted_contact_role_touches_its_opportunity_next_poll(world: World) -> None:
+    opp = world.opportunity()
+    _contact_in_role(world, opp, "Champion", "Chen")
+    world.cycle()
+    [role] = world.query(f"SELECT Id FROM OpportunityContactRole WHERE OpportunityId = '{opp}'")
+    world.minutes_later(1)
+    world.cycle()
+    world.delete("OpportunityContactRole", role["Id"])
+    world.minutes_later(1)
+    assert world.cycle().touched == 1
 
 
 def test_owner_a_rep_chose_is_never_replaced_by_a_role(world: World) -> None:
@@ -178,7 +203,8 @@ def test_owner_a_rep_chose_is_never_replaced_by_a_role(world: World) -> None:
                Owner_Contact__c=chosen)
     world.cycle()
     champion = _contact_in_role(world, opp, "Champion", "Chen")
-    reconcile(world.sync)
+    world.minutes_later(1)
+    world.cycle()
     owners = _owners(world, opp)
     assert owners["discovery"] == chosen
     assert owners["success_criteria"] == champion

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -25,6 +26,7 @@ class World:
     def __init__(self, org: Emulator, tmp_path: Path, mapping: StageMapping | None = None,
                  settings: dict[str, Any] | None = None, **org_kw: Any) -> None:
         self.org = org
+        self._shift = dt.timedelta(0)
         self.settings = load_settings(
             **{k.lower(): v for k, v in org.env().items()},
             database_url=f"sqlite:///{tmp_path / 'mapsync.db'}",
@@ -48,6 +50,15 @@ class World:
     def cycle(self, control: RunControl | None = None) -> RunReport:
         """One sync cycle, as the worker runs it."""
         return run_cycle(self.sync, control)
+
+    def minutes_later(self, minutes: int = 1) -> None:
+        """Move Salesforce's clock and mapsync's on together (Get Updated answers for whole
+        minutes only: a change is in the poll of the next minute)."""
+        self._shift += dt.timedelta(minutes=minutes)
+        shift = self._shift
+        self.org.org.set_clock(lambda: dt.datetime.now(dt.UTC) + shift)
+        self.sync = dataclasses.replace(self.sync,
+                                        clock=lambda: dt.datetime.now(dt.UTC) + shift)
 
     # --- a rep at work -----------------------------------------------------------------
 
