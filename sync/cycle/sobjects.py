@@ -64,6 +64,7 @@ CONTACT_ROLE_FIELDS = ("OpportunityId", "ContactId", "Role", "IsPrimary", "IsDel
 # (``sync.cycle.updated``), then read by Id with these fields; each names its Opportunity.
 POLLED_BY_UPDATES: dict[str, tuple[str, ...]] = {
     CONTACT_ROLE: ("OpportunityId", "ContactId", "Role", "IsPrimary"),
+    TASK: (TASK_KEY_FIELD, "WhatId"),  # a rep working a milestone's Task
 }
 HISTORY_FIELDS = {
     MILESTONE_HISTORY: ("Id", "ParentId", "Parent.External_Id__c", "Field", "CreatedById",
@@ -80,6 +81,9 @@ def opportunity_id_of(sobject: str, record: Mapping[str, Any]) -> str | None:
         return str(record["Id"])
     if sobject in (OPPORTUNITY_HISTORY, CONTACT_ROLE, TEAM_MEMBER):
         return str(record["OpportunityId"]) if record.get("OpportunityId") else None
+    if sobject == TASK:  # a milestone's Task names its milestone; other Tasks touch nothing
+        external = record.get(TASK_KEY_FIELD)
+        return opportunity_of(str(external)) if external else None
     if sobject == MILESTONE_HISTORY:
         external = (record.get("Parent") or {}).get(EXTERNAL_ID_FIELD)
         return opportunity_of(str(external)) if external else None
