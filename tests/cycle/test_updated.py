@@ -152,7 +152,9 @@ def test_idle_poll_with_contact_role_polling_costs_one_call() -> None:
     pulled = pull.read(sf, _later_marks(), LOOKBACK, ME, now=NOW)
     assert sf.composite_calls == 1
     assert len(sf.queries) == 5  # still five queries: Get Updated is no query
-    assert [r.split("/")[2] for r in sf.resources] == ["updated", "deleted"]
+    assert [tuple(r.split("/")[1:3]) for r in sf.resources] == [
+        (CONTACT_ROLE, "updated"), (CONTACT_ROLE, "deleted"),
+        ("Task", "updated"), ("Task", "deleted")]  # a rep working a milestone's Task
     assert pulled.touched == []
     assert pulled.marks[CONTACT_ROLE] == Watermark(dt.datetime(2030, 1, 2, 10, 7, tzinfo=dt.UTC))
 
