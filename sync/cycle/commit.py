@@ -68,6 +68,7 @@ def tally_dry(report: RunReport, decisions: Decisions) -> None:
             report.plans_updated += 1
         report.milestones_written += len(c.milestones)
         report.rollups_written += int(c.rollup is not None)
+        report.tasks_written += len(c.tasks)
         if (c.plan is not None or c.milestones) and len(report.would_change) < SAMPLE_PLANS:
             report.would_change.append(PlanChangeLine(
                 c.opportunity_id, c.plan is not None and c.plan.created,

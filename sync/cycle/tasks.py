@@ -184,7 +184,7 @@ def _update(changes: PlanChanges, ext: str, row: Mapping[str, Any],
     """The fields of an existing Task mapsync writes: its status, as the milestone's, and
     while it is open the values the milestone gives it, each unless a rep changed it."""
     rep = rep_fields(row, shadow, me)
-    if rep & set(REMINDER):
+    if rep & {"ActivityDate", *REMINDER}:  # a Task the rep moved keeps its reminder too
         rep |= set(REMINDER)
     closed = bool(row.get("IsClosed"))
     fields: dict[str, Any] = {}
