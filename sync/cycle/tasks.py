@@ -20,11 +20,14 @@ Both ways, decided here from what ``gather`` read, without I/O:
   reopens a Task mapsync closed;
 - a moved due date moves the open Task (and its reminder), unless the rep moved it.
 
-Task has no field history, so who changed a Task field is told by the shadow: a field whose
-value differs from what mapsync last wrote there is the rep's, and mapsync leaves it alone
-(its shadow keeps mapsync's value, so it stays the rep's). A Task mapsync has no shadow of
-(a lost store) that someone else changed last is the rep's as a whole. A Task a rep deleted
-is not recreated.
+Task has no field history, so who changed a Task field is told by the shadow and the Task's
+last modifier: on a Task someone else changed last, a field whose value differs from what
+mapsync last wrote there is the rep's, and mapsync leaves it alone; the shadow marks it so,
+and it stays the rep's after mapsync writes another field of the Task. On a Task mapsync
+changed last, a difference is mapsync's own write whose answer was lost. A Task mapsync has
+no shadow of (a lost store) that someone else changed last is the rep's as a whole. A Task
+a rep deleted is not recreated. (A rep's edit that a write of mapsync's to the same Task
+lands on a moment later cannot be told from mapsync's: Task keeps no history.)
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from sync.planner.model import CANCELLED, DONE, DesiredMilestone, DesiredPlan
 OPEN, COMPLETED = "Not Started", "Completed"  # what mapsync writes; only Completed closes
 REMINDER_TIME = dt.time(9, 0, tzinfo=dt.UTC)
 TRACKED = ("Subject", "ActivityDate", "OwnerId", "ReminderDateTime", "IsReminderSet", "Status")
+REP_MARK = "rep"  # in a Task's shadow: the fields known to be the rep's, whoever wrote last
 REMINDER = ("ReminderDateTime", "IsReminderSet")  # one setting: a rep's change of either
 Rows = Mapping[str, Mapping[str, Any]]  # milestone external id -> Task row
 
@@ -70,12 +74,19 @@ def _moment(text: str) -> dt.datetime:
 
 def rep_fields(row: Mapping[str, Any], shadow: Mapping[str, Any] | None,
                me: str | None) -> frozenset[str]:
-    """The Task's fields a rep changed: those no longer holding what mapsync wrote. Without
-    a shadow (a lost store), every field of a Task someone else changed last."""
+    """The Task's fields a rep changed: those known to be a rep's (the shadow keeps the
+    mark), and, on a Task someone else changed last, those no longer holding what mapsync
+    wrote. A difference on a Task mapsync changed last is its own write whose answer was
+    lost (the shadow missed it), not a rep's. Without a shadow (a lost store), every field
+    of a Task someone else changed last is the rep's."""
+    by = row.get("LastModifiedById")
+    mine = by is None or by == me
     if shadow is None:
-        by = row.get("LastModifiedById")
-        return frozenset() if by is None or by == me else frozenset(TRACKED)
-    return frozenset(f for f in TRACKED if f in shadow and not same(row.get(f), shadow[f]))
+        return frozenset() if mine else frozenset(TRACKED)
+    known = frozenset(shadow.get(REP_MARK) or ())
+    if mine:
+        return known
+    return known | {f for f in TRACKED if f in shadow and not same(row.get(f), shadow[f])}
 
 
 def completed_by_rep(row: Mapping[str, Any], shadow: Mapping[str, Any] | None,
@@ -195,9 +206,15 @@ def _update(changes: PlanChanges, ext: str, row: Mapping[str, Any],
     if is_open and (not closed or fields):
         fields.update((f, v) for f, v in values.items()
                       if f not in rep and not same(v, row.get(f)))
-    base = dict(shadow) if shadow is not None else (
-        dict.fromkeys(TRACKED) if rep else {f: wire(row.get(f)) for f in TRACKED})
+    if shadow is None:
+        base = dict.fromkeys(TRACKED) if rep else {f: wire(row.get(f)) for f in TRACKED}
+    else:  # a difference that is not the rep's is mapsync's own write: taken as written
+        base = {**shadow, **{f: wire(row.get(f)) for f in TRACKED
+                             if f in shadow and f not in rep}}
     base.update((k, wire(v)) for k, v in fields.items())
+    base.pop(REP_MARK, None)
+    if rep:
+        base[REP_MARK] = sorted(rep)
     changes.shadows[(TASK, ext)] = base
     if fields:
         changes.tasks.append(RecordChange(TASK, ext, fields, False))

@@ -79,11 +79,31 @@ def test_without_a_shadow_a_task_someone_else_changed_last_is_the_reps_as_a_whol
 def test_a_task_mapsync_closed_is_no_reps_completion() -> None:
     closed = task(Status="Completed", IsClosed=True)
     assert not completed_by_rep(closed, shadow_of(closed), ME)
-    assert completed_by_rep(closed, shadow_of(task()), ME)
+    assert completed_by_rep({**closed, "LastModifiedById": REP}, shadow_of(task()), ME)
+
+
+def test_a_write_of_mapsyncs_whose_answer_was_lost_is_taken_as_written_not_as_a_reps() -> None:
+    closed = task(Status="Completed", IsClosed=True)  # mapsync closed it; the shadow missed it
+    assert not completed_by_rep(closed, shadow_of(task()), ME)
+    changes = decide(plan(milestone(status="Done", completed_date=DUE)), closed,
+                     shadow_of(task()))
+    assert changes.tasks == []
+    assert changes.shadows[("Task", EXT)]["Status"] == "Completed"
+
+
+def test_a_field_the_rep_changed_stays_the_reps_after_mapsync_writes_the_task() -> None:
+    moved = task(ActivityDate="2030-03-10", LastModifiedById=REP)
+    renamed = milestone(name="Budget owner engaged", due_date=DUE + dt.timedelta(days=7))
+    changes = decide(plan(renamed), moved, shadow_of(task()))
+    assert [c.fields for c in changes.tasks] == [{"Subject": "Budget owner engaged"}]
+    shadow = changes.shadows[("Task", EXT)]
+    after = {**moved, "Subject": "Budget owner engaged", "LastModifiedById": ME}
+    assert rep_fields(after, shadow, ME) >= {"ActivityDate"}
 
 
 def test_a_reps_later_status_on_the_milestone_outweighs_the_completed_task() -> None:
-    done = task(Status="Completed", IsClosed=True, CompletedDateTime="2030-03-01T10:00:00.000+0000")
+    done = task(Status="Completed", IsClosed=True, LastModifiedById=REP,
+                CompletedDateTime="2030-03-01T10:00:00.000+0000")
     records = {"economic_buyer": {"Id": "a02000000000001AAA"}}
     shadows = {("Task", EXT): shadow_of(task())}
     got = task_completions(OPP, records, {EXT: done}, shadows, {}, ME)
