@@ -42,6 +42,7 @@ from sync.cycle.changes import PlanChanges
 from sync.cycle.diff import RecordChange
 from sync.cycle.sobjects import (
     MILESTONE_OBJECT,
+    PLAN_OBJECT,
     TASK,
     TASK_ID_FIELD,
     milestone_external_id,
@@ -125,7 +126,7 @@ def reminder_at(due: dt.date | None, spec: TaskSpec) -> str | None:
 
 
 def description(m: DesiredMilestone) -> str:
-    """What the Task says of its milestone (push adds the milestone record's link)."""
+    """What the Task says of its milestone (push adds the link to its record)."""
     why = f"{m.why}\n\n" if m.why else ""
     return f"{why}Mutual Action Plan milestone: {m.name} ({m.side.lower()} side)."
 
@@ -235,6 +236,9 @@ def task_link(task_key: str, task_id: str) -> RecordChange:
     return RecordChange(MILESTONE_OBJECT, task_key, {TASK_ID_FIELD: task_id}, False)
 
 
-def milestone_link(milestone_id: str) -> str:
-    """The Task description's line naming its milestone record."""
-    return f"\nMilestone record: /lightning/r/{MILESTONE_OBJECT}/{milestone_id}/view"
+def record_link(milestone_id: str | None, plan_id: str) -> str:
+    """The Task description's line linking its milestone's record, or its plan's while the
+    milestone is being created (its Id is not known before the Task is written)."""
+    if milestone_id:
+        return f"\nMilestone record: /lightning/r/{MILESTONE_OBJECT}/{milestone_id}/view"
+    return f"\nMutual Action Plan: /lightning/r/{PLAN_OBJECT}/{plan_id}/view"

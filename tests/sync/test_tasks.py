@@ -51,6 +51,8 @@ def test_each_open_seller_and_joint_milestone_gets_a_task_for_its_owner_due_on_i
     opp = world.opportunity(stage="Qualification")
     owner = world.opportunity_record(opp)["OwnerId"]
     world.cycle()
+    plan = world.plan(opp)
+    assert plan is not None
     milestones = milestone_rows(world, opp)
     by_key = tasks(world, opp)
     expected = {k for k, m in milestones.items()
@@ -68,7 +70,9 @@ def test_each_open_seller_and_joint_milestone_gets_a_task_for_its_owner_due_on_i
         assert task["IsReminderSet"] is True
         assert task["ReminderDateTime"] == f"{due - dt.timedelta(days=1)}T09:00:00.000+0000"
         assert m["Task_Id__c"] == task["Id"]  # the milestone names its Task
-        assert f"/lightning/r/MAP_Milestone__c/{m['Id']}/view" in task["Description"]
+        # a Task written with its new milestone links the plan (the milestone's Id is not
+        # known before it is written)
+        assert f"/lightning/r/Mutual_Action_Plan__c/{plan['Id']}/view" in task["Description"]
     world.cycle()
     assert {k: t["Id"] for k, t in tasks(world, opp).items()} == \
         {k: t["Id"] for k, t in by_key.items()}, "never a second Task"
