@@ -206,12 +206,49 @@ class ResourceSpec(_Strict):
         return _choice(Side, value)
 
 
+class TaskSpec(_Strict):
+    """Which milestones mapsync keeps as a Task for their owner, and the Task's reminder.
+
+    A rep works from the Tasks on the Opportunity's activity timeline, not from a custom
+    object; each open milestone of a listed side gets one (due on the milestone's due date),
+    and completing the Task completes the milestone. Buyer-side milestones are the buyer's
+    work, so by default they get none. ``sides: []`` turns Tasks off;
+    ``reminder_days_before: null`` sets no reminder.
+    """
+
+    sides: list[Side] = Field(default_factory=lambda: [Side.SELLER, Side.JOINT])
+    reminder_days_before: int | None = Field(default=1, ge=0, le=30)
+
+    @field_validator("sides", mode="before")
+    @classmethod
+    def _sides_any_case(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            raise ValueError("must be a list of sides, e.g. [seller, joint] ([] for none)")
+        sides = []
+        for v in value:
+            try:
+                sides.append(_choice(Side, v))
+            except ValueError as err:
+                raise ValueError(f"{v!r} is not a side: {err}") from None
+        twice = sorted({s.value.lower() for s in sides if sides.count(s) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(twice)} listed more than once")
+        return sides
+
+    def covers(self, side: str | None) -> bool:
+        """Whether a milestone of ``side`` (the Salesforce picklist value) gets a Task."""
+        return any(s.value == side for s in self.sides)
+
+
 class Template(_Strict):
     """A plan template: the milestones an Opportunity gets when its rule matches.
 
     ``share``: mapsync keeps a buyer-facing document of each plan as a Salesforce File on
     the Opportunity; ``check_in``: it keeps the next check-in as a Task for the rep;
-    ``resources``: links every plan of the template shows the buyer.
+    ``resources``: links every plan of the template shows the buyer; ``tasks``: which
+    milestones become Tasks for their owner (the mapping's ``tasks`` when not given).
     """
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
@@ -223,6 +260,7 @@ class Template(_Strict):
     share: bool = False
     check_in: CheckInCadence | None = None
     resources: list[ResourceSpec] = Field(default_factory=list)
+    tasks: TaskSpec | None = None  # None: the mapping's own ``tasks``
 
     @field_validator("check_in", mode="before")
     @classmethod
@@ -271,6 +309,7 @@ class StageMapping(_Strict):
     default_template: str | None = None
     calendar: CalendarSpec = CalendarSpec()
     health: HealthThresholds = HealthThresholds()
+    tasks: TaskSpec = TaskSpec()
 
     @field_validator("version")
     @classmethod
@@ -291,6 +330,11 @@ class StageMapping(_Strict):
 
     def template(self, name: str) -> Template | None:
         return next((t for t in self.templates if t.name == name), None)
+
+    def tasks_for(self, template: str | None) -> TaskSpec:
+        """The Task settings of ``template``: its own, else the mapping's."""
+        own = self.template(template) if template else None
+        return own.tasks if own is not None and own.tasks is not None else self.tasks
 
     def select_template(self, opportunity: dict[str, Any]) -> Template | None:
         """First template whose rule matches, else the default, else ``None``."""

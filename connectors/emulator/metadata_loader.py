@@ -58,6 +58,11 @@ _SIMPLE_TYPES: dict[str, tuple[str, int]] = {
 }
 
 
+#: Custom activity fields are deployed on ``Activity`` and appear on its objects (Task and
+#: Event; the local org serves Task).
+ACTIVITY_OBJECTS = {"Activity": "Task"}
+
+
 class MetadataError(ValueError):
     """The metadata folder holds something the emulator cannot turn into schema."""
 
@@ -71,8 +76,8 @@ def apply_metadata(schema: Schema, metadata_dir: Path) -> None:
     """Add the custom objects and fields of the sfdx project at ``metadata_dir`` to ``schema``.
 
     Fields on standard objects (``Opportunity/fields/MAP_*``) are added to the object already
-    in ``schema``; a field on a standard object the schema lacks is a ``MetadataError``.
-    Child relationships are relinked afterwards.
+    in ``schema`` (``Activity/fields`` to Task); a field on a standard object the schema
+    lacks is a ``MetadataError``. Child relationships are relinked afterwards.
     """
     object_dirs = sorted(_object_dirs(metadata_dir), key=lambda d: d.name.lower())
     custom = [d for d in object_dirs if d.name.endswith("__c")]
@@ -90,7 +95,7 @@ def apply_metadata(schema: Schema, metadata_dir: Path) -> None:
     for obj_dir in object_dirs:
         if obj_dir.name.endswith("__c"):
             continue
-        target = schema.get(obj_dir.name)
+        target = schema.get(ACTIVITY_OBJECTS.get(obj_dir.name, obj_dir.name))
         if target is None:
             raise MetadataError(
                 f"{obj_dir}: fields for standard object {obj_dir.name}, "
@@ -101,7 +106,7 @@ def apply_metadata(schema: Schema, metadata_dir: Path) -> None:
         _standard_history(obj_dir, target)
 
     for obj_dir in object_dirs:
-        loaded = schema.get(obj_dir.name)
+        loaded = schema.get(ACTIVITY_OBJECTS.get(obj_dir.name, obj_dir.name))
         if loaded is not None:
             _check_history(obj_dir, loaded)
     schema.link_children()

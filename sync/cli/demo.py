@@ -2,7 +2,8 @@
 
 Starts a local Salesforce org seeded with a believable pipeline, runs a sync, and shows the
 plans. Then it acts as reps do inside Salesforce — completes a milestone, moves a due date,
-advances a stage, closes a deal lost — runs another cycle and shows what changed and why.
+completes a Task, advances a stage, closes a deal lost — runs another cycle and shows what
+changed and why, and one plan's milestones and Tasks as its rep sees them.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from simple_salesforce import Salesforce
 
 from config.logging import configure_logging
 from config.settings import load_settings
-from sync.cli.demo_tables import changes_table, milestones_table, plans_table
+from sync.cli.demo_tables import changes_table, milestones_table, plans_table, tasks_table
 from sync.cli.runtime import open_runtime
 from sync.cycle import RunReport, run_cycle
 
@@ -40,6 +41,11 @@ MILESTONE_VIEW = (
     "Due_Date__c, Status__c, Days_Slipped__c FROM MAP_Milestone__c "
     "WHERE Plan__r.Opportunity__c = '{opportunity_id}' ORDER BY Sequence__c"
 )
+TASK_VIEW = (
+    "SELECT Id, Subject, Owner.Name, OwnerId, ActivityDate, ReminderDateTime, Status, "
+    "IsClosed FROM Task WHERE WhatId = '{opportunity_id}' AND MAP_External_Id__c != null "
+    "ORDER BY ActivityDate, Subject"
+)
 
 
 @dataclass
@@ -52,7 +58,8 @@ class RepAction:
 def cycle_line(report: RunReport) -> str:
     return (f"cycle {report.run_id}: {report.outcome}; touched {report.touched}, plans created "
             f"{report.plans_created}, updated {report.plans_updated}, milestones written "
-            f"{report.milestones_written}, rollups {report.rollups_written}, dead letters "
+            f"{report.milestones_written}, tasks {report.tasks_written}, rollups "
+            f"{report.rollups_written}, dead letters "
             f"{report.dead_letters}; {report.api_calls} API calls, {report.seconds:.1f} s")
 
 
@@ -84,6 +91,16 @@ def act_as_reps(sf: Salesforce, plans: list[dict[str, Any]],
         update(sf, "MAP_Milestone__c", m["Id"], {"Due_Date__c": due.isoformat()})
         return f"moved '{m['Name']}' due date 3 weeks later, to {due}"
 
+    def complete_task(p: dict[str, Any]) -> str:
+        soql = TASK_VIEW.format(opportunity_id=p["Opportunity__c"])
+        task = next(t for t in sf.query_all(soql)["records"] if not t["IsClosed"])
+        update(sf, "Task", task["Id"], {"Status": "Completed"})
+        return f"completed the Task '{task['Subject']}'"
+
+    def has_open_task(p: dict[str, Any]) -> bool:
+        soql = TASK_VIEW.format(opportunity_id=p["Opportunity__c"])
+        return any(not t["IsClosed"] for t in sf.query_all(soql)["records"])
+
     def advance(p: dict[str, Any]) -> str:
         update(sf, "Opportunity", p["Opportunity__c"], {"StageName": "Proposal/Price Quote"})
         return "advanced the stage to Proposal/Price Quote"
@@ -103,6 +120,7 @@ def act_as_reps(sf: Salesforce, plans: list[dict[str, Any]],
     picks: list[tuple[Callable[[dict[str, Any]], str], Callable[[dict[str, Any]], bool]]] = [
         (complete, lambda p: True),
         (move_due, future),
+        (complete_task, has_open_task),
         (advance, lambda p: stage(p) in early),
         (lose, lambda p: True),
     ]
@@ -168,8 +186,12 @@ def run_demo(console: Console | None = None, state_dir: Path | None = None) -> i
                 steps = list(rt.client.query(
                     MILESTONE_VIEW.format(opportunity_id=shown.opportunity_id)))
                 console.print(milestones_table(shown.opportunity, steps, today, width))
+                todo = list(rt.client.query(
+                    TASK_VIEW.format(opportunity_id=shown.opportunity_id)))
+                console.print(tasks_table(shown.opportunity, todo, today))
             idle = run_cycle(rt.org)
+            written = idle.milestones_written + idle.tasks_written + idle.rollups_written
             console.print(f"\nA third cycle with nothing changed: {idle.api_calls} API call(s),"
-                          f" {idle.milestones_written + idle.rollups_written} records written.")
+                          f" {written} records written.")
     console.print(f"\nState kept in {work} (the org's data and mapsync's store).")
     return 0

@@ -133,6 +133,28 @@ def milestones_table(name: str, rows: list[dict[str, Any]], today: dt.date,
     return table
 
 
+def tasks_table(name: str, rows: list[dict[str, Any]], today: dt.date) -> Table:
+    """The plan's Tasks as its rep sees them on the Opportunity: a seller or joint
+    milestone's Task, for its owner, due with the milestone."""
+    table = Table(title=f"The Tasks of {name}, as its rep sees them", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
+    table.add_column("Task", overflow="fold")
+    table.add_column("Assigned to", overflow="fold")
+    table.add_column("Due", no_wrap=True, min_width=10)
+    table.add_column("Reminder", no_wrap=True)
+    table.add_column("Status", no_wrap=True)
+    for r in rows:
+        due = r.get("ActivityDate")
+        status = str(r.get("Status") or "—")
+        if not r.get("IsClosed") and due and dt.date.fromisoformat(due) < today:
+            status += " (overdue)"
+        reminder = str(r.get("ReminderDateTime") or "")[:16].replace("T", " ") or "—"
+        table.add_row(str(r.get("Subject") or "—"),
+                      str((r.get("Owner") or {}).get("Name") or r.get("OwnerId") or "—"),
+                      day(due), reminder, status)
+    return table
+
+
 CHANGE_FIELDS = (("Status__c", "status"), ("Health__c", "health"),
                  ("Percent_Complete__c", "complete"), ("Next_Milestone__c", "next milestone"),
                  ("Days_Slipped__c", "slipped"), ("Projected_Close_Date__c", "projected close"),

@@ -42,6 +42,8 @@ class PlanChanges:
     rollup: RecordChange | None = None
     shadows: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     # (object, key) -> shadow once written, also for records that needed no write
+    tasks: list[RecordChange] = field(default_factory=list)  # the milestones' Tasks
+    milestone_ids: dict[str, str] = field(default_factory=dict)  # external id -> Id, existing
 
 
 def _shadow_after(previous: Mapping[str, Any] | None, desired: Mapping[str, Any],

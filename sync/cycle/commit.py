@@ -19,7 +19,14 @@ from sync.cycle.push import PushResult
 from sync.cycle.report import SAMPLE_PLANS, PlanChangeLine, RunReport
 from sync.cycle.run import Run
 from sync.cycle.shadowing import shadow_of
-from sync.cycle.sobjects import MILESTONE_OBJECT, OPPORTUNITY, PLAN_OBJECT, SYNCED_OBJECTS
+from sync.cycle.sobjects import (
+    MILESTONE_OBJECT,
+    OPPORTUNITY,
+    PLAN_OBJECT,
+    SYNCED_OBJECTS,
+    TASK,
+    TASK_ID_FIELD,
+)
 from sync.store import Transaction
 from sync.store.records import DeadLetterStatus, PlanIndexEntry, ShadowWrite, Watermark
 
@@ -42,7 +49,9 @@ def tally(report: RunReport, decisions: Decisions, result: PushResult) -> None:
             else:
                 report.plans_updated += 1
         elif change.sobject == MILESTONE_OBJECT:
-            report.milestones_written += 1
+            report.milestones_written += int(set(change.fields) != {TASK_ID_FIELD})  # a link
+        elif change.sobject == TASK:
+            report.tasks_written += 1
         else:
             report.rollups_written += 1
     report.plans_updated += sum(1 for c in decisions.changes if c.plan is None and c.milestones)
@@ -60,6 +69,7 @@ def tally_dry(report: RunReport, decisions: Decisions) -> None:
             report.plans_updated += 1
         report.milestones_written += len(c.milestones)
         report.rollups_written += int(c.rollup is not None)
+        report.tasks_written += len(c.tasks)
         if (c.plan is not None or c.milestones) and len(report.would_change) < SAMPLE_PLANS:
             report.would_change.append(PlanChangeLine(
                 c.opportunity_id, c.plan is not None and c.plan.created,
@@ -74,11 +84,11 @@ def commit(run: Run, decisions: Decisions, result: PushResult, *,
     org = run.org_id
     written = {(c.sobject, c.key): r.id for c, r in result.written}
     attempted = {(c.sobject, c.key) for pc in decisions.changes
-                 for c in (pc.plan, pc.rollup, *pc.milestones) if c is not None}
+                 for c in (pc.plan, pc.rollup, *pc.milestones, *pc.tasks) if c is not None}
     with run.store.transaction() as tx:
         if run.control.guard is not None:
             run.control.guard(tx)
-        writes: dict[str, list[ShadowWrite]] = {obj: [] for obj in SYNCED_OBJECTS}
+        writes: dict[str, list[ShadowWrite]] = {obj: [] for obj in (*SYNCED_OBJECTS, TASK)}
         entries = []
         for pc in decisions.changes:
             for (obj, key), fields in pc.shadows.items():

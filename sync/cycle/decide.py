@@ -3,7 +3,9 @@
 For each touched Opportunity: a deleted Opportunity's plan goes; a plan a rep deleted gets a
 tombstone and is not recreated; otherwise the planner says what the plan should be and
 ``sync.cycle.changes`` keeps, by field ownership, only the fields Salesforce does not hold
-yet. One Opportunity that the planner cannot plan becomes a failure of its own (a dead letter
+yet, and ``sync.cycle.tasks`` what the milestones' Tasks need (a Task a rep completed is the
+rep's word on its milestone, read before planning like a rep's edit of the milestone).
+One Opportunity that the planner cannot plan becomes a failure of its own (a dead letter
 with the exception and the input), never the chunk's.
 """
 
@@ -20,6 +22,7 @@ from sync.cycle.gather import Gathered
 from sync.cycle.report import SAMPLE_PLANS
 from sync.cycle.retire import retire
 from sync.cycle.sobjects import MILESTONE_OBJECT, PLAN_OBJECT, milestone_external_id
+from sync.cycle.tasks import add_task_changes, task_completions
 from sync.planner.model import DesiredPlan, Opportunity, PlanState
 from sync.planner.planner import Planner
 
@@ -87,13 +90,20 @@ def _decide_one(opp_id: str, g: Gathered, planner: Planner, me: str | None,
         out.skipped["plan deleted by a rep"] += 1
         return
     ms_records = g.milestones.get(opp_id, {})
+    tasks = g.tasks.get(opp_id, {})
+    done_in_tasks = task_completions(opp_id, ms_records, tasks, g.shadows, g.rep_set_at, me)
+
+    def reps_of(rec: dict[str, Any]) -> dict[str, Any]:
+        own = g.rep_values.get(str(rec.get("Id")), {})
+        done = done_in_tasks.get(str(rec.get("Id")))
+        return {**own, **done} if done else own
+
     state = None
     if plan_record is not None:
         state = PlanState.from_records(
             plan_record, g.shadows.get((PLAN_OBJECT, opp_id), {}),
             [(rec, g.shadows.get((MILESTONE_OBJECT, milestone_external_id(opp_id, key)), {}),
-              g.rep_values.get(str(rec.get("Id")), {}))
-             for key, rec in ms_records.items()], mapsync_user=me)
+              reps_of(rec)) for key, rec in ms_records.items()], mapsync_user=me)
         state = replace(state, deleted=deleted_milestones(planner.mapping, g, opp_id, state,
                                                           me))
     opportunity = replace(Opportunity.from_record({**record, "OpportunityContactRoles": None}),
@@ -106,10 +116,13 @@ def _decide_one(opp_id: str, g: Gathered, planner: Planner, me: str | None,
     if len(out.sample) < SAMPLE_PLANS:
         out.sample[opp_id] = desired
     deleted_ms = state.deleted if state is not None else frozenset()
-    restore = {key: frozenset(g.rep_values.get(str(rec.get("Id")), {}))
-               for key, rec in ms_records.items()}
+    restore = {key: frozenset(reps_of(rec)) for key, rec in ms_records.items()}
     changes = plan_changes(desired, record, plan_record, ms_records, g.shadows, deleted_ms,
                            restore)
+    spec = planner.mapping.tasks_for(desired.template)
+    if spec.sides or tasks:
+        add_task_changes(changes, desired, record, ms_records, tasks,
+                         frozenset(g.deleted_tasks), g.shadows, spec, me, deleted_ms)
     if plan_record is None:
         out.owner_unknown += sum(1 for m in desired.milestones
                                  if m.side != "Seller" and not m.owner_contact_id)
@@ -118,7 +131,8 @@ def _decide_one(opp_id: str, g: Gathered, planner: Planner, me: str | None,
         keys = {m.key for m in template.milestones}
         out.delete_milestones.update(retire(changes, state, keys, ms_records, g.shadows,
                                              out.kept_milestones))
-    if plan_record is not None and changes.plan is None and not changes.milestones:
+    if plan_record is not None and changes.plan is None and not changes.milestones \
+            and not changes.tasks:
         out.unchanged += 1
     out.changes.append(changes)
 

@@ -8,7 +8,8 @@ record, not the store's), their contact roles (to name buyer-side owners by role
 plan and wherever an owner contact is still empty) and Opportunity Team members (to name the
 seller-side owner of each role), and from the store the plan index, the
 tombstones of plans reps deleted, and the shadow of what mapsync last wrote (a cache: losing
-it loses no rep's pin).
+it loses no rep's pin). When the mapping keeps milestones as Tasks, the Tasks mapsync keeps
+on those Opportunities too (deleted ones included: a Task a rep deleted is not recreated).
 Salesforce's reads go into as few Composite requests as Salesforce allows (five queries each).
 """
 
@@ -31,6 +32,9 @@ from sync.cycle.sobjects import (
     OPPORTUNITY_FIELDS,
     PLAN_FIELDS,
     PLAN_OBJECT,
+    TASK,
+    TASK_FIELDS,
+    TASK_KEY_FIELD,
     TEAM_FIELDS,
     TEAM_MEMBER,
     milestone_external_id,
@@ -53,6 +57,9 @@ class Gathered:
     plans: dict[str, dict[str, Any]] = field(default_factory=dict)  # by Opportunity Id
     milestones: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # opp → key
     rep_values: dict[str, dict[str, Any]] = field(default_factory=dict)  # milestone Id → field
+    rep_set_at: dict[str, dict[str, str]] = field(default_factory=dict)  # ... → when, by a rep
+    tasks: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # opp → ms key
+    deleted_tasks: set[str] = field(default_factory=set)  # milestone keys: Task in the bin
     contact_roles: Roles = field(default_factory=dict)
     team: Team = field(default_factory=dict)  # Opportunity Team members by Opportunity Id
     deleted_plans: dict[str, dict[str, Any]] = field(default_factory=dict)  # in the recycle bin
@@ -93,7 +100,8 @@ def gather(reader: Reader, store: Store, mapping: StageMapping, org_id: str,
                      opportunities=[o for o in touched if o not in pulled_opps],
                      plans=[o for o in touched if o in known and o not in out.tombstoned],
                      roles=wanted if roles is None else [], me=me,
-                     team=wanted if team is None and teams else [])
+                     team=wanted if team is None and teams else [],
+                     tasks=any(mapping.tasks_for(t.name).sides for t in mapping.templates))
     out.opportunities.update(pulled_opps)
     for opp in out.plans:  # a live plan outweighs a deleted one of the same Opportunity
         out.deleted_plans.pop(opp, None)
@@ -112,7 +120,7 @@ def _in(ids: Sequence[str]) -> str:
 
 def _read_salesforce(reader: Reader, out: Gathered, *, opportunities: Sequence[str],
                      plans: Sequence[str], roles: Sequence[str], me: str | None,
-                     team: Sequence[str]) -> None:
+                     team: Sequence[str], tasks: bool = False) -> None:
     queries: list[tuple[str, str]] = [
         (OPPORTUNITY, f"SELECT {', '.join(OPPORTUNITY_FIELDS)} FROM Opportunity "
                       f"WHERE Id IN {_in(chunk)}")
@@ -125,6 +133,8 @@ def _read_salesforce(reader: Reader, out: Gathered, *, opportunities: Sequence[s
                                f"WHERE Plan__r.External_Id__c IN {_in(chunk)} "
                                "ORDER BY Sequence__c"),
             (MILESTONE_HISTORY, rep_history_soql(chunk, me))]
+        if tasks:
+            queries.append((TASK, tasks_soql(chunk)))
     queries += [
         (CONTACT_ROLE, "SELECT OpportunityId, ContactId, Role, IsPrimary, IsDeleted FROM "
                        f"{CONTACT_ROLE} WHERE OpportunityId IN {_in(chunk)} "
@@ -160,6 +170,12 @@ def _read_salesforce(reader: Reader, out: Gathered, *, opportunities: Sequence[s
                     into.setdefault(milestone_of, {})[str(row["Key__c"])] = row
                 elif not deleted:
                     unkeyed.append(row)
+            elif sobject == TASK:
+                key = str(row[TASK_KEY_FIELD])
+                if deleted:
+                    out.deleted_tasks.add(key)
+                else:
+                    out.tasks.setdefault(str(row["WhatId"]), {})[key] = row
             elif deleted:
                 continue  # history and contact roles of deleted records
             elif sobject == MILESTONE_HISTORY:  # in time order: the last value set wins
@@ -168,6 +184,8 @@ def _read_salesforce(reader: Reader, out: Gathered, *, opportunities: Sequence[s
                     continue  # a lookup's change has a row of names too: the Ids decide
                 out.rep_values.setdefault(str(row["ParentId"]), {})[str(row["Field"])] = \
                     row.get("NewValue")
+                out.rep_set_at.setdefault(str(row["ParentId"]), {})[str(row["Field"])] = \
+                    str(row.get("CreatedDate") or "")
             elif sobject == TEAM_MEMBER:
                 member_rows.append(row)
             else:
@@ -193,6 +211,12 @@ def rep_history_soql(opportunity_ids: Sequence[str], me: str | None) -> str:
             "ORDER BY CreatedDate, Id")
 
 
+def tasks_soql(opportunity_ids: Sequence[str]) -> str:
+    """The Tasks mapsync keeps for milestones on these Opportunities."""
+    return (f"SELECT {', '.join(TASK_FIELDS)} FROM {TASK} WHERE WhatId IN "
+            f"{_in(opportunity_ids)} AND {TASK_KEY_FIELD} != null ORDER BY Id")
+
+
 def _shadows(tx: Transaction, org_id: str, out: Gathered, mapping: StageMapping) -> Shadows:
     shadows: Shadows = {}
     for obj in (PLAN_OBJECT, OPPORTUNITY):
@@ -209,6 +233,9 @@ def _shadows(tx: Transaction, org_id: str, out: Gathered, mapping: StageMapping)
             keys.add(milestone_external_id(opp_id, spec.key))
     for ext, rec in tx.shadow(org_id, MILESTONE_OBJECT, sorted(keys)).items():
         shadows[(MILESTONE_OBJECT, ext)] = rec.fields
+    keys |= {k for by_key in out.tasks.values() for k in by_key}
+    for ext, rec in tx.shadow(org_id, TASK, sorted(keys)).items():
+        shadows[(TASK, ext)] = rec.fields
     return shadows
 
 

@@ -2,8 +2,9 @@
 
 Records go out by external id (a retried or repeated write never duplicates; Opportunity
 rollups, which have no external id, are updates by Id), plans before milestones (a new
-milestone needs its plan's Id), milestones of one plan in one request (no row-lock fights),
-Opportunity rollups last, then deletions. Collections carry up to
+milestone needs its plan's Id), the milestones' Tasks (one Opportunity's in one request),
+then milestones of one plan in one request (no row-lock fights; each new Task's Id goes out
+in its milestone's write), Opportunity rollups last, then deletions. Collections carry up to
 ``SF_BULK_THRESHOLD`` records, Bulk API 2.0 more. Each record's result is filed as soon as it
 is known, so a push stopped between two steps (a stop request, the API limit) still commits
 what landed: written records update the shadow, refused ones become dead letters with
@@ -20,7 +21,15 @@ from connectors.salesforce.results import RecordResult
 from sync.cycle.decide import Decisions
 from sync.cycle.diff import RecordChange
 from sync.cycle.run import RunControl
-from sync.cycle.sobjects import MILESTONE_OBJECT, OPPORTUNITY, PLAN_OBJECT, UPSERT_KEY
+from sync.cycle.sobjects import (
+    MILESTONE_OBJECT,
+    OPPORTUNITY,
+    PLAN_OBJECT,
+    TASK,
+    TASK_ID_FIELD,
+    UPSERT_KEY,
+)
+from sync.cycle.tasks import record_link, task_link
 
 
 class Writer(Protocol):
@@ -73,6 +82,7 @@ def write(writer: Writer, decisions: Decisions, control: RunControl,
     upsert(writer, PLAN_OBJECT, [c.plan for c in changes if c.plan], into)
     plan_ids = into.ids(PLAN_OBJECT)
     failed_plans = {f.change.key for f in into.failed if f.change.sobject == PLAN_OBJECT}
+    new_tasks = _tasks(writer, decisions, control, into, failed_plans, plan_ids)
     milestones = []
     for c in changes:
         if c.opportunity_id in failed_plans:
@@ -83,7 +93,10 @@ def write(writer: Writer, decisions: Decisions, control: RunControl,
                 if parent is None:
                     continue
                 m.fields["Plan__c"] = parent
+            if m.key in new_tasks:  # a new Task is named in its milestone's own write
+                m.fields[TASK_ID_FIELD] = new_tasks.pop(m.key)
             milestones.append(m)
+    milestones += [task_link(key, task_id) for key, task_id in new_tasks.items()]
     control.check_write()
     upsert(writer, MILESTONE_OBJECT, milestones, into)
     control.check_write()
@@ -93,6 +106,31 @@ def write(writer: Writer, decisions: Decisions, control: RunControl,
     if gone:
         control.check_write()
         into.deleted = writer.delete(gone)
+
+
+def _tasks(writer: Writer, decisions: Decisions, control: RunControl, into: PushResult,
+           failed_plans: set[str], plan_ids: dict[str, str]) -> dict[str, str]:
+    """The milestones' Tasks, before the milestones: each new Task's Id then goes out in
+    its milestone's write, at no call of its own. A new Task's description links its
+    milestone's record when the milestone exists, else its plan's. Returns the new Tasks'
+    Ids by key (the milestone's external id)."""
+    tasks = []
+    for c in decisions.changes:
+        plan_id = plan_ids.get(c.opportunity_id) or c.plan_id
+        if c.opportunity_id in failed_plans or plan_id is None:
+            continue
+        for task in c.tasks:
+            if task.created:
+                task.fields["Description"] = (str(task.fields.get("Description") or "")
+                                              + record_link(c.milestone_ids.get(task.key),
+                                                            plan_id))
+            tasks.append(task)
+    if not tasks:
+        return {}
+    control.check_write()
+    before = len(into.written)
+    upsert(writer, TASK, tasks, into)
+    return {c.key: r.id for c, r in into.written[before:] if r.created and r.id}
 
 
 def upsert(writer: Writer, sobject: str, changes: Sequence[RecordChange],
@@ -106,7 +144,7 @@ def upsert(writer: Writer, sobject: str, changes: Sequence[RecordChange],
         body = change.payload()
         body[key_field] = change.key
         records.append(body)
-    group = "Plan__c" if sobject == MILESTONE_OBJECT else None
+    group = {MILESTONE_OBJECT: "Plan__c", TASK: "WhatId"}.get(sobject)
     if key_field == "Id":  # known by Id only: Collections upsert refuses Id as its key
         results = writer.update_auto(sobject, records, group)
     else:

@@ -19,8 +19,8 @@ from sync.store.records import RunKind, RunOutcome
 
 SAMPLE_PLANS = 25  # desired plans a report keeps, for dry runs and the CLI
 _COUNTERS = ("touched", "plans_created", "plans_updated", "plans_unchanged", "plans_deleted",
-             "milestones_written", "rollups_written", "dead_letters", "owner_unknown",
-             "milestones_restored", "api_calls")
+             "milestones_written", "rollups_written", "tasks_written", "dead_letters",
+             "owner_unknown", "milestones_restored", "api_calls")
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ class RunReport:
     plans_deleted: int = 0
     milestones_written: int = 0
     rollups_written: int = 0
+    tasks_written: int = 0  # the milestones' Tasks created or changed
     dead_letters: int = 0
     owner_unknown: int = 0
     milestones_restored: int = 0  # a reconcile's: forgotten so that the re-plan recreates them
@@ -70,7 +71,8 @@ class RunReport:
             "plans_created": self.plans_created, "plans_updated": self.plans_updated,
             "plans_unchanged": self.plans_unchanged, "plans_deleted": self.plans_deleted,
             "milestones_written": self.milestones_written,
-            "rollups_written": self.rollups_written, "dead_letters": self.dead_letters,
+            "rollups_written": self.rollups_written, "tasks_written": self.tasks_written,
+            "dead_letters": self.dead_letters,
             "owner_unknown": self.owner_unknown, "skipped": self.skipped,
         }
 

@@ -11,6 +11,9 @@ per record only what the cycle reads from it:
   date, and a status or date that differs from Salesforce's is a rep's edit),
 - a milestone's name and why-it-matters as 8-byte digests (only ever compared with
   Salesforce's value: a different one is a rep's edit),
+- a milestone's Task: the fields mapsync keeps with its milestone, verbatim, and which of them
+  are known to be a rep's (Task has no field history: what differs from mapsync's last write
+  is the rep's, ``sync.cycle.tasks``),
 - and that the record was written at all (a milestone mapsync wrote that Salesforce lacks
   was deleted by a rep; an Opportunity rollup keeps nothing else: nothing reads its values).
 
@@ -23,13 +26,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sync.cycle.sobjects import MILESTONE_OBJECT, PLAN_OBJECT
+from sync.cycle.sobjects import MILESTONE_OBJECT, PLAN_OBJECT, TASK
+from sync.cycle.tasks import REP_MARK, TRACKED
 from sync.store.compact import Digest
 
 VERBATIM: dict[str, frozenset[str]] = {
     PLAN_OBJECT: frozenset({"Template__c"}),
     MILESTONE_OBJECT: frozenset({"Status__c", "Completed_Date__c", "Due_Date__c",
                                  "Baseline_Due_Date__c"}),
+    TASK: frozenset({*TRACKED, REP_MARK}),
 }
 COMPARED: dict[str, frozenset[str]] = {
     MILESTONE_OBJECT: frozenset({"Name", "Why_It_Matters__c"}),

@@ -28,9 +28,15 @@ MILESTONE_HISTORY = "MAP_Milestone__History"
 OPPORTUNITY_HISTORY = "OpportunityHistory"
 HISTORY_OBJECTS = (MILESTONE_HISTORY, OPPORTUNITY_HISTORY)
 
+# A milestone's Task: the standard Task on the Opportunity, keyed by a custom activity field
+# holding the milestone's external id; the milestone names its Task in ``Task_Id__c``.
+TASK = "Task"
+TASK_KEY_FIELD = "MAP_External_Id__c"
+TASK_ID_FIELD = "Task_Id__c"
+
 EXTERNAL_ID_FIELD = "External_Id__c"
 UPSERT_KEY = {PLAN_OBJECT: EXTERNAL_ID_FIELD, MILESTONE_OBJECT: EXTERNAL_ID_FIELD,
-              OPPORTUNITY: "Id"}
+              OPPORTUNITY: "Id", TASK: TASK_KEY_FIELD}
 
 _SYSTEM = ("Id", "IsDeleted", "SystemModstamp", "LastModifiedById")
 OPPORTUNITY_FIELDS = (*_SYSTEM, "Name", "StageName", "CloseDate", "Amount", "Type",
@@ -46,7 +52,11 @@ MILESTONE_FIELDS = (*_SYSTEM, EXTERNAL_ID_FIELD, "Plan__c", "Name", "Key__c", "S
                     "Stage__c", "Owner_Side__c", "Owner_Role__c", "Owner_Contact__c",
                     "Owner_User__c",
                     "Baseline_Due_Date__c", "Due_Date__c", "Completed_Date__c", "Status__c",
-                    "Days_Slipped__c", "Depends_On__c", "Why_It_Matters__c", "Notes__c")
+                    "Days_Slipped__c", "Depends_On__c", "Why_It_Matters__c", "Notes__c",
+                    TASK_ID_FIELD)
+TASK_FIELDS = ("Id", "IsDeleted", "LastModifiedById", TASK_KEY_FIELD, "WhatId", "Subject",
+               "ActivityDate", "Status", "IsClosed", "CompletedDateTime", "OwnerId",
+               "ReminderDateTime", "IsReminderSet")
 FIELDS = {OPPORTUNITY: OPPORTUNITY_FIELDS, PLAN_OBJECT: PLAN_FIELDS,
           MILESTONE_OBJECT: MILESTONE_FIELDS}
 CONTACT_ROLE_FIELDS = ("OpportunityId", "ContactId", "Role", "IsPrimary", "IsDeleted")
@@ -55,6 +65,7 @@ CONTACT_ROLE_FIELDS = ("OpportunityId", "ContactId", "Role", "IsPrimary", "IsDel
 POLLED_BY_UPDATES: dict[str, tuple[str, ...]] = {
     CONTACT_ROLE: ("OpportunityId", "ContactId", "Role", "IsPrimary"),
     TEAM_MEMBER: ("OpportunityId", "UserId", "TeamMemberRole"),
+    TASK: (TASK_KEY_FIELD, "WhatId"),  # a rep working a milestone's Task
 }
 TEAM_FIELDS = ("OpportunityId", "UserId", "TeamMemberRole", "IsDeleted")
 HISTORY_FIELDS = {
@@ -72,6 +83,9 @@ def opportunity_id_of(sobject: str, record: Mapping[str, Any]) -> str | None:
         return str(record["Id"])
     if sobject in (OPPORTUNITY_HISTORY, CONTACT_ROLE, TEAM_MEMBER):
         return str(record["OpportunityId"]) if record.get("OpportunityId") else None
+    if sobject == TASK:  # a milestone's Task names its milestone; other Tasks touch nothing
+        external = record.get(TASK_KEY_FIELD)
+        return opportunity_of(str(external)) if external else None
     if sobject == MILESTONE_HISTORY:
         external = (record.get("Parent") or {}).get(EXTERNAL_ID_FIELD)
         return opportunity_of(str(external)) if external else None

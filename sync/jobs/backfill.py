@@ -23,6 +23,7 @@ from typing import Any
 from config.batching import batched
 from config.errors import NothingToResumeError
 from config.logging import get_logger
+from mappings.model import StageMapping
 from sync.cycle import Org, RunControl, RunReport, run_batch
 from sync.jobs.selection import Cursor, Selection, read
 from sync.planner.model import DesiredPlan, Opportunity
@@ -90,11 +91,12 @@ def write_calls(records: int, threshold: int) -> int:
 
 
 def estimate_calls(selected: int, batch_size: int, milestones_per_plan: int,
-                   threshold: int) -> int:
+                   threshold: int, tasks_per_plan: int = 0) -> int:
     """An upper bound of the API calls a real backfill of ``selected`` Opportunities costs,
     shown before an admin confirms: the selection read (REST pages of 2,000, or one Bulk
-    query job), per batch the gather requests and the writes of plans, milestones and
-    rollups, as if every Opportunity got a new plan."""
+    query job), per batch the gather requests and the writes of plans, milestones, the
+    milestones' Tasks (and each new Task's Id on its milestone) and rollups, as if every
+    Opportunity got a new plan."""
     if selected <= 0:
         return 1
     reads = BULK_JOB_CALLS if selected > threshold else math.ceil(selected / 2000)
@@ -103,9 +105,16 @@ def estimate_calls(selected: int, batch_size: int, milestones_per_plan: int,
     for size, times in ((batch_size, full), (rest, 1 if rest else 0)):
         per_batch = (2 + write_calls(size, threshold)
                      + write_calls(size * milestones_per_plan, threshold)
+                     + 2 * write_calls(size * tasks_per_plan, threshold)
                      + write_calls(size, threshold))
         calls += per_batch * times
     return calls
+
+
+def tasks_per_plan(mapping: StageMapping) -> int:
+    """The most milestones of one template that get a Task (``tasks: sides``)."""
+    return max(sum(1 for m in t.milestones if mapping.tasks_for(t.name).covers(m.side.value))
+               for t in mapping.templates)
 
 
 class Backfill:
@@ -135,7 +144,8 @@ class Backfill:
         """:func:`estimate_calls` for this backfill's mapping, batch size and org."""
         longest = max(len(t.milestones) for t in self.org.mapping.templates)
         return estimate_calls(selected, self.batch_size, longest,
-                              self.org.salesforce.bulk_threshold)
+                              self.org.salesforce.bulk_threshold,
+                              tasks_per_plan(self.org.mapping))
 
     def resumable(self) -> bool:
         """Whether this selection has a paused or interrupted backfill to continue."""
@@ -254,6 +264,7 @@ class Backfill:
             report.estimated_write_calls += (
                 write_calls(max(changed_plans, 0), threshold)
                 + write_calls(cycle.milestones_written, threshold)
+                + 2 * write_calls(cycle.tasks_written, threshold)
                 + write_calls(cycle.rollups_written, threshold))
             for plan in cycle.plans.values():
                 if len(report.sample) < SAMPLE_SIZE:

@@ -33,11 +33,20 @@ def test_plans_go_first_then_their_milestones_with_the_plan_ids_then_rollups() -
     result = PushResult()
     write(sf, new_plans(OPP_A), RunControl(), result)
     assert [(obj, key) for obj, key, _ in sf.upserts] == [
-        (PLAN_OBJECT, "External_Id__c"), (MILESTONE_OBJECT, "External_Id__c"),
-        (OPPORTUNITY, "Id")]
+        (PLAN_OBJECT, "External_Id__c"), ("Task", "MAP_External_Id__c"),
+        (MILESTONE_OBJECT, "External_Id__c"), (OPPORTUNITY, "Id")]
     plan_id = result.ids(PLAN_OBJECT)[OPP_A]
-    assert {m["Plan__c"] for m in sf.upserts[1][2]} == {plan_id}
-    assert len(result.written) == 1 + 8 + 1
+    assert {m["Plan__c"] for m in sf.upserts[2][2]} == {plan_id}
+    # the seller and joint milestones' Tasks go first: each new Task's Id is then written
+    # with its milestone, at no call of its own; a new Task links its plan's record
+    tasks = sf.upserts[1][2]
+    assert tasks
+    assert all(plan_id in t["Description"] for t in tasks)
+    task_ids = {c.key: r.id for c, r in result.written if c.sobject == "Task"}
+    named = {m["External_Id__c"]: m["Task_Id__c"] for m in sf.upserts[2][2]
+             if "Task_Id__c" in m}
+    assert named == task_ids
+    assert len(result.written) == 1 + len(tasks) + 8 + 1
     assert result.failed == []
 
 
@@ -48,9 +57,13 @@ def test_a_refused_plan_holds_back_its_milestones_and_rollup_not_the_others() ->
     [failure] = result.failed
     assert failure.change.key == OPP_A
     assert failure.code == "FIELD_CUSTOM_VALIDATION_EXCEPTION"
-    milestone_opps = {m["External_Id__c"].split(":")[0] for m in sf.upserts[1][2]}
-    assert milestone_opps == {OPP_B}
-    assert [r["Id"] for r in sf.upserts[2][2]] == [OPP_B]
+    [milestones] = [records for obj, _, records in sf.upserts if obj == MILESTONE_OBJECT]
+    assert {m["External_Id__c"].split(":")[0] for m in milestones} == {OPP_B}
+    [rollups] = [records for obj, _, records in sf.upserts if obj == OPPORTUNITY]
+    assert [r["Id"] for r in rollups] == [OPP_B]
+    task_opps = {t["WhatId"] for obj, _, records in sf.upserts if obj == "Task"
+                 for t in records}
+    assert task_opps == {OPP_B}
 
 
 def test_a_stop_requested_between_steps_keeps_what_landed_in_the_result() -> None:

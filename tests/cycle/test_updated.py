@@ -158,9 +158,10 @@ def test_idle_poll_with_contact_role_polling_costs_one_call() -> None:
     pulled = pull.read(sf, _later_marks(), LOOKBACK, ME, now=NOW)
     assert sf.composite_calls == 1
     assert len(sf.queries) == 5  # still five queries: Get Updated is no query
-    assert [r.split("/")[1:3] for r in sf.resources] == [
-        [CONTACT_ROLE, "updated"], [CONTACT_ROLE, "deleted"],
-        [TEAM_MEMBER, "updated"], [TEAM_MEMBER, "deleted"]]
+    assert [tuple(r.split("/")[1:3]) for r in sf.resources] == [
+        (CONTACT_ROLE, "updated"), (CONTACT_ROLE, "deleted"),
+        (TEAM_MEMBER, "updated"), (TEAM_MEMBER, "deleted"),
+        ("Task", "updated"), ("Task", "deleted")]  # a rep working a milestone's Task
     assert pulled.touched == []
     assert pulled.marks[CONTACT_ROLE] == Watermark(dt.datetime(2030, 1, 2, 10, 7, tzinfo=dt.UTC))
 

@@ -19,7 +19,7 @@ def standard_schema() -> Schema:
     """The standard objects the metadata points at, as bare as the loader needs them."""
     schema = Schema()
     for name, prefix in [("Opportunity", "006"), ("Contact", "003"), ("User", "005"),
-                         ("Account", "001")]:
+                         ("Account", "001"), ("Task", "00T")]:  # Task: Activity's fields
         schema.add(SObjectDef(name=name, key_prefix=prefix,
                               fields={"Id": FieldDef(name="Id", type="id", length=18)}))
     opportunity = schema.get("Opportunity")
@@ -252,6 +252,7 @@ def test_opportunity_gains_the_map_rollup_fields(schema: Schema) -> None:
 def test_fields_on_a_standard_object_the_schema_lacks_are_an_error() -> None:
     schema = Schema()
     schema.add(SObjectDef(name="Contact", key_prefix="003"))
+    schema.add(SObjectDef(name="Task", key_prefix="00T"))
     with pytest.raises(MetadataError, match="Opportunity"):
         apply_metadata(schema, default_metadata_dir())
 
@@ -314,3 +315,11 @@ def test_metadata_fits_onto_the_emulators_standard_objects() -> None:
     assert contact is not None
     assert ("MAP_Milestone__c", "Owner_Contact__c", "MAP_Milestones__r") in (
         contact.child_relationships)
+
+
+def test_activity_fields_are_added_to_task() -> None:
+    schema = standard_schema()
+    apply_metadata(schema, default_metadata_dir())
+    key = field(schema, "Task", "MAP_External_Id__c")
+    assert (key.type, key.length, key.external_id, key.unique) == ("string", 120, True, False)
+    assert schema.get("Activity") is None

@@ -195,10 +195,30 @@ CASES: list[tuple[str, Change, list[str]]] = [
         ["templates[0].milestones[1].depend_on: unknown field (did you mean depends_on?)"],
     ),
     (
+        "task side misspelt",
+        put("tasks", value={"sides": ["seller", "sellers"]}),
+        ["tasks.sides: 'sellers' is not a side: must be one of buyer, seller, joint"],
+    ),
+    (
+        "task side twice, in a template",
+        put("templates", 0, "tasks", value={"sides": ["Seller", "seller"]}),
+        ["templates[0].tasks.sides: seller listed more than once"],
+    ),
+    (
+        "task reminder out of range",
+        put("tasks", value={"reminder_days_before": 45}),
+        ["tasks.reminder_days_before: must be at most 30 (got 45)"],
+    ),
+    (
+        "unknown task setting",
+        put("tasks", value={"reminder": 2}),
+        ["tasks.reminder: unknown field (allowed: sides, reminder_days_before)"],
+    ),
+    (
         "unknown top-level setting",
         put("timezone", value="UTC"),
         ["timezone: unknown field (allowed: version, stages, create_at, closed_won, "
-         "closed_lost, templates, default_template, calendar, health)"],
+         "closed_lost, templates, default_template, calendar, health, tasks)"],
     ),
     (
         "missing role",

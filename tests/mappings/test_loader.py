@@ -151,3 +151,24 @@ def test_the_default_mapping_is_package_data_next_to_the_loader() -> None:
     assert path.is_absolute()
     assert path.is_file()
     assert path.name == "default.yaml"
+
+
+def test_tasks_default_to_seller_and_joint_milestones_with_a_reminder_the_day_before() -> None:
+    mapping = load_mapping_text(sample_text())
+    spec = mapping.tasks_for("enterprise")
+    assert (spec.covers("Seller"), spec.covers("Joint"), spec.covers("Buyer")) == (
+        True, True, False)
+    assert spec.reminder_days_before == 1
+
+
+def test_a_templates_own_tasks_setting_outweighs_the_files() -> None:
+    data = sample()
+    data["tasks"] = {"sides": ["seller"], "reminder_days_before": 2}
+    data["templates"][1]["tasks"] = {"sides": ["buyer", "JOINT"], "reminder_days_before": None}
+    mapping = load_mapping_text(yaml.safe_dump(data))
+    assert [s.value for s in mapping.tasks_for("enterprise").sides] == ["Seller"]
+    assert mapping.tasks_for("enterprise").reminder_days_before == 2
+    own = mapping.tasks_for("mid_market")
+    assert ([s.value for s in own.sides], own.reminder_days_before) == (["Buyer", "Joint"], None)
+    data["tasks"] = {"sides": []}  # off
+    assert load_mapping_text(yaml.safe_dump(data)).tasks_for("enterprise").sides == []

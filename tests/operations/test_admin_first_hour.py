@@ -17,7 +17,7 @@ import requests
 
 from connectors.emulator.server import Emulator
 from sync.cycle import run_cycle
-from sync.jobs.backfill import Backfill, estimate_calls
+from sync.jobs.backfill import Backfill, estimate_calls, tasks_per_plan
 from sync.jobs.selection import Selection
 from sync.store.records import BackfillStatus
 from tests.operations.ops import MAPSYNC, MILESTONE, PLAN, Ops, json_lines, stop, wait_for
@@ -81,7 +81,7 @@ def test_the_api_call_estimate_bounds_what_a_backfill_costs(ops: Ops) -> None:
     selected = Backfill(ops.sync(), Selection()).count()
     report = Backfill(ops.sync(), Selection(), batch_size=20).run()
     assert report.status == BackfillStatus.COMPLETED.value
-    estimate = estimate_calls(selected, 20, 12, 2000)
+    estimate = estimate_calls(selected, 20, 12, 2000, tasks_per_plan(ops.sync().mapping))
     assert report.totals.api_calls <= estimate <= 3 * report.totals.api_calls
 
 

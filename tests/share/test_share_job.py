@@ -116,7 +116,8 @@ def test_the_worker_shares_and_books_check_ins_for_templates_that_ask(world: Wor
     assert worker._scheduler.get_job("share") is not None
     worker.share()
     assert len(_files(world, opp)) == 1
-    assert len(world.query(f"SELECT Id FROM Task WHERE WhatId = '{opp}'")) == 1
+    assert len(world.query(f"SELECT Id FROM Task WHERE WhatId = '{opp}' "
+                           "AND Subject LIKE 'MAP check-in: %'")) == 1
 
 
 def test_a_file_salesforce_refuses_is_reported_and_the_others_are_shared(world: World) -> None:
