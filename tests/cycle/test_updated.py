@@ -173,10 +173,10 @@ def test_contact_role_change_alone_touches_its_opportunity_in_the_next_poll() ->
     assert sf.composite_calls == 2  # the poll, and the contact role read by its Id
 
 
-def test_org_without_teams_asks_for_contact_roles_only() -> None:
+def test_org_without_teams_asks_for_no_team_members() -> None:
     sf = FakeSalesforce()
     pulled = pull.read(sf, _later_marks(), LOOKBACK, ME, now=NOW, teams=False)
-    assert {r.split("/")[1] for r in sf.resources} == {CONTACT_ROLE}
+    assert {r.split("/")[1] for r in sf.resources} == {CONTACT_ROLE, "Task"}
     assert TEAM_MEMBER not in pulled.marks
 
 

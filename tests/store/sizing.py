@@ -26,7 +26,7 @@ class StoreSize:
 
     backend: str
     opportunities: int  # with a plan
-    records: int  # plans + milestones + rollups written
+    records: int  # plans + milestones + rollups + milestones' Tasks written
     tables: dict[str, int]  # bytes on disk the cycle added, indexes included
 
     @property
@@ -56,5 +56,6 @@ def measure(org: Emulator, database_url: str) -> StoreSize:
             tables = {name: size - empty[name] for name, size in tx.table_sizes().items()}
     finally:
         store.close()
-    records = report.plans_created + report.milestones_written + report.rollups_written
+    records = (report.plans_created + report.milestones_written + report.rollups_written
+               + report.tasks_written)
     return StoreSize(store.backend, report.plans_created, records, tables)
