@@ -38,7 +38,7 @@ def main() -> None:
             org.reset(seed="empty", opportunities=total)
             sizes.append(measure(org, url))
     print(f"first cycle over {total} Opportunities; bytes on disk per synced record "
-          "(plan, milestone or rollup), indexes included")
+          "(plan, milestone, rollup or Task), indexes included")
     print(f"{'backend':<12}{'plans':>7}{'records':>9}{'store MB':>10}{'bytes/rec':>11}"
           f"{'target':>8}")
     for s in sizes:
