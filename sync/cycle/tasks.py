@@ -157,7 +157,10 @@ def add_task_changes(changes: PlanChanges, desired: DesiredPlan, opportunity: Ma
             if spec.covers(m.side) and is_open and ext not in deleted and shadow is None:
                 _create(changes, ext, m, opportunity, record, spec)
             continue
-        if record.get("Id") and record.get(TASK_ID_FIELD) != row.get("Id"):
+        # the milestone names its Task: in its update, or in its creation when a Task written
+        # before (a repeated batch) finds the milestone not there yet
+        if record.get(TASK_ID_FIELD) != row.get("Id") and (
+                record.get("Id") or any(c.key == ext and c.created for c in changes.milestones)):
             _link(changes, ext, str(row["Id"]))
         values = _values(m, opportunity, record, spec) if spec.covers(m.side) else {}
         _update(changes, ext, row, shadow, values, is_open, me)

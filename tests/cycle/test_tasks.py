@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from mappings.model import Side, TaskSpec
-from sync.cycle.changes import PlanChanges
+from sync.cycle.changes import PlanChanges, RecordChange
 from sync.cycle.tasks import (
     add_task_changes,
     completed_by_rep,
@@ -153,3 +153,23 @@ def test_a_side_the_mapping_does_not_name_gets_no_task() -> None:
 def test_a_task_a_rep_deleted_is_not_recreated() -> None:
     changes = decide(plan(milestone()), None, shadow_of(task()))
     assert changes.tasks == []
+
+
+def test_a_task_written_before_its_milestone_is_named_in_the_milestones_creation() -> None:
+    # a batch repeated after a stop between its Task and milestone writes: the Task is there,
+    # the milestone is not yet; its creation must carry the link, or the plan stays unlinked
+    row = task()
+    changes = PlanChanges(OPP)
+    changes.milestones.append(RecordChange("MAP_Milestone__c", EXT, {"Name": "x"}, True))
+    add_task_changes(changes, plan(milestone()), {"OwnerId": REP}, {}, {EXT: row},
+                     frozenset(), {("Task", EXT): shadow_of(row)}, SPEC, ME)
+    assert changes.milestones[0].fields["Task_Id__c"] == row["Id"]
+    assert len(changes.milestones) == 1
+
+
+def test_no_link_is_written_for_a_milestone_that_is_neither_there_nor_created() -> None:
+    row = task()
+    changes = PlanChanges(OPP)
+    add_task_changes(changes, plan(milestone()), {"OwnerId": REP}, {}, {EXT: row},
+                     frozenset(), {("Task", EXT): shadow_of(row)}, SPEC, ME)
+    assert changes.milestones == []
