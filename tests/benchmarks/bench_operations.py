@@ -156,7 +156,8 @@ def main(argv: list[str]) -> int:
         (f"backfill {args.opportunities:,} opps, {args.latency_ms} ms/call, "
          f"batch {args.batch_size:,}: exit", str(backfill["code"]), "0"),
         ("  API calls", f"{backfill['calls']:,}",
-         f"Bulk floor ~{backfill['floor']} (one job per step)"),
+         f"<= {2 * backfill['floor']} (2 x the Bulk floor ~{backfill['floor']}: one job "
+         "per step)" + ("" if backfill["calls"] <= 2 * backfill["floor"] else ": MISSED")),
         ("  wall time", f"{backfill['seconds']:,.0f} s", "-"),
         ("  rate", f"{args.opportunities / backfill['seconds']:,.0f} opps/s", "-"),
         ("  peak memory (backfill process)", f"{backfill['peak_mb']:,.0f} MB",
