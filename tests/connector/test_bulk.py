@@ -85,6 +85,22 @@ def test_polling_waits_as_long_as_the_rest_of_the_job_should_take_at_its_rate(
     assert sleeps == [0.5, 1.0, 4.5]
 
 
+def test_a_second_job_of_an_object_first_waits_for_most_of_what_its_size_took_before(
+        sf: responses.RequestsMock, client: SalesforceClient, sleeps: Sleeps) -> None:
+    add_token(sf)
+    records = [{"External_Id__c": f"P:{n}"} for n in range(40)]
+    for _ in range(2):
+        add_ingest_job(sf, success='"sf__Id","sf__Created",External_Id__c\n' + "".join(
+            f'"a{n}","true",P:{n}\n' for n in range(40)), failed="", unprocessed="", polls=3)
+    client.bulk_upsert("MAP_Milestone__c", "External_Id__c", records)
+    assert sleeps == [0.5, 1.0, 2.0]  # seen done 3.5 s after the close
+    client.bulk_upsert("MAP_Milestone__c", "External_Id__c",
+                       [{"External_Id__c": f"Q:{n}"} for n in range(80)])
+    # twice the records at that pace: 80 % of 7 s first; then, not done yet, twice as long
+    # (at most 10 s)
+    assert sleeps[3:] == [pytest.approx(5.6), pytest.approx(10.0), pytest.approx(10.0)]
+
+
 def test_jobs_of_two_objects_are_processed_side_by_side_and_polled_in_the_same_rounds(
         sf: responses.RequestsMock, client: SalesforceClient, sleeps: Sleeps) -> None:
     add_token(sf)
