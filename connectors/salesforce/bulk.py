@@ -303,7 +303,9 @@ class BulkJobs:
             # A job of an object seen before first waits for most of what its size took
             # then: one or two polls, whatever Salesforce's pace (seen done early, the next
             # waits less; not yet done, the next waits more).
-            pace = self._pace.get((j.ingest.operation, j.ingest.sobject))
+            # (an object not seen yet takes the pace of the last job of any object)
+            pace = self._pace.get((j.ingest.operation, j.ingest.sobject),
+                                  self._pace.get(("", "")))
             first = self.poll_seconds if pace is None else min(
                 max(self.poll_seconds, 0.8 * len(j.records) / pace), self.max_poll_seconds)
             polls.append(_Poll(f"jobs/ingest/{j.job_id}", first, len(j.records),
@@ -312,8 +314,9 @@ class BulkJobs:
         for job, poll in zip(jobs, polls, strict=True):
             job.info = poll.info
             if poll.done_at > 0:
-                self._pace[(job.ingest.operation, job.ingest.sobject)] = \
-                    len(job.records) / poll.done_at
+                pace = len(job.records) / poll.done_at
+                self._pace[(job.ingest.operation, job.ingest.sobject)] = pace
+                self._pace[("", "")] = pace
 
     def _poll(self, polls: Sequence[_Poll]) -> None:
         """Poll jobs until each completes. Each waits ``poll_seconds`` first, then twice as

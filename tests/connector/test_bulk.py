@@ -101,6 +101,20 @@ def test_a_second_job_of_an_object_first_waits_for_most_of_what_its_size_took_be
     assert sleeps[3:] == [pytest.approx(5.6), pytest.approx(10.0), pytest.approx(10.0)]
 
 
+def test_a_first_job_of_an_object_takes_the_pace_of_the_last_job_of_another(
+        sf: responses.RequestsMock, client: SalesforceClient, sleeps: Sleeps) -> None:
+    add_token(sf)
+    for _ in range(2):
+        add_ingest_job(sf, success='"sf__Id","sf__Created",External_Id__c\n',
+                       failed="", unprocessed="", polls=2)
+    client.bulk_upsert("Mutual_Action_Plan__c", "External_Id__c",
+                       [{"External_Id__c": f"P:{n}"} for n in range(30)])
+    assert sleeps == [0.5, 1.0]  # seen done 1.5 s after the close: 20 records a second
+    client.bulk_upsert("MAP_Milestone__c", "External_Id__c",
+                       [{"External_Id__c": f"P:{n}:kickoff"} for n in range(100)])
+    assert sleeps[2:] == [pytest.approx(4.0), pytest.approx(8.0)]  # 80 % of 5 s, then twice
+
+
 def test_jobs_of_two_objects_are_processed_side_by_side_and_polled_in_the_same_rounds(
         sf: responses.RequestsMock, client: SalesforceClient, sleeps: Sleeps) -> None:
     add_token(sf)
