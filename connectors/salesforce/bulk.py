@@ -20,13 +20,14 @@ from __future__ import annotations
 import csv
 import io
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
 
 from config.errors import FatalError, MapsyncError
+from connectors.salesforce.bulk_csv import _columns, _parts
 from connectors.salesforce.errors import RecordError
 from connectors.salesforce.results import RecordResult
 from connectors.salesforce.transport import Transport
@@ -39,58 +40,6 @@ MAX_POLL_SECONDS = 10.0
 DONE_STATES = frozenset({"JobComplete"})
 FAILED_STATES = frozenset({"Failed", "Aborted"})
 CSV_ACCEPT = {"Accept": "text/csv"}
-
-
-def to_csv(records: Sequence[dict[str, Any]], columns: list[str]) -> str:
-    """``records`` as one CSV text with LF line endings."""
-    return (_header(columns) + b"".join(_rows(records, columns))).decode()
-
-
-class _Line:
-    """A file for :mod:`csv` that keeps the one line ``writerow`` hands it."""
-
-    text = ""
-
-    def write(self, text: str) -> int:
-        self.text = text
-        return len(text)
-
-
-def _header(columns: list[str]) -> bytes:
-    line = _Line()
-    csv.writer(line, lineterminator="\n").writerow(columns)
-    return line.text.encode()
-
-
-def _rows(records: Iterable[dict[str, Any]], columns: list[str]) -> Iterator[bytes]:
-    """Each record's CSV line, encoded once: the same bytes size the parts and are uploaded."""
-    line = _Line()
-    writer = csv.writer(line, lineterminator="\n")
-    for record in records:
-        writer.writerow([csv_cell(record[c]) if c in record else "" for c in columns])
-        yield line.text.encode()
-
-
-def _columns(records: Sequence[dict[str, Any]], first: str) -> list[str]:
-    columns = {first: None}
-    for record in records:
-        columns.update(dict.fromkeys(record))
-    return list(columns)
-
-
-def _parts(records: Sequence[dict[str, Any]], columns: list[str],
-           max_bytes: int) -> Iterator[tuple[Sequence[dict[str, Any]], bytes]]:
-    """Runs of records whose CSV fits one upload, each with that upload's bytes."""
-    header = _header(columns)
-    start, lines, size = 0, [header], len(header)
-    for n, row in enumerate(_rows(records, columns)):
-        if n > start and size + len(row) > max_bytes:
-            yield records[start:n], b"".join(lines)
-            start, lines, size = n, [header], len(header)
-        lines.append(row)
-        size += len(row)
-    if start < len(records):
-        yield records[start:], b"".join(lines)
 
 
 @dataclass(frozen=True)
