@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     sf_retry_attempts: int = Field(default=5, ge=1, le=20)
     sf_retry_max_wait: float = Field(default=30.0, gt=0)
     sf_bulk_threshold: int = Field(default=2000, ge=1)
-    sf_bulk_poll_seconds: float = Field(default=2.0, gt=0)
+    sf_bulk_poll_seconds: float = Field(default=0.25, gt=0)  # the first wait; doubles to 10 s
     api_budget_share: float = Field(default=0.8, gt=0, le=1)
 
     database_url: SecretStr = SecretStr("sqlite:///mapsync.db")

@@ -2,9 +2,11 @@
 
 Above ``SF_BULK_THRESHOLD`` records (Salesforce advises 2,000) a Collections write costs one
 call per 200 records; a Bulk ingest job costs a constant handful — create, upload, close, a few
-polls, three result downloads — whatever the size. Results come back per record and are
-matched to the input by external id, so the caller gets the same per-record outcomes as from
-Collections. A Bulk query pages its CSV results by ``Sforce-Locator``.
+polls, three result downloads — whatever the size. Jobs of different objects can run side by
+side (:meth:`BulkJobs.write`): their polls share rounds, and the wait before each poll grows
+from a fraction of a second with the job's age and its processed count. Results come back per
+record and are matched to the input by external id, so the caller gets the same per-record
+outcomes as from Collections. A Bulk query pages its CSV results by ``Sforce-Locator``.
 
 CSV conventions: ``None`` is written as ``#N/A`` (Bulk's "set to null"), booleans as
 ``true``/``false``, dates and datetimes in ISO 8601. Rows read by :func:`query` are strings as
@@ -19,11 +21,13 @@ import csv
 import io
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
 
 from config.errors import FatalError, MapsyncError
+from connectors.salesforce.bulk_csv import _columns, _parts
 from connectors.salesforce.errors import RecordError
 from connectors.salesforce.results import RecordResult
 from connectors.salesforce.transport import Transport
@@ -32,114 +36,124 @@ from connectors.salesforce.values import csv_cell
 log = structlog.get_logger(__name__)
 
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024  # Salesforce allows 150 MB of CSV per job
+MAX_POLL_SECONDS = 10.0
 DONE_STATES = frozenset({"JobComplete"})
 FAILED_STATES = frozenset({"Failed", "Aborted"})
 CSV_ACCEPT = {"Accept": "text/csv"}
 
 
-def to_csv(records: Sequence[dict[str, Any]], columns: list[str]) -> str:
-    """``records`` as one CSV text with LF line endings."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for record in records:
-        writer.writerow([csv_cell(record[c]) if c in record else "" for c in columns])
-    return out.getvalue()
+@dataclass(frozen=True)
+class Ingest:
+    """One write of one object: what :meth:`BulkJobs.write` runs as ingest jobs."""
+
+    sobject: str
+    key: str  # the external id field (upsert) or ``Id`` (update)
+    records: Sequence[dict[str, Any]]
+    operation: str = "upsert"
 
 
-def _columns(records: Sequence[dict[str, Any]], first: str) -> list[str]:
-    columns = {first: None}
-    for record in records:
-        columns.update(dict.fromkeys(record))
-    return list(columns)
+@dataclass
+class _Submitted:
+    """An ingest job uploaded and closed, waiting for Salesforce to process it."""
 
-
-def _parts(records: Sequence[dict[str, Any]], columns: list[str],
-           max_bytes: int) -> Iterator[Sequence[dict[str, Any]]]:
-    """Runs of records whose CSV fits one upload."""
-    start, size = 0, len(",".join(columns)) + 1
-    for n, record in enumerate(records):
-        row = len(to_csv([record], columns).encode()) - size
-        if n > start and size + row > max_bytes:
-            yield records[start:n]
-            start, size = n, len(",".join(columns)) + 1
-        size += row
-    if start < len(records):
-        yield records[start:]
+    job_id: str
+    ingest: Ingest
+    records: Sequence[dict[str, Any]]
+    info: dict[str, Any] | None = None
 
 
 class BulkJobs:
     """Bulk API 2.0 jobs over one transport; polling sleeps through the retry policy."""
 
     def __init__(self, transport: Transport, poll_seconds: float, timeout_seconds: float = 3600,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 max_poll_seconds: float = MAX_POLL_SECONDS) -> None:
         self.transport = transport
         self.poll_seconds = poll_seconds
+        self.max_poll_seconds = max(max_poll_seconds, poll_seconds)
         self.timeout_seconds = timeout_seconds
         self._clock = clock
+        # records per second the last job of each (operation, object) was seen done at
+        self._pace: dict[tuple[str, str], float] = {}
 
     # --- ingest --------------------------------------------------------------------------
 
     def upsert(self, sobject: str, external_id_field: str, records: Sequence[dict[str, Any]],
                max_bytes: int = MAX_UPLOAD_BYTES) -> list[RecordResult]:
         """Upsert by external id through ingest jobs; one result per record, in input order."""
-        for record in records:
-            if external_id_field not in record:
-                raise ValueError(f"every record needs {external_id_field} to be upserted")
-        if not records:
-            return []
-        columns = _columns(records, external_id_field)
-        results: list[RecordResult] = []
-        for part in _parts(records, columns, max_bytes):
-            results.extend(self._ingest(sobject, external_id_field, part, columns))
-        return results
+        return self.write([Ingest(sobject, external_id_field, records)], max_bytes)[0]
 
     def update(self, sobject: str, records: Sequence[dict[str, Any]],
                max_bytes: int = MAX_UPLOAD_BYTES) -> list[RecordResult]:
         """Update records by ``Id`` through ingest jobs; one result per record, in input
         order, matched by Id."""
-        for record in records:
-            if not record.get("Id"):
-                raise ValueError("every record needs its Id to be updated")
-        if not records:
-            return []
-        columns = _columns(records, "Id")
-        results: list[RecordResult] = []
-        for part in _parts(records, columns, max_bytes):
-            results.extend(self._ingest(sobject, "Id", part, columns, operation="update"))
-        return results
+        return self.write([Ingest(sobject, "Id", records, "update")], max_bytes)[0]
 
-    def _ingest(self, sobject: str, external_id_field: str, records: Sequence[dict[str, Any]],
-                columns: list[str], operation: str = "upsert") -> list[RecordResult]:
+    def write(self, ingests: Sequence[Ingest],
+              max_bytes: int = MAX_UPLOAD_BYTES) -> list[list[RecordResult]]:
+        """Run the ``ingests`` as jobs processed at the same time (Salesforce runs jobs of
+        different objects in parallel; the caller keeps apart what must be sequential, a
+        child whose parent is new). Per ingest, one result per record in input order."""
+        for ingest in ingests:
+            for record in ingest.records:
+                if not record.get(ingest.key) and (ingest.key == "Id"
+                                                   or ingest.key not in record):
+                    raise ValueError(f"every record needs {ingest.key} to be "
+                                     f"{ingest.operation}d")
+        submitted: list[_Submitted] = []
+        try:
+            for ingest in ingests:
+                if not ingest.records:
+                    continue
+                columns = _columns(ingest.records, ingest.key)
+                for part, body in _parts(ingest.records, columns, max_bytes):
+                    submitted.append(self._submit(ingest, part, body))
+        except MapsyncError:
+            for job in submitted:
+                self._abort(job.job_id)
+            raise
+        self._wait_all(submitted)
+        out: dict[int, list[RecordResult]] = {id(i): [] for i in ingests}
+        for job in submitted:
+            out[id(job.ingest)].extend(self._finish(job))
+        return [out[id(i)] for i in ingests]
+
+    def _submit(self, ingest: Ingest, records: Sequence[dict[str, Any]],
+                body: bytes) -> _Submitted:
+        """Create the job, upload its CSV and close it (three calls)."""
         t = self.transport
-        spec = {"object": sobject, "contentType": "CSV", "operation": operation,
+        spec = {"object": ingest.sobject, "contentType": "CSV", "operation": ingest.operation,
                 "lineEnding": "LF", "columnDelimiter": "COMMA"}
-        if operation == "upsert":
-            spec["externalIdFieldName"] = external_id_field
+        if ingest.operation == "upsert":
+            spec["externalIdFieldName"] = ingest.key
         job = t.request("POST", "jobs/ingest",
-                        context=f"create bulk {operation} job for {sobject}",
+                        context=f"create bulk {ingest.operation} job for {ingest.sobject}",
                         json=spec).json()
         job_id = str(job["id"])
         try:
             t.request("PUT", f"jobs/ingest/{job_id}/batches",
-                      context=f"upload bulk job {job_id}",
-                      data=to_csv(records, columns).encode(),
+                      context=f"upload bulk job {job_id}", data=body,
                       headers={"Content-Type": "text/csv"})
             t.request("PATCH", f"jobs/ingest/{job_id}", context=f"close bulk job {job_id}",
                       json={"state": "UploadComplete"})
         except MapsyncError:
             self._abort(job_id)
             raise
-        info = self._wait(f"jobs/ingest/{job_id}", partial_ok=True)
+        return _Submitted(job_id, ingest, records)
+
+    def _finish(self, job: _Submitted) -> list[RecordResult]:
+        info = job.info or {}
         failed_job = None
         if info.get("state") == "Failed":
             # processed rows are written and keep their results; the rest never ran
             failed_job = str(info.get("errorMessage") or "no message")
-            log.warning("salesforce.bulk.job_failed", sobject=sobject, job_id=job_id,
-                        processed=info.get("numberRecordsProcessed"), error=failed_job)
-        outcome = self._results(job_id, external_id_field, records, info, failed_job)
-        log.info(f"salesforce.bulk.{operation}", sobject=sobject, job_id=job_id,
-                 records=len(records), processed=info.get("numberRecordsProcessed"),
+            log.warning("salesforce.bulk.job_failed", sobject=job.ingest.sobject,
+                        job_id=job.job_id, processed=info.get("numberRecordsProcessed"),
+                        error=failed_job)
+        outcome = self._results(job.job_id, job.ingest.key, job.records, info, failed_job)
+        log.info(f"salesforce.bulk.{job.ingest.operation}", sobject=job.ingest.sobject,
+                 job_id=job.job_id, records=len(job.records),
+                 processed=info.get("numberRecordsProcessed"),
                  failed=info.get("numberRecordsFailed"))
         return outcome
 
@@ -225,31 +239,98 @@ class BulkJobs:
 
     # --- polling -------------------------------------------------------------------------
 
-    def _wait(self, path: str, partial_ok: bool = False) -> dict[str, Any]:
-        """Poll a job until it completes, waiting ``poll_seconds`` first and half as long
-        again after each poll (at most 30 s): a long job costs few calls. A failed job is
-        fatal, except with ``partial_ok`` one that failed after processing some records:
-        its per-record results say what landed."""
+    def _wait(self, path: str) -> dict[str, Any]:
+        """Poll a query job until it completes (see :meth:`_poll`)."""
+        polls = [_Poll(path, self.poll_seconds)]
+        self._poll(polls)
+        assert polls[0].info is not None
+        return polls[0].info
+
+    def _wait_all(self, jobs: Sequence[_Submitted]) -> None:
+        polls = []
+        for j in jobs:
+            # A job of an object seen before first waits for most of what its size took
+            # then: one or two polls, whatever Salesforce's pace (seen done early, the next
+            # waits less; not yet done, the next waits more).
+            # (an object not seen yet takes the pace of the last job of any object)
+            pace = self._pace.get((j.ingest.operation, j.ingest.sobject),
+                                  self._pace.get(("", "")))
+            first = self.poll_seconds if pace is None else min(
+                max(self.poll_seconds, 0.8 * len(j.records) / pace), self.max_poll_seconds)
+            polls.append(_Poll(f"jobs/ingest/{j.job_id}", first, len(j.records),
+                               partial_ok=True))
+        self._poll(polls)
+        for job, poll in zip(jobs, polls, strict=True):
+            job.info = poll.info
+            if poll.done_at > 0:
+                pace = len(job.records) / poll.done_at
+                self._pace[(job.ingest.operation, job.ingest.sobject)] = pace
+                self._pace[("", "")] = pace
+
+    def _poll(self, polls: Sequence[_Poll]) -> None:
+        """Poll jobs until each completes. Each waits ``poll_seconds`` first, then twice as
+        long after each poll that finds it unfinished (at most ``max_poll_seconds``), or, once
+        it reports records processed, about as long as the rest should take at its rate: a
+        small job is seen done within a fraction of a second, a long one costs few calls.
+        Jobs processed side by side are polled in the same rounds. A failed job is fatal,
+        except with ``partial_ok`` one that failed after processing some records: its
+        per-record results say what landed."""
+        # The schedule runs on the waits asked for (requests take time too, so a job is
+        # never polled earlier than planned); the clock only bounds the whole wait.
         deadline = self._clock() + self.timeout_seconds
-        wait = self.poll_seconds
-        while True:
-            self.transport.policy.sleep(wait)
-            wait = min(wait * 1.5, max(self.poll_seconds, 30.0))
-            info: dict[str, Any] = self.transport.request("GET", path,
-                                                          context=f"poll {path}").json()
-            state = str(info.get("state"))
-            if state in DONE_STATES:
-                return info
-            if (partial_ok and state == "Failed"
-                    and int(info.get("numberRecordsProcessed") or 0) > 0):
-                return info
-            if state in FAILED_STATES:
-                raise FatalError(f"Bulk job {info.get('id')} ended {state}: "
-                                 f"{info.get('errorMessage') or 'no message'}",
-                                 error_code=f"BULK_JOB_{state.upper()}")
-            if self._clock() > deadline:
-                raise FatalError(f"Bulk job {info.get('id')} still {state} after "
-                                 f"{self.timeout_seconds:.0f} s", error_code="BULK_JOB_TIMEOUT")
+        pending = list(polls)
+        elapsed = 0.0
+        while pending:
+            due = min(p.due for p in pending)
+            if due > elapsed:
+                self.transport.policy.sleep(due - elapsed)
+                elapsed = due
+            now = self._clock()
+            for poll in [p for p in pending if p.due <= elapsed]:
+                info: dict[str, Any] = self.transport.request(
+                    "GET", poll.path, context=f"poll {poll.path}").json()
+                state = str(info.get("state"))
+                if state in DONE_STATES or (
+                        poll.partial_ok and state == "Failed"
+                        and int(info.get("numberRecordsProcessed") or 0) > 0):
+                    poll.info, poll.done_at = info, elapsed
+                    pending.remove(poll)
+                    continue
+                if state in FAILED_STATES:
+                    raise FatalError(f"Bulk job {info.get('id')} ended {state}: "
+                                     f"{info.get('errorMessage') or 'no message'}",
+                                     error_code=f"BULK_JOB_{state.upper()}")
+                if now > deadline:
+                    raise FatalError(f"Bulk job {info.get('id')} still {state} after "
+                                     f"{self.timeout_seconds:.0f} s",
+                                     error_code="BULK_JOB_TIMEOUT")
+                poll.next(elapsed, int(info.get("numberRecordsProcessed") or 0),
+                          self.poll_seconds, self.max_poll_seconds)
+
+
+@dataclass
+class _Poll:
+    """When to poll one job next: its last wait, its size, when it is due."""
+
+    path: str
+    wait: float
+    total: int = 0
+    partial_ok: bool = False
+    due: float = 0.0
+    info: dict[str, Any] | None = None
+    done_at: float = 0.0  # seconds after the close it was seen done
+
+    def __post_init__(self) -> None:
+        self.due = self.wait
+
+    def next(self, elapsed: float, processed: int, shortest: float, longest: float) -> None:
+        if 0 < processed < self.total:
+            # the rest at the rate so far (jobs start slow, so a little early is likely)
+            rest = elapsed * (self.total - processed) / processed
+            self.wait = min(max(rest, shortest), longest)
+        else:
+            self.wait = min(self.wait * 2, longest)
+        self.due = elapsed + self.wait
 
 
 def _unprocessed(external_id: str | None, why: str) -> RecordResult:

@@ -26,13 +26,14 @@ from simple_salesforce import Salesforce
 from config.settings import Settings
 from connectors.salesforce import queries, sobject_collections
 from connectors.salesforce.auth import Token
-from connectors.salesforce.bulk import BulkJobs
+from connectors.salesforce.bulk import BulkJobs, Ingest
 from connectors.salesforce.results import RecordResult
 from connectors.salesforce.retry import RetryPolicy, Sleep
 from connectors.salesforce.session import build_session, configure_session
 from connectors.salesforce.sobject_collections import GroupKey, group_function
 from connectors.salesforce.transport import Transport
 from connectors.salesforce.usage import ApiUsage
+from connectors.salesforce.write import Write
 
 log = structlog.get_logger(__name__)
 
@@ -191,27 +192,48 @@ class SalesforceClient:
 
         Records a Bulk job left retryable (a locked row, a job that ended early) are sent
         again through Collections, which retries them under the policy."""
-        if len(records) > self.settings.sf_bulk_threshold:
+        return self.write_auto([Write(sobject, external_id_field, records, group_key)])[0]
+
+    def write_auto(self, writes: Sequence[Write]) -> list[list[RecordResult]]:
+        """Several writes of different objects that do not depend on each other: the ones
+        above ``SF_BULK_THRESHOLD`` records run as Bulk jobs processed side by side (one
+        wait for all), the others through Collections. Per write, one result per record in
+        input order; records Bulk left retryable are sent again through Collections."""
+        bulky = [w for w in writes if len(w.records) > self.settings.sf_bulk_threshold]
+        orders: dict[int, list[int]] = {}
+        ingests = []
+        for w in bulky:
             # Children of one parent next to each other land in the same internal batch of
             # the job, which Salesforce processes in parallel with the others.
-            positions = list(range(len(records)))
-            if group_key is not None:
-                key = group_function(group_key)
-                positions.sort(key=lambda p: str(key(records[p])))
-            answered = self.bulk_upsert(sobject, external_id_field,
-                                        [records[p] for p in positions])
-            out: list[RecordResult] = list(answered)
-            for position, result in zip(positions, answered, strict=True):
-                out[position] = result
-            # Locked or unprocessed records are few: Collections retries them record by record.
-            again = [p for p, r in enumerate(out) if r.outcome == "retryable"]
+            positions = list(range(len(w.records)))
+            if w.group_key is not None:
+                groups = [str(g) for g in map(group_function(w.group_key), w.records)]
+                positions.sort(key=groups.__getitem__)
+            orders[id(w)] = positions
+            ingests.append(Ingest(w.sobject, w.key, [w.records[p] for p in positions],
+                                  "update" if w.key == "Id" else "upsert"))
+        answered = dict(zip((id(w) for w in bulky), self.bulk.write(ingests), strict=True))
+        out: list[list[RecordResult]] = []
+        for w in writes:
+            if id(w) not in answered:
+                out.append(self._collections(w, w.records))
+                continue
+            results: list[RecordResult] = list(answered[id(w)])
+            for position, result in zip(orders[id(w)], answered[id(w)], strict=True):
+                results[position] = result
+            # Locked or unprocessed records are few: Collections retries them one by one.
+            again = [p for p, r in enumerate(results) if r.outcome == "retryable"]
             if again:
-                retried = self.upsert(sobject, external_id_field,
-                                      [records[p] for p in again], group_key)
+                retried = self._collections(w, [w.records[p] for p in again])
                 for position, result in zip(again, retried, strict=True):
-                    out[position] = result
-            return out
-        return self.upsert(sobject, external_id_field, records, group_key)
+                    results[position] = result
+            out.append(results)
+        return out
+
+    def _collections(self, w: Write, records: Sequence[dict[str, Any]]) -> list[RecordResult]:
+        if w.key == "Id":
+            return self.update(w.sobject, records, w.group_key)
+        return self.upsert(w.sobject, w.key, records, w.group_key)
 
     def update(self, sobject: str, records: Sequence[dict[str, Any]],
                group_key: GroupKey = None) -> list[RecordResult]:
@@ -226,15 +248,7 @@ class SalesforceClient:
                     group_key: GroupKey = None) -> list[RecordResult]:
         """Collections up to ``SF_BULK_THRESHOLD`` records, Bulk API 2.0 above it; records a
         Bulk job left retryable are sent again through Collections."""
-        if len(records) <= self.settings.sf_bulk_threshold:
-            return self.update(sobject, records, group_key)
-        out = list(self.bulk_update(sobject, records))
-        again = [p for p, r in enumerate(out) if r.outcome == "retryable"]
-        if again:
-            retried = self.update(sobject, [records[p] for p in again], group_key)
-            for position, result in zip(again, retried, strict=True):
-                out[position] = result
-        return out
+        return self.write_auto([Write(sobject, "Id", records, group_key)])[0]
 
     def create(self, sobject: str, record: dict[str, Any]) -> str:
         """Insert one record with the REST sObject resource; returns its Id (raises when

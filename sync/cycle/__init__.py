@@ -11,10 +11,11 @@
 Opportunities (:func:`run_batch`); ``sync.cycle.run`` is the run around them.
 """
 
+from sync.cycle.gather import OrgHolds
 from sync.cycle.org import Org, Salesforce
 from sync.cycle.report import RunReport
 from sync.cycle.run import RunControl, StopToken
 from sync.cycle.sequence import run_batch, run_cycle
 
-__all__ = ["Org", "RunControl", "RunReport", "Salesforce", "StopToken", "run_batch",
+__all__ = ["Org", "OrgHolds", "RunControl", "RunReport", "Salesforce", "StopToken", "run_batch",
            "run_cycle"]

@@ -114,6 +114,23 @@ def gather(reader: Reader, store: Store, mapping: StageMapping, org_id: str,
     return out
 
 
+@dataclass(frozen=True)
+class OrgHolds:
+    """Whether the org holds any plan and any contact role (deleted ones included): a job
+    over thousands of Opportunities of an org without any reads neither per Opportunity."""
+
+    plans: bool = True
+    contact_roles: bool = True
+
+    @classmethod
+    def probe(cls, reader: Reader) -> OrgHolds:
+        """One Composite call of two one-row queries (``queryAll``)."""
+        plans, roles = reader.composite_query([
+            f"SELECT Id FROM {PLAN_OBJECT} LIMIT 1",
+            f"SELECT Id FROM {CONTACT_ROLE} LIMIT 1"], include_deleted=True)
+        return cls(plans=bool(plans), contact_roles=bool(roles))
+
+
 def _in(ids: Sequence[str]) -> str:
     return quote(list(ids))
 

@@ -4,11 +4,12 @@ Records go out by external id (a retried or repeated write never duplicates; Opp
 rollups, which have no external id, are updates by Id), plans before milestones (a new
 milestone needs its plan's Id), the milestones' Tasks (one Opportunity's in one request),
 then milestones of one plan in one request (no row-lock fights; each new Task's Id goes out
-in its milestone's write), Opportunity rollups last, then deletions. Collections carry up to
-``SF_BULK_THRESHOLD`` records, Bulk API 2.0 more. Each record's result is filed as soon as it
-is known, so a push stopped between two steps (a stop request, the API limit) still commits
-what landed: written records update the shadow, refused ones become dead letters with
-Salesforce's error, and a failure of one record never stops the others.
+in its milestone's write) side by side with the Opportunity rollups (both wait only on the
+plans and Tasks: as Bulk jobs they are processed at the same time), then deletions.
+Collections carry up to ``SF_BULK_THRESHOLD`` records, Bulk API 2.0 more. Each record's result
+is filed as soon as it is known, so a push stopped between two steps (a stop request, the API
+limit) still commits what landed: written records update the shadow, refused ones become
+dead letters with Salesforce's error, and a failure of one record never stops the others.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from connectors.salesforce.results import RecordResult
+from connectors.salesforce.write import Write
 from sync.cycle.decide import Decisions
 from sync.cycle.diff import RecordChange
 from sync.cycle.run import RunControl
@@ -41,6 +43,8 @@ class Writer(Protocol):
 
     def update_auto(self, sobject: str, records: Sequence[dict[str, Any]],
                     group_key: Any = None) -> list[RecordResult]: ...
+
+    def write_auto(self, writes: Sequence[Write]) -> list[list[RecordResult]]: ...
 
     def delete(self, ids: Sequence[str]) -> list[RecordResult]: ...
 
@@ -98,10 +102,8 @@ def write(writer: Writer, decisions: Decisions, control: RunControl,
             milestones.append(m)
     milestones += [task_link(key, task_id) for key, task_id in new_tasks.items()]
     control.check_write()
-    upsert(writer, MILESTONE_OBJECT, milestones, into)
-    control.check_write()
-    upsert(writer, OPPORTUNITY, [c.rollup for c in changes
-                                 if c.rollup and c.opportunity_id not in failed_plans], into)
+    rollups = [c.rollup for c in changes if c.rollup and c.opportunity_id not in failed_plans]
+    upsert_together(writer, [(MILESTONE_OBJECT, milestones), (OPPORTUNITY, rollups)], into)
     gone = [*decisions.delete_plans.values(), *decisions.delete_milestones.values()]
     if gone:
         control.check_write()
@@ -136,23 +138,31 @@ def _tasks(writer: Writer, decisions: Decisions, control: RunControl, into: Push
 def upsert(writer: Writer, sobject: str, changes: Sequence[RecordChange],
            into: PushResult) -> None:
     """Upsert ``changes`` (all of one object) and file each record's result."""
-    if not changes:
+    upsert_together(writer, [(sobject, changes)], into)
+
+
+def upsert_together(writer: Writer, steps: Sequence[tuple[str, Sequence[RecordChange]]],
+                    into: PushResult) -> None:
+    """Upsert the changes of several objects that do not wait on each other, in one go, and
+    file each record's result."""
+    steps = [(sobject, changes) for sobject, changes in steps if changes]
+    if not steps:
         return
-    key_field = UPSERT_KEY[sobject]
-    records = []
-    for change in changes:
-        body = change.payload()
-        body[key_field] = change.key
-        records.append(body)
-    group = {MILESTONE_OBJECT: "Plan__c", TASK: "WhatId"}.get(sobject)
-    if key_field == "Id":  # known by Id only: Collections upsert refuses Id as its key
-        results = writer.update_auto(sobject, records, group)
-    else:
-        results = writer.upsert_auto(sobject, key_field, records, group)
-    for change, result in zip(changes, results, strict=True):
-        # An upsert by external id recreates a missing record, so ENTITY_IS_DELETED here
-        # names a deleted record the payload points at (a lookup), not this one: a failure.
-        if result.success:
-            into.written.append((change, result))
-        else:
-            into.failed.append(Failure(change, result))
+    writes = []
+    for sobject, changes in steps:
+        key_field = UPSERT_KEY[sobject]  # "Id": an update (Collections upsert refuses Id)
+        records = []
+        for change in changes:
+            body = change.payload()
+            body[key_field] = change.key
+            records.append(body)
+        group = {MILESTONE_OBJECT: "Plan__c", TASK: "WhatId"}.get(sobject)
+        writes.append(Write(sobject, key_field, records, group))
+    for (_, changes), results in zip(steps, writer.write_auto(writes), strict=True):
+        for change, result in zip(changes, results, strict=True):
+            # An upsert by external id recreates a missing record, so ENTITY_IS_DELETED here
+            # names a deleted record the payload points at (a lookup), not this one.
+            if result.success:
+                into.written.append((change, result))
+            else:
+                into.failed.append(Failure(change, result))

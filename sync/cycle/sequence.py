@@ -19,7 +19,7 @@ from connectors.salesforce.errors import RETRYABLE_CODES
 from sync.cycle import pull
 from sync.cycle.commit import OnCommit, commit, tally, tally_dry
 from sync.cycle.decide import Decisions, decide
-from sync.cycle.gather import gather
+from sync.cycle.gather import OrgHolds, gather
 from sync.cycle.org import Org
 from sync.cycle.push import PushResult, write
 from sync.cycle.report import RunReport
@@ -82,7 +82,8 @@ def run_batch(org: Org, opportunities: Sequence[Mapping[str, Any]], *,
               kind: RunKind = RunKind.BACKFILL, control: RunControl | None = None,
               dry_run: bool = False, recreate_deleted: bool = False,
               on_commit: OnCommit | None = None,
-              on_decided: Callable[[Decisions], None] | None = None) -> RunReport:
+              on_decided: Callable[[Decisions], None] | None = None,
+              holds: OrgHolds | None = None) -> RunReport:
     """Plan and push the given Opportunity rows, whatever the watermarks say.
 
     ``opportunities`` carry at least :data:`sync.cycle.sobjects.OPPORTUNITY_FIELDS`.
@@ -92,6 +93,9 @@ def run_batch(org: Org, opportunities: Sequence[Mapping[str, Any]], *,
     record of the batch was pushed: a run stopped by the API limit commits what landed but
     no checkpoint, so a resume repeats the batch (upserts make that safe).
     ``on_decided(decisions)`` sees what was decided before anything is pushed (a preview).
+    ``holds``: what the caller found the org to hold when it started (:class:`OrgHolds`): an
+    org that had no plan is asked only for the plans of Opportunities the plan index knows
+    (those written since, by this job or the worker), one without contact roles for none.
     """
     rows = {str(r["Id"]): dict(r) for r in opportunities}
     org_id = org.id
@@ -105,8 +109,10 @@ def run_batch(org: Org, opportunities: Sequence[Mapping[str, Any]], *,
         pulled: pull.Rows = {OPPORTUNITY: list(rows.values()), PLAN_OBJECT: [],
                              MILESTONE_OBJECT: []}
         me = org.salesforce.user_id
+        holds = holds or OrgHolds()
         gathered = gather(org.salesforce, org.store, org.mapping, org_id, list(rows), pulled,
-                          me=me, teams=org.teams)
+                          me=me, teams=org.teams, first_read=not holds.plans,
+                          roles=None if holds.contact_roles else {})
         if recreate_deleted:  # on purpose: plans reps deleted come back
             gathered.deleted_plans.clear()
         decisions = decide(gathered, org.planner, me, org.clock().date())

@@ -24,7 +24,7 @@ from config.batching import batched
 from config.errors import NothingToResumeError
 from config.logging import get_logger
 from mappings.model import StageMapping
-from sync.cycle import Org, RunControl, RunReport, run_batch
+from sync.cycle import Org, OrgHolds, RunControl, RunReport, run_batch
 from sync.jobs.selection import Cursor, Selection, read
 from sync.planner.model import DesiredPlan, Opportunity
 from sync.store import Transaction
@@ -131,6 +131,7 @@ class Backfill:
         self.recreate_deleted = recreate_deleted
         self.progress = progress or (lambda done, total: None)
         self.control = control or RunControl()
+        self._holds = OrgHolds()
 
     @property
     def backfill_id(self) -> str:
@@ -185,6 +186,9 @@ class Backfill:
                                       cursor.encode() if cursor else None,
                                       report.stored_counts())
             use_bulk = remaining > client.bulk_threshold
+            # Once per run, not per batch: an org without plans (a first rollout) is not
+            # asked, Opportunity by Opportunity, for plans and milestones it cannot hold.
+            self._holds = OrgHolds.probe(client) if remaining else OrgHolds()
             log.info("backfill started", backfill_id=report.backfill_id, selected=remaining,
                      resumed_at=report.done, bulk=use_bulk, dry_run=self.dry_run)
             rows = read(client, self.selection, cursor, use_bulk=use_bulk)
@@ -253,7 +257,7 @@ class Backfill:
         kind = RunKind.BACKFILL_DRY_RUN if self.dry_run else RunKind.BACKFILL
         cycle = run_batch(self.org, rows, kind=kind, control=self.control,
                           dry_run=self.dry_run, recreate_deleted=self.recreate_deleted,
-                          on_commit=checkpoint)
+                          on_commit=checkpoint, holds=self._holds)
         if cycle.outcome == RunOutcome.RATE_LIMITED.value:
             return cycle
         self._count(cycle, report, filtered, len(rows))

@@ -141,6 +141,10 @@ def main() -> None:
           f"({read_floor} reads + {math.ceil(records / 200)} writes); Bulk 2.0 as chunked: "
           f"{read_floor} reads + {jobs} jobs x 5 (create, upload, close, one poll, results) "
           f"= {read_floor + 5 * jobs}")
+    floor = read_floor + 3 * 5  # one Bulk job per written object for the whole cycle
+    print(f"target (issue 14): first cycle (a) <= 2 x the Bulk floor: {a_calls} calls vs "
+          f"floor {floor} (reads + one job per object), target <= {2 * floor}: "
+          f"{'met' if a_calls <= 2 * floor else 'MISSED'}")
     print(f"ratio (d)/(a): {hand_calls / max(a_calls, 1):.0f}x the API calls, "
           f"{hand_seconds / max(a_seconds, 0.001):.0f}x the wall time")
     print(f"peak memory of the mapsync process after (a): {rss_first:.0f} MB; "

@@ -143,7 +143,8 @@ def main(argv: list[str]) -> int:
         (f"backfill {args.opportunities:,} opps, profile {profile.label}, "
          f"batch {args.batch_size:,}: exit", str(backfill["code"]), "0"),
         ("  API calls", f"{backfill['calls']:,}",
-         f"Bulk floor ~{backfill['floor']} (one job per step)"),
+         f"<= {2 * backfill['floor']} (2 x the Bulk floor ~{backfill['floor']}: one job "
+         "per step)" + ("" if backfill["calls"] <= 2 * backfill["floor"] else ": MISSED")),
         ("  Bulk jobs and polls (the org's count)", backfill["bulk"], "-"),
         ("  wall time", f"{backfill['seconds']:,.0f} s", "-"),
         ("  rate", f"{args.opportunities / backfill['seconds']:,.0f} opps/s", "-"),

@@ -12,7 +12,8 @@ import responses
 
 from config.errors import FatalError
 from connectors.salesforce import SalesforceClient
-from connectors.salesforce.bulk import parse_bulk_error, to_csv
+from connectors.salesforce.bulk import Ingest, parse_bulk_error
+from connectors.salesforce.bulk_csv import _parts, to_csv
 from tests.connector.conftest import API, Sleeps, add_token
 
 JOB = "7505g00000AbCdEAAV"
@@ -59,8 +60,96 @@ def test_bulk_upsert_runs_one_job_and_maps_every_record_back_by_external_id(
                        "columnDelimiter": "COMMA"}
     assert sf.calls[2].request.headers["Content-Type"] == "text/csv"
     assert json.loads(sf.calls[3].request.body or b"{}") == {"state": "UploadComplete"}
-    assert sleeps == [0.5, 0.75, 1.125]  # each wait half as long again as the last
+    assert sleeps == [0.5, 1.0, 2.0]  # each wait twice as long as the last
     assert client.usage.calls == 9
+
+
+def test_polling_waits_as_long_as_the_rest_of_the_job_should_take_at_its_rate(
+        sf: responses.RequestsMock, client: SalesforceClient, sleeps: Sleeps) -> None:
+    add_token(sf)
+    sf.add(responses.POST, f"{API}/jobs/ingest", json={"id": JOB, "state": "Open"})
+    sf.add(responses.PUT, f"{API}/jobs/ingest/{JOB}/batches", status=201)
+    sf.add(responses.PATCH, f"{API}/jobs/ingest/{JOB}", json={"id": JOB})
+    for processed in (0, 10):
+        sf.add(responses.GET, f"{API}/jobs/ingest/{JOB}", json={
+            "id": JOB, "state": "InProgress", "numberRecordsProcessed": processed})
+    sf.add(responses.GET, f"{API}/jobs/ingest/{JOB}", json={
+        "id": JOB, "state": "JobComplete", "numberRecordsProcessed": 40,
+        "numberRecordsFailed": 0})
+    sf.add(responses.GET, f"{API}/jobs/ingest/{JOB}/successfulResults/",
+           body='"sf__Id","sf__Created",External_Id__c\n' + "".join(
+               f'"a{n}","true",P:{n}\n' for n in range(40)))
+    client.bulk_upsert("MAP_Milestone__c", "External_Id__c",
+                       [{"External_Id__c": f"P:{n}"} for n in range(40)])
+    # 0.5 s: nothing processed, so twice as long; at 1.5 s a quarter is done, so the rest
+    # should take three times as long again, 4.5 s
+    assert sleeps == [0.5, 1.0, 4.5]
+
+
+def test_a_second_job_of_an_object_first_waits_for_most_of_what_its_size_took_before(
+        sf: responses.RequestsMock, client: SalesforceClient, sleeps: Sleeps) -> None:
+    add_token(sf)
+    records = [{"External_Id__c": f"P:{n}"} for n in range(40)]
+    for _ in range(2):
+        add_ingest_job(sf, success='"sf__Id","sf__Created",External_Id__c\n' + "".join(
+            f'"a{n}","true",P:{n}\n' for n in range(40)), failed="", unprocessed="", polls=3)
+    client.bulk_upsert("MAP_Milestone__c", "External_Id__c", records)
+    assert sleeps == [0.5, 1.0, 2.0]  # seen done 3.5 s after the close
+    client.bulk_upsert("MAP_Milestone__c", "External_Id__c",
+                       [{"External_Id__c": f"Q:{n}"} for n in range(80)])
+    # twice the records at that pace: 80 % of 7 s first; then, not done yet, twice as long
+    # (at most 10 s)
+    assert sleeps[3:] == [pytest.approx(5.6), pytest.approx(10.0), pytest.approx(10.0)]
+
+
+def test_a_first_job_of_an_object_takes_the_pace_of_the_last_job_of_another(
+        sf: responses.RequestsMock, client: SalesforceClient, sleeps: Sleeps) -> None:
+    add_token(sf)
+    for _ in range(2):
+        add_ingest_job(sf, success='"sf__Id","sf__Created",External_Id__c\n',
+                       failed="", unprocessed="", polls=2)
+    client.bulk_upsert("Mutual_Action_Plan__c", "External_Id__c",
+                       [{"External_Id__c": f"P:{n}"} for n in range(30)])
+    assert sleeps == [0.5, 1.0]  # seen done 1.5 s after the close: 20 records a second
+    client.bulk_upsert("MAP_Milestone__c", "External_Id__c",
+                       [{"External_Id__c": f"P:{n}:kickoff"} for n in range(100)])
+    assert sleeps[2:] == [pytest.approx(4.0), pytest.approx(8.0)]  # 80 % of 5 s, then twice
+
+
+def test_jobs_of_two_objects_are_processed_side_by_side_and_polled_in_the_same_rounds(
+        sf: responses.RequestsMock, client: SalesforceClient, sleeps: Sleeps) -> None:
+    add_token(sf)
+    for job in ("750A", "750B"):
+        sf.add(responses.POST, f"{API}/jobs/ingest", json={"id": job, "state": "Open"})
+        sf.add(responses.PUT, f"{API}/jobs/ingest/{job}/batches", status=201)
+        sf.add(responses.PATCH, f"{API}/jobs/ingest/{job}", json={"id": job})
+    for job, key in (("750A", "External_Id__c"), ("750B", "Id")):
+        sf.add(responses.GET, f"{API}/jobs/ingest/{job}", json={
+            "id": job, "state": "JobComplete", "numberRecordsProcessed": 1,
+            "numberRecordsFailed": 0})
+        sf.add(responses.GET, f"{API}/jobs/ingest/{job}/successfulResults/",
+               body=f'"sf__Id","sf__Created",{key}\n"a1","false",X1\n')
+    milestones, rollups = client.bulk.write([
+        Ingest("MAP_Milestone__c", "External_Id__c", [{"External_Id__c": "X1"}]),
+        Ingest("Opportunity", "Id", [{"Id": "X1", "MAP_Health__c": "On Track"}], "update")])
+    assert [r.id for r in milestones + rollups] == ["a1", "a1"]
+    methods = [(c.request.method, c.request.url.rsplit("/", 1)[-1]) for c in sf.calls[1:]]
+    # both jobs are closed before either is polled, and one wait covers both polls
+    assert [m for m, _ in methods[:6]] == ["POST", "PUT", "PATCH", "POST", "PUT", "PATCH"]
+    assert methods[6:8] == [("GET", "750A"), ("GET", "750B")]
+    assert sleeps == [0.5]
+
+
+def test_every_record_is_encoded_once_and_parts_split_at_the_upload_limit() -> None:
+    records = [{"External_Id__c": f"P:{n}", "Name": "x" * 20} for n in range(10)]
+    columns = ["External_Id__c", "Name"]
+    whole = to_csv(records, columns).encode()
+    row = len(whole.splitlines(keepends=True)[1])
+    header = len(whole.splitlines(keepends=True)[0])
+    parts = list(_parts(records, columns, header + 4 * row))
+    assert [len(p) for p, _ in parts] == [4, 4, 2]
+    assert all(len(body) <= header + 4 * row for _, body in parts)
+    assert b"".join(body.split(b"\n", 1)[1] for _, body in parts) == whole.split(b"\n", 1)[1]
 
 
 def test_bulk_csv_writes_null_as_na_and_booleans_in_lowercase() -> None:

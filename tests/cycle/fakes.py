@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 from connectors.salesforce.errors import RecordError
 from connectors.salesforce.results import RecordResult
 from connectors.salesforce.usage import ApiUsage
+from connectors.salesforce.write import Write
 
 ORG_ID = "00D000000000001AAA"
 ME = "005000000000001AAA"
@@ -92,6 +93,9 @@ class FakeSalesforce:
     def update_auto(self, sobject: str, records: Sequence[dict[str, Any]],
                     group_key: Any = None) -> list[RecordResult]:
         return self.upsert_auto(sobject, "Id", records, group_key)
+
+    def write_auto(self, writes: Sequence[Write]) -> list[list[RecordResult]]:
+        return [self.upsert_auto(w.sobject, w.key, w.records, w.group_key) for w in writes]
 
     def delete(self, ids: Sequence[str]) -> list[RecordResult]:
         self.deleted.extend(ids)

@@ -115,6 +115,21 @@ def test_upsert_rows_name_their_parent_by_its_external_id(emulator, bulk):
     assert milestone["Plan__r"]["External_Id__c"] == opp
 
 
+def test_a_parent_named_by_a_field_that_is_not_an_external_id_fails_the_whole_job(
+        emulator, bulk):
+    opp = _opportunity(emulator)
+    bulk.ingest("Mutual_Action_Plan__c", "upsert",
+                f"External_Id__c,Name,Opportunity__c,Template__c\n{opp},Plan,{opp},saas\n",
+                externalIdFieldName="External_Id__c")
+    job = bulk.ingest("MAP_Milestone__c", "upsert",
+                      "External_Id__c,Name,Plan__r.Template__c\n"
+                      f"{opp}:kickoff,Kickoff,saas\n",
+                      externalIdFieldName="External_Id__c")
+    assert job["state"] == "Failed"
+    assert job["errorMessage"] == "InvalidBatch : Field name not found : Plan__r.Template__c"
+    assert job["numberRecordsProcessed"] == 0
+
+
 def test_one_external_id_twice_in_a_job_fails_both_rows(emulator, bulk):
     opp = _opportunity(emulator)
     job = bulk.ingest("Mutual_Action_Plan__c", "upsert",

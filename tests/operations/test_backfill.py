@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import signal
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from connectors.emulator.knobs import Knobs
 from connectors.emulator.profile import profile_named
 from connectors.emulator.server import Emulator
+from sync.cycle import Org
 from sync.jobs.backfill import Backfill
 from sync.jobs.selection import Selection
 from sync.store.records import BackfillStatus
@@ -104,3 +107,44 @@ def test_budget_guard_pauses_a_backfill_and_resume_finishes_it_once_quota_return
     assert check.totals.plans_created == 0
     assert check.totals.plans_updated == 0
     ops.close()
+
+
+def test_an_org_without_plans_is_not_asked_for_plans_batch_by_batch_and_one_with_plans_is(
+        emulator_server: Emulator, tmp_path: Path):
+    emulator_server.reset(seed="empty", opportunities=1000)
+    first = Ops(emulator_server, f"sqlite:///{tmp_path / 'first.db'}")
+    asked = QueryLog(first.sync())
+    assert Backfill(asked.org, Selection(), batch_size=250).run().status == \
+        BackfillStatus.COMPLETED.value
+    created = first.snapshot()
+    assert first.count(PLAN) > 500
+    # one probe for the whole run; no query for the plans of the batches' Opportunities
+    assert [q for q in asked.soqls if f"FROM {PLAN}" in q] == [f"SELECT Id FROM {PLAN} LIMIT 1"]
+    first.close()
+
+    # a new store over the same org: it holds plans now, so every batch reads them and the
+    # repeat adopts them as they are (nothing created twice)
+    again = Ops(emulator_server, f"sqlite:///{tmp_path / 'again.db'}")
+    asked = QueryLog(again.sync())
+    assert Backfill(asked.org, Selection(), batch_size=250).run().status == \
+        BackfillStatus.COMPLETED.value
+    assert len([q for q in asked.soqls if f"FROM {PLAN} WHERE" in q]) >= 4
+    assert again.no_duplicates()
+    assert again.snapshot() == created
+    again.close()
+
+
+class QueryLog:
+    """The org's parts, recording every SOQL its Composite reads send (the client is real)."""
+
+    def __init__(self, org: Org) -> None:
+        self.org = org
+        self.soqls: list[str] = []
+        client: Any = org.salesforce
+        send = client.composite_query
+
+        def recorded(soqls: Sequence[str], **kwargs: Any) -> Any:
+            self.soqls.extend(soqls)
+            return send(soqls, **kwargs)
+
+        client.composite_query = recorded
