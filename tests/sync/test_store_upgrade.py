@@ -19,7 +19,10 @@ from sync.cycle.sobjects import (
     OPPORTUNITY,
     PLAN_FIELDS,
     PLAN_OBJECT,
+    TASK,
+    TASK_KEY_FIELD,
 )
+from sync.cycle.tasks import TRACKED
 from sync.planner.model import (
     OPPORTUNITY_ROLLUP_FIELDS,
     REP_OWNED_MILESTONE_FIELDS,
@@ -39,6 +42,7 @@ WRITTEN = {  # what revision 0001 kept of each record: every field mapsync wrote
     MILESTONE_OBJECT: (SERVICE_OWNED_MILESTONE_FIELDS | REP_PINNABLE_MILESTONE_FIELDS
                        | REP_OWNED_MILESTONE_FIELDS),
     OPPORTUNITY: OPPORTUNITY_ROLLUP_FIELDS,
+    TASK: frozenset(TRACKED),  # a milestone's Task: the fields mapsync keeps with it
 }
 
 
@@ -55,6 +59,9 @@ def _back_to_full_copies(world: World, url: str) -> None:
             f"SELECT {', '.join(MILESTONE_FIELDS)} FROM {MILESTONE_OBJECT}")},
         OPPORTUNITY: {r["Id"]: r for r in world.query(
             f"SELECT Id, {', '.join(sorted(OPPORTUNITY_ROLLUP_FIELDS))} FROM Opportunity")},
+        TASK: {r[TASK_KEY_FIELD]: r for r in world.query(
+            f"SELECT {TASK_KEY_FIELD}, {', '.join(TRACKED)} FROM {TASK} "
+            f"WHERE {TASK_KEY_FIELD} != null")},
     }
     with engine.begin() as conn:
         rows = conn.execute(text("SELECT object_name, external_id FROM shadow_record")).all()
