@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from connectors.salesforce.results import RecordResult
 from connectors.salesforce.write import Write
@@ -36,13 +36,6 @@ from sync.cycle.tasks import record_link, task_link
 
 class Writer(Protocol):
     """What push needs of the Salesforce connector."""
-
-    def upsert_auto(self, sobject: str, external_id_field: str,
-                    records: Sequence[dict[str, Any]],
-                    group_key: Any = None) -> list[RecordResult]: ...
-
-    def update_auto(self, sobject: str, records: Sequence[dict[str, Any]],
-                    group_key: Any = None) -> list[RecordResult]: ...
 
     def write_auto(self, writes: Sequence[Write]) -> list[list[RecordResult]]: ...
 

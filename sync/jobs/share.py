@@ -28,6 +28,7 @@ from typing import Any, Protocol, cast
 import structlog
 
 from config.errors import SkippableRecordError
+from connectors.salesforce.results import RecordResult
 from connectors.salesforce.soql import quote
 from mappings.model import StageMapping
 from sync.cycle import Org
@@ -53,9 +54,13 @@ ROLE_COLUMNS = "OpportunityId, Role, IsPrimary, Contact.Name, Contact.Email"
 
 
 class FilesSalesforce(Salesforce, Protocol):
-    """The Salesforce seam plus single-record inserts (a File's content goes one a call)."""
+    """The Salesforce seam plus single-record inserts (a File's content goes one a call) and
+    updates by Id (plans' and check-in Tasks' links to their Files)."""
 
     def create(self, sobject: str, record: dict[str, Any]) -> str: ...
+
+    def update_auto(self, sobject: str, records: Sequence[dict[str, Any]],
+                    group_key: Any = None) -> list[RecordResult]: ...
 
 
 @dataclass
