@@ -159,8 +159,9 @@ class BulkJobs:
 
     def _results(self, job_id: str, key: str, records: Sequence[dict[str, Any]],
                  info: dict[str, Any] | None = None,
-                 failed_job: str | None = None) -> list[RecordResult]:
-        """Per-record results. Result sets the job's counts say are empty are not fetched:
+                 failed_job: str | None = None, keep_all: bool = False) -> list[RecordResult]:
+        """Per-record results (``keep_all``: every result row, in no order). Result sets
+        the job's counts say are empty are not fetched:
         each fetch is an API call. ``failed_job`` (the message of a job that ended Failed
         part way) makes its unprocessed records failures, not retryable: the job's failure
         is for a person to look at, as the dead letters they become."""
@@ -168,7 +169,8 @@ class BulkJobs:
         processed = info.get("numberRecordsProcessed")
         failed = info.get("numberRecordsFailed")
         fetch_failed = failed is None or int(failed) > 0
-        fetch_unprocessed = processed is None or int(processed) < len(records)
+        fetch_unprocessed = processed is None or int(processed) < len(records) or (
+            keep_all and failed_job is not None)
         by_key: dict[str | None, list[RecordResult]] = {}
 
         def rows(kind: str) -> list[dict[str, str]]:
@@ -195,6 +197,8 @@ class BulkJobs:
         for row in rows("unprocessedrecords") if fetch_unprocessed else ():
             by_key.setdefault(row.get(key), []).append(never_ran(
                 row.get(key), "the Bulk job ended before this record was processed"))
+        if keep_all:
+            return [r for found in by_key.values() for r in found]
         out: list[RecordResult] = []
         for record in records:
             value = None if record[key] is None else csv_cell(record[key])
@@ -211,6 +215,31 @@ class BulkJobs:
                                      json={"state": "Aborted"})
         except MapsyncError as err:
             log.warning("salesforce.bulk.abort_failed", job_id=job_id, error=str(err))
+
+    # --- jobs that outlive a process (a backfill's spool) ---------------------------------
+
+    def submit(self, sobject: str, key: str, body: bytes, operation: str = "upsert") -> str:
+        """Create, upload and close one job of ready CSV (its header names ``key``): three
+        calls. The caller keeps the job id; :meth:`results_by_key` collects it later."""
+        return self._submit(Ingest(sobject, key, (), operation), (), body).job_id
+
+    def results_by_key(self, jobs: Sequence[tuple[str, str]]) -> list[dict[str, RecordResult]]:
+        """Wait for jobs submitted earlier, by this process or one before it (``(job id, key
+        field)`` each, processed side by side), then each one's per-record results by key."""
+        polls = [_Poll(f"jobs/ingest/{job_id}", self.poll_seconds, partial_ok=True)
+                 for job_id, _ in jobs]
+        self._poll(polls)
+        out = []
+        for (job_id, key), poll in zip(jobs, polls, strict=True):
+            info = poll.info or {}
+            failed_job = (str(info.get("errorMessage") or "no message")
+                          if info.get("state") == "Failed" else None)
+            results: dict[str, RecordResult] = {}
+            for result in self._results(job_id, key, (), info, failed_job, keep_all=True):
+                if result.external_id is not None:
+                    results[result.external_id] = result
+            out.append(results)
+        return out
 
     # --- query ---------------------------------------------------------------------------
 

@@ -24,8 +24,11 @@ from config.batching import batched
 from config.errors import NothingToResumeError
 from config.logging import get_logger
 from mappings.model import StageMapping
-from sync.cycle import Org, OrgHolds, RunControl, RunReport, run_batch
+from sync.cycle import Org, OrgHolds, RunControl, RunReport, commit_pushed, decide_batch, run_batch
+from sync.cycle.decide import Decisions
 from sync.jobs.selection import Cursor, Selection, read
+from sync.jobs.spool import Spool
+from sync.jobs.spooled_push import RunSpanningJobs, push_spool
 from sync.planner.model import DesiredPlan, Opportunity
 from sync.store import Transaction
 from sync.store.records import BackfillStatus, RunKind, RunOutcome
@@ -60,11 +63,15 @@ class BackfillReport:
     totals: RunReport = field(default_factory=lambda: RunReport(kind=RunKind.BACKFILL))
     # Opportunity names of the sampled plans (a dry run's table shows names, not Ids)
     names: dict[str, str] = field(default_factory=dict)
+    # a spooled backfill: the spool's checkpointed length and batches, its jobs' ids by
+    # object once uploaded, and how many spooled batches the store has committed
+    spool: dict[str, Any] | None = None
 
     def stored_counts(self) -> dict[str, Any]:
+        spool = {"spool": self.spool} if self.spool is not None else {}
         return {"selected": self.selected, "done": self.done,
                 **{key: getattr(self.totals, name) for key, name in _STORED.items()},
-                "skipped": self.totals.skipped, "api_calls": self.totals.api_calls}
+                "skipped": self.totals.skipped, "api_calls": self.totals.api_calls, **spool}
 
     def restore(self, stored: Mapping[str, Any]) -> None:
         self.selected = int(stored.get("selected", 0))
@@ -73,6 +80,7 @@ class BackfillReport:
             setattr(self.totals, name, int(stored.get(key, 0)))
         self.totals.skipped = dict(stored.get("skipped", {}))
         self.totals.api_calls = int(stored.get("api_calls", 0))
+        self.spool = dict(stored["spool"]) if stored.get("spool") else None
 
     def as_dict(self) -> dict[str, Any]:
         return {"backfill_id": self.backfill_id, "status": self.status,
@@ -179,16 +187,23 @@ class Backfill:
             report.selected = max(report.selected, report.done) if resume and \
                 report.selected else report.done + remaining
             self.progress(report.done, report.selected)
+            use_bulk = remaining > client.bulk_threshold
+            # Once per run, not per batch: an org without plans (a first rollout) is not
+            # asked, Opportunity by Opportunity, for plans and milestones it cannot hold.
+            self._holds = OrgHolds.probe(client) if remaining else OrgHolds()
+            spool = self._spool(report, resume, use_bulk)
+            if spool is not None and not spool.exists():  # its batches are gone: again
+                cursor, report.done = None, 0
+                report.spool = {"length": 0, "batches": 0, "jobs": {}, "committed": 0}
+                spool.start()
+            elif spool is not None and report.spool is not None:
+                spool.cut(int(report.spool["length"]))
             if not self.dry_run:
                 # Before the first batch: a backfill killed from here on is resumable.
                 with self.org.store.transaction() as tx:
                     tx.put_checkpoint(report.backfill_id, org, params,
                                       cursor.encode() if cursor else None,
                                       report.stored_counts())
-            use_bulk = remaining > client.bulk_threshold
-            # Once per run, not per batch: an org without plans (a first rollout) is not
-            # asked, Opportunity by Opportunity, for plans and milestones it cannot hold.
-            self._holds = OrgHolds.probe(client) if remaining else OrgHolds()
             log.info("backfill started", backfill_id=report.backfill_id, selected=remaining,
                      resumed_at=report.done, bulk=use_bulk, dry_run=self.dry_run)
             rows = read(client, self.selection, cursor, use_bulk=use_bulk)
@@ -198,6 +213,12 @@ class Backfill:
                     report.totals.error = "stopped on request"
                     break
                 keep = self._in_templates(batch, report)
+                if spool is not None:
+                    cursor = Cursor.of(batch[-1])
+                    self._spool_batch(spool, keep, org, params, report, cursor,
+                                      len(batch) - len(keep))
+                    self.progress(report.done, report.selected)
+                    continue
                 cycle = self._run_batch(keep, org, params, report, Cursor.of(batch[-1]),
                                         calls_before, spent_before, len(batch) - len(keep))
                 if cycle is not None and cycle.outcome == RunOutcome.RATE_LIMITED.value:
@@ -206,6 +227,9 @@ class Backfill:
                     break
                 self.progress(report.done, report.selected)
             else:
+                if spool is not None:
+                    self._push_spool(spool, org, params, report,
+                                     cursor.encode() if cursor else None)
                 report.status = BackfillStatus.COMPLETED.value
         except Exception as err:
             # Whatever stopped it, what committed is checkpointed: --resume continues.
@@ -219,6 +243,76 @@ class Backfill:
                 self._finish(org, params, report)
         log.info("backfill ended", **report.as_dict())
         return report
+
+    # --- a spooled backfill (spool.py, spooled_push.py) -----------------------------------
+
+    def _spool(self, report: BackfillReport, resume: bool, use_bulk: bool) -> Spool | None:
+        """The spool of a backfill that writes one Bulk job per object: one resumed with a
+        spool, or a new real one too large for sObject Collections on an org the probe found
+        without plans (nothing to read back per batch, so nothing to push per batch)."""
+        if self.dry_run or self._jobs() is None:
+            return None
+        if resume and report.spool is not None:
+            return Spool(report.backfill_id)
+        if resume or not use_bulk or self._holds.plans:
+            return None
+        report.spool = {"length": 0, "batches": 0, "jobs": {}, "committed": 0}
+        spool = Spool(report.backfill_id)
+        spool.start()
+        return spool
+
+    def _jobs(self) -> RunSpanningJobs | None:
+        jobs = getattr(self.org.salesforce, "bulk", None)
+        return jobs if hasattr(jobs, "submit") and hasattr(jobs, "results_by_key") else None
+
+    def _spool_batch(self, spool: Spool, rows: list[dict[str, Any]], org: str,
+                     params: Mapping[str, Any], report: BackfillReport, last: Cursor,
+                     filtered: int) -> None:
+        """Decide one batch and spool its decisions; the checkpoint names the spool's length."""
+        decisions = decide_batch(self.org, rows, self._holds) if rows else Decisions()
+        assert report.spool is not None
+        report.spool["length"] = spool.append(decisions)
+        report.spool["batches"] += 1
+        self._count(None, report, filtered, len(rows))
+        with self.org.store.transaction() as tx:
+            tx.put_checkpoint(report.backfill_id, org, params, last.encode(),
+                              report.stored_counts())
+
+    def _push_spool(self, spool: Spool, org: str, params: Mapping[str, Any],
+                    report: BackfillReport, cursor: str | None) -> None:
+        """Write the spool in one job per object, then commit its batches one by one, each
+        with a checkpoint counting it (a resume commits the rest, from the same results)."""
+        state = report.spool
+        jobs = self._jobs()
+        assert state is not None
+        assert jobs is not None
+
+        def save(saved: dict[str, list[str]]) -> None:
+            state["jobs"] = saved
+            with self.org.store.transaction() as tx:
+                tx.put_checkpoint(report.backfill_id, org, params, cursor,
+                                  report.stored_counts())
+
+        written = push_spool(spool, jobs, self.control, dict(state["jobs"]), save)
+        for n, decisions in enumerate(spool.batches()):
+            if n < int(state["committed"]):
+                continue
+            state["committed"] = n + 1
+            before = report.stored_counts()
+
+            def checkpoint(tx: Transaction, counts: dict[str, Any] = before) -> None:
+                tx.put_checkpoint(report.backfill_id, org, params, cursor, counts)
+
+            kind = RunKind.BACKFILL
+            cycle = commit_pushed(self.org, decisions, written.outcome(decisions), kind=kind,
+                                  control=self.control, on_commit=checkpoint)
+            calls = report.totals.api_calls
+            report.totals.add(cycle)
+            report.totals.api_calls = calls
+            with self.org.store.transaction() as tx:
+                tx.put_checkpoint(report.backfill_id, org, params, cursor,
+                                  report.stored_counts())
+        spool.remove()
 
     # --- batches -------------------------------------------------------------------------
 
