@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -194,7 +195,8 @@ class Backfill:
             spool = self._spool(report, resume, use_bulk)
             if spool is not None and not spool.exists():  # its batches are gone: again
                 cursor, report.done = None, 0
-                report.spool = {"length": 0, "batches": 0, "jobs": {}, "committed": 0}
+                report.spool = {"name": spool.name, "length": 0, "batches": 0, "jobs": {},
+                                "committed": 0}
                 spool.start()
             elif spool is not None and report.spool is not None:
                 spool.cut(int(report.spool["length"]))
@@ -253,11 +255,12 @@ class Backfill:
         if self.dry_run or self._jobs() is None:
             return None
         if resume and report.spool is not None:
-            return Spool(report.backfill_id)
+            return Spool(str(report.spool["name"]))
         if resume or not use_bulk or self._holds.plans:
             return None
-        report.spool = {"length": 0, "batches": 0, "jobs": {}, "committed": 0}
-        spool = Spool(report.backfill_id)
+        spool = Spool(uuid.uuid4().hex)
+        report.spool = {"name": spool.name, "length": 0, "batches": 0, "jobs": {},
+                        "committed": 0}
         spool.start()
         return spool
 

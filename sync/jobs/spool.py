@@ -11,7 +11,6 @@ directory), which is why plain pickles serve.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import struct
@@ -32,8 +31,10 @@ def spool_dir() -> Path:
 class Spool:
     """Append-only file of pickled batch decisions, cut back to a checkpointed length."""
 
-    def __init__(self, backfill_id: str, directory: Path | None = None) -> None:
-        name = hashlib.sha256(backfill_id.encode()).hexdigest()[:24]
+    def __init__(self, name: str, directory: Path | None = None) -> None:
+        # ``name``: random, kept in the checkpoint (two stores backfilling one org never
+        # share a spool)
+        self.name = name
         self.path = (directory or spool_dir()) / f"{name}.spool"
 
     def exists(self) -> bool:
