@@ -223,12 +223,23 @@ class BulkJobs:
         calls. The caller keeps the job id; :meth:`results_by_key` collects it later."""
         return self._submit(Ingest(sobject, key, (), operation), (), body).job_id
 
-    def results_by_key(self, jobs: Sequence[tuple[str, str]]) -> list[dict[str, RecordResult]]:
+    def results_by_key(self, jobs: Sequence[tuple[str, str]],
+                       sizes: Sequence[int] = ()) -> list[dict[str, RecordResult]]:
         """Wait for jobs submitted earlier, by this process or one before it (``(job id, key
-        field)`` each, processed side by side), then each one's per-record results by key."""
-        polls = [_Poll(f"jobs/ingest/{job_id}", self.poll_seconds, partial_ok=True)
-                 for job_id, _ in jobs]
+        field)`` each, processed side by side), then each one's per-record results by key.
+        ``sizes``: the jobs' records where known (0 not), so the first poll comes when the
+        job should be done at the pace jobs were seen done before."""
+        polls = []
+        for n, (job_id, _) in enumerate(jobs):
+            size = sizes[n] if n < len(sizes) else 0
+            pace = self._pace.get(("", ""))
+            first = self.poll_seconds if pace is None or not size else min(
+                max(self.poll_seconds, 0.8 * size / pace), self.max_poll_seconds)
+            polls.append(_Poll(f"jobs/ingest/{job_id}", first, size, partial_ok=True))
         self._poll(polls)
+        for poll in polls:
+            if poll.done_at > 0 and poll.total:
+                self._pace[("", "")] = poll.total / poll.done_at
         out = []
         for (job_id, key), poll in zip(jobs, polls, strict=True):
             info = poll.info or {}

@@ -44,7 +44,7 @@ class RunSpanningJobs(Protocol):
 
     def submit(self, sobject: str, key: str, body: bytes, operation: str = ...) -> str: ...
 
-    def results_by_key(self, jobs: list[tuple[str, str]]
+    def results_by_key(self, jobs: list[tuple[str, str]], sizes: list[int] = ...
                        ) -> list[dict[str, RecordResult]]: ...
 
 
@@ -110,6 +110,7 @@ class _Stage:
                  max_bytes: int) -> None:
         self.spool, self.jobs, self.control = spool, jobs, control
         self.saved, self.save, self.max_bytes = saved, save, max_bytes
+        self.sizes: dict[str, int] = {}  # records per job submitted by this process
 
     def run(self, steps: list[tuple[str, Records]], into: Results) -> None:
         """Submit the objects' jobs (those not saved yet) side by side, then collect."""
@@ -124,7 +125,9 @@ class _Stage:
         for sobject, _ in steps:
             into.setdefault(sobject, {})
         if pending:
-            for sobject, found in zip(owners, self.jobs.results_by_key(pending), strict=True):
+            sizes = [self.sizes.get(job, 0) for job, _ in pending]
+            for sobject, found in zip(owners, self.jobs.results_by_key(pending, sizes),
+                                      strict=True):
                 into[sobject].update(found)
 
     def _submit(self, sobject: str, records: Records) -> Iterable[str]:
@@ -140,14 +143,18 @@ class _Stage:
         for d in self.spool.batches():
             for row in _rows(_bodies(records(d), key), names):
                 if len(lines) > 1 and size + len(row) > self.max_bytes:
-                    self.control.check_write()
-                    yield self.jobs.submit(sobject, key, b"".join(lines), operation)
+                    yield self._send(sobject, key, lines, operation)
                     lines, size = [header], len(header)
                 lines.append(row)
                 size += len(row)
         if len(lines) > 1:
-            self.control.check_write()
-            yield self.jobs.submit(sobject, key, b"".join(lines), operation)
+            yield self._send(sobject, key, lines, operation)
+
+    def _send(self, sobject: str, key: str, lines: list[bytes], operation: str) -> str:
+        self.control.check_write()
+        job = self.jobs.submit(sobject, key, b"".join(lines), operation)
+        self.sizes[job] = len(lines) - 1
+        return job
 
 
 def _bodies(changes: list[RecordChange], key: str) -> Iterable[dict[str, Any]]:
