@@ -29,7 +29,7 @@ from sync.cycle import Org, OrgHolds, RunControl, RunReport, commit_pushed, deci
 from sync.cycle.decide import Decisions
 from sync.jobs.selection import Cursor, Selection, read
 from sync.jobs.spool import Spool
-from sync.jobs.spooled_push import RunSpanningJobs, push_spool
+from sync.jobs.spooled_push import push_spool, run_spanning_jobs
 from sync.planner.model import DesiredPlan, Opportunity
 from sync.store import Transaction
 from sync.store.records import BackfillStatus, RunKind, RunOutcome
@@ -252,7 +252,7 @@ class Backfill:
         """The spool of a backfill that writes one Bulk job per object: one resumed with a
         spool, or a new real one too large for sObject Collections on an org the probe found
         without plans (nothing to read back per batch, so nothing to push per batch)."""
-        if self.dry_run or self._jobs() is None:
+        if self.dry_run or run_spanning_jobs(self.org.salesforce) is None:
             return None
         if resume and report.spool is not None:
             return Spool(str(report.spool["name"]))
@@ -263,10 +263,6 @@ class Backfill:
                         "committed": 0}
         spool.start()
         return spool
-
-    def _jobs(self) -> RunSpanningJobs | None:
-        jobs = getattr(self.org.salesforce, "bulk", None)
-        return jobs if hasattr(jobs, "submit") and hasattr(jobs, "results_by_key") else None
 
     def _spool_batch(self, spool: Spool, rows: list[dict[str, Any]], org: str,
                      params: Mapping[str, Any], report: BackfillReport, last: Cursor,
@@ -286,7 +282,7 @@ class Backfill:
         """Write the spool in one job per object, then commit its batches one by one, each
         with a checkpoint counting it (a resume commits the rest, from the same results)."""
         state = report.spool
-        jobs = self._jobs()
+        jobs = run_spanning_jobs(self.org.salesforce)
         assert state is not None
         assert jobs is not None
 
@@ -306,8 +302,7 @@ class Backfill:
             def checkpoint(tx: Transaction, counts: dict[str, Any] = before) -> None:
                 tx.put_checkpoint(report.backfill_id, org, params, cursor, counts)
 
-            kind = RunKind.BACKFILL
-            cycle = commit_pushed(self.org, decisions, written.outcome(decisions), kind=kind,
+            cycle = commit_pushed(self.org, decisions, written.outcome(decisions),
                                   control=self.control, on_commit=checkpoint)
             calls = report.totals.api_calls
             report.totals.add(cycle)

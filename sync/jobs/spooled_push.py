@@ -48,6 +48,12 @@ class RunSpanningJobs(Protocol):
                        ) -> list[dict[str, RecordResult]]: ...
 
 
+def run_spanning_jobs(salesforce: object) -> RunSpanningJobs | None:
+    """The connector's Bulk jobs, if it can leave them running across processes."""
+    jobs = getattr(salesforce, "bulk", None)
+    return jobs if hasattr(jobs, "submit") and hasattr(jobs, "results_by_key") else None
+
+
 class Written:
     """What the jobs' results say, turned into each batch's records and outcome."""
 
