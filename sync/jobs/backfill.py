@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from config.batching import batched
-from config.errors import NothingToResumeError
+from config.errors import NothingToResumeError, RateLimitedError, StopRequested
 from config.logging import get_logger
 from mappings.model import StageMapping
 from sync.cycle import Org, OrgHolds, RunControl, RunReport, commit_pushed, decide_batch, run_batch
@@ -43,7 +43,7 @@ DEFAULT_BATCH_SIZE = 4_000
 SAMPLE_SIZE = 5
 BULK_JOB_CALLS = 6  # create, upload, close, one poll, successful and failed results
 Progress = Callable[[int, int], None]  # (records done, total)
-# The checkpoint's counts, as stored: its keys and the report's counters they hold.
+# The checkpoint's counts: its keys and the report's counters they hold.
 _STORED = {"created": "plans_created", "updated": "plans_updated",
            "unchanged": "plans_unchanged", "failed": "dead_letters",
            "milestones": "milestones_written", "rollups": "rollups_written"}
@@ -233,6 +233,8 @@ class Backfill:
                     self._push_spool(spool, org, params, report,
                                      cursor.encode() if cursor else None)
                 report.status = BackfillStatus.COMPLETED.value
+        except (RateLimitedError, StopRequested) as err:  # a spooled backfill's: resumable
+            report.status, report.totals.error = BackfillStatus.PAUSED.value, str(err)
         except Exception as err:
             # Whatever stopped it, what committed is checkpointed: --resume continues.
             report.status = BackfillStatus.PAUSED.value
@@ -249,9 +251,8 @@ class Backfill:
     # --- a spooled backfill (spool.py, spooled_push.py) -----------------------------------
 
     def _spool(self, report: BackfillReport, resume: bool, use_bulk: bool) -> Spool | None:
-        """The spool of a backfill that writes one Bulk job per object: one resumed with a
-        spool, or a new real one too large for sObject Collections on an org the probe found
-        without plans (nothing to read back per batch, so nothing to push per batch)."""
+        """The spool of a resumed spooled backfill, or of a new real one past the Bulk
+        threshold on an org without plans (nothing to read back, so no push per batch)."""
         if self.dry_run or run_spanning_jobs(self.org.salesforce) is None:
             return None
         if resume and report.spool is not None:
