@@ -64,7 +64,7 @@ class BackfillReport:
     totals: RunReport = field(default_factory=lambda: RunReport(kind=RunKind.BACKFILL))
     # Opportunity names of the sampled plans (a dry run's table shows names, not Ids)
     names: dict[str, str] = field(default_factory=dict)
-    # a spooled backfill: the spool's checkpointed length and batches, its jobs' ids by
+    # a spooled backfill: its spool's name and checkpointed length, its jobs' ids by
     # object once uploaded, and how many spooled batches the store has committed
     spool: dict[str, Any] | None = None
 
@@ -195,7 +195,7 @@ class Backfill:
             spool = self._spool(report, resume, use_bulk)
             if spool is not None and not spool.exists():  # its batches are gone: again
                 cursor, report.done = None, 0
-                report.spool = {"name": spool.name, "length": 0, "batches": 0, "jobs": {},
+                report.spool = {"name": spool.name, "length": 0, "jobs": {},
                                 "committed": 0}
                 spool.start()
             elif spool is not None and report.spool is not None:
@@ -260,7 +260,7 @@ class Backfill:
         if resume or not use_bulk or self._holds.plans:
             return None
         spool = Spool(uuid.uuid4().hex)
-        report.spool = {"name": spool.name, "length": 0, "batches": 0, "jobs": {},
+        report.spool = {"name": spool.name, "length": 0, "jobs": {},
                         "committed": 0}
         spool.start()
         return spool
@@ -272,7 +272,6 @@ class Backfill:
         decisions = decide_batch(self.org, rows, self._holds) if rows else Decisions()
         assert report.spool is not None
         report.spool["length"] = spool.append(decisions)
-        report.spool["batches"] += 1
         self._count(None, report, filtered, len(rows))
         with self.org.store.transaction() as tx:
             tx.put_checkpoint(report.backfill_id, org, params, last.encode(),
