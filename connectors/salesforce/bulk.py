@@ -173,11 +173,13 @@ class BulkJobs:
             keep_all and failed_job is not None)
         by_key: dict[str | None, list[RecordResult]] = {}
 
-        def rows(kind: str) -> list[dict[str, str]]:
+        def rows(kind: str) -> Iterator[dict[str, str]]:
+            # row by row: each echoes every uploaded column, so a list of them all would
+            # hold the job's records several times over
             text = self.transport.request("GET", f"jobs/ingest/{job_id}/{kind}/",
                                           headers=CSV_ACCEPT,
                                           context=f"{kind} of bulk job {job_id}").text
-            return list(csv.DictReader(io.StringIO(text)))
+            return csv.DictReader(io.StringIO(text))
 
         for row in rows("successfulResults"):
             by_key.setdefault(row.get(key), []).append(RecordResult(
