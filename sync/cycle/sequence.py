@@ -126,9 +126,10 @@ def run_batch(org: Org, opportunities: Sequence[Mapping[str, Any]], *,
 
 
 def decide_batch(org: Org, opportunities: Sequence[Mapping[str, Any]],
-                 holds: OrgHolds | None = None) -> Decisions:
+                 holds: OrgHolds | None = None, team: pull.Team | None = None) -> Decisions:
     """What :func:`run_batch` would push for these Opportunity rows, pushing nothing and
-    recording no run: a backfill that spools its writes pushes them later, in one go."""
+    recording no run: a backfill that spools its writes pushes them later, in one go.
+    ``team``: every Opportunity Team member of the org, read once for all batches."""
     rows = {str(r["Id"]): dict(r) for r in opportunities}
     pulled: pull.Rows = {OPPORTUNITY: list(rows.values()), PLAN_OBJECT: [],
                          MILESTONE_OBJECT: []}
@@ -136,7 +137,7 @@ def decide_batch(org: Org, opportunities: Sequence[Mapping[str, Any]],
     holds = holds or OrgHolds()
     gathered = gather(org.salesforce, org.store, org.mapping, org.id, list(rows), pulled,
                       me=me, teams=org.teams, first_read=not holds.plans,
-                      roles=None if holds.contact_roles else {})
+                      roles=None if holds.contact_roles else {}, team=team)
     return decide(gathered, org.planner, me, org.clock().date())
 
 

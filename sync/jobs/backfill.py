@@ -29,7 +29,7 @@ from sync.cycle import Org, OrgHolds, RunControl, RunReport, commit_pushed, deci
 from sync.cycle.decide import Decisions
 from sync.jobs.selection import Cursor, Selection, read
 from sync.jobs.spool import Spool
-from sync.jobs.spooled_push import push_spool, run_spanning_jobs
+from sync.jobs.spooled_push import every_team_member, push_spool, run_spanning_jobs
 from sync.planner.model import DesiredPlan, Opportunity
 from sync.store import Transaction
 from sync.store.records import BackfillStatus, RunKind, RunOutcome
@@ -141,6 +141,7 @@ class Backfill:
         self.progress = progress or (lambda done, total: None)
         self.control = control or RunControl()
         self._holds = OrgHolds()
+        self._team: dict[str, list[tuple[str, str]]] | None = None  # read once, if spooled
 
     @property
     def backfill_id(self) -> str:
@@ -211,8 +212,8 @@ class Backfill:
             rows = read(client, self.selection, cursor, use_bulk=use_bulk)
             for batch in batched(rows, self.batch_size):
                 if self.control.stop.requested:
-                    report.status = BackfillStatus.PAUSED.value
-                    report.totals.error = "stopped on request"
+                    report.status, report.totals.error = (BackfillStatus.PAUSED.value,
+                                                          "stopped on request")
                     break
                 keep = self._in_templates(batch, report)
                 if spool is not None:
@@ -224,8 +225,7 @@ class Backfill:
                 cycle = self._run_batch(keep, org, params, report, Cursor.of(batch[-1]),
                                         calls_before, spent_before, len(batch) - len(keep))
                 if cycle is not None and cycle.outcome == RunOutcome.RATE_LIMITED.value:
-                    report.status = BackfillStatus.PAUSED.value
-                    report.totals.error = cycle.error
+                    report.status, report.totals.error = BackfillStatus.PAUSED.value, cycle.error
                     break
                 self.progress(report.done, report.selected)
             else:
@@ -269,7 +269,9 @@ class Backfill:
                      params: Mapping[str, Any], report: BackfillReport, last: Cursor,
                      filtered: int) -> None:
         """Decide one batch and spool its decisions; the checkpoint names the spool's length."""
-        decisions = decide_batch(self.org, rows, self._holds) if rows else Decisions()
+        if self._team is None and self.org.teams:
+            self._team = every_team_member(self.org.salesforce)
+        decisions = decide_batch(self.org, rows, self._holds, self._team) if rows else Decisions()
         assert report.spool is not None
         report.spool["length"] = spool.append(decisions)
         self._count(None, report, filtered, len(rows))
@@ -304,9 +306,7 @@ class Backfill:
 
             cycle = commit_pushed(self.org, decisions, written.outcome(decisions),
                                   control=self.control, on_commit=checkpoint)
-            calls = report.totals.api_calls
-            report.totals.add(cycle)
-            report.totals.api_calls = calls
+            self._count(cycle, report, 0)  # rows counted when spooled
             with self.org.store.transaction() as tx:
                 tx.put_checkpoint(report.backfill_id, org, params, cursor,
                                   report.stored_counts())

@@ -24,6 +24,8 @@ from connectors.salesforce.errors import RecordError
 from connectors.salesforce.results import RecordResult
 from sync.cycle.decide import Decisions
 from sync.cycle.diff import RecordChange
+from sync.cycle.org import Salesforce
+from sync.cycle.pull import Team, team_by_opportunity
 from sync.cycle.push import (
     Failure,
     PushResult,
@@ -32,7 +34,14 @@ from sync.cycle.push import (
     tasks_to_write,
 )
 from sync.cycle.run import RunControl
-from sync.cycle.sobjects import MILESTONE_OBJECT, OPPORTUNITY, PLAN_OBJECT, TASK, UPSERT_KEY
+from sync.cycle.sobjects import (
+    MILESTONE_OBJECT,
+    OPPORTUNITY,
+    PLAN_OBJECT,
+    TASK,
+    TEAM_MEMBER,
+    UPSERT_KEY,
+)
 from sync.jobs.spool import Spool
 
 Results = dict[str, dict[str, RecordResult]]  # object -> key -> result
@@ -46,6 +55,13 @@ class RunSpanningJobs(Protocol):
 
     def results_by_key(self, jobs: list[tuple[str, str]], sizes: list[int] = ...
                        ) -> list[dict[str, RecordResult]]: ...
+
+
+def every_team_member(salesforce: Salesforce) -> Team:
+    """Every Opportunity Team member of the org in one Bulk query, for all of a spooled
+    backfill's batches (each batch asking for its own costs a Composite call per 1,500)."""
+    return team_by_opportunity(salesforce.bulk_query(
+        f"SELECT OpportunityId, UserId, TeamMemberRole FROM {TEAM_MEMBER}"))
 
 
 def run_spanning_jobs(salesforce: object) -> RunSpanningJobs | None:
