@@ -159,8 +159,9 @@ class BulkJobs:
 
     def _results(self, job_id: str, key: str, records: Sequence[dict[str, Any]],
                  info: dict[str, Any] | None = None,
-                 failed_job: str | None = None) -> list[RecordResult]:
-        """Per-record results. Result sets the job's counts say are empty are not fetched:
+                 failed_job: str | None = None, keep_all: bool = False) -> list[RecordResult]:
+        """Per-record results (``keep_all``: every result row, in no order). Result sets
+        the job's counts say are empty are not fetched:
         each fetch is an API call. ``failed_job`` (the message of a job that ended Failed
         part way) makes its unprocessed records failures, not retryable: the job's failure
         is for a person to look at, as the dead letters they become."""
@@ -168,14 +169,17 @@ class BulkJobs:
         processed = info.get("numberRecordsProcessed")
         failed = info.get("numberRecordsFailed")
         fetch_failed = failed is None or int(failed) > 0
-        fetch_unprocessed = processed is None or int(processed) < len(records)
+        fetch_unprocessed = processed is None or int(processed) < len(records) or (
+            keep_all and failed_job is not None)
         by_key: dict[str | None, list[RecordResult]] = {}
 
-        def rows(kind: str) -> list[dict[str, str]]:
+        def rows(kind: str) -> Iterator[dict[str, str]]:
+            # row by row: each echoes every uploaded column, so a list of them all would
+            # hold the job's records several times over
             text = self.transport.request("GET", f"jobs/ingest/{job_id}/{kind}/",
                                           headers=CSV_ACCEPT,
                                           context=f"{kind} of bulk job {job_id}").text
-            return list(csv.DictReader(io.StringIO(text)))
+            return csv.DictReader(io.StringIO(text))
 
         for row in rows("successfulResults"):
             by_key.setdefault(row.get(key), []).append(RecordResult(
@@ -195,6 +199,8 @@ class BulkJobs:
         for row in rows("unprocessedrecords") if fetch_unprocessed else ():
             by_key.setdefault(row.get(key), []).append(never_ran(
                 row.get(key), "the Bulk job ended before this record was processed"))
+        if keep_all:
+            return [r for found in by_key.values() for r in found]
         out: list[RecordResult] = []
         for record in records:
             value = None if record[key] is None else csv_cell(record[key])
@@ -211,6 +217,42 @@ class BulkJobs:
                                      json={"state": "Aborted"})
         except MapsyncError as err:
             log.warning("salesforce.bulk.abort_failed", job_id=job_id, error=str(err))
+
+    # --- jobs that outlive a process (a backfill's spool) ---------------------------------
+
+    def submit(self, sobject: str, key: str, body: bytes, operation: str = "upsert") -> str:
+        """Create, upload and close one job of ready CSV (its header names ``key``): three
+        calls. The caller keeps the job id; :meth:`results_by_key` collects it later."""
+        return self._submit(Ingest(sobject, key, (), operation), (), body).job_id
+
+    def results_by_key(self, jobs: Sequence[tuple[str, str]],
+                       sizes: Sequence[int] = ()) -> list[dict[str, RecordResult]]:
+        """Wait for jobs submitted earlier, by this process or one before it (``(job id, key
+        field)`` each, processed side by side), then each one's per-record results by key.
+        ``sizes``: the jobs' records where known (0 not), so the first poll comes when the
+        job should be done at the pace jobs were seen done before."""
+        polls = []
+        for n, (job_id, _) in enumerate(jobs):
+            size = sizes[n] if n < len(sizes) else 0
+            pace = self._pace.get(("", ""))
+            first = self.poll_seconds if pace is None or not size else min(
+                max(self.poll_seconds, 0.8 * size / pace), self.max_poll_seconds)
+            polls.append(_Poll(f"jobs/ingest/{job_id}", first, size, partial_ok=True))
+        self._poll(polls)
+        for poll in polls:
+            if poll.done_at > 0 and poll.total:
+                self._pace[("", "")] = poll.total / poll.done_at
+        out = []
+        for (job_id, key), poll in zip(jobs, polls, strict=True):
+            info = poll.info or {}
+            failed_job = (str(info.get("errorMessage") or "no message")
+                          if info.get("state") == "Failed" else None)
+            results: dict[str, RecordResult] = {}
+            for result in self._results(job_id, key, (), info, failed_job, keep_all=True):
+                if result.external_id is not None:
+                    results[result.external_id] = result
+            out.append(results)
+        return out
 
     # --- query ---------------------------------------------------------------------------
 

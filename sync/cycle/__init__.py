@@ -15,7 +15,8 @@ from sync.cycle.gather import OrgHolds
 from sync.cycle.org import Org, Salesforce
 from sync.cycle.report import RunReport
 from sync.cycle.run import RunControl, StopToken
-from sync.cycle.sequence import run_batch, run_cycle
+from sync.cycle.sequence import commit_pushed, decide_batch, run_batch, run_cycle
 
-__all__ = ["Org", "OrgHolds", "RunControl", "RunReport", "Salesforce", "StopToken", "run_batch",
+__all__ = ["Org", "OrgHolds", "RunControl", "RunReport", "Salesforce", "StopToken", "commit_pushed",
+           "decide_batch", "run_batch",
            "run_cycle"]

@@ -79,9 +79,52 @@ def write(writer: Writer, decisions: Decisions, control: RunControl,
     upsert(writer, PLAN_OBJECT, [c.plan for c in changes if c.plan], into)
     plan_ids = into.ids(PLAN_OBJECT)
     failed_plans = {f.change.key for f in into.failed if f.change.sobject == PLAN_OBJECT}
-    new_tasks = _tasks(writer, decisions, control, into, failed_plans, plan_ids)
+    tasks = tasks_to_write(decisions, failed_plans, plan_ids)
+    new_tasks: dict[str, str] = {}
+    if tasks:
+        control.check_write()
+        before = len(into.written)
+        upsert(writer, TASK, tasks, into)
+        new_tasks = {c.key: r.id for c, r in into.written[before:] if r.created and r.id}
+    milestones = milestones_to_write(decisions, failed_plans, plan_ids, new_tasks)
+    control.check_write()
+    upsert_together(writer, [(MILESTONE_OBJECT, milestones),
+                             (OPPORTUNITY, rollups_to_write(decisions, failed_plans))], into)
+    gone = [*decisions.delete_plans.values(), *decisions.delete_milestones.values()]
+    if gone:
+        control.check_write()
+        into.deleted = writer.delete(gone)
+
+
+def tasks_to_write(decisions: Decisions, failed_plans: set[str],
+                   plan_ids: dict[str, str]) -> list[RecordChange]:
+    """The milestones' Tasks, written before the milestones: each new Task's Id then goes
+    out in its milestone's write, at no call of its own. A new Task's description links its
+    milestone's record when the milestone exists, else its plan's (``plan_ids``: the Ids of
+    plans just written, by Opportunity)."""
+    tasks = []
+    for c in decisions.changes:
+        plan_id = plan_ids.get(c.opportunity_id) or c.plan_id
+        if c.opportunity_id in failed_plans or plan_id is None:
+            continue
+        for task in c.tasks:
+            if task.created:
+                link = record_link(c.milestone_ids.get(task.key), plan_id)
+                text = str(task.fields.get("Description") or "")
+                if not text.endswith(link):  # prepared once, whatever the callers
+                    task.fields["Description"] = text + link
+            tasks.append(task)
+    return tasks
+
+
+def milestones_to_write(decisions: Decisions, failed_plans: set[str],
+                        plan_ids: dict[str, str],
+                        new_tasks: dict[str, str]) -> list[RecordChange]:
+    """The milestones to write, each new one under its plan's Id and each new Task named in
+    its milestone's write (or in a link of its own: ``new_tasks`` by milestone key)."""
+    unlinked = dict(new_tasks)
     milestones = []
-    for c in changes:
+    for c in decisions.changes:
         if c.opportunity_id in failed_plans:
             continue
         for m in c.milestones:
@@ -90,42 +133,16 @@ def write(writer: Writer, decisions: Decisions, control: RunControl,
                 if parent is None:
                     continue
                 m.fields["Plan__c"] = parent
-            if m.key in new_tasks:  # a new Task is named in its milestone's own write
-                m.fields[TASK_ID_FIELD] = new_tasks.pop(m.key)
+            if m.key in unlinked:  # a new Task is named in its milestone's own write
+                m.fields[TASK_ID_FIELD] = unlinked.pop(m.key)
             milestones.append(m)
-    milestones += [task_link(key, task_id) for key, task_id in new_tasks.items()]
-    control.check_write()
-    rollups = [c.rollup for c in changes if c.rollup and c.opportunity_id not in failed_plans]
-    upsert_together(writer, [(MILESTONE_OBJECT, milestones), (OPPORTUNITY, rollups)], into)
-    gone = [*decisions.delete_plans.values(), *decisions.delete_milestones.values()]
-    if gone:
-        control.check_write()
-        into.deleted = writer.delete(gone)
+    return milestones + [task_link(key, task_id) for key, task_id in unlinked.items()]
 
 
-def _tasks(writer: Writer, decisions: Decisions, control: RunControl, into: PushResult,
-           failed_plans: set[str], plan_ids: dict[str, str]) -> dict[str, str]:
-    """The milestones' Tasks, before the milestones: each new Task's Id then goes out in
-    its milestone's write, at no call of its own. A new Task's description links its
-    milestone's record when the milestone exists, else its plan's. Returns the new Tasks'
-    Ids by key (the milestone's external id)."""
-    tasks = []
-    for c in decisions.changes:
-        plan_id = plan_ids.get(c.opportunity_id) or c.plan_id
-        if c.opportunity_id in failed_plans or plan_id is None:
-            continue
-        for task in c.tasks:
-            if task.created:
-                task.fields["Description"] = (str(task.fields.get("Description") or "")
-                                              + record_link(c.milestone_ids.get(task.key),
-                                                            plan_id))
-            tasks.append(task)
-    if not tasks:
-        return {}
-    control.check_write()
-    before = len(into.written)
-    upsert(writer, TASK, tasks, into)
-    return {c.key: r.id for c, r in into.written[before:] if r.created and r.id}
+def rollups_to_write(decisions: Decisions, failed_plans: set[str]) -> list[RecordChange]:
+    """The Opportunity rollups of the plans that did not fail."""
+    return [c.rollup for c in decisions.changes
+            if c.rollup and c.opportunity_id not in failed_plans]
 
 
 def upsert(writer: Writer, sobject: str, changes: Sequence[RecordChange],

@@ -125,6 +125,34 @@ def run_batch(org: Org, opportunities: Sequence[Mapping[str, Any]], *,
     return run.report
 
 
+def decide_batch(org: Org, opportunities: Sequence[Mapping[str, Any]],
+                 holds: OrgHolds | None = None, team: pull.Team | None = None) -> Decisions:
+    """What :func:`run_batch` would push for these Opportunity rows, pushing nothing and
+    recording no run: a backfill that spools its writes pushes them later, in one go.
+    ``team``: every Opportunity Team member of the org, read once for all batches."""
+    rows = {str(r["Id"]): dict(r) for r in opportunities}
+    pulled: pull.Rows = {OPPORTUNITY: list(rows.values()), PLAN_OBJECT: [],
+                         MILESTONE_OBJECT: []}
+    me = org.salesforce.user_id
+    holds = holds or OrgHolds()
+    gathered = gather(org.salesforce, org.store, org.mapping, org.id, list(rows), pulled,
+                      me=me, teams=org.teams, first_read=not holds.plans,
+                      roles=None if holds.contact_roles else {}, team=team)
+    return decide(gathered, org.planner, me, org.clock().date())
+
+
+def commit_pushed(org: Org, decisions: Decisions, result: PushResult, *,
+                  kind: RunKind = RunKind.BACKFILL, control: RunControl | None = None,
+                  on_commit: OnCommit | None = None) -> RunReport:
+    """Record, as one run, what a push made elsewhere (``result``) did with ``decisions``:
+    the commit step of :func:`run_batch` for writes a backfill sent in run-spanning jobs."""
+    with _open(org, org.id, kind, control) as run:
+        run.report.touched = len(decisions.changes)
+        tally(run.report, decisions, result)
+        commit(run, decisions, result, marks=None, on_commit=on_commit)
+    return run.report
+
+
 def _open(org: Org, org_id: str, kind: RunKind,
           control: RunControl | None) -> AbstractContextManager[Run]:
     return open_run(org.store, org.salesforce.usage, org_id, kind, control or RunControl())

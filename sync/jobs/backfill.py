@@ -16,16 +16,20 @@ from __future__ import annotations
 
 import math
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from config.batching import batched
-from config.errors import NothingToResumeError
+from config.errors import NothingToResumeError, RateLimitedError, StopRequested
 from config.logging import get_logger
 from mappings.model import StageMapping
-from sync.cycle import Org, OrgHolds, RunControl, RunReport, run_batch
+from sync.cycle import Org, OrgHolds, RunControl, RunReport, commit_pushed, decide_batch, run_batch
+from sync.cycle.decide import Decisions
 from sync.jobs.selection import Cursor, Selection, read
+from sync.jobs.spool import Spool
+from sync.jobs.spooled_push import every_team_member, push_spool, run_spanning_jobs
 from sync.planner.model import DesiredPlan, Opportunity
 from sync.store import Transaction
 from sync.store.records import BackfillStatus, RunKind, RunOutcome
@@ -39,7 +43,7 @@ DEFAULT_BATCH_SIZE = 4_000
 SAMPLE_SIZE = 5
 BULK_JOB_CALLS = 6  # create, upload, close, one poll, successful and failed results
 Progress = Callable[[int, int], None]  # (records done, total)
-# The checkpoint's counts, as stored: its keys and the report's counters they hold.
+# The checkpoint's counts: its keys and the report's counters they hold.
 _STORED = {"created": "plans_created", "updated": "plans_updated",
            "unchanged": "plans_unchanged", "failed": "dead_letters",
            "milestones": "milestones_written", "rollups": "rollups_written"}
@@ -60,11 +64,15 @@ class BackfillReport:
     totals: RunReport = field(default_factory=lambda: RunReport(kind=RunKind.BACKFILL))
     # Opportunity names of the sampled plans (a dry run's table shows names, not Ids)
     names: dict[str, str] = field(default_factory=dict)
+    # a spooled backfill: its spool's name and checkpointed length, its jobs' ids by
+    # object once uploaded, and how many spooled batches the store has committed
+    spool: dict[str, Any] | None = None
 
     def stored_counts(self) -> dict[str, Any]:
+        spool = {"spool": self.spool} if self.spool is not None else {}
         return {"selected": self.selected, "done": self.done,
                 **{key: getattr(self.totals, name) for key, name in _STORED.items()},
-                "skipped": self.totals.skipped, "api_calls": self.totals.api_calls}
+                "skipped": self.totals.skipped, "api_calls": self.totals.api_calls, **spool}
 
     def restore(self, stored: Mapping[str, Any]) -> None:
         self.selected = int(stored.get("selected", 0))
@@ -73,6 +81,7 @@ class BackfillReport:
             setattr(self.totals, name, int(stored.get(key, 0)))
         self.totals.skipped = dict(stored.get("skipped", {}))
         self.totals.api_calls = int(stored.get("api_calls", 0))
+        self.spool = dict(stored["spool"]) if stored.get("spool") else None
 
     def as_dict(self) -> dict[str, Any]:
         return {"backfill_id": self.backfill_id, "status": self.status,
@@ -132,6 +141,7 @@ class Backfill:
         self.progress = progress or (lambda done, total: None)
         self.control = control or RunControl()
         self._holds = OrgHolds()
+        self._team: dict[str, list[tuple[str, str]]] | None = None  # read once, if spooled
 
     @property
     def backfill_id(self) -> str:
@@ -179,34 +189,52 @@ class Backfill:
             report.selected = max(report.selected, report.done) if resume and \
                 report.selected else report.done + remaining
             self.progress(report.done, report.selected)
+            use_bulk = remaining > client.bulk_threshold
+            # Once per run, not per batch: an org without plans (a first rollout) is not
+            # asked, Opportunity by Opportunity, for plans and milestones it cannot hold.
+            self._holds = OrgHolds.probe(client) if remaining else OrgHolds()
+            spool = self._spool(report, resume, use_bulk)
+            if spool is not None and not spool.exists():  # its batches are gone: again
+                cursor, report.done = None, 0
+                report.spool = {"name": spool.name, "length": 0, "jobs": {},
+                                "committed": 0}
+                spool.start()
+            elif spool is not None and report.spool is not None:
+                spool.cut(int(report.spool["length"]))
             if not self.dry_run:
                 # Before the first batch: a backfill killed from here on is resumable.
                 with self.org.store.transaction() as tx:
                     tx.put_checkpoint(report.backfill_id, org, params,
                                       cursor.encode() if cursor else None,
                                       report.stored_counts())
-            use_bulk = remaining > client.bulk_threshold
-            # Once per run, not per batch: an org without plans (a first rollout) is not
-            # asked, Opportunity by Opportunity, for plans and milestones it cannot hold.
-            self._holds = OrgHolds.probe(client) if remaining else OrgHolds()
             log.info("backfill started", backfill_id=report.backfill_id, selected=remaining,
                      resumed_at=report.done, bulk=use_bulk, dry_run=self.dry_run)
             rows = read(client, self.selection, cursor, use_bulk=use_bulk)
             for batch in batched(rows, self.batch_size):
                 if self.control.stop.requested:
-                    report.status = BackfillStatus.PAUSED.value
-                    report.totals.error = "stopped on request"
+                    report.status, report.totals.error = (BackfillStatus.PAUSED.value,
+                                                          "stopped on request")
                     break
                 keep = self._in_templates(batch, report)
+                if spool is not None:
+                    cursor = Cursor.of(batch[-1])
+                    self._spool_batch(spool, keep, org, params, report, cursor,
+                                      len(batch) - len(keep))
+                    self.progress(report.done, report.selected)
+                    continue
                 cycle = self._run_batch(keep, org, params, report, Cursor.of(batch[-1]),
                                         calls_before, spent_before, len(batch) - len(keep))
                 if cycle is not None and cycle.outcome == RunOutcome.RATE_LIMITED.value:
-                    report.status = BackfillStatus.PAUSED.value
-                    report.totals.error = cycle.error
+                    report.status, report.totals.error = BackfillStatus.PAUSED.value, cycle.error
                     break
                 self.progress(report.done, report.selected)
             else:
+                if spool is not None:
+                    self._push_spool(spool, org, params, report,
+                                     cursor.encode() if cursor else None)
                 report.status = BackfillStatus.COMPLETED.value
+        except (RateLimitedError, StopRequested) as err:  # a spooled backfill's: resumable
+            report.status, report.totals.error = BackfillStatus.PAUSED.value, str(err)
         except Exception as err:
             # Whatever stopped it, what committed is checkpointed: --resume continues.
             report.status = BackfillStatus.PAUSED.value
@@ -219,6 +247,70 @@ class Backfill:
                 self._finish(org, params, report)
         log.info("backfill ended", **report.as_dict())
         return report
+
+    # --- a spooled backfill (spool.py, spooled_push.py) -----------------------------------
+
+    def _spool(self, report: BackfillReport, resume: bool, use_bulk: bool) -> Spool | None:
+        """The spool of a resumed spooled backfill, or of a new real one past the Bulk
+        threshold on an org without plans (nothing to read back, so no push per batch)."""
+        if self.dry_run or run_spanning_jobs(self.org.salesforce) is None:
+            return None
+        if resume and report.spool is not None:
+            return Spool(str(report.spool["name"]))
+        if resume or not use_bulk or self._holds.plans:
+            return None
+        spool = Spool(uuid.uuid4().hex)
+        report.spool = {"name": spool.name, "length": 0, "jobs": {},
+                        "committed": 0}
+        spool.start()
+        return spool
+
+    def _spool_batch(self, spool: Spool, rows: list[dict[str, Any]], org: str,
+                     params: Mapping[str, Any], report: BackfillReport, last: Cursor,
+                     filtered: int) -> None:
+        """Decide one batch and spool its decisions; the checkpoint names the spool's length."""
+        if self._team is None and self.org.teams:
+            self._team = every_team_member(self.org.salesforce)
+        decisions = decide_batch(self.org, rows, self._holds, self._team) if rows else Decisions()
+        assert report.spool is not None
+        report.spool["length"] = spool.append(decisions)
+        self._count(None, report, filtered, len(rows))
+        with self.org.store.transaction() as tx:
+            tx.put_checkpoint(report.backfill_id, org, params, last.encode(),
+                              report.stored_counts())
+
+    def _push_spool(self, spool: Spool, org: str, params: Mapping[str, Any],
+                    report: BackfillReport, cursor: str | None) -> None:
+        """Write the spool in one job per object, then commit its batches one by one, each
+        with a checkpoint counting it (a resume commits the rest, from the same results)."""
+        state = report.spool
+        jobs = run_spanning_jobs(self.org.salesforce)
+        assert state is not None
+        assert jobs is not None
+
+        def save(saved: dict[str, list[str]]) -> None:
+            state["jobs"] = saved
+            with self.org.store.transaction() as tx:
+                tx.put_checkpoint(report.backfill_id, org, params, cursor,
+                                  report.stored_counts())
+
+        written = push_spool(spool, jobs, self.control, dict(state["jobs"]), save)
+        for n, decisions in enumerate(spool.batches()):
+            if n < int(state["committed"]):
+                continue
+            state["committed"] = n + 1
+            before = report.stored_counts()
+
+            def checkpoint(tx: Transaction, counts: dict[str, Any] = before) -> None:
+                tx.put_checkpoint(report.backfill_id, org, params, cursor, counts)
+
+            cycle = commit_pushed(self.org, decisions, written.outcome(decisions),
+                                  control=self.control, on_commit=checkpoint)
+            self._count(cycle, report, 0)  # rows counted when spooled
+            with self.org.store.transaction() as tx:
+                tx.put_checkpoint(report.backfill_id, org, params, cursor,
+                                  report.stored_counts())
+        spool.remove()
 
     # --- batches -------------------------------------------------------------------------
 

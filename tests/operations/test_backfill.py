@@ -55,6 +55,48 @@ def test_backfill_killed_with_sigkill_and_resumed_equals_an_uninterrupted_run(
     clean.close()
 
 
+def spooled_jobs(ops: Ops, org_id: str) -> dict[str, list[str]]:
+    with ops.store.transaction(write=False) as tx:
+        cps = tx.checkpoints(org_id)
+    return dict((cps[0].counts.get("spool") or {}).get("jobs") or {}) if cps else {}
+
+
+def ingest_jobs(ops: Ops) -> list[tuple[str, str]]:
+    """The org's Bulk ingest jobs: (object, id) each."""
+    listing = ops.sync().salesforce.transport.request(  # type: ignore[attr-defined]
+        "GET", "jobs/ingest", context="list ingest jobs").json()
+    return sorted((str(j["object"]), str(j["id"])) for j in listing["records"])
+
+
+def test_a_backfill_killed_while_its_run_spanning_jobs_process_resumes_without_uploading_again(
+        emulator_server: Emulator, tmp_path: Path):
+    # realistic: the org takes its time over each Bulk job, so the kill finds them running
+    knobs = Knobs(profile=profile_named("realistic", time_scale=0.05))
+    emulator_server.reset(seed="empty", opportunities=3000, knobs=knobs)
+    ops = Ops(emulator_server, f"sqlite:///{tmp_path / 'spooled.db'}")
+    org_id = ops.sync().id
+    run = ops.start("backfill", "--yes", "--batch-size", "1000", log=tmp_path / "bf.log")
+    wait_for(lambda: "Opportunity" in spooled_jobs(ops, org_id), 120, every=0.05,
+             what="the milestone and rollup jobs uploaded")
+    stop(run, signal.SIGKILL)
+    uploaded = ingest_jobs(ops)
+    assert set(spooled_jobs(ops, org_id)) == {PLAN, "Task", MILESTONE, "Opportunity"}
+
+    resumed = ops.run("backfill", "--resume", "--yes", "--batch-size", "1000")
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "backfill completed" in resumed.stdout
+    assert ingest_jobs(ops) == uploaded  # collected, none uploaded again
+    assert ops.no_duplicates()
+    assert ops.count(PLAN) > 2000
+    # the store took every plan and milestone the jobs wrote: nothing left to write
+    emulator_server.set_knobs(profile=profile_named("flat"))
+    check = Backfill(ops.sync(), Selection(), batch_size=3000, dry_run=True).run()
+    assert check.totals.plans_created == 0
+    assert check.totals.plans_updated == 0
+    assert check.totals.milestones_written == 0
+    ops.close()
+
+
 def test_dry_run_writes_nothing_and_reports_what_a_real_run_would_do(ops: Ops):
     calls_before = ops.org.api_calls
     done = ops.run("backfill", "--dry-run")
