@@ -27,9 +27,9 @@ from config.logging import get_logger
 from mappings.model import StageMapping
 from sync.cycle import Org, OrgHolds, RunControl, RunReport, commit_pushed, decide_batch, run_batch
 from sync.cycle.decide import Decisions
+from sync.cycle.spool import Spool
+from sync.cycle.spooled_push import every_team_member, push_spool, run_spanning_jobs
 from sync.jobs.selection import Cursor, Selection, read
-from sync.jobs.spool import Spool
-from sync.jobs.spooled_push import every_team_member, push_spool, run_spanning_jobs
 from sync.planner.model import DesiredPlan, Opportunity
 from sync.store import Transaction
 from sync.store.records import BackfillStatus, RunKind, RunOutcome

@@ -42,7 +42,7 @@ from sync.cycle.sobjects import (
     TEAM_MEMBER,
     UPSERT_KEY,
 )
-from sync.jobs.spool import Spool
+from sync.cycle.spool import Spool
 
 Results = dict[str, dict[str, RecordResult]]  # object -> key -> result
 Records = Callable[[Decisions], list[RecordChange]]
