@@ -24,6 +24,7 @@ from typing import Any
 PROFILES = ("flat", "realistic")
 FLAT_LATENCY_MS = 50
 SUMMARY = "SUMMARY "
+TARGET = "TARGET "
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,19 @@ def summary(bench: str, profile: BenchProfile, **figures: Any) -> None:
     """The line ``run.py`` gathers: this bench's headline figures under ``profile``."""
     print(SUMMARY + json.dumps({"bench": bench, "profile": profile.label, **figures}),
           flush=True)
+
+
+def target(name: str, profile: BenchProfile | None, measured: float, goal: float, *,
+           unit: str = "", floor: float | None = None, at_least: bool = False) -> bool:
+    """One of the issue's targets, measured: a ``TARGET {json}`` line ``run.py`` gathers into
+    the closing table (measured vs target, the floor beside a call count). ``at_least``: the
+    target is a minimum (a rate), else a maximum. Whether it was met."""
+    met = measured >= goal if at_least else measured <= goal
+    print(TARGET + json.dumps({"target": name, "profile": profile.label if profile else "-",
+                               "measured": measured, "goal": goal, "unit": unit,
+                               "floor": floor, "at_least": at_least, "met": met}),
+          flush=True)
+    return met
 
 
 def _serve(kwargs: dict[str, Any], ready: Any, commands: Any, replies: Any) -> None:

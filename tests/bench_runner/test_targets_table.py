@@ -1,0 +1,36 @@
+"""``make bench`` ends with one row per target: measured vs target, the floor beside it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.benchmarks.profiles import TARGET, BenchProfile, target
+from tests.benchmarks.run import print_targets
+
+
+def _lines(out: str) -> list[dict[str, object]]:
+    return [json.loads(line[len(TARGET):]) for line in out.splitlines()
+            if line.startswith(TARGET)]
+
+
+def test_a_call_count_over_its_target_is_missed_and_one_under_is_met(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    flat = BenchProfile()
+    assert target("backfill API calls", flat, 80, 40, unit="calls", floor=20) is False
+    assert target("backfill API calls", flat, 40, 40, unit="calls", floor=20) is True
+    assert target("re-plans per CPU second", None, 39_999, 40_000, at_least=True) is False
+    gathered = _lines(capsys.readouterr().out)
+    assert [t["met"] for t in gathered] == [False, True, False]
+    assert gathered[0]["profile"] == "flat 50 ms"
+
+    print_targets(gathered, ("3.0 2.0 1.0", "4.0 3.0 2.0"))
+    table = capsys.readouterr().out.splitlines()
+    assert "load average at start 3.0 2.0 1.0, at end 4.0 3.0 2.0" in table[1]
+    missed = [row for row in table if row.endswith("MISSED")]
+    assert len(missed) == 2
+    assert "80 calls" in missed[0]
+    assert "\u2264 40 calls" in missed[0]
+    assert "20 calls" in missed[0]  # the floor beside the count
+    assert "\u2265 40,000" in missed[1]
