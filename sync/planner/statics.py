@@ -3,9 +3,10 @@ rule reads an Opportunity's field: the planner's compiled view of the mapping.""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from mappings.model import Anchor, Side, Template
 from sync.planner.model import Opportunity
 
 
@@ -26,6 +27,33 @@ class MilestoneStatic:
     go_live: bool
     names_contact: bool  # buyer or joint side: the owner contact comes from contact roles
     seller: bool  # seller side: the owner user is the Opportunity's owner
+
+
+def compiled(template: Template, stage_index: Mapping[str, int]) -> tuple[MilestoneStatic, ...]:
+    """Each milestone of ``template`` as the planner reads it (``stage_index``: by the stage
+    casefolded, its place in the mapping's stage order)."""
+    names = {m.key: m.name for m in template.milestones}
+    return tuple(
+        MilestoneStatic(
+            key=m.key, name=m.name,
+            stage=m.stage,
+            stage_index=stage_index.get(m.stage.casefold()) if m.stage else None,
+            side=str(m.side), role=m.role, role_folded=m.role.casefold(), why=m.why,
+            depends_on=tuple(names.get(k, k) for k in m.depends_on),  # for reps
+            before_close=m.anchor is Anchor.BEFORE_CLOSE, go_live=m.go_live,
+            names_contact=m.side in (Side.BUYER, Side.JOINT),
+            seller=m.side is Side.SELLER,
+        )
+        for m in template.milestones
+    )
+
+
+def heads(statics: tuple[MilestoneStatic, ...]) -> Iterator[tuple[object, ...]]:
+    """The first eight values of each milestone of the plan (``DesiredMilestone``'s key,
+    name, sequence, stage, side, role, why, depends on) while no rep renamed it and the plan
+    is not held: the template's, the same for every plan, so built once."""
+    for i, s in enumerate(statics):
+        yield (s.key, s.name, i + 1, s.stage, s.side, s.role, s.why, s.depends_on)
 
 
 def value_at(record: Mapping[str, object], path: str) -> object:

@@ -25,6 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from mappings.model import StageMapping
+from sync.cycle.decide import collection_paused
 from sync.planner.calendar import BusinessCalendar
 from sync.planner.model import DesiredPlan, Opportunity, PlanState
 from sync.planner.planner import Planner
@@ -76,7 +77,8 @@ def timed_pass(
     today: dt.date,
 ) -> tuple[float, float, list[DesiredPlan | None]]:
     start, cpu = time.perf_counter(), time.process_time()
-    results = [planner.plan(o, s, today) for o, s in zip(opps, states, strict=True)]
+    with collection_paused():  # as the cycle decides a chunk
+        results = [planner.plan(o, s, today) for o, s in zip(opps, states, strict=True)]
     return time.perf_counter() - start, time.process_time() - cpu, results
 
 
