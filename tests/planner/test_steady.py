@@ -1,9 +1,10 @@
-"""The steady-state shortcut answers as ``progress.resolve`` does, whatever reps did.
+"""The planner's steady-state shortcuts answer as the rules they shortcut, whatever reps did.
 
 ``steady.resolve_all`` recognises a milestone that is as mapsync wrote it and resolves it
-without walking its pins. These draw milestone states mapsync wrote and then let a rep (or
-history, or a shadow missing a field) change any of the values the pin rule reads, and
-require the very same resolution as the general rule for every stage answer, day and freeze.
+without walking its pins; ``slip.project`` recognises a plan where nothing runs late and
+projects it without walking the graph. These draw milestone states mapsync wrote and then let
+a rep (or history, or a shadow missing a field) change any of the values the pin rule reads,
+and plans on and off schedule, and require the very same answer as the general rule.
 """
 
 from __future__ import annotations
@@ -14,9 +15,13 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sync.planner.calendar import BusinessCalendar
 from sync.planner.model import DONE, MilestoneState
 from sync.planner.progress import resolve
+from sync.planner.schedule import TemplateSchedule
+from sync.planner.slip import project, pushed
 from sync.planner.steady import resolve_all
+from tests.planner.sample_mapping import sample_mapping
 
 DAYS = st.dates(dt.date(2026, 1, 1), dt.date(2026, 12, 31))
 MAYBE_DAY = st.none() | DAYS
@@ -90,3 +95,34 @@ def test_a_milestone_as_written_takes_the_shortcut_and_one_a_rep_edited_does_not
     assert (steady.status, steady.completed_date, steady.pinned) == ("Done", day, frozenset())
     assert (pinned.due_date, pinned.pinned) == (day + dt.timedelta(days=7),
                                                 frozenset({"Due_Date__c"}))
+
+
+SAMPLE = sample_mapping()
+SAMPLE_CALENDAR = BusinessCalendar.from_spec(SAMPLE.calendar)
+GRAPHS = {t.name: TemplateSchedule(t, SAMPLE_CALENDAR) for t in SAMPLE.templates}
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.sampled_from(sorted(GRAPHS)), DAYS, st.data())
+def test_a_plan_on_schedule_projects_as_walking_its_graph_does(
+    template: str, close: dt.date, data: st.DataObject
+) -> None:
+    """``project``'s shortcut for a plan where nothing runs late, against ``pushed``: open
+    milestones due on or off their work-back dates, overdue or not, done late or early,
+    skipped, and held plans whose stored dates are the schedule (after the close too)."""
+    schedule = GRAPHS[template]
+    n = len(schedule.graph.keys)
+    scheduled = list(schedule.due_dates(close))
+    near = st.integers(-3, 3).map(lambda d: dt.timedelta(days=d))
+    if data.draw(st.booleans()):  # a held plan: its stored dates are its schedule
+        scheduled = [d + data.draw(near) for d in scheduled]
+    statuses = data.draw(st.lists(st.sampled_from(("Not Started", "Done", "Skipped",
+                                                   "Blocked")), min_size=n, max_size=n))
+    due = [d + data.draw(near) if data.draw(st.integers(0, 4)) == 0 else d for d in scheduled]
+    completed = [d + data.draw(near) if s == "Done" and data.draw(st.booleans()) else None
+                 for d, s in zip(due, statuses, strict=True)]
+    today = data.draw(DAYS)
+    today_for = [data.draw(st.sampled_from((today, None))) for _ in range(n)]
+    args = (schedule.graph, SAMPLE_CALENDAR, close, scheduled, statuses, due, completed,
+            today_for)
+    assert project(*args) == pushed(*args)
