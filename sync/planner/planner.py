@@ -93,7 +93,8 @@ class Planner:
         self._by_name: dict[str, Template] = {}
         for t in mapping.templates:  # ``StageMapping.template``: the first of a name
             self._by_name.setdefault(t.name, t)
-        self._done_by_stage: dict[tuple[str, StageProgress], tuple[bool | None, ...]] = {}
+        self._stages: dict[tuple[str, StageProgress, dt.date],
+                           tuple[tuple[bool | None, ...], tuple[dt.date | None, ...]]] = {}
         self._chosen: dict[tuple[tuple[type, object], ...], object] = {}
         self._statics: dict[str, tuple[MilestoneStatic, ...]] = {}
         self._heads: dict[str, tuple[tuple[object, ...], ...]] = {}  # ``statics.heads``
@@ -247,16 +248,16 @@ class Planner:
             deleted = deleted | lacking
         frozen = progress.closed_lost
         late_before_close = not frozen and not progress.closed_won
-        resolved = resolve_all(found, self._stage_done(template, progress), scheduled, today,
-                               frozen)
+        stage_done, overdue_today = self._by_stage(template, progress, today)
+        resolved = resolve_all(found, stage_done, scheduled, today, frozen)
         if self.roll_out:  # a mapping rolled out re-commits what it re-dates: no slip
             resolved = [rebaselined(r, state) for r, state in zip(resolved, found, strict=True)]
-        statuses = [SKIPPED if s.key in deleted else r.status  # holds nobody up
-                    for s, r in zip(statics, resolved, strict=True)] if deleted else [
-                        r.status for r in resolved]
-        due = [r.due_date or date for r, date in zip(resolved, scheduled, strict=True)]
-        completed = [r.completed_date for r in resolved]
-        overdue_today = self._overdue_today(template, frozen, late_before_close, today)
+        statuses, completed, due, _, _ = zip(*resolved, strict=True)  # by field
+        if deleted:  # holds nobody up
+            statuses = tuple(SKIPPED if s.key in deleted else status
+                             for s, status in zip(statics, statuses, strict=True))
+        if None in due:
+            due = tuple(d or date for d, date in zip(due, scheduled, strict=True))
         calendar = self.calendar
         projection = project(schedule.graph, calendar, close, scheduled, statuses, due,
                              completed, overdue_today)
@@ -357,22 +358,23 @@ class Planner:
             current.mapping_version if held and current is not None else self.version(template),
         )
 
-    def _overdue_today(self, template: Template, frozen: bool, late_before_close: bool,
-                       today: dt.date) -> list[dt.date | None]:
-        """``today`` for each milestone that can be overdue today, else ``None``."""
-        late_after_close = not frozen
-        return [today if (late_before_close if s.before_close else late_after_close) else None
-                for s in self._static(template)]
-
-    def _stage_done(self, template: Template,
-                    progress: StageProgress) -> tuple[bool | None, ...]:
-        """Whether the stage completes each milestone (``StageProgress.completes``)."""
-        key = (template.name, progress)
-        done = self._done_by_stage.get(key)
-        if done is None:
-            done = self._done_by_stage[key] = tuple(
-                progress.completes(s.stage_index, s.before_close) for s in self._static(template))
-        return done
+    def _by_stage(self, template: Template, progress: StageProgress, today: dt.date
+                  ) -> tuple[tuple[bool | None, ...], tuple[dt.date | None, ...]]:
+        """Whether the stage completes each milestone (``StageProgress.completes``), and
+        ``today`` for each that can be overdue today (else ``None``)."""
+        key = (template.name, progress, today)
+        answer = self._stages.get(key)
+        if answer is None:
+            if len(self._stages) >= _TEMPLATE_MEMO_LIMIT:
+                self._stages.clear()
+            late_before = not progress.closed_lost and not progress.closed_won
+            late_after = not progress.closed_lost
+            answer = self._stages[key] = (
+                tuple(progress.completes(s.stage_index, s.before_close)
+                      for s in self._static(template)),
+                tuple(today if (late_before if s.before_close else late_after) else None
+                      for s in self._static(template)))
+        return answer
 
     def _static(self, template: Template) -> tuple[MilestoneStatic, ...]:
         statics = self._statics.get(template.name)
@@ -380,6 +382,7 @@ class Planner:
             statics = self._statics[template.name] = compiled(template, self._stage_index)
             self._heads[template.name] = tuple(heads(statics))
         return statics
+
 
 def plan(
     opportunity: Opportunity,
