@@ -147,23 +147,14 @@ class MilestoneState:
         """The rep-pinnable fields a rep has changed, and the owners a rep chose: by
         Salesforce's history, or (the local cache of it) since mapsync last wrote them."""
         written, pinned = self.written, self.rep_pins
-        if not written:
-            return pinned
-        get = written.get  # first the usual answer, cheaply: every field as written (or not)
-        status, completed, due = self.status, self.completed_date, self.due_date
-        name, why = self.name, self.why
-        contact, user = self.owner_contact_id, self.owner_user_id
-        if (get("Status__c", status) == status and get("Due_Date__c", due) == due
-                and get("Completed_Date__c", completed) == completed
-                and get("Name", name) == name and get("Why_It_Matters__c", why) == why
-                and get("Owner_Contact__c", contact) == contact
-                and get("Owner_User__c", user) == user):
-            return pinned
         values = (
-            ("Status__c", status), ("Completed_Date__c", completed), ("Due_Date__c", due),
-            ("Name", name), ("Why_It_Matters__c", why),
-            ("Owner_Contact__c", contact), ("Owner_User__c", user),
+            ("Status__c", self.status), ("Completed_Date__c", self.completed_date),
+            ("Due_Date__c", self.due_date), ("Name", self.name), ("Why_It_Matters__c", self.why),
+            ("Owner_Contact__c", self.owner_contact_id), ("Owner_User__c", self.owner_user_id),
         )
+        get = written.get  # first the usual answer, cheaply: every field as written (or not)
+        if not written or all(get(f, v) == v for f, v in values):
+            return pinned
         for api_name, current in values:
             if api_name in written:
                 before = written[api_name]
