@@ -41,16 +41,14 @@ build_milestone = drafting(DesiredMilestone)
 build_plan = drafting(DesiredPlan)
 
 
-Unowned = tuple[DesiredPlan, tuple[tuple[object, ...], ...]]
-
-
-def unowned(p: DesiredPlan) -> Unowned:
-    """``p`` with, for each milestone, its values up to its owners (the first fourteen), so
-    that plans sharing ``p`` but for their owners build each owned milestone from them."""
-    return p, tuple((
+def with_owners(m: DesiredMilestone, contact_id: str | None,
+                user_id: str | None) -> DesiredMilestone:
+    """``m`` owned by ``contact_id`` and ``user_id``."""
+    return build_milestone(
         m.key, m.name, m.sequence, m.stage, m.side, m.role, m.why, m.depends_on,
         m.baseline_due_date, m.due_date, m.completed_date, m.status, m.days_slipped,
-        m.projected_date) for m in p.milestones)
+        m.projected_date, contact_id, m.notes, m.pinned, user_id,
+    )
 
 
 def for_opportunity(p: DesiredPlan, opportunity_id: str,

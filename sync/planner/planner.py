@@ -37,7 +37,7 @@ from mappings.model import StageMapping, Template
 from mappings.version import template_version
 from sync.planner.added import Step, StepLike, added_steps, latest_end, rollup
 from sync.planner.calendar import BusinessCalendar
-from sync.planner.drafts import Unowned, build_milestone, build_plan, for_opportunity, unowned
+from sync.planner.drafts import build_milestone, build_plan, for_opportunity, with_owners
 from sync.planner.frozen import held_schedule, is_held, rebaselined
 from sync.planner.measures import measured
 from sync.planner.model import (
@@ -98,7 +98,7 @@ class Planner:
         self._chosen: dict[tuple[tuple[type, object], ...], object] = {}
         self._statics: dict[str, tuple[MilestoneStatic, ...]] = {}
         self._heads: dict[str, tuple[tuple[object, ...], ...]] = {}  # ``statics.heads``
-        self._new_plans: dict[tuple[str, dt.date, StageProgress, dt.date], Unowned] = {}
+        self._new_plans: dict[tuple[str, dt.date, StageProgress, dt.date], DesiredPlan] = {}
         self._new_plans_day: dt.date | None = None
 
     def plan(
@@ -200,14 +200,14 @@ class Planner:
             self._new_plans.clear()
             self._new_plans_day = today
         key = (template.name, close, progress, today)
-        entry = self._new_plans.get(key)
-        if entry is None:
+        shared = self._new_plans.get(key)
+        if shared is None:
             if len(self._new_plans) >= _NEW_PLAN_MEMO_LIMIT:
                 self._new_plans.clear()
             built = self._build("", {}, None, template, progress, close, today)
-            entry = self._new_plans[key] = unowned(measured(
-                built, None, self.mapping.health, self.calendar, today, won=progress.closed_won))
-        shared, heads_ = entry
+            shared = measured(built, None, self.mapping.health, self.calendar, today,
+                              won=progress.closed_won)
+            self._new_plans[key] = shared
         milestones = shared.milestones
         owner, team = owner_of(opportunity), users_by_role(opportunity)
         if opportunity.contact_roles or owner is not None or team:
@@ -217,9 +217,8 @@ class Planner:
                 contact_id = contacts.get(s.role_folded) if s.names_contact else None
                 user_id = (team.get(s.role_folded) or owner) if s.seller else None
                 if contact_id is not None or user_id is not None:
-                    m = named[i]  # from the values it shares, with its owners
-                    named[i] = build_milestone(*heads_[i], contact_id or m.owner_contact_id,
-                                               m.notes, m.pinned, user_id or m.owner_user_id)
+                    named[i] = with_owners(named[i], contact_id or named[i].owner_contact_id,
+                                           user_id or named[i].owner_user_id)
             milestones = tuple(named)
         return for_opportunity(shared, opportunity.id, milestones)
 
@@ -263,7 +262,9 @@ class Planner:
         projection = project(schedule.graph, calendar, close, scheduled, statuses, due,
                              completed, overdue_today)
         milestones: list[DesiredMilestone] = []
-        dates, team, heads_ = projection.dates, team or {}, self._heads[template.name]
+        dates = projection.dates
+        team = team or {}
+        heads_ = self._heads[template.name]
         for i, s in enumerate(statics):
             if deleted and s.key in deleted:
                 continue
@@ -357,8 +358,8 @@ class Planner:
             current.mapping_version if held and current is not None else self.version(template),
         )
 
-    def _by_stage(self, template: Template, progress: StageProgress,
-                  today: dt.date) -> tuple[tuple[bool | None, ...], tuple[dt.date | None, ...]]:
+    def _by_stage(self, template: Template, progress: StageProgress, today: dt.date
+                  ) -> tuple[tuple[bool | None, ...], tuple[dt.date | None, ...]]:
         """Whether the stage completes each milestone (``StageProgress.completes``), and
         ``today`` for each that can be overdue today (else ``None``)."""
         key = (template.name, progress, today)
@@ -366,13 +367,13 @@ class Planner:
         if answer is None:
             if len(self._stages) >= _TEMPLATE_MEMO_LIMIT:
                 self._stages.clear()
+            late_before = not progress.closed_lost and not progress.closed_won
             late_after = not progress.closed_lost
-            late_before = late_after and not progress.closed_won
-            statics = self._static(template)
             answer = self._stages[key] = (
-                tuple(progress.completes(s.stage_index, s.before_close) for s in statics),
+                tuple(progress.completes(s.stage_index, s.before_close)
+                      for s in self._static(template)),
                 tuple(today if (late_before if s.before_close else late_after) else None
-                      for s in statics))
+                      for s in self._static(template)))
         return answer
 
     def _static(self, template: Template) -> tuple[MilestoneStatic, ...]:
