@@ -56,7 +56,7 @@ from sync.planner.owners import contacts_by_role, owner_of, users_by_role
 from sync.planner.progress import StageProgress
 from sync.planner.schedule import ScheduleBook
 from sync.planner.slip import cause_text, days_slipped, health, plan_days_slipped, project
-from sync.planner.statics import MilestoneStatic, compiled, heads, rule_path, rule_value
+from sync.planner.statics import MilestoneStatic, compiled, rule_path, rule_value
 from sync.planner.steady import resolve_all
 
 _NEW_PLAN_MEMO_LIMIT, _TEMPLATE_MEMO_LIMIT = 8192, 4096
@@ -97,7 +97,6 @@ class Planner:
                            tuple[tuple[bool | None, ...], tuple[dt.date | None, ...]]] = {}
         self._chosen: dict[tuple[tuple[type, object], ...], object] = {}
         self._statics: dict[str, tuple[MilestoneStatic, ...]] = {}
-        self._heads: dict[str, tuple[tuple[object, ...], ...]] = {}  # ``statics.heads``
         self._new_plans: dict[tuple[str, dt.date, StageProgress, dt.date], DesiredPlan] = {}
         self._new_plans_day: dt.date | None = None
 
@@ -262,9 +261,7 @@ class Planner:
         projection = project(schedule.graph, calendar, close, scheduled, statuses, due,
                              completed, overdue_today)
         milestones: list[DesiredMilestone] = []
-        dates = projection.dates
-        team = team or {}
-        heads_ = self._heads[template.name]
+        dates, team = projection.dates, team or {}
         for i, s in enumerate(statics):
             if deleted and s.key in deleted:
                 continue
@@ -279,7 +276,8 @@ class Planner:
             if state is None:
                 owner = contacts.get(s.role_folded) if s.names_contact else None
                 milestones.append(build_milestone(
-                    *heads_[i], baseline, due_date, completed_date, status, slipped, dates[i],
+                    s.key, s.name, i + 1, s.stage, s.side, s.role, s.why, s.depends_on,
+                    baseline, due_date, completed_date, status, slipped, dates[i],
                     owner, None, pinned, seller))
                 continue
             # the rep's owner, or the role's contact when still empty
@@ -288,11 +286,6 @@ class Planner:
                 owner = contacts.get(s.role_folded)
             if seller is not None and OWNER_USER not in pinned:  # follows team and owner
                 user = seller
-            if not pinned and not held:  # the template's wording, in template order
-                milestones.append(build_milestone(
-                    *heads_[i], baseline, due_date, completed_date, status, slipped, dates[i],
-                    owner, notes, pinned, user))
-                continue
             name = state.name if NAME in pinned else None
             why = state.why if WHY in pinned else None
             milestones.append(build_milestone(
@@ -380,7 +373,6 @@ class Planner:
         statics = self._statics.get(template.name)
         if statics is None:
             statics = self._statics[template.name] = compiled(template, self._stage_index)
-            self._heads[template.name] = tuple(heads(statics))
         return statics
 
 

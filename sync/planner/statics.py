@@ -3,7 +3,7 @@ rule reads an Opportunity's field: the planner's compiled view of the mapping.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mappings.model import Anchor, Side, Template
@@ -46,14 +46,6 @@ def compiled(template: Template, stage_index: Mapping[str, int]) -> tuple[Milest
         )
         for m in template.milestones
     )
-
-
-def heads(statics: tuple[MilestoneStatic, ...]) -> Iterator[tuple[object, ...]]:
-    """The first eight values of each milestone of the plan (``DesiredMilestone``'s key,
-    name, sequence, stage, side, role, why, depends on) while no rep renamed it and the plan
-    is not held: the template's, the same for every plan, so built once."""
-    for i, s in enumerate(statics):
-        yield (s.key, s.name, i + 1, s.stage, s.side, s.role, s.why, s.depends_on)
 
 
 def value_at(record: Mapping[str, object], path: str) -> object:
