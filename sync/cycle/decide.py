@@ -12,7 +12,10 @@ with the exception and the input), never the chunk's.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -59,14 +62,35 @@ def decide(gathered: Gathered, planner: Planner, me: str | None,
            today: dt.date) -> Decisions:
     """The writes, deletions, tombstones and skips for every Opportunity gathered."""
     out = Decisions()
-    for opp_id in gathered.touched:
-        try:
-            _decide_one(opp_id, gathered, planner, me, today, out)
-        except Exception as err:  # one Opportunity never takes its chunk down
-            record = gathered.opportunities.get(opp_id) or {"Id": opp_id}
-            out.failures.append(PlanningFailure(opp_id, type(err).__name__,
-                                                f"cannot plan {opp_id}: {err}", dict(record)))
+    with collection_paused():
+        for opp_id in gathered.touched:
+            try:
+                _decide_one(opp_id, gathered, planner, me, today, out)
+            except Exception as err:  # one Opportunity never takes its chunk down
+                record = gathered.opportunities.get(opp_id) or {"Id": opp_id}
+                out.failures.append(PlanningFailure(opp_id, type(err).__name__,
+                                                    f"cannot plan {opp_id}: {err}",
+                                                    dict(record)))
     return out
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a chunk is decided, on again after.
+
+    Planning allocates millions of small objects, and every few thousand the collector walks
+    the older ones: everything the worker holds (the chunk's records, the planner's memos).
+    That walk cost half of the planner's time, for nothing: plans are frozen values without
+    reference cycles, freed by reference counting as soon as they are let go. The collector
+    runs as usual between chunks, so a chunk's cyclic garbage (if any) waits one chunk.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _decide_one(opp_id: str, g: Gathered, planner: Planner, me: str | None,

@@ -98,12 +98,13 @@ def rollup(steps: Sequence[StepLike]) -> tuple[float, StepLike | None]:
     """``percent_complete`` and ``next_step`` in one pass (``None``: no step is open)."""
     finished = 0
     upcoming: StepLike | None = None
-    best: tuple[dt.date, int] = (dt.date.max, 0)
+    best_due, best_sequence = dt.date.max, 0
     for s in steps:
         if s.status in FINISHED_STATUSES:
             finished += 1
             continue
-        order = (s.due_date or dt.date.max, s.sequence)
-        if upcoming is None or order < best:
-            upcoming, best = s, order
+        due = s.due_date or dt.date.max  # ``_due_order``, without a tuple per step
+        if upcoming is None or due < best_due or (due == best_due
+                                                  and s.sequence < best_sequence):
+            upcoming, best_due, best_sequence = s, due, s.sequence
     return (round(100.0 * finished / len(steps), 2) if steps else 0.0), upcoming

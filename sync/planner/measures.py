@@ -16,7 +16,7 @@ import datetime as dt
 
 from mappings.model import HealthThresholds, Side
 from sync.planner.calendar import BusinessCalendar
-from sync.planner.drafts import build_plan
+from sync.planner.drafts import build_plan, drafting
 from sync.planner.model import (
     ACTIVE,
     AT_RISK,
@@ -28,6 +28,8 @@ from sync.planner.model import (
     PlanState,
 )
 from sync.planner.numbers import PlanNumbers
+
+_numbers = drafting(PlanNumbers)
 
 _CAUSE_LIMIT = 255
 _BUYER, _SELLER, _JOINT = str(Side.BUYER), str(Side.SELLER), str(Side.JOINT)
@@ -93,7 +95,7 @@ def measured(desired: DesiredPlan, current: PlanState | None,
     still = max(0, calendar.business_days_between(moved, today)) if moved < today else 0
     late_after = today if live else dt.date.min  # a closed plan's numbers stop moving
     buyer, seller = on_time_rates(desired.milestones, late_after)
-    numbers = PlanNumbers(buyer, seller, moved, still if live else None)
+    numbers = _numbers(buyer, seller, moved, still if live else None)
     event_date = current.compelling_event_date if current else None
     event = current.compelling_event if current else None
     health, causes = desired.health, [desired.slip_cause] if desired.slip_cause else []

@@ -33,7 +33,7 @@ from collections.abc import Mapping
 
 from config.errors import PlanningError
 from config.salesforce_dates import SALESFORCE_DATE_RANGE, in_salesforce_range
-from mappings.model import Anchor, Side, StageMapping, Template
+from mappings.model import StageMapping, Template
 from mappings.version import template_version
 from sync.planner.added import Step, StepLike, added_steps, latest_end, rollup
 from sync.planner.calendar import BusinessCalendar
@@ -53,10 +53,11 @@ from sync.planner.model import (
 )
 from sync.planner.numbers import NO_NUMBERS
 from sync.planner.owners import contacts_by_role, owner_of, users_by_role
-from sync.planner.progress import Resolution, StageProgress, resolve
+from sync.planner.progress import StageProgress
 from sync.planner.schedule import ScheduleBook
 from sync.planner.slip import cause_text, days_slipped, health, plan_days_slipped, project
-from sync.planner.statics import MilestoneStatic, rule_path, rule_value
+from sync.planner.statics import MilestoneStatic, compiled, rule_path, rule_value
+from sync.planner.steady import resolve_all
 
 _NEW_PLAN_MEMO_LIMIT, _TEMPLATE_MEMO_LIMIT = 8192, 4096
 _UNKNOWN = object()
@@ -92,7 +93,8 @@ class Planner:
         self._by_name: dict[str, Template] = {}
         for t in mapping.templates:  # ``StageMapping.template``: the first of a name
             self._by_name.setdefault(t.name, t)
-        self._done_by_stage: dict[tuple[str, StageProgress], tuple[bool | None, ...]] = {}
+        self._stages: dict[tuple[str, StageProgress, dt.date],
+                           tuple[tuple[bool | None, ...], tuple[dt.date | None, ...]]] = {}
         self._chosen: dict[tuple[tuple[type, object], ...], object] = {}
         self._statics: dict[str, tuple[MilestoneStatic, ...]] = {}
         self._new_plans: dict[tuple[str, dt.date, StageProgress, dt.date], DesiredPlan] = {}
@@ -235,66 +237,62 @@ class Planner:
         schedule = self._book.schedule(template, self.calendar)
         statics = self._static(template)
         scheduled = schedule.due_dates(close)
-        states = current.milestones if current is not None else {}
-        deleted = current.deleted if current is not None else frozenset()
+        if current is not None:
+            states, deleted = current.milestones, current.deleted
+            found = [states.get(s.key) for s in statics]
+        else:
+            states, deleted, found = {}, frozenset(), [None] * len(statics)
         if held:  # the mapping changed since the plan was built: its milestones stay
             scheduled, lacking = held_schedule(statics, states, scheduled)
             deleted = deleted | lacking
         frozen = progress.closed_lost
-        resolved: list[Resolution] = []
-        overdue_today: list[dt.date | None] = []
-        statuses: list[str] = []
-        due: list[dt.date] = []
-        completed: list[dt.date | None] = []
-        stage_done = self._stage_done(template, progress)
         late_before_close = not frozen and not progress.closed_won
-        late_after_close = not frozen
-        roll_out = self.roll_out
-        found = [states.get(s.key) for s in statics]
-        for i, s in enumerate(statics):
-            state = found[i]
-            r = resolve(state, stage_done[i], scheduled[i], today, frozen=frozen)
-            if roll_out:  # a mapping rolled out re-commits what it re-dates: no slip
-                r = rebaselined(r, state)
-            resolved.append(r)
-            statuses.append(SKIPPED if s.key in deleted else r.status)  # holds nobody up
-            due.append(r.due_date or scheduled[i])
-            completed.append(r.completed_date)
-            can_be_late = late_before_close if s.before_close else late_after_close
-            overdue_today.append(today if can_be_late else None)
-        projection = project(schedule.graph, self.calendar, close, scheduled, statuses, due,
-                             completed, overdue_today)
+        stage_done, overdue_today = self._by_stage(template, progress, today)
+        resolved = resolve_all(found, stage_done, scheduled, today, frozen)
+        if self.roll_out:  # a mapping rolled out re-commits what it re-dates: no slip
+            resolved = [rebaselined(r, state) for r, state in zip(resolved, found, strict=True)]
+        statuses, completed, due, _, _ = zip(*resolved, strict=True)  # by field
+        if deleted:  # holds nobody up
+            statuses = tuple(SKIPPED if s.key in deleted else status
+                             for s, status in zip(statics, statuses, strict=True))
+        if None in due:
+            due = tuple(d or date for d, date in zip(due, scheduled, strict=True))
         calendar = self.calendar
+        projection = project(schedule.graph, calendar, close, scheduled, statuses, due,
+                             completed, overdue_today)
         milestones: list[DesiredMilestone] = []
-        dates = projection.dates
-        for i, (s, r) in enumerate(zip(statics, resolved, strict=True)):
-            if s.key in deleted:
+        dates, team = projection.dates, team or {}
+        for i, s in enumerate(statics):
+            if deleted and s.key in deleted:
                 continue
+            status, completed_date, due_date, baseline, pinned = resolved[i]
             state = found[i]
-            seller = ((team or {}).get(s.role_folded) or owner_user) if s.seller else None
-            if state is not None:  # the rep's owner, or the role's contact when still empty
-                owner, notes, user = state.owner_contact_id, state.notes, state.owner_user_id
-                if owner is None and s.names_contact and OWNER_CONTACT not in r.pinned:
-                    owner = contacts.get(s.role_folded)
-                if seller is not None and OWNER_USER not in r.pinned:  # follows team and owner
-                    user = seller
-            else:
-                owner = contacts.get(s.role_folded) if s.names_contact else None
-                notes = None
-                user = seller
-            late = overdue_today[i] if r.status not in FINISHED_STATUSES else None
-            if r.due_date == r.baseline_due_date and (late is None or late <= r.due_date):
+            seller = (team.get(s.role_folded) or owner_user) if s.seller else None
+            late = overdue_today[i] if status not in FINISHED_STATUSES else None
+            if due_date == baseline and (late is None or late <= due_date):
                 slipped = 0
             else:
-                slipped = days_slipped(calendar, r.baseline_due_date, r.due_date, late)
-            name = state.name if state is not None and NAME in r.pinned else None
-            why = state.why if state is not None and WHY in r.pinned else None
-            sequence = (state.sequence if held and state is not None else None) or i + 1
+                slipped = days_slipped(calendar, baseline, due_date, late)
+            if state is None:
+                owner = contacts.get(s.role_folded) if s.names_contact else None
+                milestones.append(build_milestone(
+                    s.key, s.name, i + 1, s.stage, s.side, s.role, s.why, s.depends_on,
+                    baseline, due_date, completed_date, status, slipped, dates[i],
+                    owner, None, pinned, seller))
+                continue
+            # the rep's owner, or the role's contact when still empty
+            owner, notes, user = state.owner_contact_id, state.notes, state.owner_user_id
+            if owner is None and s.names_contact and OWNER_CONTACT not in pinned:
+                owner = contacts.get(s.role_folded)
+            if seller is not None and OWNER_USER not in pinned:  # follows team and owner
+                user = seller
+            name = state.name if NAME in pinned else None
+            why = state.why if WHY in pinned else None
             milestones.append(build_milestone(
-                s.key, name or s.name, sequence, s.stage, s.side, s.role,
-                s.why if why is None else why, s.depends_on,
-                r.baseline_due_date, r.due_date, r.completed_date, r.status, slipped,
-                dates[i], owner, notes, r.pinned, user,
+                s.key, name or s.name, (state.sequence if held else None) or i + 1, s.stage,
+                s.side, s.role, s.why if why is None else why, s.depends_on,
+                baseline, due_date, completed_date, status, slipped,
+                dates[i], owner, notes, pinned, user,
             ))
         projected_close = projection.close
         cause: str | None = None
@@ -353,34 +351,28 @@ class Planner:
             current.mapping_version if held and current is not None else self.version(template),
         )
 
-    def _stage_done(self, template: Template,
-                    progress: StageProgress) -> tuple[bool | None, ...]:
-        """Whether the stage completes each milestone (``StageProgress.completes``)."""
-        key = (template.name, progress)
-        done = self._done_by_stage.get(key)
-        if done is None:
-            done = self._done_by_stage[key] = tuple(
-                progress.completes(s.stage_index, s.before_close) for s in self._static(template))
-        return done
+    def _by_stage(self, template: Template, progress: StageProgress, today: dt.date
+                  ) -> tuple[tuple[bool | None, ...], tuple[dt.date | None, ...]]:
+        """Whether the stage completes each milestone (``StageProgress.completes``), and
+        ``today`` for each that can be overdue today (else ``None``)."""
+        key = (template.name, progress, today)
+        answer = self._stages.get(key)
+        if answer is None:
+            if len(self._stages) >= _TEMPLATE_MEMO_LIMIT:
+                self._stages.clear()
+            late_before = not progress.closed_lost and not progress.closed_won
+            late_after = not progress.closed_lost
+            answer = self._stages[key] = (
+                tuple(progress.completes(s.stage_index, s.before_close)
+                      for s in self._static(template)),
+                tuple(today if (late_before if s.before_close else late_after) else None
+                      for s in self._static(template)))
+        return answer
 
     def _static(self, template: Template) -> tuple[MilestoneStatic, ...]:
         statics = self._statics.get(template.name)
         if statics is None:
-            names = {m.key: m.name for m in template.milestones}
-            statics = tuple(
-                MilestoneStatic(
-                    key=m.key, name=m.name,
-                    stage=m.stage,
-                    stage_index=self._stage_index.get(m.stage.casefold()) if m.stage else None,
-                    side=str(m.side), role=m.role, role_folded=m.role.casefold(), why=m.why,
-                    depends_on=tuple(names.get(k, k) for k in m.depends_on),  # for reps
-                    before_close=m.anchor is Anchor.BEFORE_CLOSE, go_live=m.go_live,
-                    names_contact=m.side in (Side.BUYER, Side.JOINT),
-                    seller=m.side is Side.SELLER,
-                )
-                for m in template.milestones
-            )
-            self._statics[template.name] = statics
+            statics = self._statics[template.name] = compiled(template, self._stage_index)
         return statics
 
 

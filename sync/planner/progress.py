@@ -74,7 +74,6 @@ def resolve(
     stage_done: bool | None,
     scheduled_due: dt.date,
     today: dt.date,
-    *,
     frozen: bool = False,
 ) -> Resolution:
     """Decide one milestone. ``stage_done`` comes from ``StageProgress.completes``."""

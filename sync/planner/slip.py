@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from mappings.model import HealthThresholds
 from sync.planner.calendar import BusinessCalendar
+from sync.planner.drafts import drafting
 from sync.planner.model import AT_RISK, DONE, OFF_TRACK, ON_TRACK, SKIPPED
 from sync.planner.schedule import TemplateGraph
 
@@ -38,6 +39,9 @@ class Projection:
     dates: tuple[dt.date, ...]
     close: dt.date
     cause: int | None  # position of the milestone that sets a slipped close, else None
+
+
+_projection = drafting(Projection)
 
 
 def days_slipped(
@@ -72,6 +76,23 @@ def project(
     ``today_for[i]`` is today for milestones that can be overdue, ``None`` for those that
     cannot (finished plans, or before-close steps of a won deal).
     """
+    on_time = _on_schedule(graph, close, scheduled, statuses, due, completed, today_for)
+    if on_time is not None:  # nothing runs late, so nothing is pushed: the usual answer
+        return _projection(on_time, close, None)
+    return pushed(graph, calendar, close, scheduled, statuses, due, completed, today_for)
+
+
+def pushed(
+    graph: TemplateGraph,
+    calendar: BusinessCalendar,
+    close: dt.date,
+    scheduled: Sequence[dt.date],
+    statuses: Sequence[str],
+    due: Sequence[dt.date],
+    completed: Sequence[dt.date | None],
+    today_for: Sequence[dt.date | None],
+) -> Projection:
+    """``project`` walking the graph: the definition, whatever runs late."""
     n = len(graph.keys)
     end: list[dt.date] = list(due)
     origin: list[int] = list(range(n))
@@ -123,7 +144,38 @@ def project(
             for i in graph.order:
                 if graph.before_close[i] and statuses[i] != SKIPPED and end[i] > projected_close:
                     projected_close, cause = end[i], origin[i]
-    return Projection(tuple(end), projected_close, cause)
+    return _projection(tuple(end), projected_close, cause)
+
+
+def _on_schedule(
+    graph: TemplateGraph,
+    close: dt.date,
+    scheduled: Sequence[dt.date],
+    statuses: Sequence[str],
+    due: Sequence[dt.date],
+    completed: Sequence[dt.date | None],
+    today_for: Sequence[dt.date | None],
+) -> tuple[dt.date, ...] | None:
+    """Each milestone's end when every one ends by its work-back date (open ones due on it
+    and not overdue, done or skipped ones ended by it) and the ones before close by the
+    close (a held plan's stored dates may not be), else ``None``. Then ``pushed`` would push
+    nothing, and every end is the milestone's own (a done one's completion)."""
+    ends: list[dt.date] = []
+    for date, status, own, done_on, today, before in zip(
+            scheduled, statuses, due, completed, today_for, graph.before_close, strict=True):
+        if before and date > close:
+            return None
+        if status == DONE:
+            own = done_on or own
+            if own > date:
+                return None
+        elif status == SKIPPED:
+            if own > date:
+                return None
+        elif own != date or (today is not None and today > own):
+            return None
+        ends.append(own)
+    return tuple(ends)
 
 
 def plan_days_slipped(calendar: BusinessCalendar, target: dt.date, projected: dt.date) -> int:

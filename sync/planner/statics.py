@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from mappings.model import Anchor, Side, Template
 from sync.planner.model import Opportunity
 
 
@@ -26,6 +27,25 @@ class MilestoneStatic:
     go_live: bool
     names_contact: bool  # buyer or joint side: the owner contact comes from contact roles
     seller: bool  # seller side: the owner user is the Opportunity's owner
+
+
+def compiled(template: Template, stage_index: Mapping[str, int]) -> tuple[MilestoneStatic, ...]:
+    """Each milestone of ``template`` as the planner reads it (``stage_index``: by the stage
+    casefolded, its place in the mapping's stage order)."""
+    names = {m.key: m.name for m in template.milestones}
+    return tuple(
+        MilestoneStatic(
+            key=m.key, name=m.name,
+            stage=m.stage,
+            stage_index=stage_index.get(m.stage.casefold()) if m.stage else None,
+            side=str(m.side), role=m.role, role_folded=m.role.casefold(), why=m.why,
+            depends_on=tuple(names.get(k, k) for k in m.depends_on),  # for reps
+            before_close=m.anchor is Anchor.BEFORE_CLOSE, go_live=m.go_live,
+            names_contact=m.side in (Side.BUYER, Side.JOINT),
+            seller=m.side is Side.SELLER,
+        )
+        for m in template.milestones
+    )
 
 
 def value_at(record: Mapping[str, object], path: str) -> object:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 
 import pytest
 
@@ -110,3 +111,31 @@ def test_a_skipped_opportunity_carries_its_true_reason(
     decisions = decide(gathered, planner, ME, TODAY)
     assert dict(decisions.skipped) == {reason: 1}
     assert not decisions.changes
+
+
+class _Watching(Planner):
+    """The real planner, noting whether Python's cyclic collector ran while it planned."""
+
+    collecting: list[bool]
+
+    def plan(self, opportunity, current, today):  # type: ignore[no-untyped-def]
+        self.collecting.append(gc.isenabled())
+        return super().plan(opportunity, current, today)
+
+
+def test_a_chunk_is_planned_with_the_cyclic_collector_paused_and_it_runs_again_after() -> None:
+    watching = _Watching(MAPPING, BusinessCalendar.from_spec(MAPPING.calendar))
+    watching.collecting = []
+    gathered = Gathered([OPP_A, OPP_B], opportunities={
+        OPP_A: opportunity(OPP_A), OPP_B: opportunity(OPP_B, close="9999-12-31")})
+    assert gc.isenabled()
+    decisions = decide(gathered, watching, ME, TODAY)
+    assert watching.collecting == [False, False]
+    assert [f.opportunity_id for f in decisions.failures] == [OPP_B]  # and after a failure
+    assert gc.isenabled()
+    gc.disable()  # a caller that paused it itself keeps it paused
+    try:
+        decide(gathered, watching, ME, TODAY)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
