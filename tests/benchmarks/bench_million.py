@@ -47,7 +47,7 @@ from tests.benchmarks.profiles import BenchProfile, OrgProcess, polls_per_job, s
 BULK_JOB_CALLS = 5  # create, upload, close, one poll, results
 TARGET_PEAK_MB = 500
 TARGET_BYTES_PER_RECORD = 250
-LOOKBACK_SECONDS = 30  # the seeded rows are older than this when the incremental cycle runs
+LOOKBACK_SECONDS = 30  # the seeded rows are older than this when a cycle runs
 REP_STATUSES = ("In Progress", "Blocked", "Done")
 NO_LATENCY = BenchProfile("flat", latency_ms=0)
 
@@ -131,9 +131,6 @@ def postgres_urls(enabled: bool) -> contextlib.AbstractContextManager[Any]:
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["--child"]:  # TEMP
-        from tests.benchmarks import child_run
-        return child_run.main(argv[1:])
     from sync.jobs.backfill import DEFAULT_BATCH_SIZE
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -168,6 +165,9 @@ def main(argv: list[str]) -> int:
             with seeded(work / f"org-c-{backend}", n) as (org, took):
                 seeding.append(took)
                 env = child_env(org, url("cycle"))
+                # a real backlog was entered long before the first cycle: rows inside its
+                # lookback are kept by Id in the watermark, and a fresh seed is all inside
+                time.sleep(LOOKBACK_SECONDS + 1)
                 rows.append((f"(b) first cycle, {backend}", measured(org, "cycle", env, args)))
                 if backend != "SQLite":
                     continue
@@ -225,7 +225,7 @@ def report(n: int, rows: list[tuple[str, dict[str, Any]]], seeding: list[float])
             key = label[1]  # a, b or c
             figures.update({f"{key}_calls": r["calls"], f"{key}_wall": round(r["wall"], 1),
                             f"{key}_cpu": round(r["cpu"], 1),
-                            f"{key}_peak_mb": round(r["peak_mb"])})
+                            f"{key}_peak_mb": round(r["peak_mb"]), f"{key}_bulk": r["bulk"]})
     summary("million", NO_LATENCY, **figures)
     return 0 if ok else 1
 
