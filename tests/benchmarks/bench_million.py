@@ -12,7 +12,7 @@ and every mapsync run in another (``child_run.py``), so each peak RSS is that ru
     in the rep's own session) and (c) one incremental cycle runs on the same store.
 
 For each: API calls as the org counted them, beside the Bulk floor, wall time, mapsync's CPU
-seconds (``time.process_time`` of the run), its peak RSS (``ru_maxrss`` of its process) and
+seconds (``time.process_time`` of the run), its peak RSS (``VmHWM`` of its process) and
 the store on disk (every table with its indexes, ``tx.table_sizes()``) per synced record (a
 plan, milestone, rollup or milestone Task written). ``--postgres`` repeats (a) and (b) into a
 PostgreSQL 15 store (``tests/fixtures/postgres.py`` starts the server).
