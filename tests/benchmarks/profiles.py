@@ -125,6 +125,12 @@ class OrgProcess:
         self.env, self.jwt_env = self._ready.get(timeout=900)
         return self
 
+    def peak_mb(self) -> float:
+        """The org process's peak RSS so far (``VmHWM``), in MB: whether the local org copes."""
+        status = Path(f"/proc/{self._child.pid}/status").read_text(encoding="utf-8")
+        kb = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
+        return int(kb) / 1024
+
     def tally(self) -> dict[str, int]:
         self._commands.put("tally")
         return dict(self._replies.get(timeout=60))

@@ -1,0 +1,234 @@
+"""A million Opportunities on one worker: backfill, first cycle, then 1,000 rep edits.
+
+Against the local org *without latency* (issue 14: what is measured is mapsync's own cost,
+not waiting), seeded with ``--opportunities N`` generated Opportunities (``seed="empty"``,
+bulk-inserted: 1,000,000 take ≈ 40 s and ≈ 1 GB on disk). The org runs in a child process
+and every mapsync run in another (``child_run.py``), so each peak RSS is that run's alone:
+
+(a) a backfill (``sync.jobs.backfill.Backfill``, what ``mapsync backfill --yes`` runs) into
+    an empty store;
+(b) on a freshly seeded org, a first cycle (``run_cycle``, what the worker runs) into an
+    empty store; then a rep edits 1,000 milestones (status or due date, Collections of 200
+    in the rep's own session) and (c) one incremental cycle runs on the same store.
+
+For each: API calls as the org counted them, beside the Bulk floor, wall time, mapsync's CPU
+seconds (``time.process_time`` of the run), its peak RSS (``VmHWM`` of its process) and
+the store on disk (every table with its indexes, ``tx.table_sizes()``) per synced record (a
+plan, milestone, rollup or milestone Task written). ``--postgres`` repeats (a) and (b) into a
+PostgreSQL 15 store (``tests/fixtures/postgres.py`` starts the server).
+
+The Bulk floor of a run is what Bulk API 2.0 needs at the least: one query job for the
+Opportunities and one ingest job per object the run wrote, ≈ 5 calls each (create, upload,
+close, one poll, results), whatever N is: ``5 × (1 + objects written)``. Targets (issue 14):
+calls ≤ 2 × floor, peak RSS < 500 MB, ≤ 250 bytes per synced record; the incremental cycle's
+calls proportional to the change (1 poll + the reads and writes of the touched
+Opportunities) and seconds, not minutes, of CPU.
+
+    python -m tests.benchmarks.bench_million [--opportunities N] [--edits N] [--postgres]
+                                             [--only backfill|cycle] [--profile-incremental]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from tests.benchmarks.child_run import run_child
+from tests.benchmarks.profiles import BenchProfile, OrgProcess, polls_per_job, summary
+
+BULK_JOB_CALLS = 5  # create, upload, close, one poll, results
+TARGET_PEAK_MB = 500
+TARGET_BYTES_PER_RECORD = 250
+LOOKBACK_SECONDS = 30  # the seeded rows are older than this when a cycle runs
+REP_STATUSES = ("In Progress", "Blocked", "Done")
+NO_LATENCY = BenchProfile("flat", latency_ms=0)
+
+
+# --- the parent: orgs, rep edits, the table --------------------------------------------
+
+@contextlib.contextmanager
+def seeded(work: Path, opportunities: int) -> Iterator[tuple[OrgProcess, float]]:
+    """A freshly seeded local org without latency, and the seconds its seeding took."""
+    started = time.perf_counter()
+    with OrgProcess(work, NO_LATENCY, seed="empty", opportunities=opportunities,
+                    daily_api_limit=1_000_000_000) as org:
+        yield org, time.perf_counter() - started
+
+
+def measured(org: OrgProcess, kind: str, env: dict[str, str], args: argparse.Namespace,
+             profile_to: Path | None = None) -> dict[str, Any]:
+    """A child run, with the API calls and Bulk polls the org counted during it."""
+    before = org.tally()
+    result = run_child(kind, env, args.batch_size, profile_to)
+    after = org.tally()
+    result.update(calls=after["api_calls"] - before["api_calls"], org_peak_mb=org.peak_mb(),
+                  bulk=polls_per_job(before, after))
+    written = sum(1 for n in result["records"].values() if n)
+    result["floor"] = BULK_JOB_CALLS * (1 + written)
+    return result
+
+
+def child_env(org: OrgProcess, database_url: str) -> dict[str, str]:
+    return {**os.environ, **org.env, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING",
+            "LOG_FORMAT": "json", "SYNC_LOOKBACK_SECONDS": str(LOOKBACK_SECONDS)}
+
+
+def rep_edits(org: OrgProcess, count: int) -> tuple[int, float]:
+    """A rep edits ``count`` milestones they can see (status or due date), in their own
+    session, Collections of 200: the edits landed and the seconds they took."""
+    from config.settings import load_settings
+    from connectors.salesforce.client import SalesforceClient
+
+    admin = SalesforceClient(load_settings(**{k.lower(): v for k, v in org.jwt_env.items()}))
+    username = org.jwt_env["SF_USERNAME"]
+    reps = list(admin.query(f"SELECT Id, Username FROM User WHERE Username != '{username}' "
+                            "ORDER BY Username"))
+    edits: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    today = dt.datetime.now(dt.UTC).date()
+    for rep in reps:
+        as_rep = SalesforceClient(load_settings(**{
+            **{k.lower(): v for k, v in org.jwt_env.items()}, "sf_username": rep["Username"]}))
+        # one milestone per plan, so the edits touch as many Opportunities as they can
+        by_plan: dict[str, str] = {}
+        for row in as_rep.query("SELECT Id, Plan__c FROM MAP_Milestone__c WHERE Status__c = "
+                                f"'Not Started' LIMIT {20 * count}"):
+            by_plan.setdefault(str(row["Plan__c"]), str(row["Id"]))
+        chosen = list(by_plan.values())[:count - len(edits)]
+        mine = [{"Id": m, "Status__c": REP_STATUSES[i % 3]} if i % 2 else
+                {"Id": m, "Due_Date__c": (today + dt.timedelta(days=5 + i % 90)).isoformat()}
+                for i, m in enumerate(chosen, start=len(edits))]
+        results = as_rep.update("MAP_Milestone__c", mine)
+        edits += [e for e, r in zip(mine, results, strict=True) if r.success]
+        if len(edits) >= count:
+            break
+    return len(edits), time.perf_counter() - started
+
+
+def quiet() -> None:
+    import logging
+
+    import structlog
+
+    logging.getLogger().setLevel(logging.WARNING)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+
+
+def postgres_urls(enabled: bool) -> contextlib.AbstractContextManager[Any]:
+    if not enabled:
+        return contextlib.nullcontext(None)
+    from tests.fixtures.postgres import running_postgres
+
+    return running_postgres()
+
+
+def main(argv: list[str]) -> int:
+    from sync.jobs.backfill import DEFAULT_BATCH_SIZE
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--opportunities", type=int, default=1_000_000)
+    parser.add_argument("--edits", type=int, default=1_000)
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
+                        help="the backfill's batch (default: the product's)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="repeat the backfill and the first cycle into PostgreSQL 15")
+    parser.add_argument("--only", choices=("backfill", "cycle"))
+    parser.add_argument("--profile-incremental", type=Path, metavar="FILE",
+                        help="write a cProfile of the incremental cycle to FILE")
+    args = parser.parse_args(argv)
+    quiet()
+    n = args.opportunities
+    rows: list[tuple[str, dict[str, Any]]] = []
+    seeding: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="bench-million-") as tmp, \
+            postgres_urls(args.postgres) as pg:
+        work = Path(tmp)
+        backends = [("SQLite", lambda name: f"sqlite:///{work / name}.db")]
+        if pg is not None:
+            backends.append(("PostgreSQL", lambda name: pg.create_database()))
+        for backend, url in backends:
+            if args.only != "cycle":
+                with seeded(work / f"org-b-{backend}", n) as (org, took):
+                    seeding.append(took)
+                    result = measured(org, "backfill", child_env(org, url("backfill")), args)
+                    rows.append((f"(a) backfill, {backend}", result))
+            if args.only == "backfill":
+                continue
+            with seeded(work / f"org-c-{backend}", n) as (org, took):
+                seeding.append(took)
+                env = child_env(org, url("cycle"))
+                # a real backlog was entered long before the first cycle: rows inside its
+                # lookback are kept by Id in the watermark, and a fresh seed is all inside
+                time.sleep(LOOKBACK_SECONDS + 1)
+                rows.append((f"(b) first cycle, {backend}", measured(org, "cycle", env, args)))
+                if backend != "SQLite":
+                    continue
+                landed, edit_seconds = rep_edits(org, args.edits)
+                time.sleep(LOOKBACK_SECONDS + 1)  # the edits' own second is read once
+                third = measured(org, "cycle", env, args, args.profile_incremental)
+                third["edits"], third["edit_seconds"] = landed, edit_seconds
+                rows.append((f"(c) incremental cycle after {landed:,} rep edits", third))
+    return report(n, rows, seeding)
+
+
+def report(n: int, rows: list[tuple[str, dict[str, Any]]], seeding: list[float]) -> int:
+    load = os.getloadavg()
+    print(f"{n:,} Opportunities, local org without latency; seeding took "
+          + ", ".join(f"{s:.0f} s" for s in seeding)
+          + f"; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+    ok = True
+    header = ("run", "exit", "API calls", "target (2 x floor)", "wall", "CPU", "peak RSS",
+              "store", "bytes/rec", "Bulk jobs and polls")
+    table = [header]
+    for label, r in rows:
+        records = sum(r["records"].values())
+        per_record = r["store_bytes"] / records if records else 0.0
+        incremental = label.startswith("(c)")
+        calls_ok = incremental or r["calls"] <= 2 * r["floor"]
+        rss_ok = r["peak_mb"] < TARGET_PEAK_MB
+        size_ok = incremental or per_record <= TARGET_BYTES_PER_RECORD
+        ok = ok and r["code"] == 0 and calls_ok and rss_ok and size_ok
+        table.append((
+            label, str(r["code"]), f"{r['calls']:,}",
+            "-" if incremental else
+            f"<= {2 * r['floor']} (floor {r['floor']})" + ("" if calls_ok else " MISSED"),
+            f"{r['wall']:,.1f} s", f"{r['cpu']:,.1f} s",
+            f"{r['peak_mb']:,.0f} MB" + ("" if rss_ok else " MISSED"),
+            "-" if incremental else f"{r['store_bytes'] / 1e6:,.0f} MB",
+            "-" if incremental else f"{per_record:,.0f}" + ("" if size_ok else " MISSED"),
+            r["bulk"]))
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+    for label, r in rows:
+        extra = (f"; {r['edits']:,} edits in {r['edit_seconds']:.1f} s" if "edits" in r else "")
+        print(f"{label}: touched {r['touched']:,}; written {r['records']}; "
+              f"dead letters {r.get('dead_letters', 0)}; outcome {r['outcome']}; "
+              f"the local org's peak RSS so far {r['org_peak_mb']:,.0f} MB"
+              f"{' (' + str(r['error']) + ')' if r.get('error') else ''}{extra}")
+    print(f"targets (issue 14): calls <= 2 x the Bulk floor (5 x (1 read job + 1 job per "
+          f"object written)), peak RSS < {TARGET_PEAK_MB} MB, <= {TARGET_BYTES_PER_RECORD} "
+          "bytes per synced record; incremental cycle: calls proportional to the change, "
+          "seconds of CPU")
+    print("targets met" if ok else "TARGET MISSED")
+    figures: dict[str, Any] = {"opportunities": n}
+    for label, r in rows:
+        if "PostgreSQL" not in label:
+            key = label[1]  # a, b or c
+            figures.update({f"{key}_calls": r["calls"], f"{key}_wall": round(r["wall"], 1),
+                            f"{key}_cpu": round(r["cpu"], 1),
+                            f"{key}_peak_mb": round(r["peak_mb"]), f"{key}_bulk": r["bulk"]})
+    summary("million", NO_LATENCY, **figures)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
