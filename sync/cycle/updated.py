@@ -5,7 +5,11 @@ records and Salesforce's history. Salesforce's Get Updated and Get Deleted resou
 (``sobjects/{Object}/updated/?start=&end=``, ``…/deleted/…``) are not queries, so they ride in
 the same request at no extra call: an idle poll still costs one. Only when they answer with
 Ids does the poll pay a second call, one Composite request that reads those records (deleted
-ones too, ``queryAll``) by Id.
+ones too, ``queryAll``) by Id. A window naming more Ids than one such call reads (mapsync's
+own writes of a large cycle: every Task it just wrote is named) is read instead as one query
+of the rows changed since the window's start by anyone but mapsync: its cost follows the
+reps' changes, not mapsync's (Salesforce stamps a deletion's ``SystemModstamp`` and
+``LastModifiedById`` too, so deleted rows are in it).
 
 Salesforce's rules, which the windows here follow: seconds of ``start`` and ``end`` are
 ignored (whole minutes), ``start`` must precede ``end`` and lie within the days Salesforce
@@ -39,6 +43,7 @@ from sync.store.records import Watermark
 
 REACH = dt.timedelta(days=15)  # Get Deleted's reach (Get Updated's is 30 days)
 IDS_PER_QUERY = 300  # as gather: well inside Salesforce's URL and SOQL length limits
+QUERIES_PER_CALL = 5  # a Composite request's query subrequests
 SYSTEM_FIELDS = ("Id", "IsDeleted", "SystemModstamp", "LastModifiedById")
 
 Answer = tuple[int, Any]  # a subrequest's HTTP status and parsed body
@@ -132,6 +137,7 @@ def collect(reader: RowReader, prepared: Prepared, answers: Sequence[Answer],
     news. A resource Salesforce refused raises its error, as a refused query does."""
     out = Updated()
     wanted: dict[str, list[str]] = {}
+    since: dict[str, dt.datetime] = {}  # windows read by their changes, not by Id
     covered: dict[str, dt.datetime] = {}
     for n, window in enumerate(prepared.windows):
         changed, gone = answers[2 * n], answers[2 * n + 1]
@@ -146,8 +152,11 @@ def collect(reader: RowReader, prepared: Prepared, answers: Sequence[Answer],
             if body.get("latestDateCovered"):
                 latest = min(latest, parse_stamp(str(body["latestDateCovered"])))
         covered[window.sobject] = max(latest, window.start)
-        wanted[window.sobject] = list(ids)
-    read = _fetch(reader, wanted, fields)
+        if me and len(ids) > IDS_PER_QUERY * QUERIES_PER_CALL:
+            since[window.sobject] = window.start
+        else:
+            wanted[window.sobject] = list(ids)
+    read = _fetch(reader, wanted, fields, since, me)
     for window in prepared.windows:
         sobject = window.sobject
         mark = marks.get(sobject)
@@ -170,8 +179,14 @@ def collect(reader: RowReader, prepared: Prepared, answers: Sequence[Answer],
 
 
 def _fetch(reader: RowReader, wanted: Mapping[str, Sequence[str]],
-           fields: Mapping[str, Sequence[str]]) -> dict[str, list[dict[str, Any]]]:
+           fields: Mapping[str, Sequence[str]], since: Mapping[str, dt.datetime],
+           me: str | None) -> dict[str, list[dict[str, Any]]]:
     queries: list[tuple[str, str]] = []
+    for sobject, start in since.items():
+        select = ", ".join(read_fields(fields.get(sobject, ())))
+        queries.append((sobject, f"SELECT {select} FROM {sobject} WHERE SystemModstamp >= "
+                                 f"{soql_stamp(start)} AND LastModifiedById != {quote(me or '')} "
+                                 "ORDER BY SystemModstamp, Id"))
     for sobject, ids in wanted.items():
         select = ", ".join(read_fields(fields.get(sobject, ())))
         queries += [(sobject, f"SELECT {select} FROM {sobject} WHERE Id IN {quote(list(chunk))} "

@@ -189,3 +189,22 @@ def test_roles_a_first_read_took_are_not_news_when_the_next_window_names_them() 
     sf.updated = {CONTACT_ROLE: [ROLE_ID]}  # the window of the next minute names it again
     later = NOW + dt.timedelta(minutes=1)
     assert pull.read(sf, marks, LOOKBACK, ME, now=later, teams=False).touched == []
+
+
+def test_window_naming_more_ids_than_one_call_reads_is_read_by_its_changes() -> None:
+    """A cycle that wrote thousands of Tasks sees them all named by the next window; reading
+    them back by Id would cost a call per 1,500 to drop them as mapsync's own."""
+    named = [f"00T{n:015d}" for n in range(updated.IDS_PER_QUERY * updated.QUERIES_PER_CALL + 1)]
+    sf = FakeSalesforce(rows={CONTACT_ROLE: [_role()]}, updated={CONTACT_ROLE: named})
+    marks = {CONTACT_ROLE: _mark(dt.datetime(2030, 1, 2, 10, 3, tzinfo=dt.UTC))}
+    prepared = updated.prepare([CONTACT_ROLE], marks, NOW, since=None, lookback=LOOKBACK)
+    _, answers = sf.composite_read([], prepared.resources())
+    found = updated.collect(sf, prepared, answers, marks, FIELDS, ME, NOW)
+    assert sf.queries == [
+        f"SELECT Id, IsDeleted, SystemModstamp, LastModifiedById, OpportunityId, ContactId, Role "
+        f"FROM {CONTACT_ROLE} WHERE SystemModstamp >= 2030-01-02T10:03:00Z "
+        f"AND LastModifiedById != '{ME}' ORDER BY SystemModstamp, Id"]
+    assert [r["Id"] for r in found.rows[CONTACT_ROLE]] == [ROLE_ID]
+    mark = found.marks[CONTACT_ROLE]
+    assert mark is not None
+    assert mark.systemmodstamp == dt.datetime(2030, 1, 2, 10, 7, tzinfo=dt.UTC)

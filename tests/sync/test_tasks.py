@@ -231,3 +231,25 @@ def test_a_task_a_rep_completed_is_read_by_the_poll_in_its_one_call_and_one_more
     assert report.touched == 1
     assert report.pulled["Task"] == 1
     assert milestone_rows(world, opp)[milestone["Key__c"]]["Status__c"] == "Done"
+
+
+def test_the_echo_of_a_large_cycles_tasks_costs_one_read_and_a_reps_edit_in_it_is_kept(
+        emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """More Tasks written than one by-Id call reads back (here 5, one Id per query): the next
+    poll reads the window's changes by anyone but mapsync in one call, whatever mapsync
+    wrote, and still finds the Task a rep completed in the same window."""
+    from sync.cycle import updated
+
+    monkeypatch.setattr(updated, "IDS_PER_QUERY", 1)
+    world = World(emulator, tmp_path)
+    opps = [world.opportunity(stage="Qualification", name=f"Initech {n}") for n in range(3)]
+    assert world.cycle().tasks_written > updated.QUERIES_PER_CALL * 2
+    milestone = open_seller_milestone(world, opps[0])
+    world.edit("Task", tasks(world, opps[0])[milestone["Key__c"]]["Id"], Status="Completed")
+    world.minutes_later(1)
+    report = world.cycle(RunControl())
+    assert report.pulled["Task"] == 1
+    assert milestone_rows(world, opps[0])[milestone["Key__c"]]["Status__c"] == "Done"
+    # the poll, the window's changes in one read, then gather and push for one Opportunity;
+    # the same cycle reading the 15 Tasks back by Id (one a query, five a call) cost 9
+    assert report.api_calls == 7
