@@ -10,9 +10,10 @@ back) and has more Opportunities than the Bulk threshold, this path runs instead
   Opportunities than the threshold, and reads what the marks need: the stage history of the
   lookback window (a first read takes history only to know those rows as taken), and the
   Get Updated windows of objects that already have a mark;
-- the Opportunities stream from one Bulk query (a handful of calls whatever their number) and
-  are planned a chunk at a time as they arrive; each chunk's decisions go to a spool on disk
-  (:mod:`sync.cycle.spool`); contact roles and team members come from one Bulk query each;
+- the Opportunities stream from one Bulk query (a handful of calls, and one per result page)
+  and are planned a chunk at a time as they arrive; each chunk's decisions go to a spool on
+  disk (:mod:`sync.cycle.spool`); contact roles and team members come from one Bulk query
+  each, into a temporary file each chunk asks (:mod:`sync.cycle.people`);
 - the spool is written in one Bulk job per object (:func:`sync.cycle.spooled_push.push_spool`),
   then committed batch by batch, the watermarks with the last batch only.
 
@@ -38,14 +39,8 @@ from sync.cycle.commit import commit, tally
 from sync.cycle.decide import Decisions, decide
 from sync.cycle.gather import gather
 from sync.cycle.org import Org
-from sync.cycle.pull import (
-    Roles,
-    Team,
-    changes_soql,
-    history_soql,
-    roles_by_opportunity,
-    team_by_opportunity,
-)
+from sync.cycle.people import PeopleFile, member_order, role_order
+from sync.cycle.pull import changes_soql, history_soql
 from sync.cycle.run import Run
 from sync.cycle.sobjects import (
     CONTACT_ROLE,
@@ -65,6 +60,9 @@ MAX_OFFSET = 2_000  # Salesforce's largest SOQL OFFSET: "more than the threshold
 # a first read of rows stamped within this much of Salesforce's clock knows them as taken:
 # the history window is asked from the local estimate of that clock, less this margin
 CLOCK_MARGIN = dt.timedelta(minutes=5)
+# Bulk query rows per result page: a page is held whole while its rows are read (≈30 MB at
+# this size); 20,000 costs a call per 20,000 Opportunities, 65 at a million
+PAGE_ROWS = 20_000
 _BOOLEANS = frozenset({"IsDeleted", "IsPrimary"})
 _NUMBERS = frozenset({"Amount", "MAP_Percent_Complete__c", "MAP_Days_Slipped__c",
                       "MAP_Buyer_On_Time_Rate__c", "MAP_Seller_On_Time_Rate__c",
@@ -116,22 +114,26 @@ def run_streamed(org: Org, run: Run, jobs: RunSpanningJobs, found: FirstRead,
                  marks: Mapping[str, Watermark | None], me: str | None,
                  extra: Iterable[str]) -> None:
     """Plan the org's Opportunities chunk by chunk into a spool, write it, commit it."""
+    roles = PeopleFile() if found.contact_roles else None
+    team = PeopleFile() if org.teams else None
+    try:
+        _stream(org, run, jobs, found, marks, me, extra, roles, team)
+    finally:
+        for people in (roles, team):
+            if people is not None:
+                people.close()
+
+
+def _stream(org: Org, run: Run, jobs: RunSpanningJobs, found: FirstRead,
+            marks: Mapping[str, Watermark | None], me: str | None, extra: Iterable[str],
+            roles: PeopleFile | None, team: PeopleFile | None) -> None:
     reader = org.salesforce
     polled_at = found.polled_at
     in_full: dict[str, list[dict[str, Any]]] = {}  # rows of the lookback window, for marks
-    counts: dict[str, int] = {}
-    roles: Roles = {}
-    if found.contact_roles:
-        rows = _bulk(org, CONTACT_ROLE, include_deleted=True)
-        roles = roles_by_opportunity(r for r in rows if not r.get("IsDeleted"))
-        counts[CONTACT_ROLE] = len(rows)
-        in_full[CONTACT_ROLE] = _recent(rows, polled_at, org.lookback)
-    team: Team | None = None
-    if org.teams:
-        rows = _bulk(org, TEAM_MEMBER, include_deleted=False)
-        team = team_by_opportunity(rows)
-        counts[TEAM_MEMBER] = len(rows)
-        in_full[TEAM_MEMBER] = _recent(rows, polled_at, org.lookback)
+    if roles is not None:
+        in_full[CONTACT_ROLE] = _read_people(org, CONTACT_ROLE, roles, polled_at)
+    if team is not None:
+        in_full[TEAM_MEMBER] = _read_people(org, TEAM_MEMBER, team, polled_at)
     # Rows of the history window touch their Opportunity, as do ``extra`` ones: each is
     # planned with its chunk when the stream brings it, the rest in a chunk of their own.
     pending = dict.fromkeys([*(str(r["OpportunityId"]) for r in found.history
@@ -144,7 +146,7 @@ def run_streamed(org: Org, run: Run, jobs: RunSpanningJobs, found: FirstRead,
         batches = streamed = 0
         stream = reader.bulk_query(
             changes_soql(OPPORTUNITY, None, me).replace(" ORDER BY SystemModstamp, Id", ""),
-            include_deleted=True)
+            include_deleted=True, max_records=PAGE_ROWS)
         for n, chunk in enumerate(batched(_typed_rows(stream), org.chunk_size)):
             if n:
                 run.control.stop.check()
@@ -160,8 +162,10 @@ def run_streamed(org: Org, run: Run, jobs: RunSpanningJobs, found: FirstRead,
             spool.append(_decide(org, [], list(pending), roles, team, me) if pending
                          else Decisions())
             batches += 1
-        run.report.pulled = {OPPORTUNITY: streamed, OPPORTUNITY_HISTORY: len(found.history),
-                             **counts}
+        run.report.pulled = {OPPORTUNITY: streamed, OPPORTUNITY_HISTORY: len(found.history)}
+        for sobject, people in ((CONTACT_ROLE, roles), (TEAM_MEMBER, team)):
+            if people is not None:
+                run.report.pulled[sobject] = people.count
         run.report.touched = streamed + len(pending)
         next_marks = _marks(org, found, marks, recent, in_full, me)
         written = push_spool(spool, jobs, run.control, {}, lambda saved: None)
@@ -174,13 +178,14 @@ def run_streamed(org: Org, run: Run, jobs: RunSpanningJobs, found: FirstRead,
         spool.remove()
 
 
-def _decide(org: Org, rows: list[dict[str, Any]], by_id: list[str], roles: Roles,
-            team: Team | None, me: str | None) -> Decisions:
+def _decide(org: Org, rows: list[dict[str, Any]], by_id: list[str], roles: PeopleFile | None,
+            team: PeopleFile | None, me: str | None) -> Decisions:
     """One chunk's decisions: its streamed rows, or Opportunities read by Id (``by_id``)."""
     ids = [str(r["Id"]) for r in rows] or by_id
     pulled = {OPPORTUNITY: rows, PLAN_OBJECT: [], MILESTONE_OBJECT: []}
     gathered = gather(org.salesforce, org.store, org.mapping, org.id, ids, pulled,
-                      first_read=True, roles=roles, me=me, team=team, teams=org.teams)
+                      first_read=True, roles=roles.of(ids) if roles is not None else {}, me=me,
+                      team=team.of(ids) if team is not None else None, teams=org.teams)
     return decide(gathered, org.planner, me, org.clock().date())
 
 
@@ -209,11 +214,24 @@ def _polled(org: Org) -> dict[str, tuple[str, ...]]:
             if org.teams or obj != TEAM_MEMBER}
 
 
-def _bulk(org: Org, sobject: str, *, include_deleted: bool) -> list[dict[str, Any]]:
-    """Every row of a contact-role or team object, read as a later poll reads a changed one."""
-    fields = ", ".join(updated.read_fields(POLLED_BY_UPDATES[sobject]))
-    return list(_typed_rows(org.salesforce.bulk_query(f"SELECT {fields} FROM {sobject}",
-                                                      include_deleted=include_deleted)))
+def _read_people(org: Org, sobject: str, into: PeopleFile,
+                 polled_at: dt.datetime | None) -> list[dict[str, Any]]:
+    """Every contact role or team member (one Bulk query) into ``into``; the rows of the
+    lookback window, read as a later poll reads a changed one, for the marks."""
+    fields = updated.read_fields(POLLED_BY_UPDATES[sobject])
+    roles = sobject == CONTACT_ROLE
+    select = ", ".join(fields if roles else (*fields, "CreatedDate"))
+    recent: list[dict[str, Any]] = []
+    for row in _typed_rows(org.salesforce.bulk_query(f"SELECT {select} FROM {sobject}",
+                                                     include_deleted=roles,
+                                                     max_records=PAGE_ROWS)):
+        who = row.get("ContactId" if roles else "UserId")
+        if who and row.get("OpportunityId") and not row.get("IsDeleted"):
+            into.add(str(row["OpportunityId"]), role_order(row) if roles else member_order(row),
+                     str(row.get("Role" if roles else "TeamMemberRole") or ""), str(who))
+        recent += _recent([{k: row.get(k) for k in fields}], polled_at, org.lookback)
+    into.ready()
+    return recent
 
 
 def _recent(rows: list[dict[str, Any]], polled_at: dt.datetime | None,

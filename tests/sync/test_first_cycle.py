@@ -26,12 +26,18 @@ STAGES = ["Needs Analysis", "Proposal/Price Quote", "Closed Won", "Prospecting",
 
 def _world(emulator: Emulator, tmp_path: Path, settings: dict[str, Any]) -> World:
     world = World(emulator, tmp_path, settings=settings, chunk_size=1)
-    contact = world.rep.Contact.create({"LastName": "Moreau", "AccountId": world.account_id})
+    contact, primary = (world.rep.Contact.create(
+        {"LastName": name, "AccountId": world.account_id})["id"] for name in ("Moreau", "Ito"))
     for n, stage in enumerate(STAGES):
         opp = world.opportunity(stage=stage, close_in_days=30 + 9 * n, name=f"Deal {n}")
         if n % 3 == 0:
             world.rep.OpportunityContactRole.create(
-                {"OpportunityId": opp, "ContactId": contact["id"], "Role": "Economic Buyer"})
+                {"OpportunityId": opp, "ContactId": contact, "Role": "Economic Buyer"})
+        if n == 1:  # two in one role: the primary contact is the one named, whatever the order
+            for who, first in ((contact, False), (primary, True)):
+                world.rep.OpportunityContactRole.create(
+                    {"OpportunityId": opp, "ContactId": who, "Role": "Economic Buyer",
+                     "IsPrimary": first})
     return world
 
 
