@@ -76,6 +76,7 @@ class FirstRead:
     large: bool
     plans: bool
     contact_roles: bool
+    team_members: bool
     polled_at: dt.datetime | None
     history: list[dict[str, Any]] = field(default_factory=list)
     prepared: updated.Prepared = field(default_factory=updated.Prepared)
@@ -89,8 +90,9 @@ class FirstRead:
 
 def probe(org: Org, marks: Mapping[str, Watermark | None], me: str | None,
           now: dt.datetime) -> FirstRead:
-    """One Composite call: does the org hold plans, contact roles, more Opportunities than
-    the Bulk threshold; the stage history of the lookback window; Get Updated windows."""
+    """One Composite call: does the org hold plans, contact roles, team members, more
+    Opportunities than the Bulk threshold; the stage history of the lookback window; Get
+    Updated windows."""
     reader = org.salesforce
     offset = min(reader.bulk_threshold, MAX_OFFSET)
     echo = f" WHERE LastModifiedById != {quote(me)}" if me else ""
@@ -99,15 +101,17 @@ def probe(org: Org, marks: Mapping[str, Watermark | None], me: str | None,
              f"SELECT Id FROM {CONTACT_ROLE} LIMIT 1",
              f"SELECT Id FROM {OPPORTUNITY}{echo} ORDER BY Id LIMIT 1 OFFSET {offset}",
              history_soql(OPPORTUNITY_HISTORY, estimate, me)]
+    if org.teams:  # (an org without Team Selling has no such object to ask)
+        soqls.append(f"SELECT Id FROM {TEAM_MEMBER} LIMIT 1")
     prepared = updated.prepare(tuple(_polled(org)), marks, now, since=None,
                                lookback=org.lookback)
     results, answers = reader.composite_read(soqls, prepared.resources(), include_deleted=True)
-    plans, roles, beyond, history = results
+    plans, roles, beyond, history, *members = results
     for row in history:  # history rows are stamped by their creation
         row["SystemModstamp"] = row["CreatedDate"]
     return FirstRead(large=bool(beyond), plans=bool(plans), contact_roles=bool(roles),
-                     polled_at=reader.server_time, history=history, prepared=prepared,
-                     answers=answers)
+                     team_members=any(members), polled_at=reader.server_time,
+                     history=history, prepared=prepared, answers=answers)
 
 
 def run_streamed(org: Org, run: Run, jobs: RunSpanningJobs, found: FirstRead,
@@ -115,7 +119,7 @@ def run_streamed(org: Org, run: Run, jobs: RunSpanningJobs, found: FirstRead,
                  extra: Iterable[str]) -> None:
     """Plan the org's Opportunities chunk by chunk into a spool, write it, commit it."""
     roles = PeopleFile() if found.contact_roles else None
-    team = PeopleFile() if org.teams else None
+    team = PeopleFile() if found.team_members else None
     try:
         _stream(org, run, jobs, found, marks, me, extra, roles, team)
     finally:
@@ -185,7 +189,7 @@ def _decide(org: Org, rows: list[dict[str, Any]], by_id: list[str], roles: Peopl
     pulled = {OPPORTUNITY: rows, PLAN_OBJECT: [], MILESTONE_OBJECT: []}
     gathered = gather(org.salesforce, org.store, org.mapping, org.id, ids, pulled,
                       first_read=True, roles=roles.of(ids) if roles is not None else {}, me=me,
-                      team=team.of(ids) if team is not None else None, teams=org.teams)
+                      team=team.of(ids) if team is not None else {}, teams=org.teams)
     return decide(gathered, org.planner, me, org.clock().date())
 
 

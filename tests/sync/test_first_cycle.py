@@ -33,6 +33,10 @@ def _world(emulator: Emulator, tmp_path: Path, settings: dict[str, Any]) -> Worl
         if n % 3 == 0:
             world.rep.OpportunityContactRole.create(
                 {"OpportunityId": opp, "ContactId": contact, "Role": "Economic Buyer"})
+        if n == 2:  # a seller-side milestone of this role names the team member
+            world.rep.OpportunityTeamMember.create(
+                {"OpportunityId": opp, "UserId": _engineer(world),
+                 "TeamMemberRole": "Solutions Engineer"})
         if n == 1:  # two in one role: the primary contact is the one named, whatever the order
             for who, first in ((contact, False), (primary, True)):
                 world.rep.OpportunityContactRole.create(
@@ -41,12 +45,19 @@ def _world(emulator: Emulator, tmp_path: Path, settings: dict[str, Any]) -> Worl
     return world
 
 
+def _engineer(world: World) -> str:
+    """A user other than the rep (the Opportunities' owner) and mapsync."""
+    return str(world.query(f"SELECT Id FROM User WHERE Id != '{world.rep_id}' AND "
+                           f"Id != '{world.client.user_id}' ORDER BY Username LIMIT 1")[0]["Id"])
+
+
 def _written(world: World) -> tuple[set[tuple[Any, ...]], list[str], list[str]]:
     """Plans and milestones as Salesforce holds them, the Tasks' and milestones' keys."""
     tasks = [r["MAP_External_Id__c"] for r in world.query(
         "SELECT MAP_External_Id__c FROM Task WHERE MAP_External_Id__c != null")]
-    owners = [f"{r['External_Id__c']}={r['Owner_Contact__c']}" for r in world.query(
-        "SELECT External_Id__c, Owner_Contact__c FROM MAP_Milestone__c")]
+    owners = [f"{r['External_Id__c']}={r['Owner_Contact__c']}/{r['Owner_User__c']}"
+              for r in world.query("SELECT External_Id__c, Owner_Contact__c, Owner_User__c "
+                                   "FROM MAP_Milestone__c")]
     return world.snapshot(), sorted(tasks), sorted(owners)
 
 
@@ -60,6 +71,7 @@ def test_the_streamed_first_cycle_writes_what_the_chunked_one_writes(
     chunked = _world(emulator, tmp_path / "chunked", {})
     assert chunked.cycle().outcome == "succeeded"
     expected = _written(chunked)
+    assert any(owner.endswith(_engineer(chunked)) for owner in expected[2])
     assert len(expected[1]) > 0
     assert len(expected[0]) > 20
     emulator.reset(seed="empty", knobs=org_knobs)
