@@ -36,7 +36,8 @@ from connectors.salesforce.values import csv_cell
 log = structlog.get_logger(__name__)
 
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024  # Salesforce allows 150 MB of CSV per job
-MAX_POLL_SECONDS = 10.0
+MAX_POLL_SECONDS = 10.0  # between polls of a young job; an old one waits up to AGE_SHARE
+AGE_SHARE = 0.25  # of its age
 DONE_STATES = frozenset({"JobComplete"})
 FAILED_STATES = frozenset({"Failed", "Aborted"})
 CSV_ACCEPT = {"Accept": "text/csv"}
@@ -366,6 +367,10 @@ class _Poll:
         self.due = self.wait
 
     def next(self, elapsed: float, processed: int, shortest: float, longest: float) -> None:
+        # A job that has run long waits longer between polls: up to a quarter of its age, so
+        # a job of a million records taking half an hour costs a few dozen polls, not one per
+        # ``longest``, and is seen done at most a quarter of its age late.
+        longest = max(longest, elapsed * AGE_SHARE)
         if 0 < processed < self.total:
             # the rest at the rate so far (jobs start slow, so a little early is likely)
             rest = elapsed * (self.total - processed) / processed

@@ -2,8 +2,10 @@
 
 A cycle reads what changed since the watermarks, then plans, pushes and commits the touched
 Opportunities a chunk at a time (so memory stays flat however many changed); the watermarks
-move with the last chunk only. A batch (backfill, reconcile, dead-letter retry) runs the same
-steps over Opportunity rows it is given, whatever the watermarks say. Each step is a function
+move with the last chunk only. A large first cycle on an org without plans streams its read
+and spools its writes instead (:mod:`sync.cycle.first_cycle`). A batch (backfill, reconcile,
+dead-letter retry) runs the same steps over Opportunity rows it is given, whatever the
+watermarks say. Each step is a function
 of its own module over explicit hand-off values; this module only sequences them.
 """
 
@@ -16,7 +18,7 @@ from typing import Any
 from config.batching import batched
 from config.errors import RetryableError
 from connectors.salesforce.errors import RETRYABLE_CODES
-from sync.cycle import pull
+from sync.cycle import first_cycle, pull
 from sync.cycle.commit import OnCommit, commit, tally, tally_dry
 from sync.cycle.decide import Decisions, decide
 from sync.cycle.gather import OrgHolds, gather
@@ -25,6 +27,7 @@ from sync.cycle.push import PushResult, write
 from sync.cycle.report import RunReport
 from sync.cycle.run import Run, RunControl, open_run
 from sync.cycle.sobjects import MILESTONE_OBJECT, OPPORTUNITY, PLAN_OBJECT, opportunity_of
+from sync.cycle.spooled_push import run_spanning_jobs
 from sync.store.records import DeadLetterStatus, RunKind, Watermark
 
 CYCLE_RETRIES = 3  # cycles that retry a passing failure; then the dead-letter job backs off
@@ -42,9 +45,15 @@ def run_cycle(org: Org, control: RunControl | None = None, *,
         with org.store.transaction(write=False) as tx:
             marks = dict(tx.watermarks(org_id))
         me = org.salesforce.user_id
+        letters = _retryable_letters(org, org_id)
+        jobs = run_spanning_jobs(org.salesforce)
+        if marks.get(OPPORTUNITY) is None and jobs is not None:
+            found = first_cycle.probe(org, marks, me, org.clock())
+            if found.streams:  # a large org without plans: streamed and spooled
+                first_cycle.run_streamed(org, run, jobs, found, marks, me, [*extra, *letters])
+                return run.report
         pulled = pull.read(org.salesforce, marks, org.lookback, me,
-                           extra=[*extra, *_retryable_letters(org, org_id)], now=org.clock(),
-                           teams=org.teams)
+                           extra=[*extra, *letters], now=org.clock(), teams=org.teams)
         run.report.pulled = pulled.counts()
         run.report.touched = len(pulled.touched)
         chunks = list(batched(pulled.touched, org.chunk_size)) or [[]]

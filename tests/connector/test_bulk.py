@@ -254,3 +254,14 @@ def test_a_job_whose_upload_fails_is_aborted(sf: responses.RequestsMock,
     with pytest.raises(FatalError, match="INVALIDJOBSTATE"):
         client.bulk_upsert("MAP_Milestone__c", "External_Id__c", [{"External_Id__c": "P:1"}])
     assert json.loads(sf.calls[-1].request.body or b"{}") == {"state": "Aborted"}
+
+
+def test_a_job_that_has_run_long_waits_up_to_a_quarter_of_its_age_between_polls(
+        sf: responses.RequestsMock, client: SalesforceClient, sleeps: Sleeps) -> None:
+    add_token(sf)
+    add_ingest_job(sf, success='"sf__Id","sf__Created",External_Id__c\n' + "".join(
+        f'"a{n}","true",P:{n}\n' for n in range(40)), failed="", unprocessed="", polls=10)
+    client.bulk_upsert("MAP_Milestone__c", "External_Id__c",
+                       [{"External_Id__c": f"P:{n}"} for n in range(40)])
+    # doubling from 0.5 s to the 10 s of a young job; from 40 s on, a quarter of the age
+    assert sleeps == pytest.approx([0.5, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0, 10.0, 11.375, 14.21875])

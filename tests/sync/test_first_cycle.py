@@ -1,0 +1,144 @@
+"""A large first cycle on an org without plans: streamed, spooled, one Bulk job per object.
+
+The local org's Bulk threshold is set to 3 and the chunk to one Opportunity, so eight
+Opportunities take the streamed path in eight chunks (the chunked path pays Bulk jobs for
+each).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors.emulator.knobs import Knobs
+from connectors.emulator.server import Emulator
+from sync.cycle import RunControl
+from sync.cycle.sobjects import OPPORTUNITY
+from sync.store import Transaction
+from tests.sync.world import World
+
+STREAMED = {"sf_bulk_threshold": 3}
+STAGES = ["Needs Analysis", "Proposal/Price Quote", "Closed Won", "Prospecting",
+          "Qualification", "Closed Lost", "Negotiation/Review", "Perception Analysis"]
+
+
+def _world(emulator: Emulator, tmp_path: Path, settings: dict[str, Any]) -> World:
+    world = World(emulator, tmp_path, settings=settings, chunk_size=1)
+    contact, primary = (world.rep.Contact.create(
+        {"LastName": name, "AccountId": world.account_id})["id"] for name in ("Moreau", "Ito"))
+    for n, stage in enumerate(STAGES):
+        opp = world.opportunity(stage=stage, close_in_days=30 + 9 * n, name=f"Deal {n}")
+        if n % 3 == 0:
+            world.rep.OpportunityContactRole.create(
+                {"OpportunityId": opp, "ContactId": contact, "Role": "Economic Buyer"})
+        if n == 2:  # a seller-side milestone of this role names the team member
+            world.rep.OpportunityTeamMember.create(
+                {"OpportunityId": opp, "UserId": _engineer(world),
+                 "TeamMemberRole": "Solutions Engineer"})
+        if n == 1:  # two in one role: the primary contact is the one named, whatever the order
+            for who, first in ((contact, False), (primary, True)):
+                world.rep.OpportunityContactRole.create(
+                    {"OpportunityId": opp, "ContactId": who, "Role": "Economic Buyer",
+                     "IsPrimary": first})
+    return world
+
+
+def _engineer(world: World) -> str:
+    """A user other than the rep (the Opportunities' owner) and mapsync."""
+    return str(world.query(f"SELECT Id FROM User WHERE Id != '{world.rep_id}' AND "
+                           f"Id != '{world.client.user_id}' ORDER BY Username LIMIT 1")[0]["Id"])
+
+
+def _written(world: World) -> tuple[set[tuple[Any, ...]], list[str], list[str]]:
+    """Plans and milestones as Salesforce holds them, the Tasks' and milestones' keys."""
+    tasks = [r["MAP_External_Id__c"] for r in world.query(
+        "SELECT MAP_External_Id__c FROM Task WHERE MAP_External_Id__c != null")]
+    owners = [f"{r['External_Id__c']}={r['Owner_Contact__c']}/{r['Owner_User__c']}"
+              for r in world.query("SELECT External_Id__c, Owner_Contact__c, Owner_User__c "
+                                   "FROM MAP_Milestone__c")]
+    return world.snapshot(), sorted(tasks), sorted(owners)
+
+
+def _marks(world: World) -> Any:
+    with world.store.transaction(write=False) as tx:
+        return tx.watermark(world.org_id, OPPORTUNITY)
+
+
+def test_the_streamed_first_cycle_writes_what_the_chunked_one_writes(
+        emulator: Emulator, org_knobs: Knobs, tmp_path: Path) -> None:
+    chunked = _world(emulator, tmp_path / "chunked", {})
+    assert chunked.cycle().outcome == "succeeded"
+    expected = _written(chunked)
+    assert any(owner.endswith(_engineer(chunked)) for owner in expected[2])
+    assert len(expected[1]) > 0
+    assert len(expected[0]) > 20
+    emulator.reset(seed="empty", knobs=org_knobs)
+    world = _world(emulator, tmp_path / "streamed", STREAMED)
+    jobs = emulator.org.bulk_tally.jobs
+    report = world.cycle()
+    assert report.outcome == "succeeded"
+    assert report.plans_created == 6
+    assert report.touched == 8
+    # one query job each for Opportunities, contact roles and team members, then one
+    # ingest job per object (plans, Tasks, milestones, rollups): not four per chunk
+    assert emulator.org.bulk_tally.jobs - jobs == 7
+    assert _written(world) == expected
+    assert _marks(world) is not None
+    assert world.cycle().api_calls == 1  # the read position stands: an idle poll after it
+
+
+@pytest.mark.parametrize("stopped", [True, False], ids=["stop requested", "process dies"])
+def test_a_first_cycle_ended_during_its_spooled_push_is_repeated_without_duplicates(
+        emulator: Emulator, org_knobs: Knobs, tmp_path: Path, stopped: bool) -> None:
+    reference = _world(emulator, tmp_path / "reference", STREAMED)
+    reference.cycle()
+    expected = _written(reference)
+    emulator.reset(seed="empty", knobs=org_knobs)
+    world = _world(emulator, tmp_path / "ended", STREAMED)
+    writes = 0
+
+    def second_write() -> None:  # the plans' job is in; the Tasks' job is next
+        nonlocal writes
+        writes += 1
+        if writes == 2:
+            if stopped:
+                control.stop.request()
+            else:
+                raise SystemExit("killed")
+
+    control = RunControl(before_write=second_write)
+    if stopped:
+        assert world.cycle(control).outcome == "partial"
+    else:
+        with pytest.raises(SystemExit):
+            world.cycle(control)
+    assert world.counts()[0] == 6  # the plans landed, nothing else
+    assert _marks(world) is None  # so the next cycle reads again from the start
+    assert world.cycle().outcome == "succeeded"
+    assert _written(world) == expected
+    assert world.cycle().api_calls == 1
+
+
+def test_the_watermarks_move_with_the_last_committed_batch_only(
+        emulator: Emulator, org_knobs: Knobs, tmp_path: Path) -> None:
+    world = _world(emulator, tmp_path, STREAMED)
+    commits: list[bool] = []
+
+    def guard(tx: Transaction) -> None:  # the lease is lost after the second batch
+        commits.append(True)
+        if len(commits) == 3:
+            raise SystemExit("lease lost")
+
+    with pytest.raises(SystemExit):
+        world.cycle(RunControl(guard=guard))
+    with world.store.transaction(write=False) as tx:
+        indexed = tx.plan_index(world.org_id, [str(r["Id"]) for r in world.query(
+            "SELECT Id FROM Opportunity")])
+    assert world.counts()[0] == 6  # every plan was written in one job before any commit
+    assert 0 < len(indexed) < 6  # two batches committed
+    assert _marks(world) is None
+    assert world.cycle().outcome == "succeeded"
+    assert world.counts()[0] == 6
+    assert _marks(world) is not None
