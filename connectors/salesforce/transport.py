@@ -100,12 +100,15 @@ class Transport:
     def request(self, method: str, path: str, *, context: str | None = None,
                 json: Any = None, data: str | bytes | None = None,
                 params: Mapping[str, str] | None = None,
-                headers: Mapping[str, str] | None = None) -> requests.Response:
-        """Send one request with retries and re-authentication; raises the product's errors."""
+                headers: Mapping[str, str] | None = None,
+                stream: bool = False) -> requests.Response:
+        """Send one request with retries and re-authentication; raises the product's errors.
+        ``stream``: the body is read as the caller goes (a Bulk job's results can be larger
+        than memory should hold)."""
         def attempt() -> requests.Response:
             return self.with_session(lambda: self.send_once(
                 method, path, context=context, json=json, data=data, params=params,
-                headers=headers))
+                headers=headers, stream=stream))
         return self.policy.call(attempt)
 
     def with_session(self, operation: Callable[[], T]) -> T:
@@ -125,7 +128,8 @@ class Transport:
     def send_once(self, method: str, path: str, *, context: str | None = None,
                   json: Any = None, data: str | bytes | None = None,
                   params: Mapping[str, str] | None = None,
-                  headers: Mapping[str, str] | None = None) -> requests.Response:
+                  headers: Mapping[str, str] | None = None,
+                  stream: bool = False) -> requests.Response:
         """Exactly one HTTP request; failures translated, nothing retried."""
         url = self.url(path)
         what = context or f"{method} {_path_of(url)}"
@@ -140,7 +144,7 @@ class Transport:
         try:
             response = self.session.request(method, url, json=json, data=data,
                                             params=dict(params) if params else None,
-                                            headers=merged)
+                                            headers=merged, stream=stream)
         except requests.RequestException as err:
             error = error_from_network(err, what)
             error.args = (redact(str(error), self._secrets()),)

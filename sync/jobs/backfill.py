@@ -28,7 +28,7 @@ from mappings.model import StageMapping
 from sync.cycle import Org, OrgHolds, RunControl, RunReport, commit_pushed, decide_batch, run_batch
 from sync.cycle.decide import Decisions
 from sync.cycle.spool import Spool
-from sync.cycle.spooled_push import every_team_member, push_spool, run_spanning_jobs
+from sync.cycle.spooled_push import people_of, push_spool, run_spanning_jobs
 from sync.jobs.selection import Cursor, Selection, read
 from sync.planner.model import DesiredPlan, Opportunity
 from sync.store import Transaction
@@ -141,7 +141,6 @@ class Backfill:
         self.progress = progress or (lambda done, total: None)
         self.control = control or RunControl()
         self._holds = OrgHolds()
-        self._team: dict[str, list[tuple[str, str]]] | None = None  # read once, if spooled
 
     @property
     def backfill_id(self) -> str:
@@ -268,10 +267,16 @@ class Backfill:
     def _spool_batch(self, spool: Spool, rows: list[dict[str, Any]], org: str,
                      params: Mapping[str, Any], report: BackfillReport, last: Cursor,
                      filtered: int) -> None:
-        """Decide one batch and spool its decisions; the checkpoint names the spool's length."""
-        if self._team is None and self.org.teams:
-            self._team = every_team_member(self.org.salesforce)
-        decisions = decide_batch(self.org, rows, self._holds, self._team) if rows else Decisions()
+        """Decide one batch and spool its decisions; the checkpoint names the spool's length.
+        The batch's contact roles and team members come from the spool's tables (the org's
+        every one read in one Bulk query, on the first batch)."""
+        decisions = Decisions()
+        if rows:
+            ids = [str(r["Id"]) for r in rows]
+            sf, tables = self.org.salesforce, spool.tables
+            team = people_of(sf, tables, "team", ids) if self.org.teams else None
+            roles = people_of(sf, tables, "roles", ids) if self._holds.contact_roles else None
+            decisions = decide_batch(self.org, rows, self._holds, team, roles)
         assert report.spool is not None
         report.spool["length"] = spool.append(decisions)
         self._count(None, report, filtered, len(rows))
