@@ -26,8 +26,7 @@ from typing import Any, BinaryIO, cast
 import structlog
 
 from config.errors import FatalError, MapsyncError
-from connectors.salesforce.bulk_csv import _columns, _parts
-from connectors.salesforce.errors import RecordError
+from connectors.salesforce.bulk_csv import _columns, _never_ran, _parts, parse_bulk_error
 from connectors.salesforce.results import RecordResult
 from connectors.salesforce.transport import Transport
 from connectors.salesforce.values import csv_cell
@@ -38,6 +37,9 @@ log = structlog.get_logger(__name__)
 # third larger), and advises at most 100 MB of CSV: a job's CSV is split only past that.
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 MAX_POLL_SECONDS = 10.0
+# A run-spanning job (a whole backfill's records of one object) runs for minutes: once its
+# processed count gives its pace, the wait before the next poll may be that long.
+MAX_RUN_SPANNING_POLL_SECONDS = 60.0
 DONE_STATES = frozenset({"JobComplete"})
 FAILED_STATES = frozenset({"Failed", "Aborted"})
 CSV_ACCEPT = {"Accept": "text/csv"}
@@ -120,7 +122,7 @@ class BulkJobs:
         return [out[id(i)] for i in ingests]
 
     def _submit(self, ingest: Ingest, records: Sequence[dict[str, Any]],
-                body: bytes) -> _Submitted:
+                body: bytes | BinaryIO) -> _Submitted:
         """Create the job, upload its CSV and close it (three calls)."""
         t = self.transport
         spec = {"object": ingest.sobject, "contentType": "CSV", "operation": ingest.operation,
@@ -222,7 +224,8 @@ class BulkJobs:
 
     # --- jobs that outlive a process (a backfill's spool) ---------------------------------
 
-    def submit(self, sobject: str, key: str, body: bytes, operation: str = "upsert") -> str:
+    def submit(self, sobject: str, key: str, body: bytes | BinaryIO,
+               operation: str = "upsert") -> str:
         """Create, upload and close one job of ready CSV (its header names ``key``): three
         calls. The caller keeps the job id; :meth:`results_into` collects it later."""
         return self._submit(Ingest(sobject, key, (), operation), (), body).job_id
@@ -239,7 +242,8 @@ class BulkJobs:
         for n, (job_id, _) in enumerate(jobs):
             size = sizes[n] if n < len(sizes) else 0
             first = self._first_wait(self._pace.get(("", "")) if size else None, size)
-            polls.append(_Poll(f"jobs/ingest/{job_id}", first, size, partial_ok=True))
+            polls.append(_Poll(f"jobs/ingest/{job_id}", first, size, partial_ok=True,
+                               longest=MAX_RUN_SPANNING_POLL_SECONDS))
         self._poll(polls)
         for poll in polls:
             if poll.done_at > 0 and poll.total:
@@ -347,7 +351,7 @@ class BulkJobs:
                                      f"{self.timeout_seconds:.0f} s",
                                      error_code="BULK_JOB_TIMEOUT")
                 poll.next(elapsed, int(info.get("numberRecordsProcessed") or 0),
-                          self.poll_seconds, self.max_poll_seconds)
+                          self.poll_seconds, max(poll.longest, self.max_poll_seconds))
 
 
 @dataclass
@@ -358,6 +362,7 @@ class _Poll:
     wait: float
     total: int = 0
     partial_ok: bool = False
+    longest: float = 0.0  # the longest wait, if longer than the jobs' (run-spanning ones)
     due: float = 0.0
     info: dict[str, Any] | None = None
     done_at: float = 0.0  # seconds after the close it was seen done
@@ -373,27 +378,3 @@ class _Poll:
         else:
             self.wait = min(self.wait * 2, longest)
         self.due = elapsed + self.wait
-
-
-def _never_ran(job_id: str, failed_job: str | None, external_id: str | None,
-               why: str) -> RecordResult:
-    """A record no result set names as processed. Nothing was written, so sending it again
-    is safe (retryable) — unless its job failed: then it is for a person to look at."""
-    if failed_job is None:
-        return RecordResult(external_id=external_id, id=None, success=False,
-                            errors=[RecordError("UNPROCESSED", why)], outcome="retryable")
-    return RecordResult.failed(external_id, [RecordError(
-        "BULK_JOB_FAILED", f"the Bulk job {job_id} failed before this record was processed: "
-        f"{failed_job}")])
-
-
-def parse_bulk_error(text: str) -> RecordError:
-    """``CODE:message:fields --`` as Bulk writes ``sf__Error``."""
-    code, _, rest = text.partition(":")
-    message = rest.rstrip(" -")
-    fields: list[str] = []
-    head, sep, tail = message.rpartition(":")
-    if sep and tail and all(part.strip().replace("_", "").isalnum()
-                            for part in tail.split(",")):
-        message, fields = head, [p.strip() for p in tail.split(",")]
-    return RecordError(code.strip() or "UNKNOWN_ERROR", message.strip(), fields)

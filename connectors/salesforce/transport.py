@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import requests
 import structlog
@@ -98,13 +98,13 @@ class Transport:
     # --- requests ------------------------------------------------------------------------
 
     def request(self, method: str, path: str, *, context: str | None = None,
-                json: Any = None, data: str | bytes | None = None,
+                json: Any = None, data: str | bytes | BinaryIO | None = None,
                 params: Mapping[str, str] | None = None,
                 headers: Mapping[str, str] | None = None,
                 stream: bool = False) -> requests.Response:
         """Send one request with retries and re-authentication; raises the product's errors.
         ``stream``: the body is read as the caller goes (a Bulk job's results can be larger
-        than memory should hold)."""
+        than memory should hold); ``data`` may be an open file, sent from its start each try."""
         def attempt() -> requests.Response:
             return self.with_session(lambda: self.send_once(
                 method, path, context=context, json=json, data=data, params=params,
@@ -126,7 +126,7 @@ class Transport:
                     error_code=again.error_code, status=again.status) from None
 
     def send_once(self, method: str, path: str, *, context: str | None = None,
-                  json: Any = None, data: str | bytes | None = None,
+                  json: Any = None, data: str | bytes | BinaryIO | None = None,
                   params: Mapping[str, str] | None = None,
                   headers: Mapping[str, str] | None = None,
                   stream: bool = False) -> requests.Response:
@@ -141,6 +141,8 @@ class Transport:
                   "Accept": "application/json"}
         merged.update(headers or {})
         started = time.monotonic()
+        if data is not None and not isinstance(data, str | bytes):
+            data.seek(0)  # a file body, sent again whole
         try:
             response = self.session.request(method, url, json=json, data=data,
                                             params=dict(params) if params else None,

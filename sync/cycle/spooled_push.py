@@ -4,7 +4,9 @@ Plans first; then the milestones' Tasks (each new Task's description links its p
 Id the plan job's results give); then milestones and Opportunity rollups side by side (a new
 milestone names its plan's Id and its new Task's Id, both from the results before). Each
 object's CSV is built from the spool, batch by batch, into parts cut only at the upload
-limit, so at most one part is in memory. A job's id is saved (``save``) once every part of
+limit, each written to a file and uploaded from it; each job's results go, row by row, into
+the spool's tables (``spool_tables``), which each batch asks for its own records, so nothing
+held grows with the run. A job's id is saved (``save``) once every part of
 its object is uploaded: a resumed backfill collects the results of the jobs it finds saved
 instead of uploading them again; an object whose jobs were never all created is uploaded
 again, and upserts by external id make that repeat land on the same records.
@@ -16,7 +18,7 @@ anyway (the plan index and shadow need every plan's Id), so the Id costs nothing
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from connectors.salesforce.bulk import MAX_UPLOAD_BYTES
 from connectors.salesforce.bulk_csv import _header, _rows
@@ -58,7 +60,8 @@ PEOPLE = {"roles": (f"SELECT OpportunityId, Role, ContactId FROM {CONTACT_ROLE} 
 class RunSpanningJobs(Protocol):
     """What the spooled push needs of Bulk API 2.0 (``connectors.salesforce.bulk``)."""
 
-    def submit(self, sobject: str, key: str, body: bytes, operation: str = ...) -> str: ...
+    def submit(self, sobject: str, key: str, body: bytes | BinaryIO,
+               operation: str = ...) -> str: ...
 
     def results_into(self, jobs: Sequence[tuple[str, str]], sizes: Sequence[int],
                      sink: Callable[[int, Iterator[RecordResult]], None]) -> None: ...
@@ -189,27 +192,38 @@ class _Stage:
     def _submit(self, sobject: str, records: Records) -> Iterable[str]:
         key = UPSERT_KEY[sobject]
         columns = {key: None}
-        for d in self.spool.batches():
+        for d in self.spool.batches():  # the columns only: names, however many records
             for change in records(d):
                 columns.update(dict.fromkeys(change.fields))
         names = list(columns)
         header = _header(names)
-        lines, size = [header], len(header)
         operation = "update" if key == "Id" else "upsert"
-        for d in self.spool.batches():
-            for row in _rows(_bodies(records(d), key), names):
-                if len(lines) > 1 and size + len(row) > self.max_bytes:
-                    yield self._send(sobject, key, lines, operation)
-                    lines, size = [header], len(header)
-                lines.append(row)
-                size += len(row)
-        if len(lines) > 1:
-            yield self._send(sobject, key, lines, operation)
+        # each part is written to a file beside the spool and uploaded from there: a part
+        # is up to the upload limit, more than a run should hold in memory
+        part = self.spool.path.with_suffix(".part")
+        with part.open("w+b") as out:
+            try:
+                size, count = out.write(header), 0
+                for d in self.spool.batches():
+                    for row in _rows(_bodies(records(d), key), names):
+                        if count and size + len(row) > self.max_bytes:
+                            yield self._send(sobject, key, out, count, operation)
+                            out.seek(0)
+                            out.truncate()
+                            size, count = out.write(header), 0
+                        size += out.write(row)
+                        count += 1
+                if count:
+                    yield self._send(sobject, key, out, count, operation)
+            finally:
+                part.unlink(missing_ok=True)
 
-    def _send(self, sobject: str, key: str, lines: list[bytes], operation: str) -> str:
+    def _send(self, sobject: str, key: str, part: BinaryIO, count: int,
+              operation: str) -> str:
+        part.flush()
         self.control.check_write()
-        job = self.jobs.submit(sobject, key, b"".join(lines), operation)
-        self.sizes[job] = len(lines) - 1
+        job = self.jobs.submit(sobject, key, part, operation)
+        self.sizes[job] = count
         return job
 
 
