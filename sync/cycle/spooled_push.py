@@ -50,11 +50,12 @@ from sync.cycle.spool_tables import SpoolTables
 Records = Callable[[Decisions], list[RecordChange]]
 # who stands on each Opportunity, read in one Bulk query for all of a spooled run's batches
 # (each batch asking for its own costs a Composite call per 1,500 Opportunities)
-# (kind: its query, the fields of the role and of who holds it)
+# (kind: its query, in the order a batch's own read gives, the fields of the role and of who
+# holds it)
 PEOPLE = {"roles": (f"SELECT OpportunityId, Role, ContactId FROM {CONTACT_ROLE} "
                     "ORDER BY IsPrimary DESC, Id", "Role", "ContactId"),
-          "team": (f"SELECT OpportunityId, TeamMemberRole, UserId FROM {TEAM_MEMBER}",
-                   "TeamMemberRole", "UserId")}
+          "team": (f"SELECT OpportunityId, TeamMemberRole, UserId FROM {TEAM_MEMBER} "
+                   "ORDER BY CreatedDate, Id", "TeamMemberRole", "UserId")}
 
 
 class RunSpanningJobs(Protocol):
