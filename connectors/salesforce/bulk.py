@@ -37,9 +37,6 @@ log = structlog.get_logger(__name__)
 # third larger), and advises at most 100 MB of CSV: a job's CSV is split only past that.
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 MAX_POLL_SECONDS = 10.0
-# A run-spanning job (a whole backfill's records of one object) runs for minutes: once its
-# processed count gives its pace, the wait before the next poll may be that long.
-MAX_RUN_SPANNING_POLL_SECONDS = 60.0
 DONE_STATES = frozenset({"JobComplete"})
 FAILED_STATES = frozenset({"Failed", "Aborted"})
 CSV_ACCEPT = {"Accept": "text/csv"}
@@ -242,8 +239,7 @@ class BulkJobs:
         for n, (job_id, _) in enumerate(jobs):
             size = sizes[n] if n < len(sizes) else 0
             first = self._first_wait(self._pace.get(("", "")) if size else None, size)
-            polls.append(_Poll(f"jobs/ingest/{job_id}", first, size, partial_ok=True,
-                               longest=MAX_RUN_SPANNING_POLL_SECONDS))
+            polls.append(_Poll(f"jobs/ingest/{job_id}", first, size, partial_ok=True))
         self._poll(polls)
         for poll in polls:
             if poll.done_at > 0 and poll.total:
@@ -351,7 +347,7 @@ class BulkJobs:
                                      f"{self.timeout_seconds:.0f} s",
                                      error_code="BULK_JOB_TIMEOUT")
                 poll.next(elapsed, int(info.get("numberRecordsProcessed") or 0),
-                          self.poll_seconds, max(poll.longest, self.max_poll_seconds))
+                          self.poll_seconds, self.max_poll_seconds)
 
 
 @dataclass
@@ -362,7 +358,6 @@ class _Poll:
     wait: float
     total: int = 0
     partial_ok: bool = False
-    longest: float = 0.0  # the longest wait, if longer than the jobs' (run-spanning ones)
     due: float = 0.0
     info: dict[str, Any] | None = None
     done_at: float = 0.0  # seconds after the close it was seen done
