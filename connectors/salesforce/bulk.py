@@ -5,14 +5,13 @@ call per 200 records; a Bulk ingest job costs a constant handful — create, upl
 polls, three result downloads — whatever the size. Jobs of different objects can run side by
 side (:meth:`BulkJobs.write`): their polls share rounds, and the wait before each poll grows
 from a fraction of a second with the job's age and its processed count. Results come back per
-record and are matched to the input by external id, so the caller gets the same per-record
-outcomes as from Collections. A Bulk query pages its CSV results by ``Sforce-Locator``.
+record, read row by row off the wire, and are matched to the input by external id: the same
+per-record outcomes as from Collections. A Bulk query pages its CSV by ``Sforce-Locator``.
 
-CSV conventions: ``None`` is written as ``#N/A`` (Bulk's "set to null"), booleans as
-``true``/``false``, dates and datetimes in ISO 8601. Rows read by :func:`query` are strings as
-the CSV gives them, with empty cells as ``None``; relationship fields keep dotted names
-(``Account.Name``). Bulk calls go through the same transport, so they are budgeted, counted,
-retried and re-authenticated (a 401 mid-job logs in again) like every REST call.
+CSV: ``None`` is written as ``#N/A`` (Bulk's "set to null"), booleans as ``true``/``false``,
+dates and datetimes in ISO 8601. Rows read by :func:`query` are strings as the CSV gives them,
+empty cells ``None``, relationship fields dotted (``Account.Name``). Bulk calls go through the
+transport: budgeted, counted, retried and re-authenticated (a 401 mid-job logs in again).
 """
 
 from __future__ import annotations
@@ -22,20 +21,21 @@ import io
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 import structlog
 
 from config.errors import FatalError, MapsyncError
-from connectors.salesforce.bulk_csv import _columns, _parts
-from connectors.salesforce.errors import RecordError
+from connectors.salesforce.bulk_csv import _columns, _never_ran, _parts, parse_bulk_error
 from connectors.salesforce.results import RecordResult
 from connectors.salesforce.transport import Transport
 from connectors.salesforce.values import csv_cell
 
 log = structlog.get_logger(__name__)
 
-MAX_UPLOAD_BYTES = 100 * 1024 * 1024  # Salesforce allows 150 MB of CSV per job
+# Salesforce takes at most 150 MB per upload counted after it base64-encodes the CSV (a
+# third larger), and advises at most 100 MB of CSV: a job's CSV is split only past that.
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 MAX_POLL_SECONDS = 10.0  # between polls of a young job; an old one waits up to AGE_SHARE
 AGE_SHARE = 0.25  # of its age
 DONE_STATES = frozenset({"JobComplete"})
@@ -120,7 +120,7 @@ class BulkJobs:
         return [out[id(i)] for i in ingests]
 
     def _submit(self, ingest: Ingest, records: Sequence[dict[str, Any]],
-                body: bytes) -> _Submitted:
+                body: bytes | BinaryIO) -> _Submitted:
         """Create the job, upload its CSV and close it (three calls)."""
         t = self.transport
         spec = {"object": ingest.sobject, "contentType": "CSV", "operation": ingest.operation,
@@ -160,55 +160,56 @@ class BulkJobs:
 
     def _results(self, job_id: str, key: str, records: Sequence[dict[str, Any]],
                  info: dict[str, Any] | None = None,
-                 failed_job: str | None = None, keep_all: bool = False) -> list[RecordResult]:
-        """Per-record results (``keep_all``: every result row, in no order). Result sets
-        the job's counts say are empty are not fetched:
-        each fetch is an API call. ``failed_job`` (the message of a job that ended Failed
-        part way) makes its unprocessed records failures, not retryable: the job's failure
-        is for a person to look at, as the dead letters they become."""
-        info = info or {}
-        processed = info.get("numberRecordsProcessed")
-        failed = info.get("numberRecordsFailed")
-        fetch_failed = failed is None or int(failed) > 0
-        fetch_unprocessed = processed is None or int(processed) < len(records) or (
-            keep_all and failed_job is not None)
+                 failed_job: str | None = None) -> list[RecordResult]:
+        """Per-record results, in the order of ``records`` (see :meth:`_result_rows`)."""
         by_key: dict[str | None, list[RecordResult]] = {}
-
-        def rows(kind: str) -> Iterator[dict[str, str]]:
-            # row by row: each echoes every uploaded column, so a list of them all would
-            # hold the job's records several times over
-            text = self.transport.request("GET", f"jobs/ingest/{job_id}/{kind}/",
-                                          headers=CSV_ACCEPT,
-                                          context=f"{kind} of bulk job {job_id}").text
-            return csv.DictReader(io.StringIO(text))
-
-        for row in rows("successfulResults"):
-            by_key.setdefault(row.get(key), []).append(RecordResult(
-                external_id=row.get(key), id=row.get("sf__Id") or None, success=True,
-                created=row.get("sf__Created", "").lower() == "true"))
-        for row in rows("failedResults") if fetch_failed else ():
-            by_key.setdefault(row.get(key), []).append(RecordResult.failed(
-                row.get(key), [parse_bulk_error(row.get("sf__Error", ""))],
-                id=row.get("sf__Id") or None))
-        def never_ran(value: str | None, why: str) -> RecordResult:
-            if failed_job is None:
-                return _unprocessed(value, why)
-            return RecordResult.failed(value, [RecordError(
-                "BULK_JOB_FAILED", f"the Bulk job {job_id} failed before this record was "
-                f"processed: {failed_job}")])
-
-        for row in rows("unprocessedrecords") if fetch_unprocessed else ():
-            by_key.setdefault(row.get(key), []).append(never_ran(
-                row.get(key), "the Bulk job ended before this record was processed"))
-        if keep_all:
-            return [r for found in by_key.values() for r in found]
+        for result in self._result_rows(job_id, key, len(records), info, failed_job):
+            by_key.setdefault(result.external_id, []).append(result)
         out: list[RecordResult] = []
         for record in records:
             value = None if record[key] is None else csv_cell(record[key])
             found = by_key.get(value)
-            out.append(found.pop(0) if found else never_ran(
-                value, "missing from the Bulk job's results"))
+            out.append(found.pop(0) if found else _never_ran(
+                job_id, failed_job, value, "missing from the Bulk job's results"))
         return out
+
+    def _result_rows(self, job_id: str, key: str, expected: int,
+                     info: dict[str, Any] | None = None,
+                     failed_job: str | None = None) -> Iterator[RecordResult]:
+        """Every result of a job, row by row as the CSV arrives (``expected``: its records
+        where known, else 0). Result sets the job's counts say are empty are not fetched:
+        each fetch is an API call. ``failed_job`` (the message of a job that ended Failed
+        part way) makes its unprocessed records failures, not retryable: the job's failure
+        is for a person to look at, as the dead letters they become."""
+        info = info or {}
+        processed, failed = info.get("numberRecordsProcessed"), info.get("numberRecordsFailed")
+        fetch_failed = failed is None or int(failed) > 0
+        fetch_unprocessed = processed is None or int(processed) < expected or (
+            not expected and failed_job is not None)
+        for row in self._csv_rows(job_id, "successfulResults"):
+            yield RecordResult(row.get(key), row.get("sf__Id") or None, success=True,
+                               created=row.get("sf__Created", "").lower() == "true")
+        for row in self._csv_rows(job_id, "failedResults") if fetch_failed else ():
+            yield RecordResult.failed(row.get(key), [parse_bulk_error(row.get("sf__Error", ""))],
+                                      id=row.get("sf__Id") or None)
+        for row in self._csv_rows(job_id, "unprocessedrecords") if fetch_unprocessed else ():
+            yield _never_ran(job_id, failed_job, row.get(key),
+                             "the Bulk job ended before this record was processed")
+
+    def _csv_rows(self, job_id: str, kind: str) -> Iterator[dict[str, str]]:
+        """One result set, row by row off the wire: each row echoes every uploaded column,
+        so the whole text of a run-spanning job's results would not fit in memory."""
+        response = self.transport.request("GET", f"jobs/ingest/{job_id}/{kind}/",
+                                          headers=CSV_ACCEPT,
+                                          context=f"{kind} of bulk job {job_id}", stream=True)
+        try:
+            response.raw.decode_content, response.raw.auto_close = True, False  # TextIOWrapper
+            charset = "charset" in response.headers.get("Content-Type", "")
+            yield from csv.DictReader(io.TextIOWrapper(
+                cast(BinaryIO, response.raw), newline="",
+                encoding=(response.encoding if charset else None) or "utf-8"))
+        finally:
+            response.close()
 
     def _abort(self, job_id: str) -> None:
         """Abort a job whose upload failed, so no half-uploaded job lingers (best effort)."""
@@ -221,39 +222,34 @@ class BulkJobs:
 
     # --- jobs that outlive a process (a backfill's spool) ---------------------------------
 
-    def submit(self, sobject: str, key: str, body: bytes, operation: str = "upsert") -> str:
+    def submit(self, sobject: str, key: str, body: bytes | BinaryIO,
+               operation: str = "upsert") -> str:
         """Create, upload and close one job of ready CSV (its header names ``key``): three
-        calls. The caller keeps the job id; :meth:`results_by_key` collects it later."""
+        calls. The caller keeps the job id; :meth:`results_into` collects it later."""
         return self._submit(Ingest(sobject, key, (), operation), (), body).job_id
 
-    def results_by_key(self, jobs: Sequence[tuple[str, str]],
-                       sizes: Sequence[int] = ()) -> list[dict[str, RecordResult]]:
+    def results_into(self, jobs: Sequence[tuple[str, str]], sizes: Sequence[int],
+                     sink: Callable[[int, Iterator[RecordResult]], None]) -> None:
         """Wait for jobs submitted earlier, by this process or one before it (``(job id, key
-        field)`` each, processed side by side), then each one's per-record results by key.
-        ``sizes``: the jobs' records where known (0 not), so the first poll comes when the
-        job should be done at the pace jobs were seen done before."""
+        field)`` each, processed side by side), then hand each one's results to ``sink``
+        (its index in ``jobs``, its results row by row as they download: a run's results
+        are kept on disk, not in memory). ``sizes``: the jobs' records where known (0 not),
+        so the first poll comes when the job should be done at the pace jobs were seen done
+        before."""
         polls = []
         for n, (job_id, _) in enumerate(jobs):
             size = sizes[n] if n < len(sizes) else 0
-            pace = self._pace.get(("", ""))
-            first = self.poll_seconds if pace is None or not size else min(
-                max(self.poll_seconds, 0.8 * size / pace), self.max_poll_seconds)
+            first = self._first_wait(self._pace.get(("", "")) if size else None, size)
             polls.append(_Poll(f"jobs/ingest/{job_id}", first, size, partial_ok=True))
         self._poll(polls)
         for poll in polls:
             if poll.done_at > 0 and poll.total:
                 self._pace[("", "")] = poll.total / poll.done_at
-        out = []
-        for (job_id, key), poll in zip(jobs, polls, strict=True):
+        for n, ((job_id, key), poll) in enumerate(zip(jobs, polls, strict=True)):
             info = poll.info or {}
             failed_job = (str(info.get("errorMessage") or "no message")
                           if info.get("state") == "Failed" else None)
-            results: dict[str, RecordResult] = {}
-            for result in self._results(job_id, key, (), info, failed_job, keep_all=True):
-                if result.external_id is not None:
-                    results[result.external_id] = result
-            out.append(results)
-        return out
+            sink(n, self._result_rows(job_id, key, 0, info, failed_job))
 
     # --- query ---------------------------------------------------------------------------
 
@@ -298,8 +294,7 @@ class BulkJobs:
             # (an object not seen yet takes the pace of the last job of any object)
             pace = self._pace.get((j.ingest.operation, j.ingest.sobject),
                                   self._pace.get(("", "")))
-            first = self.poll_seconds if pace is None else min(
-                max(self.poll_seconds, 0.8 * len(j.records) / pace), self.max_poll_seconds)
+            first = self._first_wait(pace, len(j.records))
             polls.append(_Poll(f"jobs/ingest/{j.job_id}", first, len(j.records),
                                partial_ok=True))
         self._poll(polls)
@@ -309,6 +304,11 @@ class BulkJobs:
                 pace = len(job.records) / poll.done_at
                 self._pace[(job.ingest.operation, job.ingest.sobject)] = pace
                 self._pace[("", "")] = pace
+
+    def _first_wait(self, pace: float | None, size: int) -> float:
+        """Most of what ``size`` records take at ``pace`` (records per second), if known."""
+        return self.poll_seconds if pace is None else min(
+            max(self.poll_seconds, 0.8 * size / pace), self.max_poll_seconds)
 
     def _poll(self, polls: Sequence[_Poll]) -> None:
         """Poll jobs until each completes. Each waits ``poll_seconds`` first, then twice as
@@ -378,21 +378,3 @@ class _Poll:
         else:
             self.wait = min(self.wait * 2, longest)
         self.due = elapsed + self.wait
-
-
-def _unprocessed(external_id: str | None, why: str) -> RecordResult:
-    """A record the job never processed: nothing was written, so sending it again is safe."""
-    return RecordResult(external_id=external_id, id=None, success=False,
-                        errors=[RecordError("UNPROCESSED", why)], outcome="retryable")
-
-
-def parse_bulk_error(text: str) -> RecordError:
-    """``CODE:message:fields --`` as Bulk writes ``sf__Error``."""
-    code, _, rest = text.partition(":")
-    message = rest.rstrip(" -")
-    fields: list[str] = []
-    head, sep, tail = message.rpartition(":")
-    if sep and tail and all(part.strip().replace("_", "").isalnum()
-                            for part in tail.split(",")):
-        message, fields = head, [p.strip() for p in tail.split(",")]
-    return RecordError(code.strip() or "UNKNOWN_ERROR", message.strip(), fields)

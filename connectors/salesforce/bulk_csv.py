@@ -2,7 +2,8 @@
 
 A large write is split where its CSV would pass the upload limit; the bytes that measure a
 part are the bytes uploaded, so no record is turned into CSV twice. Cells follow
-:func:`connectors.salesforce.values.csv_cell` (null as ``#N/A``, booleans lower-case).
+:func:`connectors.salesforce.values.csv_cell` (null as ``#N/A``, booleans lower-case). The
+job's result rows name each record's errors as Bulk writes them (:func:`parse_bulk_error`).
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ import csv
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from connectors.salesforce.errors import RecordError
+from connectors.salesforce.results import RecordResult
 from connectors.salesforce.values import csv_cell
 
-__all__ = ["_columns", "_parts", "to_csv"]
+__all__ = ["_columns", "_never_ran", "_parts", "parse_bulk_error", "to_csv"]
 
 
 def to_csv(records: Sequence[dict[str, Any]], columns: list[str]) -> str:
@@ -66,3 +69,27 @@ def _parts(records: Sequence[dict[str, Any]], columns: list[str],
         size += len(row)
     if start < len(records):
         yield records[start:], b"".join(lines)
+
+
+def _never_ran(job_id: str, failed_job: str | None, external_id: str | None,
+               why: str) -> RecordResult:
+    """A record no result set names as processed. Nothing was written, so sending it again
+    is safe (retryable) — unless its job failed: then it is for a person to look at."""
+    if failed_job is None:
+        return RecordResult(external_id=external_id, id=None, success=False,
+                            errors=[RecordError("UNPROCESSED", why)], outcome="retryable")
+    return RecordResult.failed(external_id, [RecordError(
+        "BULK_JOB_FAILED", f"the Bulk job {job_id} failed before this record was processed: "
+        f"{failed_job}")])
+
+
+def parse_bulk_error(text: str) -> RecordError:
+    """``CODE:message:fields --`` as Bulk writes ``sf__Error``."""
+    code, _, rest = text.partition(":")
+    message = rest.rstrip(" -")
+    fields: list[str] = []
+    head, sep, tail = message.rpartition(":")
+    if sep and tail and all(part.strip().replace("_", "").isalnum()
+                            for part in tail.split(",")):
+        message, fields = head, [p.strip() for p in tail.split(",")]
+    return RecordError(code.strip() or "UNKNOWN_ERROR", message.strip(), fields)

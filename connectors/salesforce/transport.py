@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import requests
 import structlog
@@ -98,14 +98,17 @@ class Transport:
     # --- requests ------------------------------------------------------------------------
 
     def request(self, method: str, path: str, *, context: str | None = None,
-                json: Any = None, data: str | bytes | None = None,
+                json: Any = None, data: str | bytes | BinaryIO | None = None,
                 params: Mapping[str, str] | None = None,
-                headers: Mapping[str, str] | None = None) -> requests.Response:
-        """Send one request with retries and re-authentication; raises the product's errors."""
+                headers: Mapping[str, str] | None = None,
+                stream: bool = False) -> requests.Response:
+        """Send one request with retries and re-authentication; raises the product's errors.
+        ``stream``: the body is read as the caller goes (a Bulk job's results can be larger
+        than memory should hold); ``data`` may be an open file, sent from its start each try."""
         def attempt() -> requests.Response:
             return self.with_session(lambda: self.send_once(
                 method, path, context=context, json=json, data=data, params=params,
-                headers=headers))
+                headers=headers, stream=stream))
         return self.policy.call(attempt)
 
     def with_session(self, operation: Callable[[], T]) -> T:
@@ -123,9 +126,10 @@ class Transport:
                     error_code=again.error_code, status=again.status) from None
 
     def send_once(self, method: str, path: str, *, context: str | None = None,
-                  json: Any = None, data: str | bytes | None = None,
+                  json: Any = None, data: str | bytes | BinaryIO | None = None,
                   params: Mapping[str, str] | None = None,
-                  headers: Mapping[str, str] | None = None) -> requests.Response:
+                  headers: Mapping[str, str] | None = None,
+                  stream: bool = False) -> requests.Response:
         """Exactly one HTTP request; failures translated, nothing retried."""
         url = self.url(path)
         what = context or f"{method} {_path_of(url)}"
@@ -137,10 +141,12 @@ class Transport:
                   "Accept": "application/json"}
         merged.update(headers or {})
         started = time.monotonic()
+        if data is not None and not isinstance(data, str | bytes):
+            data.seek(0)  # a file body, sent again whole
         try:
             response = self.session.request(method, url, json=json, data=data,
                                             params=dict(params) if params else None,
-                                            headers=merged)
+                                            headers=merged, stream=stream)
         except requests.RequestException as err:
             error = error_from_network(err, what)
             error.args = (redact(str(error), self._secrets()),)

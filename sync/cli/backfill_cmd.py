@@ -25,7 +25,8 @@ from sync.cli.progress import progress_of
 from sync.cli.runtime import load_mapping_from, open_runtime
 from sync.cli.signals import stop_on_signals
 from sync.cycle import RunControl, StopToken
-from sync.jobs.backfill import DEFAULT_BATCH_SIZE, Backfill, BackfillReport
+from sync.jobs.backfill import DEFAULT_BATCH_SIZE, Backfill
+from sync.jobs.backfill_report import BackfillReport
 from sync.jobs.selection import Selection
 from sync.planner.model import DesiredPlan
 from sync.store.records import BackfillStatus

@@ -135,10 +135,12 @@ def run_batch(org: Org, opportunities: Sequence[Mapping[str, Any]], *,
 
 
 def decide_batch(org: Org, opportunities: Sequence[Mapping[str, Any]],
-                 holds: OrgHolds | None = None, team: pull.Team | None = None) -> Decisions:
+                 holds: OrgHolds | None = None, team: pull.Team | None = None,
+                 roles: pull.Roles | None = None) -> Decisions:
     """What :func:`run_batch` would push for these Opportunity rows, pushing nothing and
     recording no run: a backfill that spools its writes pushes them later, in one go.
-    ``team``: every Opportunity Team member of the org, read once for all batches."""
+    ``team``, ``roles``: the Opportunity Team members and contact roles of these
+    Opportunities, read once for all batches (else read for the batch)."""
     rows = {str(r["Id"]): dict(r) for r in opportunities}
     pulled: pull.Rows = {OPPORTUNITY: list(rows.values()), PLAN_OBJECT: [],
                          MILESTONE_OBJECT: []}
@@ -146,7 +148,8 @@ def decide_batch(org: Org, opportunities: Sequence[Mapping[str, Any]],
     holds = holds or OrgHolds()
     gathered = gather(org.salesforce, org.store, org.mapping, org.id, list(rows), pulled,
                       me=me, teams=org.teams, first_read=not holds.plans,
-                      roles=None if holds.contact_roles else {}, team=team)
+                      roles=roles if roles is not None or holds.contact_roles else {},
+                      team=team)
     return decide(gathered, org.planner, me, org.clock().date())
 
 

@@ -6,7 +6,8 @@ each batch's :class:`~sync.cycle.decide.Decisions` are appended to a file instea
 length after the batch is checkpointed with the batch's cursor: killed mid-batch, a resume
 cuts the file back to the checkpointed length and continues from the cursor. The file is
 written and read only by this process and its resumes (it lives in the backfill's own
-directory), which is why plain pickles serve.
+directory), which is why plain pickles serve. Beside it, :attr:`Spool.tables` keeps what the
+run reads once for all batches and what its jobs said of each record (``spool_tables``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sync.cycle.decide import Decisions
+from sync.cycle.spool_tables import SpoolTables
 
 _LENGTH = struct.Struct(">Q")
 
@@ -36,6 +38,7 @@ class Spool:
         # share a spool)
         self.name = name
         self.path = (directory or spool_dir()) / f"{name}.spool"
+        self.tables = SpoolTables(self.path.with_suffix(".db"))
 
     def exists(self) -> bool:
         return self.path.exists()
@@ -44,6 +47,7 @@ class Spool:
         """An empty spool (a new backfill)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_bytes(b"")
+        self.tables.remove()
 
     def cut(self, length: int) -> None:
         """Back to ``length`` bytes: what a killed run appended after its checkpoint goes."""
@@ -67,4 +71,6 @@ class Spool:
                 yield pickle.loads(f.read(size))  # noqa: S301 - this backfill's own file
 
     def remove(self) -> None:
+        """The spool and its tables (the backfill is done with them)."""
+        self.tables.remove()
         self.path.unlink(missing_ok=True)

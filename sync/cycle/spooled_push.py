@@ -4,7 +4,9 @@ Plans first; then the milestones' Tasks (each new Task's description links its p
 Id the plan job's results give); then milestones and Opportunity rollups side by side (a new
 milestone names its plan's Id and its new Task's Id, both from the results before). Each
 object's CSV is built from the spool, batch by batch, into parts cut only at the upload
-limit, so at most one part is in memory. A job's id is saved (``save``) once every part of
+limit, each written to a file and uploaded from it; each job's results go, row by row, into
+the spool's tables (``spool_tables``), which each batch asks for its own records, so nothing
+held grows with the run. A job's id is saved (``save``) once every part of
 its object is uploaded: a resumed backfill collects the results of the jobs it finds saved
 instead of uploading them again; an object whose jobs were never all created is uploaded
 again, and upserts by external id make that repeat land on the same records.
@@ -15,8 +17,8 @@ anyway (the plan index and shadow need every plan's Id), so the Id costs nothing
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, BinaryIO, Protocol
 
 from connectors.salesforce.bulk import MAX_UPLOAD_BYTES
 from connectors.salesforce.bulk_csv import _header, _rows
@@ -25,7 +27,6 @@ from connectors.salesforce.results import RecordResult
 from sync.cycle.decide import Decisions
 from sync.cycle.diff import RecordChange
 from sync.cycle.org import Salesforce
-from sync.cycle.pull import Team, team_by_opportunity
 from sync.cycle.push import (
     Failure,
     PushResult,
@@ -35,6 +36,7 @@ from sync.cycle.push import (
 )
 from sync.cycle.run import RunControl
 from sync.cycle.sobjects import (
+    CONTACT_ROLE,
     MILESTONE_OBJECT,
     OPPORTUNITY,
     PLAN_OBJECT,
@@ -43,57 +45,82 @@ from sync.cycle.sobjects import (
     UPSERT_KEY,
 )
 from sync.cycle.spool import Spool
+from sync.cycle.spool_tables import SpoolTables
 
-Results = dict[str, dict[str, RecordResult]]  # object -> key -> result
 Records = Callable[[Decisions], list[RecordChange]]
+# who stands on each Opportunity, read in one Bulk query for all of a spooled run's batches
+# (each batch asking for its own costs a Composite call per 1,500 Opportunities)
+# (kind: its query, in the order a batch's own read gives, the fields of the role and of who
+# holds it)
+PEOPLE = {"roles": (f"SELECT OpportunityId, Role, ContactId FROM {CONTACT_ROLE} "
+                    "ORDER BY IsPrimary DESC, Id", "Role", "ContactId"),
+          "team": (f"SELECT OpportunityId, TeamMemberRole, UserId FROM {TEAM_MEMBER} "
+                   "ORDER BY CreatedDate, Id", "TeamMemberRole", "UserId")}
 
 
 class RunSpanningJobs(Protocol):
     """What the spooled push needs of Bulk API 2.0 (``connectors.salesforce.bulk``)."""
 
-    def submit(self, sobject: str, key: str, body: bytes, operation: str = ...) -> str: ...
+    def submit(self, sobject: str, key: str, body: bytes | BinaryIO,
+               operation: str = ...) -> str: ...
 
-    def results_by_key(self, jobs: list[tuple[str, str]], sizes: list[int] = ...
-                       ) -> list[dict[str, RecordResult]]: ...
+    def results_into(self, jobs: Sequence[tuple[str, str]], sizes: Sequence[int],
+                     sink: Callable[[int, Iterator[RecordResult]], None]) -> None: ...
 
 
-def every_team_member(salesforce: Salesforce) -> Team:
-    """Every Opportunity Team member of the org in one Bulk query, for all of a spooled
-    backfill's batches (each batch asking for its own costs a Composite call per 1,500)."""
-    return team_by_opportunity(salesforce.bulk_query(
-        f"SELECT OpportunityId, UserId, TeamMemberRole FROM {TEAM_MEMBER}"))
+def people_of(salesforce: Salesforce, tables: SpoolTables, kind: str,
+              opportunities: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+    """The contact roles or team members (``kind``) of these Opportunities: the org's all
+    are read once, on the first call of the run, into the spool's tables."""
+    if not tables.has(kind):
+        soql, role, who = PEOPLE[kind]
+        tables.keep_people(kind, (
+            (str(row["OpportunityId"]), str(row.get(role) or ""), str(row[who]))
+            for row in salesforce.bulk_query(soql) if row.get(who)))
+    return tables.people(kind, opportunities)
 
 
 def run_spanning_jobs(salesforce: object) -> RunSpanningJobs | None:
     """The connector's Bulk jobs, if it can leave them running across processes."""
     jobs = getattr(salesforce, "bulk", None)
-    return jobs if hasattr(jobs, "submit") and hasattr(jobs, "results_by_key") else None
+    return jobs if hasattr(jobs, "submit") and hasattr(jobs, "results_into") else None
 
 
 class Written:
-    """What the jobs' results say, turned into each batch's records and outcome."""
+    """What the jobs said, looked up in the spool's tables for one batch at a time, turned
+    into the batch's records and outcome."""
 
-    def __init__(self, results: Results) -> None:
-        self.results = results
-        plans = results.get(PLAN_OBJECT, {})
-        self.plan_ids = {k: r.id for k, r in plans.items() if r.success and r.id}
-        self.failed_plans = {k for k, r in plans.items() if not r.success}
-        tasks = results.get(TASK, {})
-        self.new_tasks = {k: r.id for k, r in tasks.items() if r.success and r.created and r.id}
+    def __init__(self, tables: SpoolTables) -> None:
+        self.tables = tables
+        self._batch: Decisions | None = None  # held: its id is not reused while cached
+        self._found: dict[str, dict[str, RecordResult]] = {}
+
+    def found(self, d: Decisions, sobject: str) -> dict[str, RecordResult]:
+        """The results of the batch's records of ``sobject``, by key."""
+        if self._batch is not d:
+            self._batch, self._found = d, {}
+        if sobject not in self._found:
+            self._found[sobject] = self.tables.results(sobject, _keys(d, sobject))
+        return self._found[sobject]
+
+    def _plans(self, d: Decisions) -> tuple[set[str], dict[str, str]]:
+        plans = self.found(d, PLAN_OBJECT)
+        return ({k for k, r in plans.items() if not r.success},
+                {k: r.id for k, r in plans.items() if r.success and r.id})
 
     def plans(self, d: Decisions) -> list[RecordChange]:
         return [c.plan for c in d.changes if c.plan]
 
     def tasks(self, d: Decisions) -> list[RecordChange]:
-        return tasks_to_write(d, self.failed_plans, self.plan_ids)
+        return tasks_to_write(d, *self._plans(d))
 
     def milestones(self, d: Decisions) -> list[RecordChange]:
-        mine = {t.key: self.new_tasks[t.key] for c in d.changes for t in c.tasks
-                if t.key in self.new_tasks}
-        return milestones_to_write(d, self.failed_plans, self.plan_ids, mine)
+        mine = {k: r.id for k, r in self.found(d, TASK).items()
+                if r.success and r.created and r.id}
+        return milestones_to_write(d, *self._plans(d), mine)
 
     def rollups(self, d: Decisions) -> list[RecordChange]:
-        return rollups_to_write(d, self.failed_plans)
+        return rollups_to_write(d, self._plans(d)[0])
 
     def outcome(self, d: Decisions) -> PushResult:
         """One batch's push result, as the jobs wrote it (records prepared as they went)."""
@@ -101,7 +128,7 @@ class Written:
         for sobject, changes in ((PLAN_OBJECT, self.plans(d)), (TASK, self.tasks(d)),
                                  (MILESTONE_OBJECT, self.milestones(d)),
                                  (OPPORTUNITY, self.rollups(d))):
-            found = self.results.get(sobject, {})
+            found = self.found(d, sobject)
             for change in changes:
                 result = found.get(change.key)
                 if result is not None and result.success:
@@ -113,17 +140,29 @@ class Written:
         return out
 
 
+def _keys(d: Decisions, sobject: str) -> Iterator[str]:
+    """The keys the batch's records of ``sobject`` are written under."""
+    for c in d.changes:
+        if sobject == PLAN_OBJECT:
+            yield c.opportunity_id
+        elif sobject == OPPORTUNITY and c.rollup:
+            yield c.rollup.key
+        elif sobject in (TASK, MILESTONE_OBJECT):  # a new Task's link has its milestone's key
+            yield from (t.key for t in c.tasks)
+            if sobject == MILESTONE_OBJECT:
+                yield from (m.key for m in c.milestones)
+
+
 def push_spool(spool: Spool, jobs: RunSpanningJobs, control: RunControl,
                saved: dict[str, list[str]], save: Callable[[dict[str, list[str]]], None],
                max_bytes: int = MAX_UPLOAD_BYTES) -> Written:
     """Write everything spooled (or collect the saved jobs' results); what landed."""
-    results: Results = {}
+    written = Written(spool.tables)
     stage = _Stage(spool, jobs, control, saved, save, max_bytes)
-    stage.run([(PLAN_OBJECT, Written(results).plans)], results)
-    stage.run([(TASK, Written(results).tasks)], results)
-    written = Written(results)
-    stage.run([(MILESTONE_OBJECT, written.milestones), (OPPORTUNITY, written.rollups)], results)
-    return Written(results)
+    stage.run([(PLAN_OBJECT, written.plans)])
+    stage.run([(TASK, written.tasks)])
+    stage.run([(MILESTONE_OBJECT, written.milestones), (OPPORTUNITY, written.rollups)])
+    return written
 
 
 class _Stage:
@@ -134,48 +173,58 @@ class _Stage:
         self.saved, self.save, self.max_bytes = saved, save, max_bytes
         self.sizes: dict[str, int] = {}  # records per job submitted by this process
 
-    def run(self, steps: list[tuple[str, Records]], into: Results) -> None:
-        """Submit the objects' jobs (those not saved yet) side by side, then collect."""
+    def run(self, steps: list[tuple[str, Records]]) -> None:
+        """Submit the objects' jobs (those not saved yet) side by side, then collect the
+        results of those not collected yet into the spool's tables."""
         for sobject, records in steps:
             if sobject not in self.saved:
                 ids = list(self._submit(sobject, records))
                 self.saved = {**self.saved, sobject: ids}
                 self.save(self.saved)
-        pending = [(job, UPSERT_KEY[sobject]) for sobject, _ in steps
-                   for job in self.saved[sobject]]
-        owners = [sobject for sobject, _ in steps for _ in self.saved[sobject]]
-        for sobject, _ in steps:
-            into.setdefault(sobject, {})
+        tables = self.spool.tables
+        pending = [(sobject, job) for sobject, _ in steps for job in self.saved[sobject]
+                   if not tables.collected(job)]
         if pending:
-            sizes = [self.sizes.get(job, 0) for job, _ in pending]
-            for sobject, found in zip(owners, self.jobs.results_by_key(pending, sizes),
-                                      strict=True):
-                into[sobject].update(found)
+            self.jobs.results_into(
+                [(job, UPSERT_KEY[sobject]) for sobject, job in pending],
+                [self.sizes.get(job, 0) for _, job in pending],
+                lambda n, results: tables.keep(*pending[n], results))
 
     def _submit(self, sobject: str, records: Records) -> Iterable[str]:
         key = UPSERT_KEY[sobject]
         columns = {key: None}
-        for d in self.spool.batches():
+        for d in self.spool.batches():  # the columns only: names, however many records
             for change in records(d):
                 columns.update(dict.fromkeys(change.fields))
         names = list(columns)
         header = _header(names)
-        lines, size = [header], len(header)
         operation = "update" if key == "Id" else "upsert"
-        for d in self.spool.batches():
-            for row in _rows(_bodies(records(d), key), names):
-                if len(lines) > 1 and size + len(row) > self.max_bytes:
-                    yield self._send(sobject, key, lines, operation)
-                    lines, size = [header], len(header)
-                lines.append(row)
-                size += len(row)
-        if len(lines) > 1:
-            yield self._send(sobject, key, lines, operation)
+        # each part is written to a file beside the spool and uploaded from there: a part
+        # is up to the upload limit, more than a run should hold in memory
+        part = self.spool.path.with_suffix(".part")
+        with part.open("w+b") as out:
+            try:
+                size, count = out.write(header), 0
+                for d in self.spool.batches():
+                    for row in _rows(_bodies(records(d), key), names):
+                        if count and size + len(row) > self.max_bytes:
+                            yield self._send(sobject, key, out, count, operation)
+                            out.seek(0)
+                            out.truncate()
+                            size, count = out.write(header), 0
+                        size += out.write(row)
+                        count += 1
+                if count:
+                    yield self._send(sobject, key, out, count, operation)
+            finally:
+                part.unlink(missing_ok=True)
 
-    def _send(self, sobject: str, key: str, lines: list[bytes], operation: str) -> str:
+    def _send(self, sobject: str, key: str, part: BinaryIO, count: int,
+              operation: str) -> str:
+        part.flush()
         self.control.check_write()
-        job = self.jobs.submit(sobject, key, b"".join(lines), operation)
-        self.sizes[job] = len(lines) - 1
+        job = self.jobs.submit(sobject, key, part, operation)
+        self.sizes[job] = count
         return job
 
 

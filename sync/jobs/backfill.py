@@ -14,23 +14,26 @@ backfill pauses with its checkpoint and resumes when the quota returns.
 
 from __future__ import annotations
 
-import math
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from config.batching import batched
 from config.errors import NothingToResumeError, RateLimitedError, StopRequested
 from config.logging import get_logger
-from mappings.model import StageMapping
 from sync.cycle import Org, OrgHolds, RunControl, RunReport, commit_pushed, decide_batch, run_batch
 from sync.cycle.decide import Decisions
 from sync.cycle.spool import Spool
-from sync.cycle.spooled_push import every_team_member, push_spool, run_spanning_jobs
+from sync.cycle.spooled_push import people_of, push_spool, run_spanning_jobs
+from sync.jobs.backfill_report import (
+    BackfillReport,
+    estimate_calls,
+    tasks_per_plan,
+    write_calls,
+)
 from sync.jobs.selection import Cursor, Selection, read
-from sync.planner.model import DesiredPlan, Opportunity
+from sync.planner.model import Opportunity
 from sync.store import Transaction
 from sync.store.records import BackfillStatus, RunKind, RunOutcome
 
@@ -41,89 +44,7 @@ log = get_logger("mapsync.backfill")
 # calls, 386 MB; 10,000 → 403 calls, 716 MB (tests/benchmarks/bench_operations.py).
 DEFAULT_BATCH_SIZE = 4_000
 SAMPLE_SIZE = 5
-BULK_JOB_CALLS = 6  # create, upload, close, one poll, successful and failed results
 Progress = Callable[[int, int], None]  # (records done, total)
-# The checkpoint's counts: its keys and the report's counters they hold.
-_STORED = {"created": "plans_created", "updated": "plans_updated",
-           "unchanged": "plans_unchanged", "failed": "dead_letters",
-           "milestones": "milestones_written", "rollups": "rollups_written"}
-
-
-@dataclass
-class BackfillReport:
-    """Where a backfill stands (over all its resumed parts) and, in ``totals``, the added-up
-    report of its runs; dry, what a real run would do."""
-
-    backfill_id: str
-    status: str = BackfillStatus.RUNNING.value
-    dry_run: bool = False
-    selected: int = 0
-    done: int = 0
-    estimated_write_calls: int = 0
-    sample: list[DesiredPlan] = field(default_factory=list)
-    totals: RunReport = field(default_factory=lambda: RunReport(kind=RunKind.BACKFILL))
-    # Opportunity names of the sampled plans (a dry run's table shows names, not Ids)
-    names: dict[str, str] = field(default_factory=dict)
-    # a spooled backfill: its spool's name and checkpointed length, its jobs' ids by
-    # object once uploaded, and how many spooled batches the store has committed
-    spool: dict[str, Any] | None = None
-
-    def stored_counts(self) -> dict[str, Any]:
-        spool = {"spool": self.spool} if self.spool is not None else {}
-        return {"selected": self.selected, "done": self.done,
-                **{key: getattr(self.totals, name) for key, name in _STORED.items()},
-                "skipped": self.totals.skipped, "api_calls": self.totals.api_calls, **spool}
-
-    def restore(self, stored: Mapping[str, Any]) -> None:
-        self.selected = int(stored.get("selected", 0))
-        self.done = int(stored.get("done", 0))
-        for key, name in _STORED.items():
-            setattr(self.totals, name, int(stored.get(key, 0)))
-        self.totals.skipped = dict(stored.get("skipped", {}))
-        self.totals.api_calls = int(stored.get("api_calls", 0))
-        self.spool = dict(stored["spool"]) if stored.get("spool") else None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"backfill_id": self.backfill_id, "status": self.status,
-                "dry_run": self.dry_run, **self.stored_counts(),
-                "estimated_write_calls": self.estimated_write_calls,
-                "seconds": round(self.totals.seconds, 2), "error": self.totals.error}
-
-
-def write_calls(records: int, threshold: int) -> int:
-    """API calls one push of ``records`` records of one object costs."""
-    if records <= 0:
-        return 0
-    if records > threshold:
-        return BULK_JOB_CALLS
-    return math.ceil(records / 200)
-
-
-def estimate_calls(selected: int, batch_size: int, milestones_per_plan: int,
-                   threshold: int, tasks_per_plan: int = 0) -> int:
-    """An upper bound of the API calls a real backfill of ``selected`` Opportunities costs,
-    shown before an admin confirms: the selection read (REST pages of 2,000, or one Bulk
-    query job), per batch the gather requests and the writes of plans, milestones, the
-    milestones' Tasks (and each new Task's Id on its milestone) and rollups, as if every
-    Opportunity got a new plan."""
-    if selected <= 0:
-        return 1
-    reads = BULK_JOB_CALLS if selected > threshold else math.ceil(selected / 2000)
-    full, rest = divmod(selected, batch_size)
-    calls = 1 + reads  # the count, then the selection
-    for size, times in ((batch_size, full), (rest, 1 if rest else 0)):
-        per_batch = (2 + write_calls(size, threshold)
-                     + write_calls(size * milestones_per_plan, threshold)
-                     + 2 * write_calls(size * tasks_per_plan, threshold)
-                     + write_calls(size, threshold))
-        calls += per_batch * times
-    return calls
-
-
-def tasks_per_plan(mapping: StageMapping) -> int:
-    """The most milestones of one template that get a Task (``tasks: sides``)."""
-    return max(sum(1 for m in t.milestones if mapping.tasks_for(t.name).covers(m.side.value))
-               for t in mapping.templates)
 
 
 class Backfill:
@@ -141,7 +62,6 @@ class Backfill:
         self.progress = progress or (lambda done, total: None)
         self.control = control or RunControl()
         self._holds = OrgHolds()
-        self._team: dict[str, list[tuple[str, str]]] | None = None  # read once, if spooled
 
     @property
     def backfill_id(self) -> str:
@@ -268,10 +188,16 @@ class Backfill:
     def _spool_batch(self, spool: Spool, rows: list[dict[str, Any]], org: str,
                      params: Mapping[str, Any], report: BackfillReport, last: Cursor,
                      filtered: int) -> None:
-        """Decide one batch and spool its decisions; the checkpoint names the spool's length."""
-        if self._team is None and self.org.teams:
-            self._team = every_team_member(self.org.salesforce)
-        decisions = decide_batch(self.org, rows, self._holds, self._team) if rows else Decisions()
+        """Decide one batch and spool its decisions; the checkpoint names the spool's length.
+        The batch's contact roles and team members come from the spool's tables (the org's
+        every one read in one Bulk query, on the first batch)."""
+        decisions = Decisions()
+        if rows:
+            ids = [str(r["Id"]) for r in rows]
+            sf, tables = self.org.salesforce, spool.tables
+            team = people_of(sf, tables, "team", ids) if self.org.teams else None
+            roles = people_of(sf, tables, "roles", ids) if self._holds.contact_roles else None
+            decisions = decide_batch(self.org, rows, self._holds, team, roles)
         assert report.spool is not None
         report.spool["length"] = spool.append(decisions)
         self._count(None, report, filtered, len(rows))

@@ -12,8 +12,8 @@ import responses
 
 from config.errors import FatalError
 from connectors.salesforce import SalesforceClient
-from connectors.salesforce.bulk import Ingest, parse_bulk_error
-from connectors.salesforce.bulk_csv import _parts, to_csv
+from connectors.salesforce.bulk import Ingest
+from connectors.salesforce.bulk_csv import _parts, parse_bulk_error, to_csv
 from tests.connector.conftest import API, Sleeps, add_token
 
 JOB = "7505g00000AbCdEAAV"

@@ -14,6 +14,7 @@ from simple_salesforce.exceptions import SalesforceOperationError
 
 from connectors.emulator.pytest_plugin import salesforce_client
 from connectors.emulator.server import Emulator
+from connectors.salesforce.bulk import MAX_UPLOAD_BYTES
 from tests.emulator.bulk_support import BulkClient, rows_of
 
 
@@ -303,3 +304,23 @@ def test_rows_meet_locked_records_when_the_lock_knob_is_on(emulator, bulk):
     assert bad["sf__Error"].startswith("UNABLE_TO_LOCK_ROW:unable to obtain exclusive access")
     emulator.set_knobs(lock_rate=0.0)
     assert bulk.ingest("Account", "insert", "Name\nLet In\n")["numberRecordsFailed"] == 0
+
+
+def test_an_upload_over_150_mb_once_base64_encoded_is_refused_and_the_clients_largest_is_not(
+        emulator, bulk):
+    job = bulk.create_ingest("Account", "insert")
+    header = b"Name\n"
+    row = b"Upload Limit Account " + b"x" * 78 + b"\n"  # 100 bytes
+    # 113 MB of CSV: under 150 MB as sent, over it base64-encoded
+    body = header + row * ((113_000_000 - len(header)) // len(row) + 1)
+    refused = bulk.call("PUT", f"ingest/{job['id']}/batches", data=body,
+                        headers={"Content-Type": "text/csv"})
+    assert refused.status_code == 413
+    assert refused.json()[0]["errorCode"] == "INVALIDJOB"
+    del body
+    largest = header + row * ((MAX_UPLOAD_BYTES - len(header)) // len(row))
+    assert len(largest) <= MAX_UPLOAD_BYTES
+    accepted = bulk.call("PUT", f"ingest/{job['id']}/batches", data=largest,
+                         headers={"Content-Type": "text/csv"})
+    assert accepted.status_code == 201
+    bulk.call("PATCH", f"ingest/{job['id']}", json={"state": "Aborted"})

@@ -17,7 +17,8 @@ import requests
 
 from connectors.emulator.server import Emulator
 from sync.cycle import run_cycle
-from sync.jobs.backfill import Backfill, estimate_calls, tasks_per_plan
+from sync.jobs.backfill import Backfill
+from sync.jobs.backfill_report import estimate_calls, tasks_per_plan
 from sync.jobs.selection import Selection
 from sync.store.records import BackfillStatus
 from tests.operations.ops import MAPSYNC, MILESTONE, PLAN, Ops, json_lines, stop, wait_for

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 from collections.abc import Sequence
 from pathlib import Path
@@ -9,12 +10,17 @@ from typing import Any
 
 import pytest
 
+from config.errors import LeaseLostError
 from connectors.emulator.knobs import Knobs
 from connectors.emulator.profile import profile_named
 from connectors.emulator.server import Emulator
-from sync.cycle import Org
+from sync.cycle import Org, RunControl
+from sync.cycle.sobjects import MILESTONE_FIELDS, PLAN_FIELDS, TASK_FIELDS
+from sync.cycle.spool import spool_dir
 from sync.jobs.backfill import Backfill
 from sync.jobs.selection import Selection
+from sync.planner.model import OPPORTUNITY_ROLLUP_FIELDS
+from sync.store import Transaction
 from sync.store.records import BackfillStatus
 from tests.operations.ops import MILESTONE, PLAN, Ops, stop, wait_for
 
@@ -190,3 +196,113 @@ class QueryLog:
             return send(soqls, **kwargs)
 
         client.composite_query = recorded
+
+
+def everything_written(ops: Ops) -> set[tuple[Any, ...]]:
+    """Every plan, milestone and Task and every Opportunity's rollups, each record's Ids
+    replaced by what names it in any run (its external key): two backfills of one seed
+    compare equal when they wrote the same."""
+    system = {"Id", "IsDeleted", "SystemModstamp", "LastModifiedById"}
+    plans = ops.rows(f"SELECT {', '.join(PLAN_FIELDS)} FROM {PLAN}")
+    milestones = ops.rows(f"SELECT {', '.join(MILESTONE_FIELDS)} FROM {MILESTONE}")
+    tasks = ops.rows(f"SELECT {', '.join(TASK_FIELDS)}, Description FROM Task "
+                     "WHERE MAP_External_Id__c != null")
+    names = {r["Id"]: f"plan:{r['External_Id__c']}" for r in plans}
+    names |= {r["Id"]: f"milestone:{r['External_Id__c']}" for r in milestones}
+    names |= {r["Id"]: f"task:{r['MAP_External_Id__c']}" for r in tasks}
+
+    def named(value: Any) -> Any:
+        return re.sub(r"\b[a-zA-Z0-9]{18}\b", lambda m: names.get(m.group(), m.group()),
+                      value) if isinstance(value, str) else value
+
+    rollups = ops.rows(f"SELECT Id, {', '.join(sorted(OPPORTUNITY_ROLLUP_FIELDS))} "
+                       "FROM Opportunity")
+    return {(kind, *sorted((k, named(v)) for k, v in row.items() if k not in system))
+            for kind, rows in (("plan", plans), ("milestone", milestones), ("task", tasks))
+            for row in rows} | {("rollups", *sorted(r.items())) for r in rollups}
+
+
+def seeded(emulator_server: Emulator, tmp_path: Path, name: str) -> Ops:
+    """The demo seed (contact roles) and 2,500 Opportunities more, two of them with a
+    Solutions Engineer on their Opportunity Team."""
+    emulator_server.reset(seed="demo", opportunities=2500)
+    ops = Ops(emulator_server, f"sqlite:///{tmp_path / name}.db")
+    engineer = ops.rows(f"SELECT Id FROM User WHERE Id != '{ops.rep_id}' AND "
+                        "Department = 'Sales' ORDER BY Username LIMIT 1")[0]["Id"]
+    for opp in ops.rows("SELECT Id FROM Opportunity WHERE StageName = 'Needs Analysis' "
+                        f"AND OwnerId = '{ops.rep_id}' ORDER BY Id LIMIT 2"):
+        ops.rep.OpportunityTeamMember.create({"OpportunityId": opp["Id"], "UserId": engineer,
+                                                "TeamMemberRole": "Solutions Engineer"})
+    return ops
+
+
+def nothing_left_to_write(ops: Ops) -> bool:
+    check = Backfill(ops.sync(), Selection(), batch_size=3000, dry_run=True).run()
+    return (check.totals.plans_created, check.totals.plans_updated,
+            check.totals.milestones_written) == (0, 0, 0)
+
+
+def test_a_spooled_backfill_writes_what_a_backfill_batch_by_batch_writes(
+        emulator_server: Emulator, tmp_path: Path):
+    batched = seeded(emulator_server, tmp_path, "batched")
+    # below the Bulk threshold: each batch decided, written and committed before the next
+    report = Backfill(batched.sync(sf_bulk_threshold=100_000), Selection(),
+                      batch_size=1000).run()
+    assert report.status == BackfillStatus.COMPLETED.value
+    assert report.spool is None
+    expected = everything_written(batched)
+    assert len([r for r in expected if r[0] == "plan"]) > 1900
+    assert any(("Owner_Contact__c", None) not in r for r in expected if r[0] == "milestone")
+    batched.close()
+
+    spooled = seeded(emulator_server, tmp_path, "spooled")
+    report = Backfill(spooled.sync(sf_bulk_threshold=1000), Selection(),
+                      batch_size=1000).run()
+    assert report.status == BackfillStatus.COMPLETED.value
+    assert report.spool is not None
+    # one job per object for the whole run
+    assert {o: len(jobs) for o, jobs in report.spool["jobs"].items()} == {
+        PLAN: 1, "Task": 1, MILESTONE: 1, "Opportunity": 1}
+    assert everything_written(spooled) == expected
+    assert nothing_left_to_write(spooled)
+    spooled.close()
+
+
+def test_a_spooled_backfill_stopped_while_committing_commits_the_rest_from_its_results_on_disk(
+        emulator_server: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("MAPSYNC_SPOOL_DIR", str(tmp_path))
+    ops = seeded(emulator_server, tmp_path, "lost")
+    commits = []
+
+    def lease(tx: Transaction) -> None:  # another worker takes the org at the third commit
+        commits.append(tx)
+        if len(commits) == 3:
+            raise LeaseLostError("lease of the org lost")
+
+    org_id = ops.sync().id
+    with pytest.raises(LeaseLostError):
+        Backfill(ops.sync(sf_bulk_threshold=1000), Selection(), batch_size=1000,
+                 control=RunControl(guard=lease)).run()
+    uploaded = ingest_jobs(ops)
+    with ops.store.transaction(write=False) as tx:
+        assert tx.checkpoints(org_id)[0].counts["spool"]["committed"] == 2  # of 3 batches
+    org = ops.sync(sf_bulk_threshold=1000)
+    asked: list[str] = []
+    transport: Any = org.salesforce.transport  # type: ignore[attr-defined]
+    send = transport.request
+
+    def recorded(method: str, path: str, **kwargs: Any) -> Any:
+        asked.append(path)
+        return send(method, path, **kwargs)
+
+    transport.request = recorded
+    resumed = Backfill(org, Selection(), batch_size=1000).run(resume=True)
+    assert resumed.status == BackfillStatus.COMPLETED.value
+    # the jobs' results were read from disk: no upload, no poll, no download again
+    assert asked
+    assert not [path for path in asked if path.startswith("jobs/ingest")]
+    assert ingest_jobs(ops) == uploaded
+    assert ops.no_duplicates()
+    assert nothing_left_to_write(ops)
+    assert not list(spool_dir().iterdir())  # the spool and its tables are gone
+    ops.close()

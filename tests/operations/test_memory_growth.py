@@ -29,6 +29,7 @@ from tests.benchmarks.child_run import run_child
 
 SMALL, LARGE = 1_000, 5_000
 CHUNK = 500  # SYNC_CHUNK_SIZE of the cycle, --batch-size of the backfill
+BULK_THRESHOLD = 200  # both sizes take the Bulk path a large org takes (streamed, spooled)
 BOUND_PER_OPPORTUNITY = 1024  # bytes of peak RSS per extra Opportunity
 LEAN_MAPPING = """\
 version: 1
@@ -52,7 +53,8 @@ def peak_mb(org: Emulator, knobs: Knobs, tmp_path: Path, kind: str, opportunitie
     mapping.write_text(LEAN_MAPPING, encoding="utf-8")
     env = {**os.environ, **org.env(), "MAPSYNC_MAPPINGS": str(mapping),
            "DATABASE_URL": f"sqlite:///{tmp_path / f'{kind}-{opportunities}.db'}",
-           "LOG_LEVEL": "WARNING", "SYNC_CHUNK_SIZE": str(CHUNK)}
+           "LOG_LEVEL": "WARNING", "SYNC_CHUNK_SIZE": str(CHUNK),
+           "SF_BULK_THRESHOLD": str(BULK_THRESHOLD)}
     result = run_child(kind, env, CHUNK)
     assert result["code"] == 0, result
     assert result["outcome"] == "succeeded", result
