@@ -39,6 +39,7 @@ from sync.planner.added import Step, StepLike, added_steps, latest_end, rollup
 from sync.planner.calendar import BusinessCalendar
 from sync.planner.drafts import build_milestone, build_plan, for_opportunity, with_owners
 from sync.planner.frozen import held_schedule, is_held, rebaselined
+from sync.planner.fused import steady_plan
 from sync.planner.measures import measured
 from sync.planner.model import (
     ACTIVE,
@@ -56,7 +57,7 @@ from sync.planner.owners import contacts_by_role, owner_of, users_by_role
 from sync.planner.progress import StageProgress
 from sync.planner.schedule import ScheduleBook
 from sync.planner.slip import cause_text, days_slipped, health, plan_days_slipped, project
-from sync.planner.statics import MilestoneStatic, compiled, rule_path, rule_value
+from sync.planner.statics import MilestoneStatic, compiled, rule_path, rule_value, stage_answers
 from sync.planner.steady import resolve_all
 
 _NEW_PLAN_MEMO_LIMIT, _TEMPLATE_MEMO_LIMIT = 8192, 4096
@@ -79,6 +80,7 @@ class Planner:
                  *, roll_out: bool = False) -> None:
         self.mapping = mapping
         self.roll_out = roll_out  # mapsync mappings apply: every plan takes the mapping
+        self.fused = True  # the usual re-plan in one pass (False: always the general path)
         self._versions: dict[str, str] = {}
         self.calendar = calendar or BusinessCalendar.from_spec(mapping.calendar)
         self._stage_index = {s.casefold(): i for i, s in enumerate(mapping.stages)}
@@ -97,6 +99,7 @@ class Planner:
                            tuple[tuple[bool | None, ...], tuple[dt.date | None, ...]]] = {}
         self._chosen: dict[tuple[tuple[type, object], ...], object] = {}
         self._statics: dict[str, tuple[MilestoneStatic, ...]] = {}
+        self._keys: dict[str, frozenset[str]] = {}  # each template's distinct keys
         self._new_plans: dict[tuple[str, dt.date, StageProgress, dt.date], DesiredPlan] = {}
         self._new_plans_day: dt.date | None = None
 
@@ -139,6 +142,15 @@ class Planner:
             return self._new_plan(opportunity, template, progress, close, today)
         contacts = contacts_by_role(opportunity)  # for milestones new to an existing plan
         held = is_held(current, self.version(template), self.roll_out)
+        if self.fused and not (held or self.roll_out or progress.closed_lost or current.deleted):
+            steady = steady_plan(  # the usual re-plan in one pass; None: it is not usual
+                opportunity, current, template.name, self.version(template),
+                self._static(template), self._keys[template.name],
+                self._book.schedule(template, self.calendar), close, today,
+                self._by_stage(template, progress, today), contacts, self.calendar,
+                self.mapping.health, progress.closed_won)
+            if steady is not None:
+                return steady
         desired = self._build(opportunity.id, contacts, current, template, progress, close,
                               today, owner_of(opportunity), held,
                               users_by_role(opportunity))
@@ -360,19 +372,14 @@ class Planner:
         if answer is None:
             if len(self._stages) >= _TEMPLATE_MEMO_LIMIT:
                 self._stages.clear()
-            late_before = not progress.closed_lost and not progress.closed_won
-            late_after = not progress.closed_lost
-            answer = self._stages[key] = (
-                tuple(progress.completes(s.stage_index, s.before_close)
-                      for s in self._static(template)),
-                tuple(today if (late_before if s.before_close else late_after) else None
-                      for s in self._static(template)))
+            answer = self._stages[key] = stage_answers(self._static(template), progress, today)
         return answer
 
     def _static(self, template: Template) -> tuple[MilestoneStatic, ...]:
         statics = self._statics.get(template.name)
         if statics is None:
             statics = self._statics[template.name] = compiled(template, self._stage_index)
+            self._keys[template.name] = frozenset(s.key for s in statics)
         return statics
 
 

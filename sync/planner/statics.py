@@ -3,11 +3,13 @@ rule reads an Opportunity's field: the planner's compiled view of the mapping.""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mappings.model import Anchor, Side, Template
 from sync.planner.model import Opportunity
+from sync.planner.progress import StageProgress
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,3 +89,14 @@ def rule_value(opportunity: Opportunity, first: str, rest: str | None) -> object
     else:
         value = next((v for k, v in fields.items() if k.casefold() == first), None)
     return value if rest is None else value_at(value, rest)  # type: ignore[arg-type]
+
+
+def stage_answers(statics: tuple[MilestoneStatic, ...], progress: StageProgress, today: dt.date
+                  ) -> tuple[tuple[bool | None, ...], tuple[dt.date | None, ...]]:
+    """Whether the stage completes each milestone (``StageProgress.completes``), and
+    ``today`` for each that can be overdue today (else ``None``)."""
+    late_before = not progress.closed_lost and not progress.closed_won
+    late_after = not progress.closed_lost
+    return (tuple(progress.completes(s.stage_index, s.before_close) for s in statics),
+            tuple(today if (late_before if s.before_close else late_after) else None
+                  for s in statics))

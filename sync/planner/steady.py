@@ -21,9 +21,9 @@ from sync.planner.model import DONE, NOT_STARTED, MilestoneState
 from sync.planner.progress import BASELINE, COMPLETED_DATE, STATUS, Resolution, resolve
 
 # The values ``pinned_fields`` compares, in the same order on both sides.
-_AS_HELD = attrgetter("status", "due_date", "completed_date", "name", "why",
+AS_HELD = attrgetter("status", "due_date", "completed_date", "name", "why",
                       "owner_contact_id", "owner_user_id")
-_AS_WRITTEN = itemgetter("Status__c", "Due_Date__c", "Completed_Date__c", "Name",
+AS_WRITTEN = itemgetter("Status__c", "Due_Date__c", "Completed_Date__c", "Name",
                          "Why_It_Matters__c", "Owner_Contact__c", "Owner_User__c")
 _resolution = tuple.__new__  # a Resolution without the frame of its generated __new__
 
@@ -44,7 +44,7 @@ def resolve_all(
             continue
         written = state.written
         try:
-            unpinned = _AS_WRITTEN(written) == _AS_HELD(state)
+            unpinned = AS_WRITTEN(written) == AS_HELD(state)
         except KeyError:  # a field mapsync never wrote: the general rule decides
             unpinned = False
         if not unpinned:
