@@ -4,8 +4,11 @@ A Bulk job is a small state machine that clients poll: ingest jobs go Open → U
 InProgress → JobComplete (or Failed, or Aborted on request); query jobs start at
 UploadComplete. Clients decide what to do from the state and the counters in the job's JSON
 (``numberRecordsProcessed``, ``numberRecordsFailed``), so both are kept exactly as Salesforce
-reports them. Jobs live in memory, in a ``JobBook`` per running org: like query cursors they
-survive nothing more than the process, which is all a client ever relies on.
+reports them. A job's metadata lives in memory, in a ``JobBook`` per running org, and its
+data (upload, results, query rows) in files under the org's directory (``bulk_files.py``):
+like query cursors jobs survive nothing more than the process, which is all a client ever
+relies on, but a million-row job costs disk, not memory. Bulk API 1.0 batches (at most
+10,000 records each) run as jobs without files, their rows in memory.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from connectors.emulator import ids
+from connectors.emulator.bulk_files import UPLOAD, JobFiles, RowSpool
 from connectors.emulator.errors import ApiError
 
 JOB_PREFIX = "750"
@@ -65,6 +70,9 @@ class Job:
     processed: int = 0
     failed: int = 0
     processing_ms: int = 0
+    # where the job's data lives; None: in the fields below (Bulk API 1.0 batches)
+    files: JobFiles | None = None
+    spool: RowSpool | None = None  # a query job's rows, once it ran
     # ingest: the uploaded CSV, then one outcome per row and the rows never processed
     upload: bytes | None = None
     header: list[str] = field(default_factory=list)
@@ -74,6 +82,18 @@ class Job:
     query_columns: list[tuple[str, int, Callable[[Any], str]]] = field(default_factory=list)
     query_rows: list[tuple[Any, ...]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def uploaded(self) -> bool:
+        if self.files is not None:
+            return self.files.exists(UPLOAD)
+        return self.upload is not None
+
+    def query_page(self, start: int, count: int) -> list[Any]:
+        """The query's rows ``start`` to ``start + count``."""
+        if self.spool is not None:
+            return self.spool.read(start, count)
+        return list(self.query_rows[start:start + count])
 
     @property
     def delimiter(self) -> str:
@@ -142,7 +162,9 @@ class BulkTally:
 class JobBook:
     """The Bulk jobs of one org by Id, the oldest finished ones forgotten first (thread-safe)."""
 
-    def __init__(self, keep: int = 100) -> None:
+    def __init__(self, directory: Path, keep: int = 100) -> None:
+        """``directory``: where the jobs' files go, one folder per job."""
+        self.directory = directory
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._keep = keep
         self._serial = 0
@@ -153,12 +175,18 @@ class JobBook:
             self._serial += 1
             return ids.make_id(JOB_PREFIX, self._serial)
 
+    def files_for(self, job_id: str) -> JobFiles:
+        return JobFiles(self.directory / job_id)
+
     def add(self, job: Job) -> Job:
         with self._lock:
             self._jobs[job.id] = job
             finished = [j for j in self._jobs.values() if j.state in FINISHED]
-            for old in finished[:max(0, len(self._jobs) - self._keep)]:
+            gone = finished[:max(0, len(self._jobs) - self._keep)]
+            for old in gone:
                 self._jobs.pop(old.id, None)
+        for old in gone:
+            _forget(old)
         return job
 
     def get(self, job_id: str, kind: str) -> Job:
@@ -173,7 +201,14 @@ class JobBook:
     def remove(self, job: Job) -> None:
         with self._lock:
             self._jobs.pop(job.id, None)
+        _forget(job)
 
     def all(self, kind: str) -> list[Job]:
         with self._lock:
             return [j for j in self._jobs.values() if j.kind == kind]
+
+
+def _forget(job: Job) -> None:
+    """A job gone from the book: its files go with it."""
+    if job.files is not None:
+        job.files.remove()

@@ -9,18 +9,16 @@ UploadComplete and InProgress to JobComplete by polling, as they do against Sale
 
 from __future__ import annotations
 
+import secrets
 import threading
+from pathlib import Path
 from typing import Any
 
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute
 
-from connectors.emulator.bulk_ingest import (
-    failed_csv,
-    process_ingest,
-    successful_csv,
-    unprocessed_csv,
-)
+from connectors.emulator.bulk_files import UPLOAD, UPLOAD_PART, stream_file
+from connectors.emulator.bulk_ingest import process_ingest
 from connectors.emulator.bulk_jobs import (
     ABORTED,
     DELIMITERS,
@@ -43,6 +41,7 @@ from connectors.emulator.bulk_query import (
     result_page,
     run_query,
 )
+from connectors.emulator.bulk_results import Body, failed_body, successful_body, unprocessed_body
 from connectors.emulator.errors import ApiError
 from connectors.emulator.gate import Call, json_response
 from connectors.emulator.routing import api
@@ -57,7 +56,7 @@ def book_of(call: Call) -> JobBook:
     with _BOOK_LOCK:
         book: JobBook | None = getattr(state, "bulk_jobs", None)
         if book is None:
-            book = JobBook()
+            book = JobBook(call.org.bulk_dir)
             state.bulk_jobs = book
     return book
 
@@ -68,6 +67,14 @@ def _start(target: Any, *args: Any) -> None:
 
 def _csv(text: str, headers: dict[str, str] | None = None) -> Response:
     return Response(text, media_type="text/csv", headers=headers)
+
+
+def _results(body: Body) -> Response:
+    """A results resource: a job's results file is streamed, never read whole."""
+    if isinstance(body, str):
+        return _csv(body)
+    pieces = stream_file(body) if isinstance(body, Path) else body
+    return StreamingResponse(pieces, media_type="text/csv")
 
 
 async def _options(call: Call) -> dict[str, Any]:
@@ -88,10 +95,12 @@ async def _options(call: Call) -> dict[str, Any]:
 def _new_job(call: Call, kind: str, body: dict[str, Any], operation: str,
              sobject: str) -> Job:
     stamp = call.org.store.stamp()
-    return Job(id=book_of(call).new_id(), kind=kind, operation=operation, sobject=sobject,
+    job_id = book_of(call).new_id()
+    return Job(id=job_id, kind=kind, operation=operation, sobject=sobject,
                created_by=call.user_id, created_date=stamp, modstamp=stamp,
                api_version=call.version, line_ending=body.get("lineEnding", "LF"),
-               column_delimiter=body.get("columnDelimiter", "COMMA"))
+               column_delimiter=body.get("columnDelimiter", "COMMA"),
+               files=book_of(call).files_for(job_id))
 
 
 def _listing(jobs: list[Job]) -> Response:
@@ -168,37 +177,53 @@ def _abort(call: Call, job: Job) -> None:
     job.modstamp = call.org.store.stamp()
 
 
+def _refuse_upload(job: Job) -> None:
+    if job.state != OPEN:
+        raise invalid_job(f"InvalidJob : Job {job.id} is in state {job.state}: data can "
+                          "only be uploaded to an Open job")
+    if job.uploaded:
+        raise invalid_job(f"InvalidJob : Found multiple contents for job: {job.id}, "
+                          "please 'Close' / 'Abort' / 'Delete' the current Job then "
+                          "create a new Job and make sure you only do 'PUT' once on a "
+                          "given Job.")
+
+
 async def upload(call: Call) -> Response:
+    """The job's CSV, written to its upload file as the request body arrives."""
     job = book_of(call).get(str(call.request.path_params["job_id"]), "ingest")
-    data = await call.request.body()
+    assert job.files is not None
     with job.lock:
-        if job.state != OPEN:
-            raise invalid_job(f"InvalidJob : Job {job.id} is in state {job.state}: data can "
-                              "only be uploaded to an Open job")
-        if job.upload is not None:
-            raise invalid_job(f"InvalidJob : Found multiple contents for job: {job.id}, "
-                              "please 'Close' / 'Abort' / 'Delete' the current Job then "
-                              "create a new Job and make sure you only do 'PUT' once on a "
-                              "given Job.")
-        if len(data) > MAX_UPLOAD_BYTES:
-            raise ApiError(413, "INVALIDJOB", "InvalidJob : the upload exceeds 150 MB")
-        job.upload = data
+        _refuse_upload(job)
+    # each request its own part file: of two PUTs racing, the first to finish is the upload
+    part, size = job.files.path(f"{UPLOAD_PART}-{secrets.token_hex(4)}"), 0
+    try:
+        with part.open("wb") as out:
+            async for piece in call.request.stream():
+                size += len(piece)
+                if size > MAX_UPLOAD_BYTES:
+                    raise ApiError(413, "INVALIDJOB", "InvalidJob : the upload exceeds 150 MB")
+                out.write(piece)
+        with job.lock:
+            _refuse_upload(job)  # a second PUT may have finished first
+            part.replace(job.files.path(UPLOAD))
+    finally:
+        part.unlink(missing_ok=True)
     return Response(status_code=201)
 
 
 async def successful_results(call: Call) -> Response:
     job = book_of(call).get(str(call.request.path_params["job_id"]), "ingest")
-    return _csv(successful_csv(job))
+    return _results(successful_body(job))
 
 
 async def failed_results(call: Call) -> Response:
     job = book_of(call).get(str(call.request.path_params["job_id"]), "ingest")
-    return _csv(failed_csv(job))
+    return _results(failed_body(job))
 
 
 async def unprocessed_records(call: Call) -> Response:
     job = book_of(call).get(str(call.request.path_params["job_id"]), "ingest")
-    return _csv(unprocessed_csv(job))
+    return _results(unprocessed_body(job))
 
 
 # ---- query --------------------------------------------------------------------------------
@@ -257,7 +282,7 @@ async def query_results(call: Call) -> Response:
         raise invalid_job(f"InvalidJob : Invalid maxRecords: {raw_max}")
     locator = params.get("locator")
     offset = decode_locator(locator) if locator and locator != "null" else 0
-    if offset > len(job.query_rows):
+    if offset > job.processed:
         raise ApiError(400, "INVALIDLOCATOR", f"Invalid locator: {locator}")
     text, count, next_locator = result_page(job, offset, int(raw_max or DEFAULT_PAGE))
     return _csv(text, {"Sforce-Locator": next_locator, "Sforce-NumberOfRecords": str(count)})
