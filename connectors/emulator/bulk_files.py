@@ -115,21 +115,21 @@ class RowSpool:
         self.count = first
         return first
 
-    def read(self, start: int, count: int) -> list[Any]:
-        """Rows ``start`` to ``start + count`` (fewer at the end)."""
-        out: list[Any] = []
+    def blocks(self, start: int, count: int) -> Iterator[list[Any]]:
+        """Rows ``start`` to ``start + count`` (fewer at the end), a chunk at a time."""
         at = bisect.bisect_right(self._firsts, start) - 1
-        if at < 0 or count <= 0:
-            return out
+        if at < 0:
+            return
         with self.path.open("rb") as handle:
-            while at < len(self.index) and len(out) < count:
+            while at < len(self.index) and count > 0:
                 first, offset, _ = self.index[at]
                 handle.seek(offset)
                 chunk = pickle.load(handle)  # noqa: S301 - the org wrote this file itself
-                skip = max(0, start - first)
-                out += chunk[skip:skip + count - len(out)]
+                block = chunk[max(0, start - first):][:count]
+                del chunk
+                count -= len(block)
+                yield block
                 at += 1
-        return out
 
 
 def upload_rows(job: Job) -> Generator[list[str]]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from connectors.emulator.errors import ApiError
 JOB_PREFIX = "750"
 OPEN, UPLOAD_COMPLETE, IN_PROGRESS = "Open", "UploadComplete", "InProgress"
 JOB_COMPLETE, FAILED, ABORTED = "JobComplete", "Failed", "Aborted"
+QUERY_BLOCK = 5_000  # rows of a query page rendered at a time
 FINISHED = frozenset({JOB_COMPLETE, FAILED, ABORTED})
 INGEST_OPERATIONS = ("insert", "update", "upsert", "delete", "hardDelete")
 QUERY_OPERATIONS = ("query", "queryAll")
@@ -89,11 +90,13 @@ class Job:
             return self.files.exists(UPLOAD)
         return self.upload is not None
 
-    def query_page(self, start: int, count: int) -> list[Any]:
-        """The query's rows ``start`` to ``start + count``."""
+    def query_blocks(self, start: int, count: int) -> Iterator[Sequence[Any]]:
+        """The query's rows ``start`` to ``start + count``, a block at a time."""
         if self.spool is not None:
-            return self.spool.read(start, count)
-        return list(self.query_rows[start:start + count])
+            yield from self.spool.blocks(start, count)
+            return
+        for at in range(start, min(start + count, len(self.query_rows)), QUERY_BLOCK):
+            yield self.query_rows[at:min(at + QUERY_BLOCK, start + count)]
 
     @property
     def delimiter(self) -> str:

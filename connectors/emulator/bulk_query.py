@@ -17,7 +17,7 @@ import io
 import random
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -191,16 +191,34 @@ def decode_locator(locator: str) -> int:
     return int(text)
 
 
-def result_page(job: Job, offset: int, max_records: int) -> tuple[str, int, str]:
-    """(CSV text, records in it, next locator or ``null``) of the page at ``offset``."""
-    rows: Sequence[Sequence[Any]] = job.query_page(offset, max_records)
+def page_count(job: Job, offset: int, max_records: int) -> int:
+    """How many rows the page at ``offset`` holds."""
+    return max(0, min(max_records, job.processed - offset))
+
+
+def next_locator(job: Job, offset: int, count: int) -> str:
+    end = offset + count
+    return encode_locator(end) if end < job.processed else "null"
+
+
+def page_pieces(job: Job, offset: int, count: int) -> Iterator[str]:
+    """The CSV text of ``count`` rows from ``offset``, header first, a block at a time."""
     out = io.StringIO()
     w = csv.writer(out, delimiter=job.delimiter, lineterminator=job.newline,
                    quoting=csv.QUOTE_ALL)
     columns = job.query_columns
     w.writerow([name for name, _, _ in columns])
     cells = [(index, render) for _, index, render in columns]
-    w.writerows([[render(row[i]) for i, render in cells] for row in rows])
-    end = offset + len(rows)
-    locator = encode_locator(end) if end < job.processed else "null"
-    return out.getvalue(), len(rows), locator
+    for block in job.query_blocks(offset, count):
+        w.writerows([render(row[i]) for i, render in cells] for row in block)
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+    if out.tell():
+        yield out.getvalue()
+
+
+def result_page(job: Job, offset: int, max_records: int) -> tuple[str, int, str]:
+    """(CSV text, records in it, next locator or ``null``) of the page at ``offset``."""
+    count = page_count(job, offset, max_records)
+    return "".join(page_pieces(job, offset, count)), count, next_locator(job, offset, count)

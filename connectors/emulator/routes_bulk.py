@@ -38,7 +38,9 @@ from connectors.emulator.bulk_query import (
     DEFAULT_PAGE,
     compile_job_query,
     decode_locator,
-    result_page,
+    next_locator,
+    page_count,
+    page_pieces,
     run_query,
 )
 from connectors.emulator.bulk_results import Body, failed_body, successful_body, unprocessed_body
@@ -284,8 +286,11 @@ async def query_results(call: Call) -> Response:
     offset = decode_locator(locator) if locator and locator != "null" else 0
     if offset > job.processed:
         raise ApiError(400, "INVALIDLOCATOR", f"Invalid locator: {locator}")
-    text, count, next_locator = result_page(job, offset, int(raw_max or DEFAULT_PAGE))
-    return _csv(text, {"Sforce-Locator": next_locator, "Sforce-NumberOfRecords": str(count)})
+    count = page_count(job, offset, int(raw_max or DEFAULT_PAGE))
+    # the page is rendered as it is sent: a 50,000-row page is never whole in memory
+    return StreamingResponse(page_pieces(job, offset, count), media_type="text/csv",
+                             headers={"Sforce-Locator": next_locator(job, offset, count),
+                                      "Sforce-NumberOfRecords": str(count)})
 
 
 ROUTES: list[BaseRoute] = [
