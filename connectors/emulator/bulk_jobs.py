@@ -17,7 +17,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from connectors.emulator import ids
@@ -165,9 +164,7 @@ class BulkTally:
 class JobBook:
     """The Bulk jobs of one org by Id, the oldest finished ones forgotten first (thread-safe)."""
 
-    def __init__(self, directory: Path, keep: int = 100) -> None:
-        """``directory``: where the jobs' files go, one folder per job."""
-        self.directory = directory
+    def __init__(self, keep: int = 100) -> None:
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._keep = keep
         self._serial = 0
@@ -177,9 +174,6 @@ class JobBook:
         with self._lock:
             self._serial += 1
             return ids.make_id(JOB_PREFIX, self._serial)
-
-    def files_for(self, job_id: str) -> JobFiles:
-        return JobFiles(self.directory / job_id)
 
     def add(self, job: Job) -> Job:
         with self._lock:

@@ -17,7 +17,7 @@ from typing import Any
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute
 
-from connectors.emulator.bulk_files import UPLOAD, UPLOAD_PART, stream_file
+from connectors.emulator.bulk_files import UPLOAD, UPLOAD_PART, JobFiles, stream_file
 from connectors.emulator.bulk_ingest import process_ingest
 from connectors.emulator.bulk_jobs import (
     ABORTED,
@@ -58,7 +58,7 @@ def book_of(call: Call) -> JobBook:
     with _BOOK_LOCK:
         book: JobBook | None = getattr(state, "bulk_jobs", None)
         if book is None:
-            book = JobBook(call.org.bulk_dir)
+            book = JobBook()
             state.bulk_jobs = book
     return book
 
@@ -102,7 +102,7 @@ def _new_job(call: Call, kind: str, body: dict[str, Any], operation: str,
                created_by=call.user_id, created_date=stamp, modstamp=stamp,
                api_version=call.version, line_ending=body.get("lineEnding", "LF"),
                column_delimiter=body.get("columnDelimiter", "COMMA"),
-               files=book_of(call).files_for(job_id))
+               files=JobFiles(call.org.bulk_dir / job_id))  # the running org's disk
 
 
 def _listing(jobs: list[Job]) -> Response:
