@@ -202,9 +202,10 @@ async def upload(call: Call) -> Response:
         with part.open("wb") as out:
             async for piece in call.request.stream():
                 size += len(piece)
-                if size > MAX_UPLOAD_BYTES:
-                    raise ApiError(413, "INVALIDJOB", "InvalidJob : the upload exceeds 150 MB")
-                out.write(piece)
+                if size <= MAX_UPLOAD_BYTES:
+                    out.write(piece)
+        if size > MAX_UPLOAD_BYTES:  # refused once the body is read, so the client hears it
+            raise ApiError(413, "INVALIDJOB", "InvalidJob : the upload exceeds 150 MB")
         with job.lock:
             _refuse_upload(job)  # a second PUT may have finished first
             part.replace(job.files.path(UPLOAD))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from connectors.emulator import routes_bulk
 from connectors.emulator.bulk_query import SPOOL_ROWS
 from connectors.emulator.server import Emulator
 from tests.emulator.bulk_support import BulkClient, rows_of
@@ -65,3 +66,17 @@ def test_a_deleted_job_leaves_no_files(emulator, bulk):
     for job, kind in ((query, "query"), (ingest, "ingest")):
         assert bulk.call("DELETE", f"{kind}/{job['id']}").status_code == 204
     assert not any(folder.exists() for folder in folders)
+
+
+def test_an_upload_over_the_limit_is_refused_and_leaves_the_job_open(emulator, bulk,
+                                                                      monkeypatch):
+    monkeypatch.setattr(routes_bulk, "MAX_UPLOAD_BYTES", 1_000)
+    job = bulk.create_ingest("Account", "insert")
+    big = "Name\n" + "".join(f"Account {n:05d}\n" for n in range(200))
+    r = bulk.call("PUT", f"ingest/{job['id']}/batches", data=big.encode(),
+                  headers={"Content-Type": "text/csv"})
+    assert (r.status_code, r.json()[0]["errorCode"]) == (413, "INVALIDJOB")
+    assert [p.name for p in (emulator.org.bulk_dir / job["id"]).iterdir()] == []
+    small = bulk.call("PUT", f"ingest/{job['id']}/batches", data=b"Name\nOne\n",
+                      headers={"Content-Type": "text/csv"})
+    assert small.status_code == 201, small.text
