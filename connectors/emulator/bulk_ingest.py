@@ -13,13 +13,13 @@ are in ``unprocessedrecords``.
 
 from __future__ import annotations
 
-import csv
-import io
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import chain, islice
 
 from connectors.emulator import ids
+from connectors.emulator.bulk_files import UPLOAD, JobFailed, scan_csv, upload_rows
 from connectors.emulator.bulk_jobs import (
     ABORTED,
     FAILED,
@@ -28,6 +28,7 @@ from connectors.emulator.bulk_jobs import (
     IngestOutcome,
     Job,
 )
+from connectors.emulator.bulk_results import Results
 from connectors.emulator.errors import RecordError, RecordFailed, RecordResult
 from connectors.emulator.org import Org
 from connectors.emulator.schema import FieldDef, SObjectDef
@@ -35,10 +36,6 @@ from connectors.emulator.store import MultipleMatches, OrgStore
 
 CHUNK = 10_000
 NULL = "#N/A"
-
-
-class JobFailed(Exception):
-    """The whole job fails (a bad header, unreadable CSV): ``errorMessage`` says why."""
 
 
 @dataclass(frozen=True)
@@ -55,25 +52,6 @@ def format_error(error: RecordError) -> str:
     """``sf__Error`` text: ``CODE:message:Field1,Field2 --``; ``CODE:message:--`` without fields."""
     fields = ",".join(error.fields)
     return f"{error.status_code}:{error.message}:{fields + ' ' if fields else ''}--"
-
-
-def read_csv(job: Job) -> tuple[list[str], list[list[str]]]:
-    """The header and rows of the job's upload."""
-    raw = job.upload or b""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise JobFailed("InvalidBatch : the CSV data is not valid UTF-8") from None
-    rows = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=job.delimiter)
-            if r]
-    if not rows:
-        return [], []
-    header, body = rows[0], rows[1:]
-    for n, row in enumerate(body, start=2):
-        if len(row) != len(header):
-            raise JobFailed(f"ClientInputError : Wrong number of columns in row {n}: expected "
-                            f"{len(header)}, found {len(row)}")
-    return header, body
 
 
 def resolve_columns(org: Org, obj: SObjectDef, header: list[str]) -> list[Column]:
@@ -206,7 +184,8 @@ def process_ingest(org: Org, job: Job) -> None:
 
     Under the org's profile the job first waits in the queue (still UploadComplete), then
     each batch takes its modelled time before its records count as processed, so a client
-    polling sees ``numberRecordsProcessed`` grow batch by batch.
+    polling sees ``numberRecordsProcessed`` grow batch by batch. The upload is read a batch
+    at a time and each batch's results written out before the next is read.
     """
     pace, profile = org.pace, org.knobs.profile
     if not pace.sleep(pace.draw(profile.bulk_queue)):
@@ -220,42 +199,59 @@ def process_ingest(org: Org, job: Job) -> None:
     try:
         obj = org.schema.get(job.sobject)
         assert obj is not None
-        header, rows = read_csv(job)
+        header, total = scan_csv(job)
         job.header = header
         writer = RowWriter(org, job, obj, resolve_columns(org, obj, header)) if header else None
     except JobFailed as failed:
         job.error_message = str(failed)
         _finish(org, job, FAILED, started)
         return
-    job.upload = None  # the rows are parsed; results keep their cells
+    results = Results(job)
+    rows = upload_rows(job)
+    next(rows, None)  # the header
+    try:
+        _write_batches(org, job, writer, rows, total, results, started)
+    finally:
+        rows.close()
+        results.close()
+        job.upload = None  # the results keep the cells they need
+        if job.files is not None:
+            job.files.path(UPLOAD).unlink(missing_ok=True)
+
+
+def _write_batches(org: Org, job: Job, writer: RowWriter | None, rows: Iterator[list[str]],
+                   total: int, results: Results, started: float) -> None:
+    pace, profile = org.pace, org.knobs.profile
     # the bulk_fail_after knob: the job fails part way, as a Salesforce job does whose
     # internal batches run out of retries; what was processed stays written
     limit = org.knobs.bulk_fail_after
-    stop_at = len(rows) if limit is None else min(max(limit, 0), len(rows))
+    stop_at = total if limit is None else min(max(limit, 0), total)
     size = profile.bulk_batch_records or CHUNK
-    for start in range(0, stop_at, size):
-        chunk = rows[start:min(start + size, stop_at)]
+    done = 0
+    while done < stop_at:
+        chunk = list(islice(rows, min(size, stop_at - done)))
         if job.state == ABORTED or writer is None:
-            job.unprocessed.extend(rows[start:])
+            results.unprocessed(chain(chunk, rows))
             break
         done_at = pace.now() + pace.bulk_seconds(len(chunk), profile.bulk_ingest_per_second)
         ops = [writer.op(r, d) for r, d in zip(chunk, writer.duplicates(chunk), strict=True)]
-        results = org.store.run_batch(ops)
+        outcome = org.store.run_batch(ops)
         if not pace.sleep_until(done_at):
             return
         batch = [IngestOutcome(r.id, bool(r.created),
                                format_error(r.errors[0]) if r.errors else None, cells)
-                 for cells, r in zip(chunk, results, strict=True)]
+                 for cells, r in zip(chunk, outcome, strict=True)]
         # a batch's counts move together, as Salesforce reports them: a poll never sees
         # part of a batch
-        job.outcomes.extend(batch)
+        results.add(batch)
         job.processed += len(batch)
         job.failed += sum(1 for o in batch if o.error is not None)
+        done += len(chunk)
     else:
-        if stop_at < len(rows) and job.state != ABORTED:
-            job.unprocessed.extend(rows[stop_at:])
+        if stop_at < total and job.state != ABORTED:
+            results.unprocessed(rows)
             job.error_message = (f"InternalServerError : the job failed after processing "
-                                 f"{stop_at} of {len(rows)} records")
+                                 f"{stop_at} of {total} records")
             _finish(org, job, FAILED, started)
             return
     _finish(org, job, ABORTED if job.state == ABORTED else JOB_COMPLETE, started)
@@ -265,42 +261,3 @@ def _finish(org: Org, job: Job, state: str, started: float) -> None:
     job.processing_ms = int((time.perf_counter() - started) * 1000)
     job.modstamp = org.store.stamp()
     job.state = state
-
-
-def successful_csv(job: Job) -> str:
-    out = io.StringIO()
-    w = csv.writer(out, delimiter=job.delimiter, lineterminator=job.newline,
-                   quoting=csv.QUOTE_ALL)
-    w.writerow(["sf__Id", "sf__Created", *job.header])
-    for o in job.outcomes:
-        if o.error is None:
-            w.writerow([o.record_id or "", "true" if o.created else "false", *o.cells])
-    return out.getvalue()
-
-
-def failed_csv(job: Job) -> str:
-    out = io.StringIO()
-    w = csv.writer(out, delimiter=job.delimiter, lineterminator=job.newline,
-                   quoting=csv.QUOTE_ALL)
-    w.writerow(["sf__Id", "sf__Error", *job.header])
-    for o in job.outcomes:
-        if o.error is not None:
-            w.writerow([o.record_id or "", o.error, *o.cells])
-    return out.getvalue()
-
-
-def unprocessed_csv(job: Job) -> str:
-    out = io.StringIO()
-    w = csv.writer(out, delimiter=job.delimiter, lineterminator=job.newline,
-                   quoting=csv.QUOTE_ALL)
-    header = job.header
-    rows = job.unprocessed
-    if not header and job.upload:
-        try:
-            header, rows = read_csv(job)
-        except JobFailed:
-            return ""
-    if header:
-        w.writerow(header)
-    w.writerows(rows)
-    return out.getvalue()

@@ -4,24 +4,29 @@ A Bulk job is a small state machine that clients poll: ingest jobs go Open → U
 InProgress → JobComplete (or Failed, or Aborted on request); query jobs start at
 UploadComplete. Clients decide what to do from the state and the counters in the job's JSON
 (``numberRecordsProcessed``, ``numberRecordsFailed``), so both are kept exactly as Salesforce
-reports them. Jobs live in memory, in a ``JobBook`` per running org: like query cursors they
-survive nothing more than the process, which is all a client ever relies on.
+reports them. A job's metadata lives in memory, in a ``JobBook`` per running org, and its
+data (upload, results, query rows) in files under the org's directory (``bulk_files.py``):
+like query cursors jobs survive nothing more than the process, which is all a client ever
+relies on, but a million-row job costs disk, not memory. Bulk API 1.0 batches (at most
+10,000 records each) run as jobs without files, their rows in memory.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.emulator import ids
+from connectors.emulator.bulk_files import UPLOAD, JobFiles, RowSpool
 from connectors.emulator.errors import ApiError
 
 JOB_PREFIX = "750"
 OPEN, UPLOAD_COMPLETE, IN_PROGRESS = "Open", "UploadComplete", "InProgress"
 JOB_COMPLETE, FAILED, ABORTED = "JobComplete", "Failed", "Aborted"
+QUERY_BLOCK = 5_000  # rows of a query page rendered at a time
 FINISHED = frozenset({JOB_COMPLETE, FAILED, ABORTED})
 INGEST_OPERATIONS = ("insert", "update", "upsert", "delete", "hardDelete")
 QUERY_OPERATIONS = ("query", "queryAll")
@@ -65,6 +70,9 @@ class Job:
     processed: int = 0
     failed: int = 0
     processing_ms: int = 0
+    # where the job's data lives; None: in the fields below (Bulk API 1.0 batches)
+    files: JobFiles | None = None
+    spool: RowSpool | None = None  # a query job's rows, once it ran
     # ingest: the uploaded CSV, then one outcome per row and the rows never processed
     upload: bytes | None = None
     header: list[str] = field(default_factory=list)
@@ -74,6 +82,20 @@ class Job:
     query_columns: list[tuple[str, int, Callable[[Any], str]]] = field(default_factory=list)
     query_rows: list[tuple[Any, ...]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def uploaded(self) -> bool:
+        if self.files is not None:
+            return self.files.exists(UPLOAD)
+        return self.upload is not None
+
+    def query_blocks(self, start: int, count: int) -> Iterator[Sequence[Any]]:
+        """The query's rows ``start`` to ``start + count``, a block at a time."""
+        if self.spool is not None:
+            yield from self.spool.blocks(start, count)
+            return
+        for at in range(start, min(start + count, len(self.query_rows)), QUERY_BLOCK):
+            yield self.query_rows[at:min(at + QUERY_BLOCK, start + count)]
 
     @property
     def delimiter(self) -> str:
@@ -157,8 +179,11 @@ class JobBook:
         with self._lock:
             self._jobs[job.id] = job
             finished = [j for j in self._jobs.values() if j.state in FINISHED]
-            for old in finished[:max(0, len(self._jobs) - self._keep)]:
+            gone = finished[:max(0, len(self._jobs) - self._keep)]
+            for old in gone:
                 self._jobs.pop(old.id, None)
+        for old in gone:
+            _forget(old)
         return job
 
     def get(self, job_id: str, kind: str) -> Job:
@@ -173,7 +198,14 @@ class JobBook:
     def remove(self, job: Job) -> None:
         with self._lock:
             self._jobs.pop(job.id, None)
+        _forget(job)
 
     def all(self, kind: str) -> list[Job]:
         with self._lock:
             return [j for j in self._jobs.values() if j.kind == kind]
+
+
+def _forget(job: Job) -> None:
+    """A job gone from the book: its files go with it."""
+    if job.files is not None:
+        job.files.remove()

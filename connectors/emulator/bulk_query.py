@@ -17,11 +17,12 @@ import io
 import random
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
 
+from connectors.emulator.bulk_files import QUERY_ROWS, RowSpool
 from connectors.emulator.bulk_jobs import ABORTED, FAILED, IN_PROGRESS, JOB_COMPLETE, Job
 from connectors.emulator.errors import ApiError
 from connectors.emulator.org import Org
@@ -30,6 +31,7 @@ from connectors.emulator.soql.records import RecordPlan
 
 # when a client names no maxRecords, Salesforce fills a page up to its size budget
 DEFAULT_PAGE = 50_000
+SPOOL_ROWS = 5_000  # rows read from the cursor, shuffled and written to disk at a time
 Cell = Callable[[Any], str]
 
 
@@ -136,28 +138,43 @@ def run_query(org: Org, job: Job, compiled: CompiledQuery) -> None:
     job.modstamp = org.store.stamp()
     if job.operation == "queryAll":
         org.empty_recycle_bin(compiled.sobject)
+    # Bulk query jobs are split into chunks processed in parallel: without ORDER BY
+    # (which Salesforce advises against) rows come back in no particular order
+    ordered = bool(_ORDER_BY.search(_STRING.sub("''", job.query or "")))
     try:
-        with org.store.lock:
-            rows = org.store.conn.execute(compiled.sql, compiled.params).fetchall()
+        count = _keep_rows(org, job, compiled, None if ordered else random.Random(job.id))
     except Exception as exc:  # the job reports any failure of its query as Failed
         job.error_message = f"InvalidBatch : Failed to process query: {exc}"
         job.state = FAILED
         return
-    if not _ORDER_BY.search(_STRING.sub("''", job.query or "")):
-        # Bulk query jobs are split into chunks processed in parallel: without ORDER BY
-        # (which Salesforce advises against) rows come back in no particular order
-        rows = list(rows)
-        random.Random(job.id).shuffle(rows)
-    if not pace.sleep(pace.bulk_seconds(len(rows), profile.bulk_query_per_second)):
+    if not pace.sleep(pace.bulk_seconds(count, profile.bulk_query_per_second)):
         return
     assert compiled.plan is not None
     job.query_columns = csv_columns(compiled.plan)
-    job.query_rows = rows
-    job.processed = len(rows)
+    job.processed = count
     job.processing_ms = int((time.perf_counter() - started) * 1000)
     job.modstamp = org.store.stamp()
     if job.state != ABORTED:
         job.state = JOB_COMPLETE
+
+
+def _keep_rows(org: Org, job: Job, compiled: CompiledQuery,
+               shuffle: random.Random | None) -> int:
+    """Run the query once and keep its rows: in the job's file (read a chunk at a time from
+    the cursor), or in memory for a job without files. Returns how many rows it returned."""
+    with org.store.lock:
+        cursor = org.store.conn.execute(compiled.sql, compiled.params)
+        if job.files is None:
+            rows = cursor.fetchall()
+            if shuffle is not None:
+                rows = list(rows)
+                shuffle.shuffle(rows)
+            job.query_rows = rows
+            return len(rows)
+        spool = RowSpool(job.files.path(QUERY_ROWS))
+        count = spool.write(iter(lambda: cursor.fetchmany(SPOOL_ROWS), []), shuffle)
+    job.spool = spool
+    return count
 
 
 def encode_locator(offset: int) -> str:
@@ -174,16 +191,34 @@ def decode_locator(locator: str) -> int:
     return int(text)
 
 
-def result_page(job: Job, offset: int, max_records: int) -> tuple[str, int, str]:
-    """(CSV text, records in it, next locator or ``null``) of the page at ``offset``."""
-    rows: Sequence[Sequence[Any]] = job.query_rows[offset:offset + max_records]
+def page_count(job: Job, offset: int, max_records: int) -> int:
+    """How many rows the page at ``offset`` holds."""
+    return max(0, min(max_records, job.processed - offset))
+
+
+def next_locator(job: Job, offset: int, count: int) -> str:
+    end = offset + count
+    return encode_locator(end) if end < job.processed else "null"
+
+
+def page_pieces(job: Job, offset: int, count: int) -> Iterator[str]:
+    """The CSV text of ``count`` rows from ``offset``, header first, a block at a time."""
     out = io.StringIO()
     w = csv.writer(out, delimiter=job.delimiter, lineterminator=job.newline,
                    quoting=csv.QUOTE_ALL)
     columns = job.query_columns
     w.writerow([name for name, _, _ in columns])
     cells = [(index, render) for _, index, render in columns]
-    w.writerows([[render(row[i]) for i, render in cells] for row in rows])
-    end = offset + len(rows)
-    locator = encode_locator(end) if end < len(job.query_rows) else "null"
-    return out.getvalue(), len(rows), locator
+    for block in job.query_blocks(offset, count):
+        w.writerows([render(row[i]) for i, render in cells] for row in block)
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+    if out.tell():
+        yield out.getvalue()
+
+
+def result_page(job: Job, offset: int, max_records: int) -> tuple[str, int, str]:
+    """(CSV text, records in it, next locator or ``null``) of the page at ``offset``."""
+    count = page_count(job, offset, max_records)
+    return "".join(page_pieces(job, offset, count)), count, next_locator(job, offset, count)

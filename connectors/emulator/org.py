@@ -6,6 +6,8 @@ flip a knob or read the API usage of exactly the org its client talks to.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -145,6 +147,13 @@ class Org:
         self.usage = ApiUsage()
         self.pace = Pace(lambda: self.knobs.profile)
         self.bulk_tally = BulkTally()  # Bulk jobs and the polls clients made of them
+        # Bulk jobs' uploads and results: on disk, as Salesforce keeps them; a job lives no
+        # longer than the process, so files a previous process left are cleared
+        self._own_bulk_dir = state_dir is None
+        self.bulk_dir = Path(tempfile.mkdtemp(prefix="sf-bulk-")) if state_dir is None \
+            else state_dir / "bulk"
+        if state_dir is not None:
+            shutil.rmtree(self.bulk_dir, ignore_errors=True)
         metadata_dir = metadata_dir if metadata_dir is not None else default_metadata_dir()
         self.schema = build_schema(metadata_dir)
         db = state_dir / DB_FILE if state_dir is not None else None
@@ -231,3 +240,5 @@ class Org:
     def close(self) -> None:
         self.pace.close()  # Bulk jobs sleeping through their modelled time stop
         self.store.close()
+        if self._own_bulk_dir:
+            shutil.rmtree(self.bulk_dir, ignore_errors=True)

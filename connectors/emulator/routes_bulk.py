@@ -9,18 +9,16 @@ UploadComplete and InProgress to JobComplete by polling, as they do against Sale
 
 from __future__ import annotations
 
+import secrets
 import threading
+from pathlib import Path
 from typing import Any
 
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute
 
-from connectors.emulator.bulk_ingest import (
-    failed_csv,
-    process_ingest,
-    successful_csv,
-    unprocessed_csv,
-)
+from connectors.emulator.bulk_files import UPLOAD, UPLOAD_PART, JobFiles, stream_file
+from connectors.emulator.bulk_ingest import process_ingest
 from connectors.emulator.bulk_jobs import (
     ABORTED,
     DELIMITERS,
@@ -40,9 +38,12 @@ from connectors.emulator.bulk_query import (
     DEFAULT_PAGE,
     compile_job_query,
     decode_locator,
-    result_page,
+    next_locator,
+    page_count,
+    page_pieces,
     run_query,
 )
+from connectors.emulator.bulk_results import Body, failed_body, successful_body, unprocessed_body
 from connectors.emulator.errors import ApiError
 from connectors.emulator.gate import Call, json_response
 from connectors.emulator.routing import api
@@ -72,6 +73,14 @@ def _csv(text: str, headers: dict[str, str] | None = None) -> Response:
     return Response(text, media_type="text/csv", headers=headers)
 
 
+def _results(body: Body) -> Response:
+    """A results resource: a job's results file is streamed, never read whole."""
+    if isinstance(body, str):
+        return _csv(body)
+    pieces = stream_file(body) if isinstance(body, Path) else body
+    return StreamingResponse(pieces, media_type="text/csv")
+
+
 async def _options(call: Call) -> dict[str, Any]:
     body = await call.json()
     if not isinstance(body, dict):
@@ -90,10 +99,12 @@ async def _options(call: Call) -> dict[str, Any]:
 def _new_job(call: Call, kind: str, body: dict[str, Any], operation: str,
              sobject: str) -> Job:
     stamp = call.org.store.stamp()
-    return Job(id=book_of(call).new_id(), kind=kind, operation=operation, sobject=sobject,
+    job_id = book_of(call).new_id()
+    return Job(id=job_id, kind=kind, operation=operation, sobject=sobject,
                created_by=call.user_id, created_date=stamp, modstamp=stamp,
                api_version=call.version, line_ending=body.get("lineEnding", "LF"),
-               column_delimiter=body.get("columnDelimiter", "COMMA"))
+               column_delimiter=body.get("columnDelimiter", "COMMA"),
+               files=JobFiles(call.org.bulk_dir / job_id))  # the running org's disk
 
 
 def _listing(jobs: list[Job]) -> Response:
@@ -170,38 +181,60 @@ def _abort(call: Call, job: Job) -> None:
     job.modstamp = call.org.store.stamp()
 
 
+def _base64_length(size: int) -> int:
+    return 4 * -(-size // 3)
+
+
+def _refuse_upload(job: Job) -> None:
+    if job.state != OPEN:
+        raise invalid_job(f"InvalidJob : Job {job.id} is in state {job.state}: data can "
+                          "only be uploaded to an Open job")
+    if job.uploaded:
+        raise invalid_job(f"InvalidJob : Found multiple contents for job: {job.id}, "
+                          "please 'Close' / 'Abort' / 'Delete' the current Job then "
+                          "create a new Job and make sure you only do 'PUT' once on a "
+                          "given Job.")
+
+
 async def upload(call: Call) -> Response:
+    """The job's CSV, written to its upload file as the request body arrives."""
     job = book_of(call).get(str(call.request.path_params["job_id"]), "ingest")
-    data = await call.request.body()
+    assert job.files is not None
     with job.lock:
-        if job.state != OPEN:
-            raise invalid_job(f"InvalidJob : Job {job.id} is in state {job.state}: data can "
-                              "only be uploaded to an Open job")
-        if job.upload is not None:
-            raise invalid_job(f"InvalidJob : Found multiple contents for job: {job.id}, "
-                              "please 'Close' / 'Abort' / 'Delete' the current Job then "
-                              "create a new Job and make sure you only do 'PUT' once on a "
-                              "given Job.")
-        if 4 * -(-len(data) // 3) > MAX_UPLOAD_BASE64_BYTES:  # its base64 length
+        _refuse_upload(job)
+    # each request its own part file: of two PUTs racing, the first to finish is the upload
+    part, size = job.files.path(f"{UPLOAD_PART}-{secrets.token_hex(4)}"), 0
+    try:
+        with part.open("wb") as out:
+            async for piece in call.request.stream():
+                size += len(piece)
+                if _base64_length(size) <= MAX_UPLOAD_BASE64_BYTES:
+                    out.write(piece)
+        if _base64_length(size) > MAX_UPLOAD_BASE64_BYTES:  # refused once the body is read,
+            # so the client hears it
             raise ApiError(413, "INVALIDJOB", "InvalidJob : the upload exceeds 150 MB "
                            "once base64-encoded")
-        job.upload = data
+        with job.lock:
+            _refuse_upload(job)  # a second PUT may have finished first
+            part.replace(job.files.path(UPLOAD))
+    finally:
+        part.unlink(missing_ok=True)
     return Response(status_code=201)
 
 
 async def successful_results(call: Call) -> Response:
     job = book_of(call).get(str(call.request.path_params["job_id"]), "ingest")
-    return _csv(successful_csv(job))
+    return _results(successful_body(job))
 
 
 async def failed_results(call: Call) -> Response:
     job = book_of(call).get(str(call.request.path_params["job_id"]), "ingest")
-    return _csv(failed_csv(job))
+    return _results(failed_body(job))
 
 
 async def unprocessed_records(call: Call) -> Response:
     job = book_of(call).get(str(call.request.path_params["job_id"]), "ingest")
-    return _csv(unprocessed_csv(job))
+    return _results(unprocessed_body(job))
 
 
 # ---- query --------------------------------------------------------------------------------
@@ -260,10 +293,13 @@ async def query_results(call: Call) -> Response:
         raise invalid_job(f"InvalidJob : Invalid maxRecords: {raw_max}")
     locator = params.get("locator")
     offset = decode_locator(locator) if locator and locator != "null" else 0
-    if offset > len(job.query_rows):
+    if offset > job.processed:
         raise ApiError(400, "INVALIDLOCATOR", f"Invalid locator: {locator}")
-    text, count, next_locator = result_page(job, offset, int(raw_max or DEFAULT_PAGE))
-    return _csv(text, {"Sforce-Locator": next_locator, "Sforce-NumberOfRecords": str(count)})
+    count = page_count(job, offset, int(raw_max or DEFAULT_PAGE))
+    # the page is rendered as it is sent: a 50,000-row page is never whole in memory
+    return StreamingResponse(page_pieces(job, offset, count), media_type="text/csv",
+                             headers={"Sforce-Locator": next_locator(job, offset, count),
+                                      "Sforce-NumberOfRecords": str(count)})
 
 
 ROUTES: list[BaseRoute] = [
