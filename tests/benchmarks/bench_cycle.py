@@ -37,6 +37,7 @@ from tests.benchmarks.profiles import (
     polls_per_job,
     profile_of,
     summary,
+    target,
 )
 
 # Share of generated Opportunities that get a plan (Prospecting and Closed Lost do not),
@@ -149,6 +150,10 @@ def main() -> None:
           f"{hand_seconds / max(a_seconds, 0.001):.0f}x the wall time")
     print(f"peak memory of the mapsync process after (a): {rss_first:.0f} MB; "
           f"at the end: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    target(f"first cycle, {q:,} qualifying Opportunities: API calls", profile, a_calls,
+           2 * floor, unit="calls", floor=floor)
+    target(f"first cycle, {q:,} qualifying Opportunities: peak RSS", profile,
+           round(rss_first), 500, unit="MB")
     summary("cycle", profile, a_calls=a_calls, a_seconds=round(a_seconds, 1),
             a_bulk=rows[0][4], b_calls=rows[1][2], b_seconds=round(rows[1][3], 1),
             c_calls=rows[2][2], d_calls=round(hand_calls), d_seconds=round(hand_seconds),

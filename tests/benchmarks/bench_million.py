@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.benchmarks.child_run import run_child
-from tests.benchmarks.profiles import BenchProfile, OrgProcess, polls_per_job, summary
+from tests.benchmarks.profiles import BenchProfile, OrgProcess, polls_per_job, summary, target
 
 BULK_JOB_CALLS = 5  # create, upload, close, one poll, results
 TARGET_PEAK_MB = 500
@@ -227,6 +227,17 @@ def report(n: int, rows: list[tuple[str, dict[str, Any]]], seeding: list[float])
                             f"{key}_cpu": round(r["cpu"], 1),
                             f"{key}_peak_mb": round(r["peak_mb"]), f"{key}_bulk": r["bulk"]})
     summary("million", NO_LATENCY, **figures)
+    for label, r in rows:
+        name = f"{n:,} Opportunities: {label[4:]}"
+        if label.startswith("(c)"):
+            target(f"{name}: mapsync CPU", NO_LATENCY, r["cpu"], 60, unit="s")
+        else:
+            records = sum(r["records"].values())
+            target(f"{name}: API calls", NO_LATENCY, r["calls"], 2 * r["floor"], unit="calls",
+                   floor=r["floor"])
+            target(f"{name}: bytes per synced record", NO_LATENCY,
+                   r["store_bytes"] / max(records, 1), TARGET_BYTES_PER_RECORD, unit="B")
+        target(f"{name}: peak RSS", NO_LATENCY, r["peak_mb"], TARGET_PEAK_MB, unit="MB")
     return 0 if ok else 1
 
 

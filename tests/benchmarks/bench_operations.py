@@ -39,6 +39,7 @@ from tests.benchmarks.profiles import (
     polls_per_job,
     profile_of,
     summary,
+    target,
 )
 
 MAPSYNC = str(Path(sys.executable).with_name("mapsync"))
@@ -160,6 +161,10 @@ def main(argv: list[str]) -> int:
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
     print("targets met" if ok_memory and ok_idle else "TARGET MISSED")
+    target(f"backfill, {args.opportunities:,} Opportunities: API calls", profile,
+           backfill["calls"], 2 * backfill["floor"], unit="calls", floor=backfill["floor"])
+    target(f"backfill, {args.opportunities:,} Opportunities: peak RSS", profile,
+           round(backfill["peak_mb"]), TARGET_PEAK_MB, unit="MB")
     summary("operations", profile, backfill_calls=backfill["calls"],
             backfill_seconds=round(backfill["seconds"]), backfill_bulk=backfill["bulk"],
             peak_mb=round(backfill["peak_mb"]), idle_calls_per_cycle=idle["per_cycle"])
