@@ -301,7 +301,8 @@ def test_a_spooled_backfill_stopped_while_committing_commits_the_rest_from_its_r
     # the jobs' results were read from disk: no upload, no poll, no download again
     assert asked
     assert not [path for path in asked if path.startswith("jobs/ingest")]
-    assert ingest_jobs(ops) == uploaded
+    # no job was added (the org lists its last 100 finished jobs: older ones may drop out)
+    assert set(ingest_jobs(ops)) <= set(uploaded)
     assert ops.no_duplicates()
     assert nothing_left_to_write(ops)
     assert not list(spool_dir().iterdir())  # the spool and its tables are gone
