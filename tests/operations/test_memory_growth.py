@@ -64,7 +64,10 @@ def peak_mb(org: Emulator, knobs: Knobs, tmp_path: Path, kind: str, opportunitie
     # and a fresh seed is all inside it. So the org's clock moves on past the first read's
     # window (lookback plus its 5-minute margin) before the run.
     org.org.set_clock(lambda: dt.datetime.now(dt.UTC) + SEED_AGE)
-    result = run_child(kind, env, CHUNK)
+    try:
+        result = run_child(kind, env, CHUNK)
+    finally:
+        org.reset(seed="empty", knobs=knobs)  # the session's org on the wall clock again
     assert result["code"] == 0, result
     assert result["outcome"] == "succeeded", result
     assert result["records"]["plans"] >= 0.7 * opportunities  # it did plan the org
