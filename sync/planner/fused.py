@@ -20,9 +20,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
 
-from mappings.model import HealthThresholds, Side
+from mappings.model import HealthThresholds
 from sync.planner.calendar import BusinessCalendar
 from sync.planner.drafts import build_milestone, build_plan, drafting
+from sync.planner.measures import BUYER, CAUSE_LIMIT, JOINT, SELLER
 from sync.planner.model import (
     ACTIVE,
     AT_RISK,
@@ -46,9 +47,7 @@ from sync.planner.statics import MilestoneStatic
 from sync.planner.steady import AS_HELD, AS_WRITTEN
 
 _numbers = drafting(PlanNumbers)
-_CAUSE_LIMIT = 255
-_BUYER, _SELLER, _JOINT = str(Side.BUYER), str(Side.SELLER), str(Side.JOINT)
-_FOR_BUYER, _FOR_SELLER = (_BUYER, _JOINT), (_SELLER, _JOINT)
+_FOR_BUYER, _FOR_SELLER = (BUYER, JOINT), (SELLER, JOINT)
 _EARLIEST = dt.date.min
 
 
@@ -198,7 +197,7 @@ def steady_plan(
             reason = f" ({event})" if event else ""
             causes.append(f"projected close {close.isoformat()} passes "
                           f"the compelling event{reason} on {event_date.isoformat()}")
-    cause = "; ".join(causes)[:_CAUSE_LIMIT] or None
+    cause = "; ".join(causes)[:CAUSE_LIMIT] or None
     return build_plan(
         opportunity.id, template_name, status, health,
         round(100.0 * finished / steps, 2) if steps else 0.0, close, close,

@@ -31,8 +31,8 @@ from sync.planner.numbers import PlanNumbers
 
 _numbers = drafting(PlanNumbers)
 
-_CAUSE_LIMIT = 255
-_BUYER, _SELLER, _JOINT = str(Side.BUYER), str(Side.SELLER), str(Side.JOINT)
+CAUSE_LIMIT = 255  # characters of a plan's slip cause
+BUYER, SELLER, JOINT = str(Side.BUYER), str(Side.SELLER), str(Side.JOINT)
 
 
 def on_time_rates(milestones: tuple[DesiredMilestone, ...],
@@ -57,10 +57,10 @@ def on_time_rates(milestones: tuple[DesiredMilestone, ...],
         else:
             continue
         side = m.side
-        if side in (_BUYER, _JOINT):
+        if side in (BUYER, JOINT):
             buyer_settled += 1
             buyer_on_time += on_time
-        if side in (_SELLER, _JOINT):
+        if side in (SELLER, JOINT):
             seller_settled += 1
             seller_on_time += on_time
     return (round(100.0 * buyer_on_time / buyer_settled, 2) if buyer_settled else None,
@@ -107,7 +107,7 @@ def measured(desired: DesiredPlan, current: PlanState | None,
             reason = f" ({event})" if event else ""
             causes.append(f"projected close {desired.projected_close_date.isoformat()} passes "
                           f"the compelling event{reason} on {event_date.isoformat()}")
-    cause = "; ".join(causes)[:_CAUSE_LIMIT] or None
+    cause = "; ".join(causes)[:CAUSE_LIMIT] or None
     d = desired
     return build_plan(
         d.opportunity_id, d.template, d.status, health, d.percent_complete,
