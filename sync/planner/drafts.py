@@ -12,6 +12,7 @@ refuses every change like any instance of it.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -59,4 +60,13 @@ def for_opportunity(p: DesiredPlan, opportunity_id: str,
         p.target_close_date, p.projected_close_date, p.go_live_date, p.days_slipped,
         p.slip_cause, p.next_milestone, p.next_due_date, p.summary, p.success_criteria,
         milestones, p.numbers, p.compelling_event_date, p.compelling_event, p.mapping_version,
+    )
+
+
+def with_projection(m: DesiredMilestone, projected: dt.date) -> DesiredMilestone:
+    """``m`` projected to end on ``projected``."""
+    return build_milestone(
+        m.key, m.name, m.sequence, m.stage, m.side, m.role, m.why, m.depends_on,
+        m.baseline_due_date, m.due_date, m.completed_date, m.status, m.days_slipped,
+        projected, m.owner_contact_id, m.notes, m.pinned, m.owner_user_id,
     )

@@ -1,13 +1,16 @@
 """A re-plan of a plan that is as mapsync wrote it, in one pass over its milestones.
 
 Every cycle plans each changed Opportunity again from the plan it wrote, and almost always
-nothing has moved: no rep pinned a field, nothing runs late, no step was added or deleted.
-The general path (``Planner._build``, then ``measures.measured``) then walks each milestone
-some nine times in Python — resolve, project, build, rollup, on-time rates, last progress —
-and builds the plan twice. This module computes the same plan in one loop, and gives up
-(``None``: the general path decides) as soon as a milestone is anything but that usual case:
-a state missing or pinned or with a field never written, a milestone running late or due
-past the close (the projection must walk the graph), a rep-added step, a template key twice.
+no rep has touched it: no rep pinned a field, no step was added or deleted. The general path
+(``Planner._build``, then ``measures.measured``) then walks each milestone some nine times in
+Python — resolve, project, build, rollup, on-time rates, last progress — and builds the plan
+twice. This module computes the same plan in one loop, and gives up (``None``: the general
+path decides) as soon as a milestone is anything but that usual case: a state missing or
+pinned or with a field never written, a milestone due past the close, a rep-added step, a
+template key twice. A plan running late (an open step overdue, a step completed after its
+due date; a fifth of a cycle's re-plans, deals whose close went by) stays on the one pass:
+the projection then walks the graph (``slip.pushed``, the definition itself) once the loop
+has built the milestones, and the few milestones it moves are built again.
 The caller sends only plans not held by a mapping change, not rolled out, not frozen (Closed
 Lost) and with no deleted milestone.
 
@@ -22,7 +25,7 @@ from collections.abc import Collection, Mapping, Sequence
 
 from mappings.model import HealthThresholds
 from sync.planner.calendar import BusinessCalendar
-from sync.planner.drafts import build_milestone, build_plan, drafting
+from sync.planner.drafts import build_milestone, build_plan, drafting, with_projection
 from sync.planner.measures import BUYER, CAUSE_LIMIT, JOINT, SELLER
 from sync.planner.model import (
     ACTIVE,
@@ -42,7 +45,8 @@ from sync.planner.numbers import PlanNumbers
 from sync.planner.owners import owner_of, users_by_role
 from sync.planner.progress import BASELINE, COMPLETED_DATE, STATUS
 from sync.planner.schedule import TemplateSchedule
-from sync.planner.slip import days_slipped
+from sync.planner.slip import cause_text, days_slipped, plan_days_slipped, pushed
+from sync.planner.slip import health as plan_health
 from sync.planner.statics import MilestoneStatic
 from sync.planner.steady import AS_HELD, AS_WRITTEN
 
@@ -86,6 +90,7 @@ def steady_plan(
     live_buyer = live_buyer_on = live_seller = live_seller_on = 0
     buyer = buyer_on = seller = seller_on = 0
     latest_done = latest_touch = _EARLIEST
+    walk = False  # something runs late: the projection walks the graph (slip.pushed)
     for i, s in enumerate(statics):
         state = states.get(s.key)
         if state is None or state.rep_pins:
@@ -111,20 +116,20 @@ def steady_plan(
         else:
             completed = None
         due = scheduled[i]
-        # slip._on_schedule: anything late sends the plan to the graph walk
+        # slip._on_schedule: anything late sends the projection through the graph walk
         late = overdue_today[i]
         if before_close[i] and due > close:
             return None
         if status == DONE:
             end = completed or due
             if end > due:
-                return None
+                walk = True
         elif status == SKIPPED:
             end = due
-        elif late is not None and late > due:
-            return None
         else:
-            end = due
+            end = due  # its own date; the walk moves it when it runs late
+            if late is not None and late > due:
+                walk = True
         # Planner._build's milestone
         if status in FINISHED_STATUSES:
             late = None
@@ -169,7 +174,18 @@ def steady_plan(
         if touched is not None and touched > latest_touch:
             latest_touch = touched
     steps = len(milestones)
-    # Planner._plan: nothing runs late, so the projected close is the close, nothing slipped
+    # Planner._build's projection and cause, then Planner._plan: when nothing runs late the
+    # projected close is the close and nothing slipped
+    projected, cause, slipped, health = close, None, 0, ON_TRACK
+    if walk:
+        projected, cause = _walked(milestones, schedule, scheduled, close, overdue_today,
+                                   calendar)
+        if won:  # the deal is won: its close is the close, nothing slipped
+            projected, cause = close, None
+        slipped = plan_days_slipped(calendar, close, projected)
+        health = plan_health(slipped, thresholds)
+        if slipped <= 0:
+            cause = None
     status = COMPLETED if steps and upcoming is None else ACTIVE
     live = status == ACTIVE
     if live:
@@ -188,21 +204,44 @@ def steady_plan(
         round(100.0 * live_seller_on / live_seller, 2) if live_seller else None,
         moved, still if live else None)
     event_date, event = current.compelling_event_date, current.compelling_event
-    health, causes = ON_TRACK, []
+    causes = [cause] if cause else []
     if live and not won:
         if still >= thresholds.stale_after_days:
             causes.append(f"no progress for {still} days")
-            health = AT_RISK
-        if event_date is not None and close > event_date:
+            health = AT_RISK if health == ON_TRACK else health
+        if event_date is not None and projected > event_date:
             reason = f" ({event})" if event else ""
-            causes.append(f"projected close {close.isoformat()} passes "
+            causes.append(f"projected close {projected.isoformat()} passes "
                           f"the compelling event{reason} on {event_date.isoformat()}")
     cause = "; ".join(causes)[:CAUSE_LIMIT] or None
     return build_plan(
         opportunity.id, template_name, status, health,
-        round(100.0 * finished / steps, 2) if steps else 0.0, close, close,
-        current.go_live_date, 0, cause,
+        round(100.0 * finished / steps, 2) if steps else 0.0, close, projected,
+        current.go_live_date, slipped, cause,
         upcoming.name[:255] if upcoming else None, upcoming.due_date if upcoming else None,
         current.summary, current.success_criteria, tuple(milestones), numbers, event_date,
         event, version,
     )
+
+
+def _walked(
+    milestones: list[DesiredMilestone],
+    schedule: TemplateSchedule,
+    scheduled: Sequence[dt.date],
+    close: dt.date,
+    overdue_today: Sequence[dt.date | None],
+    calendar: BusinessCalendar,
+) -> tuple[dt.date, str | None]:
+    """``slip.pushed`` over the milestones built with their own dates: each one the walk
+    moves is built again with its projected date (in place); the projected close and the
+    slip cause's text (``Planner._build``) come back."""
+    projection = pushed(
+        schedule.graph, calendar, close, scheduled, [m.status for m in milestones], scheduled,
+        [m.completed_date for m in milestones], overdue_today)
+    for i, (m, date) in enumerate(zip(milestones, projection.dates, strict=True)):
+        if m.projected_date != date:
+            milestones[i] = with_projection(m, date)
+    if projection.cause is None:
+        return projection.close, None
+    culprit = milestones[projection.cause]
+    return projection.close, cause_text(culprit.name, culprit.side)

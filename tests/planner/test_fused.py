@@ -18,8 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sync.planner.calendar import BusinessCalendar
+from sync.planner.fused import steady_plan
 from sync.planner.model import MilestoneState, Opportunity, PlanState
+from sync.planner.owners import contacts_by_role
 from sync.planner.planner import Planner
+from sync.planner.progress import StageProgress
 from sync.planner.written import state_after_writing
 from tests.planner.sample_mapping import STAGES, sample_mapping
 
@@ -113,11 +116,24 @@ def test_the_one_pass_re_plan_is_the_general_plan(
     assert fused.plan(opp, state, later) == general.plan(opp, state, later)
 
 
-def test_an_unchanged_plan_takes_the_one_pass_route_and_a_late_one_does_not() -> None:
-    """Seen failing: the route is taken at all (else the property above proves nothing),
-    and a plan with an overdue milestone goes to the graph walk."""
-    from sync.planner.fused import steady_plan
+def one_pass(planner: Planner, opp: Opportunity, state: PlanState, today: dt.date) -> Any:
+    """``fused.steady_plan`` called as ``Planner.plan`` calls it (``None``: not its case)."""
+    template = planner._template(opp, state)
+    assert template is not None
+    progress = StageProgress(STAGES.index(opp.stage), closed_won=opp.stage == "Closed Won")
+    close = opp.close_date or state.target_close_date or today
+    return steady_plan(
+        opp, state, template.name, planner.version(template), planner._static(template),
+        planner._keys[template.name], planner._book.schedule(template, CALENDAR), close, today,
+        planner._by_stage(template, progress, today), contacts_by_role(opp), CALENDAR,
+        MAPPING.health, progress.closed_won)
 
+
+def test_an_unchanged_plan_takes_the_one_pass_route_late_or_not_and_a_pinned_one_does_not(
+) -> None:
+    """Seen failing: the route is taken at all (else the properties prove nothing), a plan
+    whose open steps run overdue takes it too (the walk of the graph inside it), and a
+    milestone a rep pinned sends the plan to the general path."""
     opp = Opportunity(id="006000000000001AAA", name="Acme", stage="Qualification",
                       close_date=dt.date(2026, 9, 30), amount=Decimal(40_000))
     day = dt.date(2026, 3, 2)
@@ -125,21 +141,58 @@ def test_an_unchanged_plan_takes_the_one_pass_route_and_a_late_one_does_not() ->
     first = planner.plan(opp, None, day)
     assert first is not None
     state = state_after_writing(first)
-    template = MAPPING.templates[1]
-    assert template.name == first.template
-
-    def one_pass(today: dt.date) -> Any:
-        statics = planner._static(template)
-        return steady_plan(
-            opp, state, template.name, planner.version(template), statics,
-            planner._keys[template.name], planner._book.schedule(template, CALENDAR),
-            dt.date(2026, 9, 30), today,
-            planner._by_stage(template, planner._progress["Qualification"], today), {},
-            CALENDAR, MAPPING.health, False)
-
     general = Planner(MAPPING, CALENDAR)
     general.fused = False
-    next_day = day + dt.timedelta(days=1)
-    assert one_pass(next_day) is not None
-    assert one_pass(next_day) == general.plan(opp, state, next_day)
-    assert one_pass(dt.date(2026, 10, 15)) is None  # its open steps are overdue by then
+    for today in (day + dt.timedelta(days=1), dt.date(2026, 10, 15)):
+        answer = one_pass(planner, opp, state, today)
+        assert answer is not None
+        assert answer == general.plan(opp, state, today)
+    late = one_pass(planner, opp, state, dt.date(2026, 10, 15))  # its open steps overdue
+    assert late.days_slipped > 0
+    assert late.projected_close_date > late.target_close_date
+    assert late.slip_cause is not None
+    assert late.health == "Off Track"
+    key = next(iter(state.milestones))
+    pinned = dataclasses.replace(state, milestones={
+        **state.milestones,
+        key: dataclasses.replace(state.milestones[key], rep_pins=frozenset({"Due_Date__c"}))})
+    assert one_pass(planner, opp, pinned, day + dt.timedelta(days=1)) is None
+
+
+NEAR_PAST = st.integers(-90, 40).map(lambda d: dt.timedelta(days=d))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stage=st.sampled_from(STAGES[1:8]), first_day=DAYS, close_in=NEAR_PAST,
+       amount=st.sampled_from((40_000, 150_000)), roles=st.booleans(),
+       days_on=st.integers(1, 120), data=st.data())
+def test_a_late_plan_takes_the_one_pass_route_and_answers_as_the_general_path(
+    stage: str, first_day: dt.date, close_in: dt.timedelta, amount: int, roles: bool,
+    days_on: int, data: st.DataObject,
+) -> None:
+    """Deals closing around the day they were planned, planned again days to months later:
+    open steps overdue, late completions, pushed closes and their causes, a compelling
+    event the pushed close passes. An unedited plan always takes the one-pass route."""
+    opp = Opportunity(id="006000000000001AAA", name="Acme", stage=stage,
+                      close_date=first_day + close_in, amount=Decimal(amount),
+                      contact_roles=ROLES if roles else (),
+                      fields=data.draw(st.sampled_from(({"OwnerId": "005O"}, {}))))
+    first = Planner(MAPPING, CALENDAR).plan(opp, None, first_day)
+    assert first is not None
+    state = state_after_writing(first)
+    edited_by_reps = data.draw(st.booleans())
+    if edited_by_reps:
+        state = data.draw(edited(state))
+    if data.draw(st.booleans()):
+        state = dataclasses.replace(
+            state, compelling_event_date=first_day + data.draw(NEAR_PAST),
+            compelling_event=data.draw(st.sampled_from(("Board meeting", None))))
+    moved = data.draw(st.sampled_from((None, *STAGES[1:9])))
+    if moved is not None:  # the deal moved on (or back), or was won
+        opp = dataclasses.replace(opp, stage=moved)
+    later = first_day + dt.timedelta(days=days_on)
+    fused, general = planners()
+    answer = fused.plan(opp, state, later)
+    assert answer == general.plan(opp, state, later)
+    if not edited_by_reps:
+        assert one_pass(fused, opp, state, later) == answer
