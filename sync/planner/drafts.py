@@ -63,10 +63,14 @@ def for_opportunity(p: DesiredPlan, opportunity_id: str,
     )
 
 
-def with_projection(m: DesiredMilestone, projected: dt.date) -> DesiredMilestone:
-    """``m`` projected to end on ``projected``."""
-    return build_milestone(
-        m.key, m.name, m.sequence, m.stage, m.side, m.role, m.why, m.depends_on,
-        m.baseline_due_date, m.due_date, m.completed_date, m.status, m.days_slipped,
-        projected, m.owner_contact_id, m.notes, m.pinned, m.owner_user_id,
-    )
+# the slot's own setter, under the frozen class's ``__setattr__``
+_set_projected: Callable[[DesiredMilestone, dt.date], None] = (
+    vars(DesiredMilestone)["projected_date"].__set__)
+
+
+def reproject(m: DesiredMilestone, projected: dt.date) -> None:
+    """Set the projected date of ``m``, a milestone just drafted and not yet handed to anyone
+    (the one-pass re-plan learns it from the graph walk after building the milestone): as
+    when drafting, the frozen class's refusal is for those who hold a milestone, and no one
+    holds this one yet."""
+    _set_projected(m, projected)

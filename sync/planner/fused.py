@@ -10,7 +10,7 @@ pinned or with a field never written, a milestone due past the close, a rep-adde
 template key twice. A plan running late (an open step overdue, a step completed after its
 due date; a fifth of a cycle's re-plans, deals whose close went by) stays on the one pass:
 the projection then walks the graph (``slip.pushed``, the definition itself) once the loop
-has built the milestones, and the few milestones it moves are built again.
+has built the milestones, and the milestones it moves take their projected dates.
 The caller sends only plans not held by a mapping change, not rolled out, not frozen (Closed
 Lost) and with no deleted milestone.
 
@@ -25,7 +25,7 @@ from collections.abc import Collection, Mapping, Sequence
 
 from mappings.model import HealthThresholds
 from sync.planner.calendar import BusinessCalendar
-from sync.planner.drafts import build_milestone, build_plan, drafting, with_projection
+from sync.planner.drafts import build_milestone, build_plan, drafting, reproject
 from sync.planner.measures import BUYER, CAUSE_LIMIT, JOINT, SELLER
 from sync.planner.model import (
     ACTIVE,
@@ -232,15 +232,15 @@ def _walked(
     overdue_today: Sequence[dt.date | None],
     calendar: BusinessCalendar,
 ) -> tuple[dt.date, str | None]:
-    """``slip.pushed`` over the milestones built with their own dates: each one the walk
-    moves is built again with its projected date (in place); the projected close and the
-    slip cause's text (``Planner._build``) come back."""
+    """``slip.pushed`` over the milestones just built with their own dates: each one the
+    walk moves takes its projected date; the projected close and the slip cause's text
+    (``Planner._build``) come back."""
     projection = pushed(
         schedule.graph, calendar, close, scheduled, [m.status for m in milestones], scheduled,
         [m.completed_date for m in milestones], overdue_today)
-    for i, (m, date) in enumerate(zip(milestones, projection.dates, strict=True)):
+    for m, date in zip(milestones, projection.dates, strict=True):
         if m.projected_date != date:
-            milestones[i] = with_projection(m, date)
+            reproject(m, date)
     if projection.cause is None:
         return projection.close, None
     culprit = milestones[projection.cause]

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sync.planner.drafts import build_milestone, drafting
+from sync.planner.drafts import build_milestone, drafting, reproject
 from sync.planner.model import DesiredMilestone, Opportunity
 from sync.planner.statics import rule_path, rule_value, value_at
 
@@ -33,6 +33,15 @@ def test_a_drafted_milestone_is_a_frozen_desired_milestone() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         drafted.status = "Done"  # type: ignore[misc]
     assert dataclasses.replace(drafted, status="Done").status == "Done"
+
+
+def test_a_reprojected_milestone_is_the_milestone_built_with_that_date() -> None:
+    drafted, later = build_milestone(*VALUES), DAY + dt.timedelta(days=9)
+    reproject(drafted, later)
+    assert drafted == DesiredMilestone(*VALUES[:13], later, *VALUES[14:])
+    assert hash(drafted) == hash(DesiredMilestone(*VALUES[:13], later, *VALUES[14:]))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        drafted.projected_date = DAY  # type: ignore[misc]
 
 
 def test_only_slots_dataclasses_without_post_init_are_drafted() -> None:
