@@ -42,6 +42,8 @@ class TemplateGraph:
     before_close: tuple[bool, ...]
     depends_on: tuple[tuple[int, ...], ...]  # positions this milestone waits for (honoured)
     order: tuple[int, ...]  # topological: every dependency before what depends on it
+    before_order: tuple[int, ...]  # ``order``'s before-close milestones, then its after-close
+    after_order: tuple[int, ...]
 
     @classmethod
     def of(cls, template: Template) -> TemplateGraph:
@@ -57,12 +59,15 @@ class TemplateGraph:
                     continue
                 honoured.append(p)
             deps.append(tuple(honoured))
+        order = _topological(template.name, keys, deps)
         return cls(
             keys=keys,
             durations=tuple(m.duration for m in template.milestones),
             before_close=before,
             depends_on=tuple(deps),
-            order=_topological(template.name, keys, deps),
+            order=order,
+            before_order=tuple(i for i in order if before[i]),
+            after_order=tuple(i for i in order if not before[i]),
         )
 
 

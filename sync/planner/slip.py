@@ -97,12 +97,13 @@ def pushed(
     end: list[dt.date] = list(due)
     origin: list[int] = list(range(n))
     add = calendar.add_business_days
+    depends_on, durations = graph.depends_on, graph.durations
     projected_close = close
     cause: int | None = None
-    for after_close_pass in (False, True):
-        for i in graph.order:
-            if graph.before_close[i] == after_close_pass:
-                continue
+    overdue_on: dt.date | None = None  # the day ``resume`` is for
+    resume = close
+    for after_close_pass, order in ((False, graph.before_order), (True, graph.after_order)):
+        for i in order:
             status = statuses[i]
             if status == DONE:
                 end[i] = completed[i] or due[i]
@@ -112,10 +113,12 @@ def pushed(
             own = due[i]
             today = today_for[i]
             if today is not None and today > own:
-                own = calendar.next_business_day(today)
+                if today != overdue_on:  # an overdue step resumes the next business day
+                    overdue_on, resume = today, calendar.next_business_day(today)
+                own = resume
             best, source = own, i
             if own >= scheduled[i] and (not after_close_pass or projected_close == close):
-                for p in graph.depends_on[i]:
+                for p in depends_on[i]:
                     if end[p] > scheduled[p]:
                         break
                 else:
@@ -123,17 +126,17 @@ def pushed(
                     # cannot be pushed past its own date
                     end[i] = own
                     continue
-            duration = graph.durations[i]
+            duration = durations[i]
             if after_close_pass:
                 start = projected_close
-                for p in graph.depends_on[i]:
+                for p in depends_on[i]:
                     if statuses[p] != SKIPPED and end[p] > start:
                         start = end[p]
                 pushed = add(start, duration) if duration else calendar.next_business_day(start)
                 if pushed > best:
                     best = pushed
             else:
-                for p in graph.depends_on[i]:
+                for p in depends_on[i]:
                     if statuses[p] == SKIPPED:
                         continue
                     pushed = add(end[p], duration)
@@ -141,8 +144,8 @@ def pushed(
                         best, source = pushed, origin[p]
             end[i], origin[i] = best, source
         if not after_close_pass:
-            for i in graph.order:
-                if graph.before_close[i] and statuses[i] != SKIPPED and end[i] > projected_close:
+            for i in order:
+                if statuses[i] != SKIPPED and end[i] > projected_close:
                     projected_close, cause = end[i], origin[i]
     return _projection(tuple(end), projected_close, cause)
 
