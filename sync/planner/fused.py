@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
+from typing import NamedTuple
 
 from mappings.model import HealthThresholds
 from sync.planner.calendar import BusinessCalendar
@@ -32,7 +33,6 @@ from sync.planner.model import (
     AT_RISK,
     COMPLETED,
     DONE,
-    FINISHED_STATUSES,
     NOT_STARTED,
     ON_TRACK,
     SKIPPED,
@@ -45,14 +45,42 @@ from sync.planner.numbers import PlanNumbers
 from sync.planner.owners import owner_of, users_by_role
 from sync.planner.progress import BASELINE, COMPLETED_DATE, STATUS
 from sync.planner.schedule import TemplateSchedule
-from sync.planner.slip import cause_text, days_slipped, plan_days_slipped, pushed
+from sync.planner.slip import cause_text, plan_days_slipped, pushed
 from sync.planner.slip import health as plan_health
 from sync.planner.statics import MilestoneStatic
 from sync.planner.steady import AS_HELD, AS_WRITTEN
 
 _numbers = drafting(PlanNumbers)
 _FOR_BUYER, _FOR_SELLER = (BUYER, JOINT), (SELLER, JOINT)
-_EARLIEST = dt.date.min
+_EARLIEST, _DATE = dt.date.min, dt.date
+
+
+class Line(NamedTuple):
+    """What the one pass reads of a template milestone, in the order it reads it."""
+
+    key: str
+    name: str
+    sequence: int
+    stage: str | None
+    side: str
+    role: str
+    why: str
+    depends_on: tuple[str, ...]
+    names_contact: bool
+    seller: bool
+    role_folded: str
+    for_buyer: bool  # counts in the buyer's on-time rate (buyer or joint side)
+    for_seller: bool
+    before_close: bool
+
+
+def lines(statics: Sequence[MilestoneStatic]) -> tuple[Line, ...]:
+    """The lines of a template's milestones (template order), prepared once per template."""
+    return tuple(
+        Line(s.key, s.name, i + 1, s.stage, s.side, s.role, s.why, s.depends_on,
+             s.names_contact, s.seller, s.role_folded, s.side in _FOR_BUYER,
+             s.side in _FOR_SELLER, s.before_close)
+        for i, s in enumerate(statics))
 
 
 def steady_plan(
@@ -60,7 +88,7 @@ def steady_plan(
     current: PlanState,
     template_name: str,
     version: str,
-    statics: Sequence[MilestoneStatic],
+    template_lines: Sequence[Line],
     keys: Collection[str],
     schedule: TemplateSchedule,
     close: dt.date,
@@ -73,27 +101,36 @@ def steady_plan(
 ) -> DesiredPlan | None:
     """The plan the general path would return, or ``None`` when this is not its usual case.
 
-    ``keys``: the template's distinct milestone keys; ``by_stage``: ``Planner._by_stage``.
+    ``template_lines``: ``lines`` of the template's milestones; ``keys``: its distinct
+    milestone keys; ``by_stage``: ``Planner._by_stage``.
     """
     states = current.milestones
-    if len(states) != len(statics) or len(keys) != len(statics):  # a step added, a key twice
+    steps = len(template_lines)
+    if len(states) != steps or len(keys) != steps:  # a step added, a key twice
         return None
     stage_done, overdue_today = by_stage
-    scheduled, before_close = schedule.due_dates(close), schedule.graph.before_close
+    scheduled = schedule.due_dates(close)
     owner_user, team = owner_of(opportunity), users_by_role(opportunity)
+    between = calendar.business_days_between
+    get = states.get
     milestones: list[DesiredMilestone] = []
     append = milestones.append
     finished = 0
-    upcoming: DesiredMilestone | None = None
+    upcoming = -1  # position of the next milestone (the open one due first)
     best_due = dt.date.max
     # on-time rates for a live plan (late from today) and a closed one (late never)
-    live_buyer = live_buyer_on = live_seller = live_seller_on = 0
+    live_buyer = live_seller = 0
     buyer = buyer_on = seller = seller_on = 0
     latest_done = latest_touch = _EARLIEST
     walk = False  # something runs late: the projection walks the graph (slip.pushed)
-    for i, s in enumerate(statics):
-        state = states.get(s.key)
-        if state is None or state.rep_pins:
+    for (key, name, sequence, stage, side, role, why, depends_on, names_contact, sells,
+         role_folded, for_buyer, for_seller, before_close), done, due, late in zip(
+            template_lines, stage_done, scheduled, overdue_today, strict=True):
+        state = get(key)
+        if state is None:
+            return None
+        pins = state.rep_pins
+        if pins:
             return None
         written = state.written
         try:
@@ -102,78 +139,63 @@ def steady_plan(
         except KeyError:
             return None
         baseline = written.get(BASELINE)
-        if not isinstance(baseline, dt.date):
+        if not isinstance(baseline, _DATE):
             return None
-        # steady.resolve_all, not frozen
+        if before_close and due > close:
+            return None
+        # steady.resolve_all, not frozen; then slip._on_schedule: anything late sends the
+        # projection through the graph walk; Planner._build's days slipped; added.rollup
+        # (sequences ascend, so the first of the earliest due wins); measures.on_time_rates
         held_status = state.status or NOT_STARTED
-        done = stage_done[i]
         status = held_status if done is None else DONE if done else NOT_STARTED
-        completed = state.completed_date
         if status == DONE:
+            completed = state.completed_date
             if held_status != DONE or not (completed or (
                     written[STATUS] == DONE and not written[COMPLETED_DATE])):
                 completed = today
-        else:
-            completed = None
-        due = scheduled[i]
-        # slip._on_schedule: anything late sends the projection through the graph walk
-        late = overdue_today[i]
-        if before_close[i] and due > close:
-            return None
-        if status == DONE:
             end = completed or due
             if end > due:
                 walk = True
-        elif status == SKIPPED:
-            end = due
-        else:
-            end = due  # its own date; the walk moves it when it runs late
-            if late is not None and late > due:
-                walk = True
-        # Planner._build's milestone
-        if status in FINISHED_STATUSES:
-            late = None
-        if due == baseline and (late is None or late <= due):
-            slipped = 0
-        else:
-            slipped = days_slipped(calendar, baseline, due, late)
-        owner, user = state.owner_contact_id, state.owner_user_id
-        if owner is None and s.names_contact:
-            owner = contacts.get(s.role_folded)
-        if s.seller:
-            seller_id = team.get(s.role_folded) or owner_user
-            if seller_id is not None:
-                user = seller_id
-        m = build_milestone(
-            s.key, s.name, i + 1, s.stage, s.side, s.role, s.why, s.depends_on, baseline,
-            due, completed, status, slipped, end, owner, state.notes, state.rep_pins, user)
-        append(m)
-        # added.rollup (sequences ascend, so the first of the earliest due wins)
-        if status in FINISHED_STATUSES:
+            slipped = 0 if due == baseline else max(0, between(baseline, due))
             finished += 1
-        elif upcoming is None or due < best_due:
-            upcoming, best_due = m, due
-        # measures.on_time_rates, for both a live and a closed plan
-        side = s.side
-        if status == DONE:
             on_time = 1 if completed is None or completed <= due else 0
-            if side in _FOR_BUYER:
+            if for_buyer:
                 buyer += 1
                 buyer_on += on_time
-            if side in _FOR_SELLER:
+            if for_seller:
                 seller += 1
                 seller_on += on_time
             if completed is not None and completed > latest_done:
                 latest_done = completed
-        elif status != SKIPPED and due < today:
-            if side in _FOR_BUYER:
-                live_buyer += 1
-            if side in _FOR_SELLER:
-                live_seller += 1
+        else:
+            completed, end = None, due  # an open one's own date; the walk moves it if late
+            if status == SKIPPED:
+                finished += 1
+                stop = due
+            else:
+                if late is not None and late > due:
+                    walk, stop = True, late
+                else:
+                    stop = due
+                if upcoming < 0 or due < best_due:
+                    upcoming, best_due = len(milestones), due
+                if due < today:
+                    live_buyer += for_buyer
+                    live_seller += for_seller
+            slipped = 0 if stop == baseline else max(0, between(baseline, stop))
+        owner, user = state.owner_contact_id, state.owner_user_id
+        if owner is None and names_contact:
+            owner = contacts.get(role_folded)
+        if sells:
+            seller_id = team.get(role_folded) or owner_user
+            if seller_id is not None:
+                user = seller_id
+        append(build_milestone(
+            key, name, sequence, stage, side, role, why, depends_on, baseline, due, completed,
+            status, slipped, end, owner, state.notes, pins, user))
         touched = state.touched_on
         if touched is not None and touched > latest_touch:
             latest_touch = touched
-    steps = len(milestones)
     # Planner._build's projection and cause, then Planner._plan: when nothing runs late the
     # projected close is the close and nothing slipped
     projected, cause, slipped, health = close, None, 0, ON_TRACK
@@ -186,22 +208,20 @@ def steady_plan(
         health = plan_health(slipped, thresholds)
         if slipped <= 0:
             cause = None
-    status = COMPLETED if steps and upcoming is None else ACTIVE
+    status = COMPLETED if steps and upcoming < 0 else ACTIVE
     live = status == ACTIVE
-    if live:
+    if live:  # the settled ones, and the open ones already overdue (none on time)
         live_buyer += buyer
-        live_buyer_on += buyer_on
         live_seller += seller
-        live_seller_on += seller_on
     else:
-        live_buyer, live_buyer_on, live_seller, live_seller_on = buyer, buyer_on, seller, seller_on
+        live_buyer, live_seller = buyer, seller
     # measures.last_progress and measured
     moved = max(current.last_progress_date or today, latest_done, latest_touch)
     moved = min(moved, today)
     still = max(0, calendar.business_days_between(moved, today)) if moved < today else 0
     numbers = _numbers(
-        round(100.0 * live_buyer_on / live_buyer, 2) if live_buyer else None,
-        round(100.0 * live_seller_on / live_seller, 2) if live_seller else None,
+        round(100.0 * buyer_on / live_buyer, 2) if live_buyer else None,
+        round(100.0 * seller_on / live_seller, 2) if live_seller else None,
         moved, still if live else None)
     event_date, event = current.compelling_event_date, current.compelling_event
     causes = [cause] if cause else []
@@ -218,9 +238,8 @@ def steady_plan(
         opportunity.id, template_name, status, health,
         round(100.0 * finished / steps, 2) if steps else 0.0, close, projected,
         current.go_live_date, slipped, cause,
-        upcoming.name[:255] if upcoming else None, upcoming.due_date if upcoming else None,
-        current.summary, current.success_criteria, tuple(milestones), numbers, event_date,
-        event, version,
+        *_next(milestones, upcoming), current.summary, current.success_criteria,
+        tuple(milestones), numbers, event_date, event, version,
     )
 
 
@@ -245,3 +264,11 @@ def _walked(
         return projection.close, None
     culprit = milestones[projection.cause]
     return projection.close, cause_text(culprit.name, culprit.side)
+
+
+def _next(milestones: list[DesiredMilestone], at: int) -> tuple[str | None, dt.date | None]:
+    """The plan's next milestone and its due date: the one at ``at`` (``-1``: none open)."""
+    if at < 0:
+        return None, None
+    upcoming = milestones[at]
+    return upcoming.name[:255], upcoming.due_date

@@ -39,7 +39,7 @@ from sync.planner.added import Step, StepLike, added_steps, latest_end, rollup
 from sync.planner.calendar import BusinessCalendar
 from sync.planner.drafts import build_milestone, build_plan, for_opportunity, with_owners
 from sync.planner.frozen import held_schedule, is_held, rebaselined
-from sync.planner.fused import steady_plan
+from sync.planner.fused import Line, lines, steady_plan
 from sync.planner.measures import measured
 from sync.planner.model import (
     ACTIVE,
@@ -100,6 +100,7 @@ class Planner:
         self._chosen: dict[tuple[tuple[type, object], ...], object] = {}
         self._statics: dict[str, tuple[MilestoneStatic, ...]] = {}
         self._keys: dict[str, frozenset[str]] = {}  # each template's distinct keys
+        self._lines: dict[str, tuple[Line, ...]] = {}  # as the one-pass re-plan reads them
         self._new_plans: dict[tuple[str, dt.date, StageProgress, dt.date], DesiredPlan] = {}
         self._new_plans_day: dt.date | None = None
 
@@ -145,7 +146,7 @@ class Planner:
         if self.fused and not (held or self.roll_out or progress.closed_lost or current.deleted):
             steady = steady_plan(  # the usual re-plan in one pass; None: it is not usual
                 opportunity, current, template.name, self.version(template),
-                self._static(template), self._keys[template.name],
+                self._template_lines(template), self._keys[template.name],
                 self._book.schedule(template, self.calendar), close, today,
                 self._by_stage(template, progress, today), contacts, self.calendar,
                 self.mapping.health, progress.closed_won)
@@ -375,11 +376,19 @@ class Planner:
             answer = self._stages[key] = stage_answers(self._static(template), progress, today)
         return answer
 
+    def _template_lines(self, template: Template) -> tuple[Line, ...]:
+        found = self._lines.get(template.name)
+        if found is None:
+            self._static(template)
+            found = self._lines[template.name]
+        return found
+
     def _static(self, template: Template) -> tuple[MilestoneStatic, ...]:
         statics = self._statics.get(template.name)
         if statics is None:
             statics = self._statics[template.name] = compiled(template, self._stage_index)
             self._keys[template.name] = frozenset(s.key for s in statics)
+            self._lines[template.name] = lines(statics)
         return statics
 
 

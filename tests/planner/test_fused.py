@@ -123,7 +123,7 @@ def one_pass(planner: Planner, opp: Opportunity, state: PlanState, today: dt.dat
     progress = StageProgress(STAGES.index(opp.stage), closed_won=opp.stage == "Closed Won")
     close = opp.close_date or state.target_close_date or today
     return steady_plan(
-        opp, state, template.name, planner.version(template), planner._static(template),
+        opp, state, template.name, planner.version(template), planner._template_lines(template),
         planner._keys[template.name], planner._book.schedule(template, CALENDAR), close, today,
         planner._by_stage(template, progress, today), contacts_by_role(opp), CALENDAR,
         MAPPING.health, progress.closed_won)
