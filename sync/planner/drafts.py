@@ -28,13 +28,17 @@ def drafting(cls: type[T]) -> Callable[..., T]:
     if getattr(cls, "__slots__", None) != tuple(names) or hasattr(cls, "__post_init__"):
         raise TypeError(f"{cls.__name__}: drafts need a slots dataclass without __post_init__")
 
-    def become(self: Any) -> None:
-        self.__class__ = cls
-
-    draft = dataclasses.make_dataclass(
-        f"{cls.__name__}Draft", [(n, Any) for n in names], slots=True,
-        eq=False, repr=False, namespace={"__post_init__": become},
-    )
+    # The draft's constructor fills each slot and becomes ``cls`` in its own frame (a
+    # dataclass's would call a ``__post_init__`` for that: one more call per value).
+    # ``names`` are a dataclass's field names, so identifiers: the source is only these.
+    source = (f"def __init__(self, {', '.join(names)}):\n"
+              + "".join(f"    self.{n} = {n}\n" for n in names)
+              + "    self.__class__ = cls\n")
+    scope: dict[str, Any] = {"cls": cls}
+    exec(source, scope)  # noqa: S102 - field names only, as dataclasses itself does
+    draft = type(f"{cls.__name__}Draft", (), {
+        "__slots__": tuple(names), "__init__": scope["__init__"],
+        "__module__": __name__, "__qualname__": f"{cls.__name__}Draft"})
     return cast("Callable[..., T]", draft)
 
 
