@@ -21,7 +21,7 @@ two on random plans); each step below names the rule it repeats.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from typing import NamedTuple
 
 from mappings.model import HealthThresholds
@@ -42,7 +42,7 @@ from sync.planner.model import (
     PlanState,
 )
 from sync.planner.numbers import PlanNumbers
-from sync.planner.owners import owner_of, users_by_role
+from sync.planner.owners import contacts_by_role, owner_of, users_by_role
 from sync.planner.progress import BASELINE, COMPLETED_DATE, STATUS
 from sync.planner.schedule import TemplateSchedule
 from sync.planner.slip import cause_text, plan_days_slipped, pushed
@@ -94,7 +94,6 @@ def steady_plan(
     close: dt.date,
     today: dt.date,
     by_stage: tuple[Sequence[bool | None], Sequence[dt.date | None]],
-    contacts: Mapping[str, str],
     calendar: BusinessCalendar,
     thresholds: HealthThresholds,
     won: bool,
@@ -113,6 +112,7 @@ def steady_plan(
     owner_user, team = owner_of(opportunity), users_by_role(opportunity)
     between = calendar.business_days_between
     get = states.get
+    contacts: dict[str, str] | None = None  # by role, once a milestone asks
     milestones: list[DesiredMilestone] = []
     append = milestones.append
     finished = 0
@@ -184,7 +184,9 @@ def steady_plan(
                     live_seller += for_seller
             slipped = 0 if stop == baseline else max(0, between(baseline, stop))
         owner, user = state.owner_contact_id, state.owner_user_id
-        if owner is None and names_contact:
+        if owner is None and names_contact:  # the role's contact, when still empty
+            if contacts is None:
+                contacts = contacts_by_role(opportunity)
             owner = contacts.get(role_folded)
         if sells:
             seller_id = team.get(role_folded) or owner_user

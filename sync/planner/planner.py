@@ -60,8 +60,7 @@ from sync.planner.slip import cause_text, days_slipped, health, plan_days_slippe
 from sync.planner.statics import MilestoneStatic, compiled, rule_path, rule_value, stage_answers
 from sync.planner.steady import resolve_all
 
-_NEW_PLAN_MEMO_LIMIT, _TEMPLATE_MEMO_LIMIT = 8192, 4096
-_UNKNOWN = object()
+_NEW_PLAN_MEMO_LIMIT, _TEMPLATE_MEMO_LIMIT, _UNKNOWN = 8192, 4096, object()
 NAME, WHY = "Name", "Why_It_Matters__c"  # rep-pinnable wording
 OWNER_CONTACT, OWNER_USER = "Owner_Contact__c", "Owner_User__c"  # the rep's to choose
 
@@ -141,20 +140,20 @@ class Planner:
             return None
         if current is None:  # measured once for all that share it
             return self._new_plan(opportunity, template, progress, close, today)
-        contacts = contacts_by_role(opportunity)  # for milestones new to an existing plan
-        held = is_held(current, self.version(template), self.roll_out)
+        version = self.version(template)
+        held = is_held(current, version, self.roll_out)
         if self.fused and not (held or self.roll_out or progress.closed_lost or current.deleted):
+            self._static(template)  # compiled once: the template's keys and lines
             steady = steady_plan(  # the usual re-plan in one pass; None: it is not usual
-                opportunity, current, template.name, self.version(template),
-                self._template_lines(template), self._keys[template.name],
-                self._book.schedule(template, self.calendar), close, today,
-                self._by_stage(template, progress, today), contacts, self.calendar,
+                opportunity, current, template.name, version, self._lines[template.name],
+                self._keys[template.name], self._book.schedule(template, self.calendar),
+                close, today, self._by_stage(template, progress, today), self.calendar,
                 self.mapping.health, progress.closed_won)
             if steady is not None:
                 return steady
+        contacts = contacts_by_role(opportunity)  # for milestones new to an existing plan
         desired = self._build(opportunity.id, contacts, current, template, progress, close,
-                              today, owner_of(opportunity), held,
-                              users_by_role(opportunity))
+                              today, owner_of(opportunity), held, users_by_role(opportunity))
         return measured(desired, current, self.mapping.health, self.calendar, today,
                         won=progress.closed_won)
 
@@ -375,13 +374,6 @@ class Planner:
                 self._stages.clear()
             answer = self._stages[key] = stage_answers(self._static(template), progress, today)
         return answer
-
-    def _template_lines(self, template: Template) -> tuple[Line, ...]:
-        found = self._lines.get(template.name)
-        if found is None:
-            self._static(template)
-            found = self._lines[template.name]
-        return found
 
     def _static(self, template: Template) -> tuple[MilestoneStatic, ...]:
         statics = self._statics.get(template.name)

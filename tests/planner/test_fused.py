@@ -18,9 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sync.planner.calendar import BusinessCalendar
-from sync.planner.fused import steady_plan
+from sync.planner.fused import lines, steady_plan
 from sync.planner.model import MilestoneState, Opportunity, PlanState
-from sync.planner.owners import contacts_by_role
 from sync.planner.planner import Planner
 from sync.planner.progress import StageProgress
 from sync.planner.written import state_after_writing
@@ -123,10 +122,10 @@ def one_pass(planner: Planner, opp: Opportunity, state: PlanState, today: dt.dat
     progress = StageProgress(STAGES.index(opp.stage), closed_won=opp.stage == "Closed Won")
     close = opp.close_date or state.target_close_date or today
     return steady_plan(
-        opp, state, template.name, planner.version(template), planner._template_lines(template),
+        opp, state, template.name, planner.version(template), lines(planner._static(template)),
         planner._keys[template.name], planner._book.schedule(template, CALENDAR), close, today,
-        planner._by_stage(template, progress, today), contacts_by_role(opp), CALENDAR,
-        MAPPING.health, progress.closed_won)
+        planner._by_stage(template, progress, today), CALENDAR, MAPPING.health,
+        progress.closed_won)
 
 
 def test_an_unchanged_plan_takes_the_one_pass_route_late_or_not_and_a_pinned_one_does_not(
