@@ -8,9 +8,9 @@ twice. This module computes the same plan in one loop, and gives up (``None``: t
 path decides) as soon as a milestone is anything but that usual case: a state missing or
 pinned or with a field never written, a milestone due past the close, a rep-added step, a
 template key twice. A plan running late (an open step overdue, a step completed after its
-due date: a fifth of the planner benchmark's re-plans, deals whose close went by) stays on:
-its projection then walks the graph (``slip.pushed``, the definition itself) once the loop
-has built the milestones, and the milestones the walk moves take their projected dates.
+due date: a fifth of the planner benchmark's re-plans, deals whose close went by) stays on
+the one pass: its projection then walks the graph (``slip.pushed``, the definition itself)
+once the loop has built the milestones, and those the walk moves take their projected dates.
 The caller sends only plans not held by a mapping change, not rolled out, not frozen (Closed
 Lost) and with no deleted milestone.
 
