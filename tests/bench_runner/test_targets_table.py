@@ -34,3 +34,22 @@ def test_a_call_count_over_its_target_is_missed_and_one_under_is_met(
     assert "\u2264 40 calls" in missed[0]
     assert "20 calls" in missed[0]  # the floor beside the count
     assert "\u2265 40,000" in missed[1]
+
+
+def _run(code: int, outcome: str, calls: int) -> dict[str, object]:
+    return {"code": code, "outcome": outcome, "calls": calls, "floor": 25, "wall": 1.0,
+            "cpu": 1.0, "peak_mb": 150.0, "store_bytes": 0, "bulk": "", "touched": 0,
+            "records": {}, "org_peak_mb": 60.0, "error": "schema revision none"}
+
+
+def test_a_million_run_that_crashed_meets_no_target_however_few_calls_it_made(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.benchmarks.bench_million import report
+
+    assert report(5_000, [("(a) backfill, PostgreSQL", _run(1, "crashed", 0))], [1.0]) == 1
+    out = capsys.readouterr().out
+    assert "TARGET MISSED" in out
+    gathered = _lines("\n".join(line for line in out.splitlines()
+                                if line.startswith(TARGET + "{")))
+    assert [(t["target"], t["met"]) for t in gathered] == [
+        ("5,000 Opportunities: backfill, PostgreSQL: completed (crashed)", False)]
