@@ -36,27 +36,16 @@ from sync.cycle.push import (
 )
 from sync.cycle.run import RunControl
 from sync.cycle.sobjects import (
-    CONTACT_ROLE,
     MILESTONE_OBJECT,
     OPPORTUNITY,
     PLAN_OBJECT,
     TASK,
-    TEAM_MEMBER,
     UPSERT_KEY,
 )
 from sync.cycle.spool import Spool
-from sync.cycle.spool_tables import SpoolTables
+from sync.cycle.spool_tables import PEOPLE, PEOPLE_FIELDS, SpoolTables
 
 Records = Callable[[Decisions], list[RecordChange]]
-# who stands on each Opportunity, read in one Bulk query for all of a spooled run's batches
-# (each batch asking for its own costs a Composite call per 1,500 Opportunities)
-# (kind: its query, in the order a batch's own read gives, the fields of the role and of who
-# holds it)
-PEOPLE = {"roles": (f"SELECT OpportunityId, Role, ContactId FROM {CONTACT_ROLE} "
-                    "ORDER BY IsPrimary DESC, Id", "Role", "ContactId"),
-          "team": (f"SELECT OpportunityId, TeamMemberRole, UserId FROM {TEAM_MEMBER} "
-                   "ORDER BY CreatedDate, Id", "TeamMemberRole", "UserId")}
-
 
 class RunSpanningJobs(Protocol):
     """What the spooled push needs of Bulk API 2.0 (``connectors.salesforce.bulk``)."""
@@ -71,12 +60,11 @@ class RunSpanningJobs(Protocol):
 def people_of(salesforce: Salesforce, tables: SpoolTables, kind: str,
               opportunities: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
     """The contact roles or team members (``kind``) of these Opportunities: the org's all
-    are read once, on the first call of the run, into the spool's tables."""
+    are read once, on the first call of the run, into the spool's tables (one Bulk query
+    each: a batch asking for its own costs a Composite call per 1,500 Opportunities)."""
     if not tables.has(kind):
-        soql, role, who = PEOPLE[kind]
-        tables.keep_people(kind, (
-            (str(row["OpportunityId"]), str(row.get(role) or ""), str(row[who]))
-            for row in salesforce.bulk_query(soql) if row.get(who)))
+        soql = f"SELECT {', '.join(PEOPLE_FIELDS[kind])} FROM {PEOPLE[kind][0]}"
+        tables.keep_people(kind, salesforce.bulk_query(soql))
     return tables.people(kind, opportunities)
 
 
