@@ -16,13 +16,15 @@ back) and has more Opportunities than the Bulk threshold, this path runs instead
   each, into the spool's tables (:mod:`sync.cycle.spool_tables`), which each chunk asks for
   its own, in REST order;
 - the spool is written in one Bulk job per object (:func:`sync.cycle.spooled_push.push_spool`),
-  then committed batch by batch, the watermarks with the last batch only.
+  then committed batch by batch, the watermarks with the last batch only
+  (:mod:`sync.cycle.first_cycle_push`).
 
-A cycle stopped or killed before its last commit leaves the watermarks where they were: the
-next cycle reads again from the start. If the plans job had run, the org now holds plans and
-that cycle takes the chunked path, which reads them back; otherwise it uploads again. Either
-way upserts by external id land on the same records. Job ids are not checkpointed (a first
-cycle has no checkpoint row to keep them in): a repeat uploads again.
+A cycle stopped or killed before its last commit leaves the watermarks where they were. Ended
+during its push, it leaves a checkpoint of its jobs: the next cycle collects their results
+instead of uploading again and commits the rest (:mod:`sync.cycle.first_cycle_push`). Ended
+before its spool was whole, the next cycle reads again from the start: if a plan landed
+meanwhile it takes the chunked path, which reads them back; upserts by external id land on
+the same records.
 """
 
 from __future__ import annotations
@@ -35,8 +37,7 @@ from typing import Any
 
 from config.batching import batched
 from connectors.salesforce.soql import quote
-from sync.cycle import updated
-from sync.cycle.commit import commit, tally
+from sync.cycle import first_cycle_push, updated
 from sync.cycle.decide import Decisions, decide
 from sync.cycle.gather import gather
 from sync.cycle.org import Org
@@ -53,7 +54,7 @@ from sync.cycle.sobjects import (
 )
 from sync.cycle.spool import Spool
 from sync.cycle.spool_tables import PEOPLE, PEOPLE_FIELDS
-from sync.cycle.spooled_push import RunSpanningJobs, push_spool
+from sync.cycle.spooled_push import RunSpanningJobs
 from sync.cycle.watermark import advance, parse_stamp, row_key
 from sync.store.records import Watermark
 
@@ -123,6 +124,8 @@ def run_streamed(org: Org, run: Run, jobs: RunSpanningJobs, found: FirstRead,
     polled_at = found.polled_at
     spool = Spool(uuid.uuid4().hex)
     spool.start()
+    first_cycle_push.begin(org, spool)
+    whole = False
     try:
         people = [kind for kind, held in (("roles", found.contact_roles),
                                           ("team", found.team_members)) if held]
@@ -160,14 +163,11 @@ def run_streamed(org: Org, run: Run, jobs: RunSpanningJobs, found: FirstRead,
                              **counted}
         run.report.touched = streamed + len(pending)
         next_marks = _marks(org, found, marks, recent, in_full, me)
-        written = push_spool(spool, jobs, run.control, {}, lambda saved: None)
-        for n, decisions in enumerate(spool.batches()):
-            last = n == batches - 1
-            result = written.outcome(decisions)
-            tally(run.report, decisions, result)
-            commit(run, decisions, result, marks=next_marks if last else None, final=last)
+        whole = True  # from here on, a cycle that ends leaves its push to the next one
+        first_cycle_push.push_and_commit(org, run, jobs, spool, batches, next_marks)
     finally:
-        spool.remove()
+        if not whole:
+            first_cycle_push.abandon(org, spool)
 
 
 def _decide(org: Org, spool: Spool, rows: list[dict[str, Any]], by_id: list[str],

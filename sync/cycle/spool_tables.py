@@ -21,6 +21,7 @@ collected again). The file goes with the spool.
 from __future__ import annotations
 
 import json
+import pickle
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -40,6 +41,7 @@ CREATE TABLE IF NOT EXISTS person (kind TEXT NOT NULL, opportunity TEXT NOT NULL
     rank TEXT NOT NULL, id TEXT NOT NULL, role TEXT NOT NULL, who TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS person_by_opportunity ON person (kind, opportunity, rank, id);
 CREATE TABLE IF NOT EXISTS read (what TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS note (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 """
 # a file of an older layout (a backfill paused across an upgrade) reads its people again
 _LAYOUT = 1
@@ -84,6 +86,18 @@ class SpoolTables:
         self.close()
         for suffix in ("", "-wal", "-shm"):
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+    # --- what the run itself keeps for a resume ----------------------------------------
+
+    def keep_note(self, name: str, value: object) -> None:
+        """Keep ``value`` under ``name`` (a streamed first cycle's marks, say), durably."""
+        self.db.execute("INSERT OR REPLACE INTO note VALUES (?, ?)",
+                        (name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)))
+
+    def note(self, name: str) -> Any:
+        """What :meth:`keep_note` kept under ``name``, or None."""
+        row = self.db.execute("SELECT value FROM note WHERE name = ?", (name,)).fetchone()
+        return pickle.loads(row[0]) if row else None  # noqa: S301 - this run's own file
 
     # --- the jobs' results -------------------------------------------------------------
 

@@ -89,8 +89,27 @@ def test_the_streamed_first_cycle_writes_what_the_chunked_one_writes(
     assert world.cycle().api_calls == 1  # the read position stands: an idle poll after it
 
 
+def _ingest_jobs(world: World) -> dict[str, str]:
+    """The org's Bulk ingest jobs: the object of each, by Id."""
+    listing = world.client.transport.request("GET", "jobs/ingest", context="list").json()
+    return {str(j["id"]): str(j["object"]) for j in listing["records"]}
+
+
+def _new(jobs: dict[str, str], before: dict[str, str]) -> list[str]:
+    return sorted(sobject for job, sobject in jobs.items() if job not in before)
+
+
+def _stamps(world: World) -> set[tuple[str, str]]:
+    """Each plan's and Task's key and last write: what a second upload would move."""
+    return {(r["External_Id__c"], r["SystemModstamp"]) for r in world.query(
+        "SELECT External_Id__c, SystemModstamp FROM Mutual_Action_Plan__c")} | {
+        (r["MAP_External_Id__c"], r["SystemModstamp"]) for r in world.query(
+            "SELECT MAP_External_Id__c, SystemModstamp FROM Task "
+            "WHERE MAP_External_Id__c != null")}
+
+
 @pytest.mark.parametrize("stopped", [True, False], ids=["stop requested", "process dies"])
-def test_a_first_cycle_ended_during_its_spooled_push_is_repeated_without_duplicates(
+def test_a_first_cycle_ended_during_its_spooled_push_resumes_from_its_saved_jobs(
         emulator: Emulator, org_knobs: Knobs, tmp_path: Path, stopped: bool) -> None:
     reference = _world(emulator, tmp_path / "reference", STREAMED)
     reference.cycle()
@@ -99,25 +118,35 @@ def test_a_first_cycle_ended_during_its_spooled_push_is_repeated_without_duplica
     world = _world(emulator, tmp_path / "ended", STREAMED)
     writes = 0
 
-    def second_write() -> None:  # the plans' job is in; the Tasks' job is next
+    def third_write() -> None:  # the plans' and Tasks' jobs are in; the milestones' is next
         nonlocal writes
         writes += 1
-        if writes == 2:
+        if writes == 3:
             if stopped:
                 control.stop.request()
             else:
                 raise SystemExit("killed")
 
-    control = RunControl(before_write=second_write)
+    control = RunControl(before_write=third_write)
+    before = _ingest_jobs(world)
     if stopped:
         assert world.cycle(control).outcome == "partial"
     else:
         with pytest.raises(SystemExit):
             world.cycle(control)
-    assert world.counts()[0] == 6  # the plans landed, nothing else
-    assert _marks(world) is None  # so the next cycle reads again from the start
+    assert world.counts() == (6, 0)  # the plans landed, no milestone yet
+    assert _new(_ingest_jobs(world), before) == ["Mutual_Action_Plan__c", "Task"]
+    assert _marks(world) is None  # so the next cycle finishes this one
+    uploaded = _stamps(world)
+    jobs = emulator.org.bulk_tally.jobs
     assert world.cycle().outcome == "succeeded"
+    # the milestones' and rollups' jobs only: no read of the org again, nothing uploaded twice
+    assert emulator.org.bulk_tally.jobs - jobs == 2
+    assert _new(_ingest_jobs(world), before) == sorted(
+        ["Mutual_Action_Plan__c", "Task", "MAP_Milestone__c", "Opportunity"])
+    assert _stamps(world) == uploaded
     assert _written(world) == expected
+    assert _marks(world) is not None
     assert world.cycle().api_calls == 1
 
 
