@@ -13,6 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from connectors.emulator.server import Emulator
 from sync.cycle import RunControl
 from sync.store import Transaction
@@ -86,4 +88,28 @@ def test_a_milestone_a_rep_sets_before_a_first_cycle_commits_stays_the_reps(
     for _ in range(2):
         world.cycle()
     assert world.milestones(opp)[key[0]]["Status__c"] == "Blocked", "the rep's, pinned"
+    assert all(m["Status__c"] == "Done" for m in _passed(world, opp, "Value Proposition"))
+
+
+def test_a_reps_edits_between_a_first_cycle_ended_in_its_push_and_its_resume_stand(
+        emulator: Emulator, tmp_path: Path) -> None:
+    world, opp = _world(emulator, tmp_path)
+
+    def killed(tx: Transaction) -> None:  # every job landed; killed before any commit
+        raise SystemExit("killed")
+
+    with pytest.raises(SystemExit):
+        world.cycle(RunControl(guard=killed))
+    milestone = next(m for m in world.milestones(opp).values()
+                     if m["Stage__c"] == "Needs Analysis")
+    world.edit("MAP_Milestone__c", milestone["Id"], Status__c="Blocked")
+    world.edit("Opportunity", opp, StageName="Proposal/Price Quote")
+    jobs = emulator.org.bulk_tally.jobs
+    resumed = world.cycle()
+    assert resumed.outcome == "succeeded"
+    assert resumed.plans_created == 4  # the saved jobs' results, committed
+    assert emulator.org.bulk_tally.jobs == jobs  # nothing uploaded again
+    for _ in range(2):
+        world.cycle()
+    assert world.milestones(opp)[milestone["Key__c"]]["Status__c"] == "Blocked"
     assert all(m["Status__c"] == "Done" for m in _passed(world, opp, "Value Proposition"))
