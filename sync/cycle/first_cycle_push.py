@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from config.logging import get_logger
+from connectors.salesforce.bulk import MAX_UPLOAD_BYTES
 from sync.cycle.commit import commit, tally
 from sync.cycle.org import Org
 from sync.cycle.run import Run
@@ -34,6 +35,7 @@ from sync.store.records import BackfillStatus, Watermark
 
 log = get_logger("mapsync.first_cycle")
 
+UPLOAD_BYTES = MAX_UPLOAD_BYTES  # a job's CSV part at the most
 CHECKPOINT = "first-cycle:"  # + the org's Id: the checkpoint row of its first cycle
 _NOTE = "first cycle"  # the spool tables' note: (marks, pulled, touched)
 Marks = Mapping[str, Watermark | None]
@@ -89,7 +91,7 @@ def _push(org: Org, run: Run, jobs: RunSpanningJobs, spool: Spool, state: dict[s
         state["jobs"] = saved
         _put(org, spool, state)
 
-    written = push_spool(spool, jobs, run.control, dict(state["jobs"]), save)
+    written = push_spool(spool, jobs, run.control, dict(state["jobs"]), save, UPLOAD_BYTES)
     batches = int(state["batches"])
     for n, decisions in enumerate(spool.batches()):
         if n < int(state["committed"]):

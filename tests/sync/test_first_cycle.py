@@ -14,8 +14,8 @@ import pytest
 
 from connectors.emulator.knobs import Knobs
 from connectors.emulator.server import Emulator
-from sync.cycle import RunControl
-from sync.cycle.sobjects import OPPORTUNITY
+from sync.cycle import RunControl, first_cycle_push
+from sync.cycle.sobjects import OPPORTUNITY, PLAN_OBJECT
 from sync.store import Transaction
 from tests.sync.world import World
 
@@ -171,3 +171,33 @@ def test_the_watermarks_move_with_the_last_committed_batch_only(
     assert world.cycle().outcome == "succeeded"
     assert world.counts()[0] == 6
     assert _marks(world) is not None
+
+
+def test_a_first_cycle_killed_between_the_parts_of_a_job_uploads_only_the_parts_left(
+        emulator: Emulator, org_knobs: Knobs, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(first_cycle_push, "UPLOAD_BYTES", 1_500)  # parts of a few rows
+    reference = _world(emulator, tmp_path / "reference", STREAMED)
+    before = _ingest_jobs(reference)
+    reference.cycle()
+    parts = _new(_ingest_jobs(reference), before)  # one entry a part, each its own job
+    expected = _written(reference)
+    assert parts.count(PLAN_OBJECT) == 2
+    assert parts.count("Task") > 3
+    emulator.reset(seed="empty", knobs=org_knobs)
+    world = _world(emulator, tmp_path / "killed", STREAMED)
+    writes = 0
+
+    def fifth_write() -> None:  # both plan parts and two of the Tasks' are in
+        nonlocal writes
+        writes += 1
+        if writes == 5:
+            raise SystemExit("killed")
+
+    before = _ingest_jobs(world)
+    with pytest.raises(SystemExit):
+        world.cycle(RunControl(before_write=fifth_write))
+    assert _new(_ingest_jobs(world), before) == [PLAN_OBJECT] * 2 + ["Task"] * 2
+    assert world.cycle().outcome == "succeeded"
+    assert _new(_ingest_jobs(world), before) == parts  # no part uploaded twice
+    assert _written(world) == expected
