@@ -15,7 +15,9 @@ import pytest
 from connectors.emulator.knobs import Knobs
 from connectors.emulator.server import Emulator
 from sync.cycle import RunControl, first_cycle_push
+from sync.cycle.decide import Decisions
 from sync.cycle.sobjects import OPPORTUNITY, PLAN_OBJECT
+from sync.cycle.spool import Spool
 from sync.store import Transaction
 from tests.sync.world import World
 
@@ -201,3 +203,21 @@ def test_a_first_cycle_killed_between_the_parts_of_a_job_uploads_only_the_parts_
     assert world.cycle().outcome == "succeeded"
     assert _new(_ingest_jobs(world), before) == parts  # no part uploaded twice
     assert _written(world) == expected
+
+
+def test_a_first_cycle_killed_before_its_spool_was_whole_starts_over(
+        emulator: Emulator, tmp_path: Path) -> None:
+    world = _world(emulator, tmp_path, STREAMED)
+    spool = Spool(f"killed-while-reading-{tmp_path.name}")
+    spool.start()  # what a SIGKILL mid-read leaves: a spool begun, its checkpoint running
+    spool.append(Decisions())
+    first_cycle_push.begin(world.sync, spool)
+    report = world.cycle()
+    assert report.outcome == "succeeded"
+    assert report.plans_created == 6  # read, planned and written afresh
+    assert not spool.exists()  # the half spool is gone
+    with world.store.transaction(write=False) as tx:
+        cp = tx.checkpoint(first_cycle_push.checkpoint_id(world.org_id))
+    assert cp is not None
+    assert cp.status.value == "completed"
+    assert world.cycle().api_calls == 1
