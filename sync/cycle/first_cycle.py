@@ -13,15 +13,18 @@ back) and has more Opportunities than the Bulk threshold, this path runs instead
 - the Opportunities stream from one Bulk query (a handful of calls, and one per result page)
   and are planned a chunk at a time as they arrive; each chunk's decisions go to a spool on
   disk (:mod:`sync.cycle.spool`); contact roles and team members come from one Bulk query
-  each, into a temporary file each chunk asks (:mod:`sync.cycle.people`);
+  each, into the spool's tables (:mod:`sync.cycle.spool_tables`), which each chunk asks for
+  its own, in REST order;
 - the spool is written in one Bulk job per object (:func:`sync.cycle.spooled_push.push_spool`),
-  then committed batch by batch, the watermarks with the last batch only.
+  then committed batch by batch, the watermarks with the last batch only
+  (:mod:`sync.cycle.first_cycle_push`).
 
-A cycle stopped or killed before its last commit leaves the watermarks where they were: the
-next cycle reads again from the start. If the plans job had run, the org now holds plans and
-that cycle takes the chunked path, which reads them back; otherwise it uploads again. Either
-way upserts by external id land on the same records. Job ids are not checkpointed (a first
-cycle has no checkpoint row to keep them in): a repeat uploads again.
+A cycle stopped or killed before its last commit leaves the watermarks where they were. Ended
+during its push, it leaves a checkpoint of its jobs: the next cycle collects their results
+instead of uploading again and commits the rest (:mod:`sync.cycle.first_cycle_push`). Ended
+before its spool was whole, the next cycle reads again from the start: if a plan landed
+meanwhile it takes the chunked path, which reads them back; upserts by external id land on
+the same records.
 """
 
 from __future__ import annotations
@@ -34,12 +37,10 @@ from typing import Any
 
 from config.batching import batched
 from connectors.salesforce.soql import quote
-from sync.cycle import updated
-from sync.cycle.commit import commit, tally
+from sync.cycle import first_cycle_push, updated
 from sync.cycle.decide import Decisions, decide
 from sync.cycle.gather import gather
 from sync.cycle.org import Org
-from sync.cycle.people import PeopleFile, member_order, role_order
 from sync.cycle.pull import changes_soql, history_soql
 from sync.cycle.run import Run
 from sync.cycle.sobjects import (
@@ -52,7 +53,8 @@ from sync.cycle.sobjects import (
     TEAM_MEMBER,
 )
 from sync.cycle.spool import Spool
-from sync.cycle.spooled_push import RunSpanningJobs, push_spool
+from sync.cycle.spool_tables import PEOPLE, PEOPLE_FIELDS
+from sync.cycle.spooled_push import RunSpanningJobs
 from sync.cycle.watermark import advance, parse_stamp, row_key
 from sync.store.records import Watermark
 
@@ -118,35 +120,26 @@ def run_streamed(org: Org, run: Run, jobs: RunSpanningJobs, found: FirstRead,
                  marks: Mapping[str, Watermark | None], me: str | None,
                  extra: Iterable[str]) -> None:
     """Plan the org's Opportunities chunk by chunk into a spool, write it, commit it."""
-    roles = PeopleFile() if found.contact_roles else None
-    team = PeopleFile() if found.team_members else None
-    try:
-        _stream(org, run, jobs, found, marks, me, extra, roles, team)
-    finally:
-        for people in (roles, team):
-            if people is not None:
-                people.close()
-
-
-def _stream(org: Org, run: Run, jobs: RunSpanningJobs, found: FirstRead,
-            marks: Mapping[str, Watermark | None], me: str | None, extra: Iterable[str],
-            roles: PeopleFile | None, team: PeopleFile | None) -> None:
     reader = org.salesforce
     polled_at = found.polled_at
-    in_full: dict[str, list[dict[str, Any]]] = {}  # rows of the lookback window, for marks
-    if roles is not None:
-        in_full[CONTACT_ROLE] = _read_people(org, CONTACT_ROLE, roles, polled_at)
-    if team is not None:
-        in_full[TEAM_MEMBER] = _read_people(org, TEAM_MEMBER, team, polled_at)
-    # Rows of the history window touch their Opportunity, as do ``extra`` ones: each is
-    # planned with its chunk when the stream brings it, the rest in a chunk of their own.
-    pending = dict.fromkeys([*(str(r["OpportunityId"]) for r in found.history
-                               if r.get("OpportunityId")), *extra])
-    recent: dict[str, dt.datetime] = {}  # row keys inside the lookback window: the mark
-    floor = polled_at - org.lookback if polled_at is not None else None
     spool = Spool(uuid.uuid4().hex)
     spool.start()
+    first_cycle_push.begin(org, spool)
+    whole = False
     try:
+        people = [kind for kind, held in (("roles", found.contact_roles),
+                                          ("team", found.team_members)) if held]
+        in_full: dict[str, list[dict[str, Any]]] = {}  # rows of the lookback window, marks
+        counted: dict[str, int] = {}
+        for kind in people:
+            sobject = PEOPLE[kind][0]
+            in_full[sobject], counted[sobject] = _read_people(org, spool, kind, polled_at)
+        # Rows of the history window touch their Opportunity, as do ``extra`` ones: each is
+        # planned with its chunk when the stream brings it, the rest in a chunk of their own.
+        pending = dict.fromkeys([*(str(r["OpportunityId"]) for r in found.history
+                                   if r.get("OpportunityId")), *extra])
+        recent: dict[str, dt.datetime] = {}  # row keys inside the lookback window: the mark
+        floor = polled_at - org.lookback if polled_at is not None else None
         batches = streamed = 0
         stream = reader.bulk_query(
             changes_soql(OPPORTUNITY, None, me).replace(" ORDER BY SystemModstamp, Id", ""),
@@ -159,37 +152,34 @@ def _stream(org: Org, run: Run, jobs: RunSpanningJobs, found: FirstRead,
                 stamp = parse_stamp(str(row["SystemModstamp"]))
                 if floor is None or stamp >= floor:
                     recent[row_key(row)] = stamp
-            spool.append(_decide(org, chunk, [], roles, team, me))
+            spool.append(_decide(org, spool, chunk, [], people, me))
             batches, streamed = batches + 1, streamed + len(chunk)
             run.report.touched = streamed
         if pending or not batches:  # (an empty batch carries the marks of an empty read)
-            spool.append(_decide(org, [], list(pending), roles, team, me) if pending
+            spool.append(_decide(org, spool, [], list(pending), people, me) if pending
                          else Decisions())
             batches += 1
-        run.report.pulled = {OPPORTUNITY: streamed, OPPORTUNITY_HISTORY: len(found.history)}
-        for sobject, people in ((CONTACT_ROLE, roles), (TEAM_MEMBER, team)):
-            if people is not None:
-                run.report.pulled[sobject] = people.count
+        run.report.pulled = {OPPORTUNITY: streamed, OPPORTUNITY_HISTORY: len(found.history),
+                             **counted}
         run.report.touched = streamed + len(pending)
         next_marks = _marks(org, found, marks, recent, in_full, me)
-        written = push_spool(spool, jobs, run.control, {}, lambda saved: None)
-        for n, decisions in enumerate(spool.batches()):
-            last = n == batches - 1
-            result = written.outcome(decisions)
-            tally(run.report, decisions, result)
-            commit(run, decisions, result, marks=next_marks if last else None, final=last)
+        whole = True  # from here on, a cycle that ends leaves its push to the next one
+        first_cycle_push.push_and_commit(org, run, jobs, spool, batches, next_marks)
     finally:
-        spool.remove()
+        if not whole:
+            first_cycle_push.abandon(org, spool)
 
 
-def _decide(org: Org, rows: list[dict[str, Any]], by_id: list[str], roles: PeopleFile | None,
-            team: PeopleFile | None, me: str | None) -> Decisions:
-    """One chunk's decisions: its streamed rows, or Opportunities read by Id (``by_id``)."""
+def _decide(org: Org, spool: Spool, rows: list[dict[str, Any]], by_id: list[str],
+            people: list[str], me: str | None) -> Decisions:
+    """One chunk's decisions: its streamed rows, or Opportunities read by Id (``by_id``);
+    ``people``: the kinds of people the org holds (the spool's tables have them)."""
     ids = [str(r["Id"]) for r in rows] or by_id
     pulled = {OPPORTUNITY: rows, PLAN_OBJECT: [], MILESTONE_OBJECT: []}
+    roles, team = (spool.tables.people(kind, ids) if kind in people else {}
+                   for kind in ("roles", "team"))
     gathered = gather(org.salesforce, org.store, org.mapping, org.id, ids, pulled,
-                      first_read=True, roles=roles.of(ids) if roles is not None else {}, me=me,
-                      team=team.of(ids) if team is not None else {}, teams=org.teams)
+                      first_read=True, roles=roles, me=me, team=team, teams=org.teams)
     return decide(gathered, org.planner, me, org.clock().date())
 
 
@@ -218,24 +208,25 @@ def _polled(org: Org) -> dict[str, tuple[str, ...]]:
             if org.teams or obj != TEAM_MEMBER}
 
 
-def _read_people(org: Org, sobject: str, into: PeopleFile,
-                 polled_at: dt.datetime | None) -> list[dict[str, Any]]:
-    """Every contact role or team member (one Bulk query) into ``into``; the rows of the
-    lookback window, read as a later poll reads a changed one, for the marks."""
+def _read_people(org: Org, spool: Spool, kind: str,
+                 polled_at: dt.datetime | None) -> tuple[list[dict[str, Any]], int]:
+    """Every contact role or team member (one Bulk query) into the spool's tables: the rows
+    of the lookback window, read as a later poll reads a changed one, for the marks; how
+    many people were kept."""
+    sobject = PEOPLE[kind][0]
     fields = updated.read_fields(POLLED_BY_UPDATES[sobject])
-    roles = sobject == CONTACT_ROLE
-    select = ", ".join(fields if roles else (*fields, "CreatedDate"))
+    select = ", ".join(dict.fromkeys((*fields, *PEOPLE_FIELDS[kind])))
     recent: list[dict[str, Any]] = []
-    for row in _typed_rows(org.salesforce.bulk_query(f"SELECT {select} FROM {sobject}",
-                                                     include_deleted=roles,
-                                                     max_records=PAGE_ROWS)):
-        who = row.get("ContactId" if roles else "UserId")
-        if who and row.get("OpportunityId") and not row.get("IsDeleted"):
-            into.add(str(row["OpportunityId"]), role_order(row) if roles else member_order(row),
-                     str(row.get("Role" if roles else "TeamMemberRole") or ""), str(who))
-        recent += _recent([{k: row.get(k) for k in fields}], polled_at, org.lookback)
-    into.ready()
-    return recent
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for row in _typed_rows(org.salesforce.bulk_query(
+                f"SELECT {select} FROM {sobject}", include_deleted=sobject == CONTACT_ROLE,
+                max_records=PAGE_ROWS)):
+            recent.extend(_recent([{k: row.get(k) for k in fields}], polled_at, org.lookback))
+            yield row
+
+    kept = spool.tables.keep_people(kind, rows())
+    return recent, kept
 
 
 def _recent(rows: list[dict[str, Any]], polled_at: dt.datetime | None,

@@ -18,7 +18,7 @@ from typing import Any
 from config.batching import batched
 from config.errors import RetryableError
 from connectors.salesforce.errors import RETRYABLE_CODES
-from sync.cycle import first_cycle, pull
+from sync.cycle import first_cycle, first_cycle_push, pull
 from sync.cycle.commit import OnCommit, commit, tally, tally_dry
 from sync.cycle.decide import Decisions, decide
 from sync.cycle.gather import OrgHolds, gather
@@ -48,6 +48,8 @@ def run_cycle(org: Org, control: RunControl | None = None, *,
         letters = _retryable_letters(org, org_id)
         jobs = run_spanning_jobs(org.salesforce)
         if marks.get(OPPORTUNITY) is None and jobs is not None:
+            if first_cycle_push.resume(org, run, jobs):  # one ended during its push
+                return run.report
             found = first_cycle.probe(org, marks, me, org.clock())
             if found.streams:  # a large org without plans: streamed and spooled
                 first_cycle.run_streamed(org, run, jobs, found, marks, me, [*extra, *letters])

@@ -6,10 +6,12 @@ milestone names its plan's Id and its new Task's Id, both from the results befor
 object's CSV is built from the spool, batch by batch, into parts cut only at the upload
 limit, each written to a file and uploaded from it; each job's results go, row by row, into
 the spool's tables (``spool_tables``), which each batch asks for its own records, so nothing
-held grows with the run. A job's id is saved (``save``) once every part of
-its object is uploaded: a resumed backfill collects the results of the jobs it finds saved
-instead of uploading them again; an object whose jobs were never all created is uploaded
-again, and upserts by external id make that repeat land on the same records.
+held grows with the run. Each part's job id is saved (``save``) as soon as it is uploaded,
+and the object's ids once every part is: a resumed run (a backfill, a streamed first cycle)
+collects the results of the jobs it finds saved instead of uploading them again, and of an
+object cut short uploads only the parts not saved (cut alike from the same spool). A part
+killed mid-upload is uploaded again; upserts by external id make that land on the same
+records.
 
 Plans go by their own Ids, not ``Plan__r.External_Id__c``: the plan job's results are read
 anyway (the plan index and shadow need every plan's Id), so the Id costs nothing more.
@@ -36,26 +38,19 @@ from sync.cycle.push import (
 )
 from sync.cycle.run import RunControl
 from sync.cycle.sobjects import (
-    CONTACT_ROLE,
     MILESTONE_OBJECT,
     OPPORTUNITY,
     PLAN_OBJECT,
     TASK,
-    TEAM_MEMBER,
     UPSERT_KEY,
 )
 from sync.cycle.spool import Spool
-from sync.cycle.spool_tables import SpoolTables
+from sync.cycle.spool_tables import PEOPLE, PEOPLE_FIELDS, SpoolTables
 
 Records = Callable[[Decisions], list[RecordChange]]
-# who stands on each Opportunity, read in one Bulk query for all of a spooled run's batches
-# (each batch asking for its own costs a Composite call per 1,500 Opportunities)
-# (kind: its query, in the order a batch's own read gives, the fields of the role and of who
-# holds it)
-PEOPLE = {"roles": (f"SELECT OpportunityId, Role, ContactId FROM {CONTACT_ROLE} "
-                    "ORDER BY IsPrimary DESC, Id", "Role", "ContactId"),
-          "team": (f"SELECT OpportunityId, TeamMemberRole, UserId FROM {TEAM_MEMBER} "
-                   "ORDER BY CreatedDate, Id", "TeamMemberRole", "UserId")}
+
+# saved under the object's name + this: the jobs of the parts of an object not yet all uploaded
+PARTS = " parts"
 
 
 class RunSpanningJobs(Protocol):
@@ -71,12 +66,11 @@ class RunSpanningJobs(Protocol):
 def people_of(salesforce: Salesforce, tables: SpoolTables, kind: str,
               opportunities: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
     """The contact roles or team members (``kind``) of these Opportunities: the org's all
-    are read once, on the first call of the run, into the spool's tables."""
+    are read once, on the first call of the run, into the spool's tables (one Bulk query
+    each: a batch asking for its own costs a Composite call per 1,500 Opportunities)."""
     if not tables.has(kind):
-        soql, role, who = PEOPLE[kind]
-        tables.keep_people(kind, (
-            (str(row["OpportunityId"]), str(row.get(role) or ""), str(row[who]))
-            for row in salesforce.bulk_query(soql) if row.get(who)))
+        soql = f"SELECT {', '.join(PEOPLE_FIELDS[kind])} FROM {PEOPLE[kind][0]}"
+        tables.keep_people(kind, salesforce.bulk_query(soql))
     return tables.people(kind, opportunities)
 
 
@@ -179,7 +173,8 @@ class _Stage:
         for sobject, records in steps:
             if sobject not in self.saved:
                 ids = list(self._submit(sobject, records))
-                self.saved = {**self.saved, sobject: ids}
+                self.saved = {**{k: v for k, v in self.saved.items() if k != sobject + PARTS},
+                              sobject: ids}
                 self.save(self.saved)
         tables = self.spool.tables
         pending = [(sobject, job) for sobject, _ in steps for job in self.saved[sobject]
@@ -204,27 +199,34 @@ class _Stage:
         part = self.spool.path.with_suffix(".part")
         with part.open("w+b") as out:
             try:
-                size, count = out.write(header), 0
+                size, count, n = out.write(header), 0, 0
                 for d in self.spool.batches():
                     for row in _rows(_bodies(records(d), key), names):
                         if count and size + len(row) > self.max_bytes:
-                            yield self._send(sobject, key, out, count, operation)
+                            yield self._send(sobject, key, out, count, operation, n)
                             out.seek(0)
                             out.truncate()
-                            size, count = out.write(header), 0
+                            size, count, n = out.write(header), 0, n + 1
                         size += out.write(row)
                         count += 1
                 if count:
-                    yield self._send(sobject, key, out, count, operation)
+                    yield self._send(sobject, key, out, count, operation, n)
             finally:
                 part.unlink(missing_ok=True)
 
-    def _send(self, sobject: str, key: str, part: BinaryIO, count: int,
-              operation: str) -> str:
+    def _send(self, sobject: str, key: str, part: BinaryIO, count: int, operation: str,
+              n: int) -> str:
+        """Upload part ``n`` of the object's CSV, unless a run before this one did (the
+        parts are cut alike from the same spool): its job id, saved as soon as uploaded."""
+        sent = self.saved.get(sobject + PARTS, [])
+        if n < len(sent):
+            return sent[n]
         part.flush()
         self.control.check_write()
         job = self.jobs.submit(sobject, key, part, operation)
         self.sizes[job] = count
+        self.saved = {**self.saved, sobject + PARTS: [*sent, job]}
+        self.save(self.saved)
         return job
 
 

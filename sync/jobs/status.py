@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from sync.cycle.first_cycle_push import CHECKPOINT as FIRST_CYCLE
 from sync.store import Store
 from sync.store.models import lease_table, run_table, watermark_table
 from sync.store.records import ACTIVE_DEAD_LETTER_STATUSES, RunKind
@@ -129,7 +130,8 @@ def collect(store: Store, org_id: str, *, now: dt.datetime,
         status.backfills = [
             {"id": cp.backfill_id, "status": cp.status.value, "parameters": cp.parameters,
              "done": cp.counts.get("done", 0), "updated_at": cp.updated_at.isoformat()}
-            for cp in tx.resumable_backfills(org_id)]
+            for cp in tx.resumable_backfills(org_id)
+            if not cp.backfill_id.startswith(FIRST_CYCLE)]  # (a first cycle's push)
         cycles = tx.latest_runs(org_id, 1, RunKind.CYCLE)
     status.lag_seconds, status.newest_change_seen = lag(store, org_id, now)
     if limits is not None:

@@ -91,7 +91,9 @@ def test_a_backfill_killed_while_its_run_spanning_jobs_process_resumes_without_u
     resumed = ops.run("backfill", "--resume", "--yes", "--batch-size", "1000")
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "backfill completed" in resumed.stdout
-    assert ingest_jobs(ops) == uploaded  # collected, none uploaded again
+    # collected, none uploaded again (the session's org forgets its oldest finished jobs
+    # past a hundred, so what is listed may be fewer, never new)
+    assert not set(ingest_jobs(ops)) - set(uploaded)
     assert ops.no_duplicates()
     assert ops.count(PLAN) > 2000
     # the store took every plan and milestone the jobs wrote: nothing left to write

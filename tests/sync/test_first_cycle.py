@@ -14,8 +14,10 @@ import pytest
 
 from connectors.emulator.knobs import Knobs
 from connectors.emulator.server import Emulator
-from sync.cycle import RunControl
-from sync.cycle.sobjects import OPPORTUNITY
+from sync.cycle import RunControl, first_cycle_push
+from sync.cycle.decide import Decisions
+from sync.cycle.sobjects import OPPORTUNITY, PLAN_OBJECT
+from sync.cycle.spool import Spool
 from sync.store import Transaction
 from tests.sync.world import World
 
@@ -89,8 +91,27 @@ def test_the_streamed_first_cycle_writes_what_the_chunked_one_writes(
     assert world.cycle().api_calls == 1  # the read position stands: an idle poll after it
 
 
+def _ingest_jobs(world: World) -> dict[str, str]:
+    """The org's Bulk ingest jobs: the object of each, by Id."""
+    listing = world.client.transport.request("GET", "jobs/ingest", context="list").json()
+    return {str(j["id"]): str(j["object"]) for j in listing["records"]}
+
+
+def _new(jobs: dict[str, str], before: dict[str, str]) -> list[str]:
+    return sorted(sobject for job, sobject in jobs.items() if job not in before)
+
+
+def _stamps(world: World) -> set[tuple[str, str]]:
+    """Each plan's and Task's key and last write: what a second upload would move."""
+    return {(r["External_Id__c"], r["SystemModstamp"]) for r in world.query(
+        "SELECT External_Id__c, SystemModstamp FROM Mutual_Action_Plan__c")} | {
+        (r["MAP_External_Id__c"], r["SystemModstamp"]) for r in world.query(
+            "SELECT MAP_External_Id__c, SystemModstamp FROM Task "
+            "WHERE MAP_External_Id__c != null")}
+
+
 @pytest.mark.parametrize("stopped", [True, False], ids=["stop requested", "process dies"])
-def test_a_first_cycle_ended_during_its_spooled_push_is_repeated_without_duplicates(
+def test_a_first_cycle_ended_during_its_spooled_push_resumes_from_its_saved_jobs(
         emulator: Emulator, org_knobs: Knobs, tmp_path: Path, stopped: bool) -> None:
     reference = _world(emulator, tmp_path / "reference", STREAMED)
     reference.cycle()
@@ -99,25 +120,35 @@ def test_a_first_cycle_ended_during_its_spooled_push_is_repeated_without_duplica
     world = _world(emulator, tmp_path / "ended", STREAMED)
     writes = 0
 
-    def second_write() -> None:  # the plans' job is in; the Tasks' job is next
+    def third_write() -> None:  # the plans' and Tasks' jobs are in; the milestones' is next
         nonlocal writes
         writes += 1
-        if writes == 2:
+        if writes == 3:
             if stopped:
                 control.stop.request()
             else:
                 raise SystemExit("killed")
 
-    control = RunControl(before_write=second_write)
+    control = RunControl(before_write=third_write)
+    before = _ingest_jobs(world)
     if stopped:
         assert world.cycle(control).outcome == "partial"
     else:
         with pytest.raises(SystemExit):
             world.cycle(control)
-    assert world.counts()[0] == 6  # the plans landed, nothing else
-    assert _marks(world) is None  # so the next cycle reads again from the start
+    assert world.counts() == (6, 0)  # the plans landed, no milestone yet
+    assert _new(_ingest_jobs(world), before) == ["Mutual_Action_Plan__c", "Task"]
+    assert _marks(world) is None  # so the next cycle finishes this one
+    uploaded = _stamps(world)
+    jobs = emulator.org.bulk_tally.jobs
     assert world.cycle().outcome == "succeeded"
+    # the milestones' and rollups' jobs only: no read of the org again, nothing uploaded twice
+    assert emulator.org.bulk_tally.jobs - jobs == 2
+    assert _new(_ingest_jobs(world), before) == sorted(
+        ["Mutual_Action_Plan__c", "Task", "MAP_Milestone__c", "Opportunity"])
+    assert _stamps(world) == uploaded
     assert _written(world) == expected
+    assert _marks(world) is not None
     assert world.cycle().api_calls == 1
 
 
@@ -142,3 +173,51 @@ def test_the_watermarks_move_with_the_last_committed_batch_only(
     assert world.cycle().outcome == "succeeded"
     assert world.counts()[0] == 6
     assert _marks(world) is not None
+
+
+def test_a_first_cycle_killed_between_the_parts_of_a_job_uploads_only_the_parts_left(
+        emulator: Emulator, org_knobs: Knobs, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(first_cycle_push, "UPLOAD_BYTES", 1_500)  # parts of a few rows
+    reference = _world(emulator, tmp_path / "reference", STREAMED)
+    before = _ingest_jobs(reference)
+    reference.cycle()
+    parts = _new(_ingest_jobs(reference), before)  # one entry a part, each its own job
+    expected = _written(reference)
+    assert parts.count(PLAN_OBJECT) == 2
+    assert parts.count("Task") > 3
+    emulator.reset(seed="empty", knobs=org_knobs)
+    world = _world(emulator, tmp_path / "killed", STREAMED)
+    writes = 0
+
+    def fifth_write() -> None:  # both plan parts and two of the Tasks' are in
+        nonlocal writes
+        writes += 1
+        if writes == 5:
+            raise SystemExit("killed")
+
+    before = _ingest_jobs(world)
+    with pytest.raises(SystemExit):
+        world.cycle(RunControl(before_write=fifth_write))
+    assert _new(_ingest_jobs(world), before) == [PLAN_OBJECT] * 2 + ["Task"] * 2
+    assert world.cycle().outcome == "succeeded"
+    assert _new(_ingest_jobs(world), before) == parts  # no part uploaded twice
+    assert _written(world) == expected
+
+
+def test_a_first_cycle_killed_before_its_spool_was_whole_starts_over(
+        emulator: Emulator, tmp_path: Path) -> None:
+    world = _world(emulator, tmp_path, STREAMED)
+    spool = Spool(f"killed-while-reading-{tmp_path.name}")
+    spool.start()  # what a SIGKILL mid-read leaves: a spool begun, its checkpoint running
+    spool.append(Decisions())
+    first_cycle_push.begin(world.sync, spool)
+    report = world.cycle()
+    assert report.outcome == "succeeded"
+    assert report.plans_created == 6  # read, planned and written afresh
+    assert not spool.exists()  # the half spool is gone
+    with world.store.transaction(write=False) as tx:
+        cp = tx.checkpoint(first_cycle_push.checkpoint_id(world.org_id))
+    assert cp is not None
+    assert cp.status.value == "completed"
+    assert world.cycle().api_calls == 1
