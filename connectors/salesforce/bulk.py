@@ -315,40 +315,58 @@ class BulkJobs:
         long after each poll that finds it unfinished (at most ``max_poll_seconds``), or, once
         it reports records processed, about as long as the rest should take at its rate: a
         small job is seen done within a fraction of a second, a long one costs few calls.
-        Jobs processed side by side are polled in the same rounds. A failed job is fatal,
-        except with ``partial_ok`` one that failed after processing some records: its
-        per-record results say what landed."""
+        Of jobs processed side by side only the lead (:func:`_lead`: the largest, the one
+        the caller waits for anyway) is polled while it runs; once it is done the others are
+        polled in the same round, and those still running go on the same way. A failed job
+        is fatal, except with ``partial_ok`` one that failed after processing some records:
+        its per-record results say what landed."""
         # The schedule runs on the waits asked for (requests take time too, so a job is
         # never polled earlier than planned); the clock only bounds the whole wait.
         deadline = self._clock() + self.timeout_seconds
         pending = list(polls)
         elapsed = 0.0
         while pending:
-            due = min(p.due for p in pending)
-            if due > elapsed:
-                self.transport.policy.sleep(due - elapsed)
-                elapsed = due
+            lead = _lead(pending)
+            if lead.due > elapsed:
+                self.transport.policy.sleep(lead.due - elapsed)
+                elapsed = lead.due
             now = self._clock()
-            for poll in [p for p in pending if p.due <= elapsed]:
-                info: dict[str, Any] = self.transport.request(
-                    "GET", poll.path, context=f"poll {poll.path}").json()
-                state = str(info.get("state"))
-                if state in DONE_STATES or (
-                        poll.partial_ok and state == "Failed"
-                        and int(info.get("numberRecordsProcessed") or 0) > 0):
-                    poll.info, poll.done_at = info, elapsed
+            if not self._poll_one(lead, elapsed, now > deadline):
+                continue
+            pending.remove(lead)
+            lead.done_at = elapsed
+            # (the others' done_at stays 0: seen done at the lead's end, when is not known)
+            for poll in list(pending):
+                if self._poll_one(poll, elapsed, now > deadline):
                     pending.remove(poll)
-                    continue
-                if state in FAILED_STATES:
-                    raise FatalError(f"Bulk job {info.get('id')} ended {state}: "
-                                     f"{info.get('errorMessage') or 'no message'}",
-                                     error_code=f"BULK_JOB_{state.upper()}")
-                if now > deadline:
-                    raise FatalError(f"Bulk job {info.get('id')} still {state} after "
-                                     f"{self.timeout_seconds:.0f} s",
-                                     error_code="BULK_JOB_TIMEOUT")
-                poll.next(elapsed, int(info.get("numberRecordsProcessed") or 0),
-                          self.poll_seconds, self.max_poll_seconds)
+
+    def _poll_one(self, poll: _Poll, elapsed: float, late: bool) -> bool:
+        """One poll of one job: whether it is done (its info kept), else its next wait."""
+        info: dict[str, Any] = self.transport.request(
+            "GET", poll.path, context=f"poll {poll.path}").json()
+        state = str(info.get("state"))
+        if state in DONE_STATES or (
+                poll.partial_ok and state == "Failed"
+                and int(info.get("numberRecordsProcessed") or 0) > 0):
+            poll.info = info
+            return True
+        if state in FAILED_STATES:
+            raise FatalError(f"Bulk job {info.get('id')} ended {state}: "
+                             f"{info.get('errorMessage') or 'no message'}",
+                             error_code=f"BULK_JOB_{state.upper()}")
+        if late:
+            raise FatalError(f"Bulk job {info.get('id')} still {state} after "
+                             f"{self.timeout_seconds:.0f} s", error_code="BULK_JOB_TIMEOUT")
+        poll.next(elapsed, int(info.get("numberRecordsProcessed") or 0),
+                  self.poll_seconds, self.max_poll_seconds)
+        return False
+
+
+def _lead(polls: Sequence[_Poll]) -> _Poll:
+    """The job to poll among jobs processed side by side: the one with the most records
+    (of equal ones the last submitted), which should finish last. Polling the others
+    while it runs would cost calls and gain nothing: their results are read after its."""
+    return max(reversed(polls), key=lambda p: p.total) if len(polls) > 1 else polls[0]
 
 
 @dataclass
@@ -361,7 +379,7 @@ class _Poll:
     partial_ok: bool = False
     due: float = 0.0
     info: dict[str, Any] | None = None
-    done_at: float = 0.0  # seconds after the close it was seen done
+    done_at: float = 0.0  # seconds after the close it was seen done (0: not known)
 
     def __post_init__(self) -> None:
         self.due = self.wait

@@ -17,9 +17,10 @@ seeding, every row and its stage history inside that window, which a first cycle
 
 For each: API calls as the org counted them (and by request: method and path), beside the
 Bulk floor, wall time, mapsync's CPU seconds (``time.process_time`` of the run), its peak
-RSS (``VmHWM`` of its process) and the store on disk (every table with its indexes, ``tx.table_sizes()``) per synced record (a
-plan, milestone, rollup or milestone Task written). ``--postgres`` repeats (a) and (b) into a
-PostgreSQL 15 store (``tests/fixtures/postgres.py`` starts the server).
+RSS (``VmHWM`` of its process) and the store on disk (every table with its indexes,
+``tx.table_sizes()``) per synced record (a plan, milestone, rollup or milestone Task
+written). ``--postgres`` repeats (a) and (b) into a PostgreSQL 15 store
+(``tests/fixtures/postgres.py`` starts the server).
 
 The Bulk floor of a run is what Bulk API 2.0 needs at the least: one query job for the
 Opportunities and one ingest job per object the run wrote, ≈ 5 calls each (create, upload,

@@ -19,6 +19,7 @@ import json
 import multiprocessing
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -121,6 +122,10 @@ _VERSION = re.compile(r"v\d+\.\d+")
 _ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 
 
+def _ahead(offset: dt.timedelta) -> Callable[[], dt.datetime]:
+    return lambda: dt.datetime.now(dt.UTC) + offset
+
+
 def _serve(kwargs: dict[str, Any], ready: Any, commands: Any, replies: Any) -> None:
     from connectors.emulator.server import Emulator
 
@@ -130,8 +135,7 @@ def _serve(kwargs: dict[str, Any], ready: Any, commands: Any, replies: Any) -> N
         ready.put((org.env(), org.env(jwt=True)))
         while (command := commands.get()) != "stop":
             if isinstance(command, tuple):  # ("age", seconds): the org's clock moves on
-                offset = dt.timedelta(seconds=command[1])
-                org.org.set_clock(lambda: dt.datetime.now(dt.UTC) + offset)
+                org.org.set_clock(_ahead(dt.timedelta(seconds=command[1])))
             replies.put({**org.org.bulk_tally.snapshot(), "api_calls": org.api_calls,
                          "journal": [(m, p) for _, _, m, p in org.org.journal]})
 

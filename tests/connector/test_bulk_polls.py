@@ -1,0 +1,54 @@
+"""What waiting on Bulk jobs costs in calls, against the local HTTPS org (real time, real jobs).
+
+A large first cycle waits on several ingest jobs at once (milestones beside rollups, a job
+split at the upload limit): each poll is an API call, and those of a job the cycle would not
+read before the largest is done buy nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+from connectors.emulator.knobs import Knobs
+from connectors.emulator.profile import REALISTIC, Spread
+from connectors.emulator.server import Emulator
+from connectors.salesforce import SalesforceClient
+from connectors.salesforce.bulk import Ingest
+from tests.connector.test_against_emulator import settings_for
+
+# one internal batch per job, 1,000 records a second: a job's records all count as processed
+# at its end, so its polls are the doubling schedule's until then
+PACED = REALISTIC.changed(latency=Spread(), bulk_queue=Spread(), bulk_ingest_per_second=1_000.0)
+LARGE, SMALL = 1_200, 60  # records: ≈ 1.2 s and 0.06 s
+
+
+def _polls(org: Emulator) -> Counter[str]:
+    """GETs of each ingest job's state (its Id), from the org's journal of calls."""
+    return Counter(path.rsplit("/", 1)[-1] for _, _, method, path in org.org.journal
+                   if method == "GET" and path.rstrip("/").split("/")[-2] == "ingest")
+
+
+def test_of_jobs_side_by_side_only_the_largest_is_polled_while_it_runs(
+        emulator_server: Emulator, org_knobs: Knobs) -> None:
+    emulator_server.reset(seed="empty", opportunities=LARGE, knobs=org_knobs)
+    emulator_server.set_knobs(profile=PACED, journal=True)
+    client = SalesforceClient(settings_for(emulator_server, sf_bulk_poll_seconds=0.02),
+                              sleep=time.sleep)
+    opportunities = [r["Id"] for r in client.query("SELECT Id FROM Opportunity")]
+    rollups, plans = client.bulk.write([
+        Ingest("Opportunity", "Id", [{"Id": o, "MAP_Health__c": "On Track"}
+                                     for o in opportunities], "update"),
+        Ingest("Mutual_Action_Plan__c", "External_Id__c", [
+            {"External_Id__c": o, "Opportunity__c": o, "Name": "Plan", "Status__c": "Active"}
+            for o in opportunities[:SMALL]])])
+    assert len(rollups) == LARGE
+    assert len(plans) == SMALL
+    assert all(r.success for r in rollups + plans)
+    polls = _polls(emulator_server)
+    assert len(polls) == 2
+    large, small = polls.most_common()
+    # the small job was done long before the large one: one poll, in the large one's last
+    # round (polled beside it in every round, it cost a poll per round until it was done)
+    assert small[1] == 1
+    assert large[1] >= 4  # 0.02 s doubling: the schedule's rounds until ≈ 1.2 s
