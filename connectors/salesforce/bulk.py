@@ -3,10 +3,11 @@
 Above ``SF_BULK_THRESHOLD`` records (Salesforce advises 2,000) a Collections write costs one
 call per 200 records; a Bulk ingest job costs a constant handful — create, upload, close, a few
 polls, three result downloads — whatever the size. Jobs of different objects can run side by
-side (:meth:`BulkJobs.write`): their polls share rounds, and the wait before each poll grows
-from a fraction of a second with the job's age and its processed count. Results come back per
-record, read row by row off the wire, and are matched to the input by external id: the same
-per-record outcomes as from Collections. A Bulk query pages its CSV by ``Sforce-Locator``.
+side (:meth:`BulkJobs.write`): only the largest is polled while it runs, and the wait before
+each poll grows from a fraction of a second with the job's age and its processed count.
+Results come back per record, read row by row off the wire, and are matched to the input by
+external id: the same per-record outcomes as from Collections. A Bulk query pages its CSV by
+``Sforce-Locator``, each page read from disk.
 
 CSV: ``None`` is written as ``#N/A`` (Bulk's "set to null"), booleans as ``true``/``false``,
 dates and datetimes in ISO 8601. Rows read by :func:`query` are strings as the CSV gives them,
@@ -26,7 +27,7 @@ from typing import Any, BinaryIO, cast
 import structlog
 
 from config.errors import FatalError, MapsyncError
-from connectors.salesforce.bulk_csv import _columns, _never_ran, _parts, parse_bulk_error
+from connectors.salesforce.bulk_csv import _columns, _never_ran, _parts, page_rows, parse_bulk_error
 from connectors.salesforce.results import RecordResult
 from connectors.salesforce.transport import Transport
 from connectors.salesforce.values import csv_cell
@@ -269,10 +270,10 @@ class BulkJobs:
             if locator:
                 params["locator"] = locator
             response = t.request("GET", f"jobs/query/{job_id}/results", params=params,
-                                 headers=CSV_ACCEPT, context=f"results of bulk query {job_id}")
-            for row in csv.DictReader(io.StringIO(response.text)):
-                yield {k: (v if v != "" else None) for k, v in row.items()}
+                                 headers=CSV_ACCEPT, context=f"results of bulk query {job_id}",
+                                 stream=True)
             locator = response.headers.get("Sforce-Locator")
+            yield from page_rows(response)  # (downloaded whole to disk first, then read)
             if not locator or locator == "null":
                 return
 
