@@ -28,6 +28,7 @@ import structlog
 
 from config.errors import FatalError, MapsyncError
 from connectors.salesforce.bulk_csv import _columns, _never_ran, _parts, page_rows, parse_bulk_error
+from connectors.salesforce.bulk_polls import Poll, lead_of
 from connectors.salesforce.results import RecordResult
 from connectors.salesforce.transport import Transport
 from connectors.salesforce.values import csv_cell
@@ -37,8 +38,7 @@ log = structlog.get_logger(__name__)
 # Salesforce takes at most 150 MB per upload counted after it base64-encodes the CSV (a
 # third larger), and advises at most 100 MB of CSV: a job's CSV is split only past that.
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
-MAX_POLL_SECONDS = 10.0  # between polls of a young job; an old one waits up to AGE_SHARE
-AGE_SHARE = 0.25  # of its age
+MAX_POLL_SECONDS = 10.0  # between polls of a young job (``bulk_polls``: an old one's)
 DONE_STATES = frozenset({"JobComplete"})
 FAILED_STATES = frozenset({"Failed", "Aborted"})
 CSV_ACCEPT = {"Accept": "text/csv"}
@@ -241,7 +241,7 @@ class BulkJobs:
         for n, (job_id, _) in enumerate(jobs):
             size = sizes[n] if n < len(sizes) else 0
             first = self._first_wait(self._pace.get(("", "")) if size else None, size)
-            polls.append(_Poll(f"jobs/ingest/{job_id}", first, size, partial_ok=True))
+            polls.append(Poll(f"jobs/ingest/{job_id}", first, size, partial_ok=True))
         self._poll(polls)
         for poll in polls:
             if poll.done_at > 0 and poll.total:
@@ -281,7 +281,7 @@ class BulkJobs:
 
     def _wait(self, path: str) -> dict[str, Any]:
         """Poll a query job until it completes (see :meth:`_poll`)."""
-        polls = [_Poll(path, self.poll_seconds)]
+        polls = [Poll(path, self.poll_seconds)]
         self._poll(polls)
         assert polls[0].info is not None
         return polls[0].info
@@ -296,7 +296,7 @@ class BulkJobs:
             pace = self._pace.get((j.ingest.operation, j.ingest.sobject),
                                   self._pace.get(("", "")))
             first = self._first_wait(pace, len(j.records))
-            polls.append(_Poll(f"jobs/ingest/{j.job_id}", first, len(j.records),
+            polls.append(Poll(f"jobs/ingest/{j.job_id}", first, len(j.records),
                                partial_ok=True))
         self._poll(polls)
         for job, poll in zip(jobs, polls, strict=True):
@@ -307,16 +307,17 @@ class BulkJobs:
                 self._pace[("", "")] = pace
 
     def _first_wait(self, pace: float | None, size: int) -> float:
-        """Most of what ``size`` records take at ``pace`` (records per second), if known."""
-        return self.poll_seconds if pace is None else min(
-            max(self.poll_seconds, 0.8 * size / pace), self.max_poll_seconds)
+        """Most of what ``size`` records take at ``pace`` (records per second), if known,
+        however long: a job of a first cycle's hundreds of thousands of records is then
+        polled once or twice, and seen done late only if Salesforce got faster since."""
+        return self.poll_seconds if pace is None else max(self.poll_seconds, 0.8 * size / pace)
 
-    def _poll(self, polls: Sequence[_Poll]) -> None:
+    def _poll(self, polls: Sequence[Poll]) -> None:
         """Poll jobs until each completes. Each waits ``poll_seconds`` first, then twice as
         long after each poll that finds it unfinished (at most ``max_poll_seconds``), or, once
         it reports records processed, about as long as the rest should take at its rate: a
         small job is seen done within a fraction of a second, a long one costs few calls.
-        Of jobs processed side by side only the lead (:func:`_lead`: the largest, the one
+        Of jobs processed side by side only the lead (:func:`lead_of`: the largest, the one
         the caller waits for anyway) is polled while it runs; once it is done the others are
         polled in the same round, and those still running go on the same way. A failed job
         is fatal, except with ``partial_ok`` one that failed after processing some records:
@@ -327,7 +328,7 @@ class BulkJobs:
         pending = list(polls)
         elapsed = 0.0
         while pending:
-            lead = _lead(pending)
+            lead = lead_of(pending)
             if lead.due > elapsed:
                 self.transport.policy.sleep(lead.due - elapsed)
                 elapsed = lead.due
@@ -341,7 +342,7 @@ class BulkJobs:
                 if self._poll_one(poll, elapsed, now > deadline):
                     pending.remove(poll)
 
-    def _poll_one(self, poll: _Poll, elapsed: float, late: bool) -> bool:
+    def _poll_one(self, poll: Poll, elapsed: float, late: bool) -> bool:
         """One poll of one job: whether it is done (its info kept), else its next wait."""
         info: dict[str, Any] = self.transport.request(
             "GET", poll.path, context=f"poll {poll.path}").json()
@@ -361,39 +362,3 @@ class BulkJobs:
         poll.next(elapsed, int(info.get("numberRecordsProcessed") or 0),
                   self.poll_seconds, self.max_poll_seconds)
         return False
-
-
-def _lead(polls: Sequence[_Poll]) -> _Poll:
-    """The job to poll among jobs processed side by side: the one with the most records
-    (of equal ones the last submitted), which should finish last. Polling the others
-    while it runs would cost calls and gain nothing: their results are read after its."""
-    return max(reversed(polls), key=lambda p: p.total) if len(polls) > 1 else polls[0]
-
-
-@dataclass
-class _Poll:
-    """When to poll one job next: its last wait, its size, when it is due."""
-
-    path: str
-    wait: float
-    total: int = 0
-    partial_ok: bool = False
-    due: float = 0.0
-    info: dict[str, Any] | None = None
-    done_at: float = 0.0  # seconds after the close it was seen done (0: not known)
-
-    def __post_init__(self) -> None:
-        self.due = self.wait
-
-    def next(self, elapsed: float, processed: int, shortest: float, longest: float) -> None:
-        # A job that has run long waits longer between polls: up to a quarter of its age, so
-        # a job of a million records taking half an hour costs a few dozen polls, not one per
-        # ``longest``, and is seen done at most a quarter of its age late.
-        longest = max(longest, elapsed * AGE_SHARE)
-        if 0 < processed < self.total:
-            # the rest at the rate so far (jobs start slow, so a little early is likely)
-            rest = elapsed * (self.total - processed) / processed
-            self.wait = min(max(rest, shortest), longest)
-        else:
-            self.wait = min(self.wait * 2, longest)
-        self.due = elapsed + self.wait

@@ -14,7 +14,7 @@ from connectors.emulator.knobs import Knobs
 from connectors.emulator.profile import REALISTIC, Spread
 from connectors.emulator.server import Emulator
 from connectors.salesforce import SalesforceClient
-from connectors.salesforce.bulk import Ingest
+from connectors.salesforce.bulk import BulkJobs, Ingest
 from tests.connector.test_against_emulator import settings_for
 
 # one internal batch per job, 1,000 records a second: a job's records all count as processed
@@ -52,3 +52,21 @@ def test_of_jobs_side_by_side_only_the_largest_is_polled_while_it_runs(
     # round (polled beside it in every round, it cost a poll per round until it was done)
     assert small[1] == 1
     assert large[1] >= 4  # 0.02 s doubling: the schedule's rounds until ≈ 1.2 s
+
+
+def test_a_long_job_after_one_seen_done_is_first_polled_near_its_end_not_at_the_longest_wait(
+        emulator_server: Emulator, org_knobs: Knobs) -> None:
+    emulator_server.reset(seed="empty", opportunities=LARGE, knobs=org_knobs)
+    emulator_server.set_knobs(profile=PACED, journal=True)
+    client = SalesforceClient(settings_for(emulator_server), sleep=time.sleep)
+    # a young job's longest wait 0.1 s here (10 s in production, as a first cycle's jobs of
+    # hundreds of thousands of records take minutes)
+    bulk = BulkJobs(client.transport, 0.02, max_poll_seconds=0.1)
+    opportunities = [r["Id"] for r in client.query("SELECT Id FROM Opportunity")]
+    health = [{"Id": o, "MAP_Health__c": "On Track"} for o in opportunities]
+    assert all(r.success for r in bulk.update("Opportunity", health[:LARGE // 3]))
+    polls = sum(_polls(emulator_server).values())  # the first job learns the pace
+    assert all(r.success for r in bulk.update("Opportunity", health))
+    # three times the records: first polled at 80 % of three times what the first took,
+    # then once or twice more (a poll every 0.1 s: a dozen)
+    assert sum(_polls(emulator_server).values()) - polls <= 3

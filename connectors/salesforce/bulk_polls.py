@@ -1,0 +1,64 @@
+"""When to poll a Bulk job next: every poll is an API call, every wait a job seen done late.
+
+A job's first wait is short (a small job is done within a fraction of a second) unless jobs
+were seen done before at a known pace (:meth:`connectors.salesforce.bulk.BulkJobs`); then
+each wait doubles, or, once Salesforce reports records processed, is as long as the rest
+should take at the rate the job goes. Of jobs processed side by side only the lead is polled
+while it runs (:func:`lead_of`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+AGE_SHARE = 0.25  # of its age: the longest wait of a job that reports no progress
+
+
+def lead_of(polls: Sequence[Poll]) -> Poll:
+    """The job to poll among jobs processed side by side: the one with the most records
+    (of equal ones the last submitted), which should finish last. Polling the others
+    while it runs would cost calls and gain nothing: their results are read after its."""
+    return max(reversed(polls), key=lambda p: p.total) if len(polls) > 1 else polls[0]
+
+
+@dataclass
+class Poll:
+    """When to poll one job next: its last wait, its size, when it is due."""
+
+    path: str
+    wait: float
+    total: int = 0
+    partial_ok: bool = False
+    due: float = 0.0
+    info: dict[str, Any] | None = None
+    done_at: float = 0.0  # seconds after the close it was seen done (0: not known)
+    seen: int = 0  # records processed at the last poll that saw some more
+    seen_at: float = 0.0  # and when
+
+    def __post_init__(self) -> None:
+        self.due = self.wait
+
+    def next(self, elapsed: float, processed: int, shortest: float, longest: float) -> None:
+        """Schedule the poll after one at ``elapsed`` that found ``processed`` records done."""
+        if 0 < processed < self.total:
+            # the rest at the rate since the last poll that saw progress: a job slows as
+            # others share its org, and the rate since its start would poll early again
+            # and again; at the first progress, the rate since the start (jobs start slow,
+            # so a little early is likely). At most as long again as the job has run.
+            if 0 < self.seen < processed:
+                rate = (processed - self.seen) / (elapsed - self.seen_at)
+            else:
+                rate = processed / elapsed
+            self.wait = min(max((self.total - processed) / rate, shortest),
+                            max(longest, elapsed))
+        else:
+            # A job that has run long waits longer between polls: up to a quarter of its
+            # age, so a job of a million records taking half an hour costs a few dozen
+            # polls, not one per ``longest``, and is seen done at most a quarter of its
+            # age late.
+            self.wait = min(self.wait * 2, max(longest, elapsed * AGE_SHARE))
+        if processed > self.seen:
+            self.seen, self.seen_at = processed, elapsed
+        self.due = elapsed + self.wait
