@@ -336,7 +336,7 @@ class BulkJobs:
             if not self._poll_one(lead, elapsed, now > deadline):
                 continue
             pending.remove(lead)
-            lead.done_at = elapsed
+            lead.done(elapsed)
             # (the others' done_at stays 0: seen done at the lead's end, when is not known)
             for poll in list(pending):
                 if self._poll_one(poll, elapsed, now > deadline):

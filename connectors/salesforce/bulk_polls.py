@@ -33,7 +33,11 @@ class Poll:
     partial_ok: bool = False
     due: float = 0.0
     info: dict[str, Any] | None = None
-    done_at: float = 0.0  # seconds after the close it was seen done (0: not known)
+    # when it was done, seconds after the close (0: not known): between the last poll that
+    # found it running (``polled_at``) and the one that found it done, halfway, so the pace
+    # the next job's first wait is taken from is not that of a job seen late
+    done_at: float = 0.0
+    polled_at: float = 0.0
     seen: int = 0  # records processed at the last poll that saw some more
     seen_at: float = 0.0  # and when
 
@@ -61,4 +65,8 @@ class Poll:
             self.wait = min(self.wait * 2, max(longest, elapsed * AGE_SHARE))
         if processed > self.seen:
             self.seen, self.seen_at = processed, elapsed
-        self.due = elapsed + self.wait
+        self.polled_at, self.due = elapsed, elapsed + self.wait
+
+    def done(self, elapsed: float) -> None:
+        """Found done by a poll at ``elapsed``."""
+        self.done_at = (self.polled_at + elapsed) / 2
