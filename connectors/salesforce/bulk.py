@@ -28,7 +28,7 @@ import structlog
 
 from config.errors import FatalError, MapsyncError
 from connectors.salesforce.bulk_csv import _columns, _never_ran, _parts, page_rows, parse_bulk_error
-from connectors.salesforce.bulk_polls import Poll, lead_of
+from connectors.salesforce.bulk_polls import FASTEST_RECORDS_PER_SECOND, Poll, lead_of
 from connectors.salesforce.results import RecordResult
 from connectors.salesforce.transport import Transport
 from connectors.salesforce.values import csv_cell
@@ -310,13 +310,14 @@ class BulkJobs:
         """Most of what ``size`` records take at ``pace`` (records per second), if known,
         however long: a job of a first cycle's hundreds of thousands of records is then
         polled once or twice, and seen done late only if Salesforce got faster since."""
-        return self.poll_seconds if pace is None else max(self.poll_seconds, 0.8 * size / pace)
+        if pace is None:  # (none seen yet: no sooner than the fastest a job goes)
+            return max(self.poll_seconds, size / FASTEST_RECORDS_PER_SECOND)
+        return max(self.poll_seconds, 0.8 * size / pace)
 
     def _poll(self, polls: Sequence[Poll]) -> None:
-        """Poll jobs until each completes. Each waits ``poll_seconds`` first, then twice as
-        long after each poll that finds it unfinished (at most ``max_poll_seconds``), or, once
-        it reports records processed, about as long as the rest should take at its rate: a
-        small job is seen done within a fraction of a second, a long one costs few calls.
+        """Poll jobs until each completes. Each waits its first wait (:meth:`_first_wait`),
+        then as :class:`connectors.salesforce.bulk_polls.Poll` schedules: a small job is
+        seen done within a fraction of a second, a long one costs few calls.
         Of jobs processed side by side only the lead (:func:`lead_of`: the largest, the one
         the caller waits for anyway) is polled while it runs; once it is done the others are
         polled in the same round, and those still running go on the same way. A failed job

@@ -21,6 +21,7 @@ from tests.connector.test_against_emulator import settings_for
 # at its end, so its polls are the doubling schedule's until then
 PACED = REALISTIC.changed(latency=Spread(), bulk_queue=Spread(), bulk_ingest_per_second=1_000.0)
 LARGE, SMALL = 1_200, 60  # records: ≈ 1.2 s and 0.06 s
+FAST_JOB = 6_000
 
 
 def _polls(org: Emulator) -> Counter[str]:
@@ -70,3 +71,18 @@ def test_a_long_job_after_one_seen_done_is_first_polled_near_its_end_not_at_the_
     # three times the records: first polled at 80 % of three times what the first took,
     # then a few times more, a quarter of its age apart (a poll every 0.1 s: a dozen)
     assert sum(_polls(emulator_server).values()) - polls <= 4
+
+
+def test_a_large_job_of_unknown_pace_is_first_polled_when_the_fastest_job_could_be_done(
+        emulator_server: Emulator, org_knobs: Knobs) -> None:
+    emulator_server.reset(seed="empty", opportunities=FAST_JOB, knobs=org_knobs)
+    emulator_server.set_knobs(profile=PACED.changed(bulk_ingest_per_second=5_000.0),
+                              journal=True)  # ≈ 1.2 s
+    client = SalesforceClient(settings_for(emulator_server, sf_bulk_poll_seconds=0.02),
+                              sleep=time.sleep)
+    health = [{"Id": r["Id"], "MAP_Health__c": "On Track"}
+              for r in client.query("SELECT Id FROM Opportunity")]
+    assert all(r.success for r in client.bulk.update("Opportunity", health))
+    # first at 0.3 s (6,000 records at 20,000 a second), then 0.6, 1.2 s: not at 0.02,
+    # 0.06, 0.14, 0.3, 0.62 and 1.26 s
+    assert sum(_polls(emulator_server).values()) <= 4
