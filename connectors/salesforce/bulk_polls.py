@@ -50,22 +50,22 @@ class Poll:
 
     def next(self, elapsed: float, processed: int, shortest: float, longest: float) -> None:
         """Schedule the poll after one at ``elapsed`` that found ``processed`` records done."""
-        if 0 < processed < self.total:
+        if self.seen < processed < self.total:
             # the rest at the rate since the last poll that saw progress: a job slows as
             # others share its org, and the rate since its start would poll early again
             # and again; at the first progress, the rate since the start (jobs start slow,
             # so a little early is likely). At most as long again as the job has run.
-            if 0 < self.seen < processed:
+            if self.seen:
                 rate = (processed - self.seen) / (elapsed - self.seen_at)
             else:
                 rate = processed / elapsed
             self.wait = min(max((self.total - processed) / rate, shortest),
                             max(longest, elapsed))
         else:
-            # A job that has run long waits longer between polls: up to a quarter of its
-            # age, so a job of a million records taking half an hour costs a few dozen
-            # polls, not one per ``longest``, and is seen done at most a quarter of its
-            # age late.
+            # No progress since the poll before: twice the last wait. A job that has run
+            # long waits longer between polls: up to a quarter of its age, so a job of a
+            # million records taking half an hour costs a few dozen polls, not one per
+            # ``longest``, and is seen done at most a quarter of its age late.
             self.wait = min(self.wait * 2, max(longest, elapsed * AGE_SHARE))
         if processed > self.seen:
             self.seen, self.seen_at = processed, elapsed
