@@ -28,7 +28,12 @@ import structlog
 
 from config.errors import FatalError, MapsyncError
 from connectors.salesforce.bulk_csv import _columns, _never_ran, _parts, page_rows, parse_bulk_error
-from connectors.salesforce.bulk_polls import FASTEST_RECORDS_PER_SECOND, Poll, lead_of
+from connectors.salesforce.bulk_polls import (
+    FASTEST_RECORDS_PER_SECOND,
+    LONGEST_WAIT,
+    Poll,
+    lead_of,
+)
 from connectors.salesforce.results import RecordResult
 from connectors.salesforce.transport import Transport
 from connectors.salesforce.values import csv_cell
@@ -308,11 +313,11 @@ class BulkJobs:
 
     def _first_wait(self, pace: float | None, size: int) -> float:
         """Most of what ``size`` records take at ``pace`` (records per second), if known,
-        however long: a job of a first cycle's hundreds of thousands of records is then
+        up to ``LONGEST_WAIT``: a job of a first cycle's hundreds of thousands of records is
         polled once or twice, and seen done late only if Salesforce got faster since."""
         if pace is None:  # (none seen yet: no sooner than the fastest a job goes)
             return max(self.poll_seconds, size / FASTEST_RECORDS_PER_SECOND)
-        return max(self.poll_seconds, 0.8 * size / pace)
+        return min(max(self.poll_seconds, 0.8 * size / pace), LONGEST_WAIT)
 
     def _poll(self, polls: Sequence[Poll]) -> None:
         """Poll jobs until each completes. Each waits its first wait (:meth:`_first_wait`),

@@ -18,6 +18,7 @@ AGE_SHARE = 0.25  # of its age: the longest wait of a job that reports no progre
 # each seconds of work): a job of unknown pace is first polled no sooner than its size takes
 # at this rate, so a job of 40,000 records is not polled at 0.25, 0.75 and 1.75 s
 FASTEST_RECORDS_PER_SECOND = 20_000.0
+LONGEST_WAIT = 600.0  # seconds: a job that runs for hours is still polled every 10 minutes
 
 
 def lead_of(polls: Sequence[Poll]) -> Poll:
@@ -69,6 +70,7 @@ class Poll:
             self.wait = min(self.wait * 2, max(longest, elapsed * AGE_SHARE))
         if processed > self.seen:
             self.seen, self.seen_at = processed, elapsed
+        self.wait = min(self.wait, LONGEST_WAIT)
         self.polled_at, self.due = elapsed, elapsed + self.wait
 
     def done(self, elapsed: float) -> None:

@@ -15,6 +15,7 @@ from connectors.emulator.profile import REALISTIC, Spread
 from connectors.emulator.server import Emulator
 from connectors.salesforce import SalesforceClient
 from connectors.salesforce.bulk import BulkJobs, Ingest
+from connectors.salesforce.bulk_polls import LONGEST_WAIT, Poll
 from tests.connector.test_against_emulator import settings_for
 
 # one internal batch per job, 1,000 records a second: a job's records all count as processed
@@ -89,3 +90,12 @@ def test_a_large_job_of_unknown_pace_is_first_polled_when_the_fastest_job_could_
     # first at 0.3 s (6,000 records at 20,000 a second), then 0.6, 1.2 s: not at 0.02,
     # 0.06, 0.14, 0.3, 0.62 and 1.26 s
     assert sum(_polls(emulator_server).values()) <= 4
+
+
+def test_a_job_polled_thousands_of_times_is_still_polled_every_ten_minutes() -> None:
+    # (a client whose sleeps return at once polls a running job thousands of times: the
+    # waits asked for must not grow without bound)
+    poll = Poll("jobs/ingest/750X", 0.25, total=50_000)
+    for n in range(5_000):
+        poll.next(poll.due, min(49_999, 10_000 * (1 + n // 100)), 0.25, 10.0)
+    assert poll.wait == LONGEST_WAIT
