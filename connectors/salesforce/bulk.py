@@ -3,10 +3,11 @@
 Above ``SF_BULK_THRESHOLD`` records (Salesforce advises 2,000) a Collections write costs one
 call per 200 records; a Bulk ingest job costs a constant handful — create, upload, close, a few
 polls, three result downloads — whatever the size. Jobs of different objects can run side by
-side (:meth:`BulkJobs.write`): their polls share rounds, and the wait before each poll grows
-from a fraction of a second with the job's age and its processed count. Results come back per
-record, read row by row off the wire, and are matched to the input by external id: the same
-per-record outcomes as from Collections. A Bulk query pages its CSV by ``Sforce-Locator``.
+side (:meth:`BulkJobs.write`): only the largest is polled while it runs, and the wait before
+each poll grows from a fraction of a second with the job's age and its processed count.
+Results come back per record, read row by row off the wire, and are matched to the input by
+external id: the same per-record outcomes as from Collections. A Bulk query pages its CSV by
+``Sforce-Locator``, each page read from disk.
 
 CSV: ``None`` is written as ``#N/A`` (Bulk's "set to null"), booleans as ``true``/``false``,
 dates and datetimes in ISO 8601. Rows read by :func:`query` are strings as the CSV gives them,
@@ -26,7 +27,13 @@ from typing import Any, BinaryIO, cast
 import structlog
 
 from config.errors import FatalError, MapsyncError
-from connectors.salesforce.bulk_csv import _columns, _never_ran, _parts, parse_bulk_error
+from connectors.salesforce.bulk_csv import _columns, _never_ran, _parts, page_rows, parse_bulk_error
+from connectors.salesforce.bulk_polls import (
+    FASTEST_RECORDS_PER_SECOND,
+    LONGEST_WAIT,
+    Poll,
+    lead_of,
+)
 from connectors.salesforce.results import RecordResult
 from connectors.salesforce.transport import Transport
 from connectors.salesforce.values import csv_cell
@@ -36,8 +43,7 @@ log = structlog.get_logger(__name__)
 # Salesforce takes at most 150 MB per upload counted after it base64-encodes the CSV (a
 # third larger), and advises at most 100 MB of CSV: a job's CSV is split only past that.
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
-MAX_POLL_SECONDS = 10.0  # between polls of a young job; an old one waits up to AGE_SHARE
-AGE_SHARE = 0.25  # of its age
+MAX_POLL_SECONDS = 10.0  # between polls of a young job (``bulk_polls``: an old one's)
 DONE_STATES = frozenset({"JobComplete"})
 FAILED_STATES = frozenset({"Failed", "Aborted"})
 CSV_ACCEPT = {"Accept": "text/csv"}
@@ -240,7 +246,7 @@ class BulkJobs:
         for n, (job_id, _) in enumerate(jobs):
             size = sizes[n] if n < len(sizes) else 0
             first = self._first_wait(self._pace.get(("", "")) if size else None, size)
-            polls.append(_Poll(f"jobs/ingest/{job_id}", first, size, partial_ok=True))
+            polls.append(Poll(f"jobs/ingest/{job_id}", first, size, partial_ok=True))
         self._poll(polls)
         for poll in polls:
             if poll.done_at > 0 and poll.total:
@@ -269,10 +275,10 @@ class BulkJobs:
             if locator:
                 params["locator"] = locator
             response = t.request("GET", f"jobs/query/{job_id}/results", params=params,
-                                 headers=CSV_ACCEPT, context=f"results of bulk query {job_id}")
-            for row in csv.DictReader(io.StringIO(response.text)):
-                yield {k: (v if v != "" else None) for k, v in row.items()}
+                                 headers=CSV_ACCEPT, context=f"results of bulk query {job_id}",
+                                 stream=True)
             locator = response.headers.get("Sforce-Locator")
+            yield from page_rows(response)  # (downloaded whole to disk first, then read)
             if not locator or locator == "null":
                 return
 
@@ -280,7 +286,7 @@ class BulkJobs:
 
     def _wait(self, path: str) -> dict[str, Any]:
         """Poll a query job until it completes (see :meth:`_poll`)."""
-        polls = [_Poll(path, self.poll_seconds)]
+        polls = [Poll(path, self.poll_seconds)]
         self._poll(polls)
         assert polls[0].info is not None
         return polls[0].info
@@ -295,7 +301,7 @@ class BulkJobs:
             pace = self._pace.get((j.ingest.operation, j.ingest.sobject),
                                   self._pace.get(("", "")))
             first = self._first_wait(pace, len(j.records))
-            polls.append(_Poll(f"jobs/ingest/{j.job_id}", first, len(j.records),
+            polls.append(Poll(f"jobs/ingest/{j.job_id}", first, len(j.records),
                                partial_ok=True))
         self._poll(polls)
         for job, poll in zip(jobs, polls, strict=True):
@@ -306,75 +312,59 @@ class BulkJobs:
                 self._pace[("", "")] = pace
 
     def _first_wait(self, pace: float | None, size: int) -> float:
-        """Most of what ``size`` records take at ``pace`` (records per second), if known."""
-        return self.poll_seconds if pace is None else min(
-            max(self.poll_seconds, 0.8 * size / pace), self.max_poll_seconds)
+        """Most of what ``size`` records take at ``pace`` (records per second), if known,
+        up to ``LONGEST_WAIT``: a job of a first cycle's hundreds of thousands of records is
+        polled once or twice, and seen done late only if Salesforce got faster since."""
+        if pace is None:  # (none seen yet: no sooner than the fastest a job goes)
+            return max(self.poll_seconds, size / FASTEST_RECORDS_PER_SECOND)
+        return min(max(self.poll_seconds, 0.8 * size / pace), LONGEST_WAIT)
 
-    def _poll(self, polls: Sequence[_Poll]) -> None:
-        """Poll jobs until each completes. Each waits ``poll_seconds`` first, then twice as
-        long after each poll that finds it unfinished (at most ``max_poll_seconds``), or, once
-        it reports records processed, about as long as the rest should take at its rate: a
-        small job is seen done within a fraction of a second, a long one costs few calls.
-        Jobs processed side by side are polled in the same rounds. A failed job is fatal,
-        except with ``partial_ok`` one that failed after processing some records: its
-        per-record results say what landed."""
+    def _poll(self, polls: Sequence[Poll]) -> None:
+        """Poll jobs until each completes. Each waits its first wait (:meth:`_first_wait`),
+        then as :class:`connectors.salesforce.bulk_polls.Poll` schedules: a small job is
+        seen done within a fraction of a second, a long one costs few calls.
+        Of jobs processed side by side only the lead (:func:`lead_of`: the largest, the one
+        the caller waits for anyway) is polled while it runs; once it is done the others are
+        polled in the same round, and those still running go on the same way. A failed job
+        is fatal, except with ``partial_ok`` one that failed after processing some records:
+        its per-record results say what landed."""
         # The schedule runs on the waits asked for (requests take time too, so a job is
         # never polled earlier than planned); the clock only bounds the whole wait.
         deadline = self._clock() + self.timeout_seconds
         pending = list(polls)
         elapsed = 0.0
         while pending:
-            due = min(p.due for p in pending)
-            if due > elapsed:
-                self.transport.policy.sleep(due - elapsed)
-                elapsed = due
+            lead = lead_of(pending)
+            if lead.due > elapsed:
+                self.transport.policy.sleep(lead.due - elapsed)
+                elapsed = lead.due
             now = self._clock()
-            for poll in [p for p in pending if p.due <= elapsed]:
-                info: dict[str, Any] = self.transport.request(
-                    "GET", poll.path, context=f"poll {poll.path}").json()
-                state = str(info.get("state"))
-                if state in DONE_STATES or (
-                        poll.partial_ok and state == "Failed"
-                        and int(info.get("numberRecordsProcessed") or 0) > 0):
-                    poll.info, poll.done_at = info, elapsed
+            if not self._poll_one(lead, elapsed, now > deadline):
+                continue
+            pending.remove(lead)
+            lead.done(elapsed)
+            # (the others' done_at stays 0: seen done at the lead's end, when is not known)
+            for poll in list(pending):
+                if self._poll_one(poll, elapsed, now > deadline):
                     pending.remove(poll)
-                    continue
-                if state in FAILED_STATES:
-                    raise FatalError(f"Bulk job {info.get('id')} ended {state}: "
-                                     f"{info.get('errorMessage') or 'no message'}",
-                                     error_code=f"BULK_JOB_{state.upper()}")
-                if now > deadline:
-                    raise FatalError(f"Bulk job {info.get('id')} still {state} after "
-                                     f"{self.timeout_seconds:.0f} s",
-                                     error_code="BULK_JOB_TIMEOUT")
-                poll.next(elapsed, int(info.get("numberRecordsProcessed") or 0),
-                          self.poll_seconds, self.max_poll_seconds)
 
-
-@dataclass
-class _Poll:
-    """When to poll one job next: its last wait, its size, when it is due."""
-
-    path: str
-    wait: float
-    total: int = 0
-    partial_ok: bool = False
-    due: float = 0.0
-    info: dict[str, Any] | None = None
-    done_at: float = 0.0  # seconds after the close it was seen done
-
-    def __post_init__(self) -> None:
-        self.due = self.wait
-
-    def next(self, elapsed: float, processed: int, shortest: float, longest: float) -> None:
-        # A job that has run long waits longer between polls: up to a quarter of its age, so
-        # a job of a million records taking half an hour costs a few dozen polls, not one per
-        # ``longest``, and is seen done at most a quarter of its age late.
-        longest = max(longest, elapsed * AGE_SHARE)
-        if 0 < processed < self.total:
-            # the rest at the rate so far (jobs start slow, so a little early is likely)
-            rest = elapsed * (self.total - processed) / processed
-            self.wait = min(max(rest, shortest), longest)
-        else:
-            self.wait = min(self.wait * 2, longest)
-        self.due = elapsed + self.wait
+    def _poll_one(self, poll: Poll, elapsed: float, late: bool) -> bool:
+        """One poll of one job: whether it is done (its info kept), else its next wait."""
+        info: dict[str, Any] = self.transport.request(
+            "GET", poll.path, context=f"poll {poll.path}").json()
+        state = str(info.get("state"))
+        if state in DONE_STATES or (
+                poll.partial_ok and state == "Failed"
+                and int(info.get("numberRecordsProcessed") or 0) > 0):
+            poll.info = info
+            return True
+        if state in FAILED_STATES:
+            raise FatalError(f"Bulk job {info.get('id')} ended {state}: "
+                             f"{info.get('errorMessage') or 'no message'}",
+                             error_code=f"BULK_JOB_{state.upper()}")
+        if late:
+            raise FatalError(f"Bulk job {info.get('id')} still {state} after "
+                             f"{self.timeout_seconds:.0f} s", error_code="BULK_JOB_TIMEOUT")
+        poll.next(elapsed, int(info.get("numberRecordsProcessed") or 0),
+                  self.poll_seconds, self.max_poll_seconds)
+        return False

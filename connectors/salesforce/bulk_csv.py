@@ -4,19 +4,26 @@ A large write is split where its CSV would pass the upload limit; the bytes that
 part are the bytes uploaded, so no record is turned into CSV twice. Cells follow
 :func:`connectors.salesforce.values.csv_cell` (null as ``#N/A``, booleans lower-case). The
 job's result rows name each record's errors as Bulk writes them (:func:`parse_bulk_error`).
+A query's result page is kept on disk while its rows are read (:func:`page_rows`).
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
+
+import requests
 
 from connectors.salesforce.errors import RecordError
 from connectors.salesforce.results import RecordResult
 from connectors.salesforce.values import csv_cell
 
-__all__ = ["_columns", "_never_ran", "_parts", "parse_bulk_error", "to_csv"]
+__all__ = ["_columns", "_never_ran", "_parts", "page_rows", "parse_bulk_error", "to_csv"]
+
+PAGE_PIECE = 1 << 16  # bytes downloaded at a time
 
 
 def to_csv(records: Sequence[dict[str, Any]], columns: list[str]) -> str:
@@ -93,3 +100,27 @@ def parse_bulk_error(text: str) -> RecordError:
                             for part in tail.split(",")):
         message, fields = head, [p.strip() for p in tail.split(",")]
     return RecordError(code.strip() or "UNKNOWN_ERROR", message.strip(), fields)
+
+
+def page_rows(response: requests.Response) -> Iterator[dict[str, str | None]]:
+    """The rows of one Bulk query result page (``response`` streamed), empty cells ``None``.
+
+    The page is downloaded whole into a temporary file first, then read row by row from
+    there: the connection is not held open while the caller works through the rows (a first
+    cycle plans between them), and the page is not held in memory, so a page can be as
+    large as the calls it saves are worth."""
+    with tempfile.TemporaryFile() as page:
+        try:
+            for piece in response.iter_content(PAGE_PIECE):
+                page.write(piece)
+        finally:
+            response.close()
+        page.seek(0)
+        charset = "charset" in response.headers.get("Content-Type", "")
+        text = io.TextIOWrapper(page, newline="", encoding=(
+            response.encoding if charset else None) or "utf-8")
+        try:
+            for row in csv.DictReader(text):
+                yield {k: (v if v != "" else None) for k, v in row.items()}
+        finally:
+            text.detach()  # the file is closed by its own ``with``

@@ -62,9 +62,10 @@ MAX_OFFSET = 2_000  # Salesforce's largest SOQL OFFSET: "more than the threshold
 # a first read of rows stamped within this much of Salesforce's clock knows them as taken:
 # the history window is asked from the local estimate of that clock, less this margin
 CLOCK_MARGIN = dt.timedelta(minutes=5)
-# Bulk query rows per result page: a page is held whole while its rows are read (≈30 MB at
-# this size); 20,000 costs a call per 20,000 Opportunities, 65 at a million
-PAGE_ROWS = 20_000
+# Bulk query rows per result page: a page is kept on disk while its rows are read, not in
+# memory (``bulk_csv.page_rows``), so its size is a trade of calls against one download's
+# length (≈ 40 MB of CSV here): a call per 100,000 Opportunities, 10 at a million
+PAGE_ROWS = 100_000
 _BOOLEANS = frozenset({"IsDeleted", "IsPrimary"})
 _NUMBERS = frozenset({"Amount", "MAP_Percent_Complete__c", "MAP_Days_Slipped__c",
                       "MAP_Buyer_On_Time_Rate__c", "MAP_Seller_On_Time_Rate__c",

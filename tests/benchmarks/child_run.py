@@ -55,8 +55,8 @@ def run_child(kind: str, env: dict[str, str], batch_size: int,
 
 
 # Rows per Bulk query result page of a streamed first cycle (``first_cycle.PAGE_ROWS``, a
-# bounded 20,000): a test whose orgs are smaller than one page sets it smaller, so the page
-# held is the same at both of its sizes, as it is for any org past 20,000 Opportunities.
+# bounded 100,000): a test whose orgs are smaller than one page sets it smaller, so the page
+# read is the same at both of its sizes, as it is for any org past 100,000 Opportunities.
 PAGE_ROWS_ENV = "BENCH_FIRST_CYCLE_PAGE_ROWS"
 
 

@@ -14,8 +14,12 @@ a profile column.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import multiprocessing
+import re
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -97,19 +101,49 @@ def target(name: str, profile: BenchProfile | None, measured: float, goal: float
     return met
 
 
+def calls_by_endpoint(before: dict[str, Any], after: dict[str, Any]) -> str:
+    """``"composite 1, POST jobs/query 3, ..."`` from two ``tally()`` snapshots: the calls
+    made between them by kind of request, so a count above its floor says where it went."""
+    counts: Counter[str] = Counter()
+    for method, path in after["journal"][len(before["journal"]):]:
+        counts[f"{method} {_endpoint(path)}"] += 1
+    return ", ".join(f"{name} {n}" for name, n in sorted(counts.items()))
+
+
+def _endpoint(path: str) -> str:
+    """A request's path without its API version and with Ids as ``{id}``."""
+    parts = [p for p in path.split("/") if p and p not in ("services", "data")
+             and not _VERSION.fullmatch(p)]
+    return "/".join("{id}" if _ID.fullmatch(p.split("-")[0]) and any(c.isdigit() for c in p)
+                    else p for p in parts)  # (a query cursor: ``{Id}-{offset}``)
+
+
+_VERSION = re.compile(r"v\d+\.\d+")
+_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
+
+
+def _ahead(offset: dt.timedelta) -> Callable[[], dt.datetime]:
+    return lambda: dt.datetime.now(dt.UTC) + offset
+
+
 def _serve(kwargs: dict[str, Any], ready: Any, commands: Any, replies: Any) -> None:
     from connectors.emulator.server import Emulator
 
     state_dir = kwargs.pop("state_dir")
     with Emulator(Path(state_dir), **kwargs) as org:
+        org.org.set_knobs(journal=True)  # every call, for ``calls_by_endpoint``
         ready.put((org.env(), org.env(jwt=True)))
-        while commands.get() != "stop":
-            replies.put({**org.org.bulk_tally.snapshot(), "api_calls": org.api_calls})
+        while (command := commands.get()) != "stop":
+            if isinstance(command, tuple):  # ("age", seconds): the org's clock moves on
+                org.org.set_clock(_ahead(dt.timedelta(seconds=command[1])))
+            replies.put({**org.org.bulk_tally.snapshot(), "api_calls": org.api_calls,
+                         "journal": [(m, p) for _, _, m, p in org.org.journal]})
 
 
 class OrgProcess:
     """A local org in a child process (its memory is not the benchmark's), answering
-    ``tally()``: the Bulk jobs, polls and API calls it counted so far."""
+    ``tally()``: the Bulk jobs, polls and API calls it counted so far, and every call's
+    method and path (``calls_by_endpoint``)."""
 
     def __init__(self, state_dir: Path, profile: BenchProfile, **emulator: Any) -> None:
         ctx = multiprocessing.get_context("spawn")
@@ -131,9 +165,15 @@ class OrgProcess:
         kb = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
         return int(kb) / 1024
 
-    def tally(self) -> dict[str, int]:
+    def tally(self) -> dict[str, Any]:
         self._commands.put("tally")
         return dict(self._replies.get(timeout=60))
+
+    def age(self, by: dt.timedelta) -> None:
+        """Move the org's clock ``by`` past the wall clock, as if what it holds had been
+        entered that long before (a backlog, not rows fresh from a seed)."""
+        self._commands.put(("age", by.total_seconds()))
+        self._replies.get(timeout=60)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:

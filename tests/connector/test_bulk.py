@@ -86,6 +86,28 @@ def test_polling_waits_as_long_as_the_rest_of_the_job_should_take_at_its_rate(
     assert sleeps == [0.5, 1.0, 4.5]
 
 
+def test_a_job_that_slows_is_polled_at_the_rate_it_goes_now_not_its_rate_since_the_start(
+        sf: responses.RequestsMock, client: SalesforceClient, sleeps: Sleeps) -> None:
+    add_token(sf)
+    sf.add(responses.POST, f"{API}/jobs/ingest", json={"id": JOB, "state": "Open"})
+    sf.add(responses.PUT, f"{API}/jobs/ingest/{JOB}/batches", status=201)
+    sf.add(responses.PATCH, f"{API}/jobs/ingest/{JOB}", json={"id": JOB})
+    for processed in (0, 10, 20):
+        sf.add(responses.GET, f"{API}/jobs/ingest/{JOB}", json={
+            "id": JOB, "state": "InProgress", "numberRecordsProcessed": processed})
+    sf.add(responses.GET, f"{API}/jobs/ingest/{JOB}", json={
+        "id": JOB, "state": "JobComplete", "numberRecordsProcessed": 40,
+        "numberRecordsFailed": 0})
+    sf.add(responses.GET, f"{API}/jobs/ingest/{JOB}/successfulResults/",
+           body='"sf__Id","sf__Created",External_Id__c\n' + "".join(
+               f'"a{n}","true",P:{n}\n' for n in range(40)))
+    client.bulk_upsert("MAP_Milestone__c", "External_Id__c",
+                       [{"External_Id__c": f"P:{n}"} for n in range(40)])
+    # at 6 s half is done, 10 records in the last 4.5 s: the other 20 take 9 s at that rate
+    # (at the rate since the start, 6 s: polled early, and again, as the rest shrinks)
+    assert sleeps == [0.5, 1.0, 4.5, 9.0]
+
+
 def test_a_second_job_of_an_object_first_waits_for_most_of_what_its_size_took_before(
         sf: responses.RequestsMock, client: SalesforceClient, sleeps: Sleeps) -> None:
     add_token(sf)
@@ -94,12 +116,13 @@ def test_a_second_job_of_an_object_first_waits_for_most_of_what_its_size_took_be
         add_ingest_job(sf, success='"sf__Id","sf__Created",External_Id__c\n' + "".join(
             f'"a{n}","true",P:{n}\n' for n in range(40)), failed="", unprocessed="", polls=3)
     client.bulk_upsert("MAP_Milestone__c", "External_Id__c", records)
-    assert sleeps == [0.5, 1.0, 2.0]  # seen done 3.5 s after the close
+    # seen done 3.5 s after the close, running at 1.5 s: done, it is taken, after 2.5 s
+    assert sleeps == [0.5, 1.0, 2.0]
     client.bulk_upsert("MAP_Milestone__c", "External_Id__c",
                        [{"External_Id__c": f"Q:{n}"} for n in range(80)])
-    # twice the records at that pace: 80 % of 7 s first; then, not done yet, twice as long
+    # twice the records at that pace: 80 % of 5 s first; then, not done yet, twice as long
     # (at most 10 s)
-    assert sleeps[3:] == [pytest.approx(5.6), pytest.approx(10.0), pytest.approx(10.0)]
+    assert sleeps[3:] == [pytest.approx(4.0), pytest.approx(8.0), pytest.approx(10.0)]
 
 
 def test_a_first_job_of_an_object_takes_the_pace_of_the_last_job_of_another(
@@ -110,10 +133,11 @@ def test_a_first_job_of_an_object_takes_the_pace_of_the_last_job_of_another(
                        failed="", unprocessed="", polls=2)
     client.bulk_upsert("Mutual_Action_Plan__c", "External_Id__c",
                        [{"External_Id__c": f"P:{n}"} for n in range(30)])
-    assert sleeps == [0.5, 1.0]  # seen done 1.5 s after the close: 20 records a second
+    assert sleeps == [0.5, 1.0]  # done between 0.5 s and 1.5 s: 1 s, 30 records a second
     client.bulk_upsert("MAP_Milestone__c", "External_Id__c",
                        [{"External_Id__c": f"P:{n}:kickoff"} for n in range(100)])
-    assert sleeps[2:] == [pytest.approx(4.0), pytest.approx(8.0)]  # 80 % of 5 s, then twice
+    # 80 % of 3.33 s, then twice
+    assert sleeps[2:] == [pytest.approx(8 / 3), pytest.approx(16 / 3)]
 
 
 def test_jobs_of_two_objects_are_processed_side_by_side_and_polled_in_the_same_rounds(
@@ -134,9 +158,10 @@ def test_jobs_of_two_objects_are_processed_side_by_side_and_polled_in_the_same_r
         Ingest("Opportunity", "Id", [{"Id": "X1", "MAP_Health__c": "On Track"}], "update")])
     assert [r.id for r in milestones + rollups] == ["a1", "a1"]
     methods = [(c.request.method, c.request.url.rsplit("/", 1)[-1]) for c in sf.calls[1:]]
-    # both jobs are closed before either is polled, and one wait covers both polls
+    # both jobs are closed before either is polled, and one wait covers both polls: the
+    # lead's (of equal sizes the last submitted), then, as it is done, the other's
     assert [m for m, _ in methods[:6]] == ["POST", "PUT", "PATCH", "POST", "PUT", "PATCH"]
-    assert methods[6:8] == [("GET", "750A"), ("GET", "750B")]
+    assert methods[6:8] == [("GET", "750B"), ("GET", "750A")]
     assert sleeps == [0.5]
 
 
