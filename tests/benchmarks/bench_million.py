@@ -26,6 +26,7 @@ Opportunities) and seconds, not minutes, of CPU.
 
     python -m tests.benchmarks.bench_million [--opportunities N] [--edits N] [--postgres]
                                              [--only backfill|cycle] [--profile-incremental]
+                                             [--profile-backfill FILE] [--profile-first-cycle FILE]
 """
 
 from __future__ import annotations
@@ -143,6 +144,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--only", choices=("backfill", "cycle"))
     parser.add_argument("--profile-incremental", type=Path, metavar="FILE",
                         help="write a cProfile of the incremental cycle to FILE")
+    parser.add_argument("--profile-backfill", type=Path, metavar="FILE",
+                        help="write a cProfile of the backfill (SQLite) to FILE")
+    parser.add_argument("--profile-first-cycle", type=Path, metavar="FILE",
+                        help="write a cProfile of the first cycle (SQLite) to FILE")
     args = parser.parse_args(argv)
     quiet()
     n = args.opportunities
@@ -158,7 +163,8 @@ def main(argv: list[str]) -> int:
             if args.only != "cycle":
                 with seeded(work / f"org-b-{backend}", n) as (org, took):
                     seeding.append(took)
-                    result = measured(org, "backfill", child_env(org, url("backfill")), args)
+                    result = measured(org, "backfill", child_env(org, url("backfill")), args,
+                                      args.profile_backfill if backend == "SQLite" else None)
                     rows.append((f"(a) backfill, {backend}", result))
             if args.only == "backfill":
                 continue
@@ -168,7 +174,9 @@ def main(argv: list[str]) -> int:
                 # a real backlog was entered long before the first cycle: rows inside its
                 # lookback are kept by Id in the watermark, and a fresh seed is all inside
                 time.sleep(LOOKBACK_SECONDS + 1)
-                rows.append((f"(b) first cycle, {backend}", measured(org, "cycle", env, args)))
+                first = measured(org, "cycle", env, args,
+                                 args.profile_first_cycle if backend == "SQLite" else None)
+                rows.append((f"(b) first cycle, {backend}", first))
                 if backend != "SQLite":
                     continue
                 landed, edit_seconds = rep_edits(org, args.edits)
