@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from connectors.salesforce.bulk_csv import _header
-from connectors.salesforce.values import csv_cell
+from connectors.salesforce.values import BULK_NULL, csv_cell
 from sync.cycle.diff import RecordChange
 
 _LINE = struct.Struct(">II")  # cells in the line, bytes in the line
@@ -55,7 +55,9 @@ class ObjectCsv:
                 columns[name] = len(columns)
         cells = [""] * len(columns)
         for name, value in change.fields.items():
-            cells[columns[name]] = csv_cell(value)
+            # most cells are text: csv_cell's first case, without the call
+            cells[columns[name]] = ((value.strip() or BULK_NULL) if type(value) is str
+                                    else csv_cell(value))
         cells[0] = csv_cell(change.key)  # the key is the record's, whatever its fields say
         self._writer.writerow(cells)
         line = self._line.text.encode()

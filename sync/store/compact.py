@@ -79,15 +79,20 @@ _UPPER = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _ID = re.compile(r"[0-9A-Za-z]{18}")
 
 
+# each character as "1" (upper case) or "0"; then each run of five such flags names its
+# checksum character (the first character is the lowest bit)
+_CASE_FLAGS = str.maketrans({c: "1" if c in _UPPER else "0" for c in _ALPHABET})
+_SUFFIX_OF = {"".join("1" if bits >> i & 1 else "0" for i in range(5)): _SUFFIX[bits]
+              for bits in range(32)}
+
+
 def _checksum(id15: str) -> str:
-    out = ""
-    for start in (0, 5, 10):
-        bits = 0
-        for i, c in enumerate(id15[start:start + 5]):
-            if c in _UPPER:
-                bits |= 1 << i
-        out += _SUFFIX[bits]
-    return out
+    flags = id15.translate(_CASE_FLAGS)
+    try:
+        return _SUFFIX_OF[flags[0:5]] + _SUFFIX_OF[flags[5:10]] + _SUFFIX_OF[flags[10:15]]
+    except KeyError:  # a character that is not base 62: the checksum of its case alone
+        return "".join(_SUFFIX[sum(1 << i for i, c in enumerate(id15[start:start + 5])
+                                   if c in _UPPER)] for start in (0, 5, 10))
 
 
 def _is_id(text: str) -> bool:
@@ -98,8 +103,9 @@ def pack_key(text: str) -> bytes:
     """An Id, or an external id that starts with one, in its compact form (see module)."""
     if _is_id(text):
         number = 0
+        digit = _DIGIT
         for c in text[:15]:
-            number = number * 62 + _DIGIT[c]
+            number = number * 62 + digit[c]
         return bytes([_PACKED]) + number.to_bytes(12, "big") + text[18:].encode("utf-8")
     return bytes([_RAW]) + text.encode("utf-8")
 
