@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sync.store.canonical import canonical_json, decode
+from sync.store.canonical import canonical_json, decode, encode_basestring
 
 DIGEST_BYTES = 8
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -54,9 +54,12 @@ class Digest:
     @classmethod
     def of(cls, value: Any) -> Digest:
         """The digest of ``value`` (of its canonical JSON); a digest is its own."""
-        if isinstance(value, Digest):
+        if type(value) is str:  # most digests: canonical JSON of text is its JSON string
+            text = encode_basestring(value).encode("utf-8")
+        elif isinstance(value, Digest):
             return value
-        text = canonical_json(value).encode("utf-8")
+        else:
+            text = canonical_json(value).encode("utf-8")
         return cls(hashlib.blake2b(text, digest_size=DIGEST_BYTES).digest())
 
     def __eq__(self, other: object) -> bool:
@@ -142,18 +145,25 @@ _LEADS: dict[tuple[str, ...], bytes] = {}
 _NONE_BYTES, _TRUE_BYTES, _FALSE_BYTES = bytes([_NONE]), bytes([_TRUE]), bytes([_FALSE])
 
 
+# the bytes of short text, by text: a shadow's statuses and dates repeat across records
+_SHORT_TEXT: dict[str, bytes] = {}
+_SHORT, _SHORT_KEPT = 32, 20_000  # characters of a text remembered; texts remembered
+
+
 def _value(value: Any) -> bytes:
     """One value's bytes; plain types on a fast path, the rest in canonical form first."""
     kind = type(value)
     if value is None:
         return _NONE_BYTES
     if kind is str:
-        if len(value) == 10 and _is_iso_date(value):
-            return bytes([_DATE]) + date.fromisoformat(value).toordinal().to_bytes(3, "big")
-        raw = value.encode("utf-8")
-        if len(raw) < 256:
-            return bytes([_TEXT, len(raw)]) + raw
-        return _json(value)
+        if len(value) > _SHORT:
+            return _text(value)
+        found = _SHORT_TEXT.get(value)
+        if found is None:
+            found = _text(value)
+            if len(_SHORT_TEXT) < _SHORT_KEPT:
+                _SHORT_TEXT[value] = found
+        return found
     if kind is bool:
         return _TRUE_BYTES if value else _FALSE_BYTES
     if kind is int:
@@ -168,6 +178,16 @@ def _value(value: Any) -> bytes:
     if type(plain) is not type(value) or isinstance(plain, str | int):
         return _value(plain)
     return _json(plain)
+
+
+def _text(value: str) -> bytes:
+    """Text's bytes: an ISO date in 3, other short text after its length, long as JSON."""
+    if len(value) == 10 and _is_iso_date(value):
+        return bytes([_DATE]) + date.fromisoformat(value).toordinal().to_bytes(3, "big")
+    raw = value.encode("utf-8")
+    if len(raw) < 256:
+        return bytes([_TEXT, len(raw)]) + raw
+    return _json(value)
 
 
 def _json(value: Any) -> bytes:
