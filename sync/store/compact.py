@@ -147,7 +147,7 @@ _NONE_BYTES, _TRUE_BYTES, _FALSE_BYTES = bytes([_NONE]), bytes([_TRUE]), bytes([
 
 # the bytes of short text, by text: a shadow's statuses and dates repeat across records
 _SHORT_TEXT: dict[str, bytes] = {}
-_SHORT, _SHORT_KEPT = 32, 20_000  # characters of a text remembered; texts remembered
+_SHORT, _SHORT_KEPT = 32, 4_096  # texts of up to 32 characters, 4,096 at most (< 1 MB)
 
 
 def _value(value: Any) -> bytes:
