@@ -3,8 +3,9 @@
 Plans first; then the milestones' Tasks (each new Task's description links its plan, whose
 Id the plan job's results give); then milestones and Opportunity rollups side by side (a new
 milestone names its plan's Id and its new Task's Id, both from the results before). Each
-object's CSV is built from the spool, batch by batch, into parts cut only at the upload
-limit, each written to a file and uploaded from it; each job's results go, row by row, into
+stage reads the spool once, batch by batch, encoding each record of its objects once
+(``spool_csv``); each object's CSV then goes in parts cut only at the upload limit, each
+written to a file and uploaded from it; each job's results go, row by row, into
 the spool's tables (``spool_tables``), which each batch asks for its own records, so nothing
 held grows with the run. A job's id is saved (``save``) once every part of
 its object is uploaded: a resumed backfill collects the results of the jobs it finds saved
