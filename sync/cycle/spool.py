@@ -74,12 +74,17 @@ class Spool:
         with self.path.open("rb") as f:
             while head := f.read(_LENGTH.size):
                 (size,) = _LENGTH.unpack(head)
-                data = f.read(size)
-                with collection_paused():  # see the module's docstring
-                    decisions = pickle.loads(data)  # noqa: S301 - this backfill's own file
-                yield decisions
+                # (no local keeps the batch's bytes, tens of MB, while it is worked on)
+                yield _load(f.read(size))
 
     def remove(self) -> None:
         """The spool and its tables (the backfill is done with them)."""
         self.tables.remove()
         self.path.unlink(missing_ok=True)
+
+
+def _load(data: bytes) -> Decisions:
+    """One batch from its bytes, the collector paused (see the module's docstring)."""
+    with collection_paused():
+        decisions: Decisions = pickle.loads(data)  # noqa: S301 - this backfill's own file
+    return decisions
