@@ -192,28 +192,46 @@ class BulkJobs:
         fetch_failed = failed is None or int(failed) > 0
         fetch_unprocessed = processed is None or int(processed) < expected or (
             not expected and failed_job is not None)
-        for row in self._csv_rows(job_id, "successfulResults"):
-            yield RecordResult(row.get(key), row.get("sf__Id") or None, success=True,
-                               created=row.get("sf__Created", "").lower() == "true")
-        for row in self._csv_rows(job_id, "failedResults") if fetch_failed else ():
-            yield RecordResult.failed(row.get(key), [parse_bulk_error(row.get("sf__Error", ""))],
-                                      id=row.get("sf__Id") or None)
-        for row in self._csv_rows(job_id, "unprocessedrecords") if fetch_unprocessed else ():
-            yield _never_ran(job_id, failed_job, row.get(key),
+        for k, sf_id, created in self._csv_rows(job_id, "successfulResults",
+                                                (key, "sf__Id", "sf__Created")):
+            yield RecordResult(k, sf_id or None, success=True,
+                               created=(created or "").lower() == "true")
+        for k, error, sf_id in self._csv_rows(job_id, "failedResults",
+                                              (key, "sf__Error", "sf__Id")) \
+                if fetch_failed else ():
+            yield RecordResult.failed(k, [parse_bulk_error(error or "")], id=sf_id or None)
+        for (k,) in self._csv_rows(job_id, "unprocessedrecords", (key,)) \
+                if fetch_unprocessed else ():
+            yield _never_ran(job_id, failed_job, k,
                              "the Bulk job ended before this record was processed")
 
-    def _csv_rows(self, job_id: str, kind: str) -> Iterator[dict[str, str]]:
-        """One result set, row by row off the wire: each row echoes every uploaded column,
-        so the whole text of a run-spanning job's results would not fit in memory."""
+    def _csv_rows(self, job_id: str, kind: str,
+                  columns: Sequence[str]) -> Iterator[list[str | None]]:
+        """One result set, row by row off the wire, as the cells of ``columns`` (``None``
+        where it has no such column): each row echoes every uploaded column, so the whole
+        text of a run-spanning job's results would not fit in memory, and only the few
+        cells read are picked out of each row (a dict of every cell cost more than the
+        rest of the row's handling)."""
         response = self.transport.request("GET", f"jobs/ingest/{job_id}/{kind}/",
                                           headers=CSV_ACCEPT,
                                           context=f"{kind} of bulk job {job_id}", stream=True)
         try:
             response.raw.decode_content, response.raw.auto_close = True, False  # TextIOWrapper
             charset = "charset" in response.headers.get("Content-Type", "")
-            yield from csv.DictReader(io.TextIOWrapper(
+            rows = csv.reader(io.TextIOWrapper(
                 cast(BinaryIO, response.raw), newline="",
                 encoding=(response.encoding if charset else None) or "utf-8"))
+            header = next(rows, None)
+            if header is None:
+                return
+            at = [header.index(c) if c in header else len(header) for c in columns]
+            width = len(header)
+            for row in rows:
+                if not row:  # a blank line is no record
+                    continue
+                if len(row) < width:  # cells missing at the end: none
+                    row = row + [None] * (width - len(row))  # type: ignore[list-item]
+                yield [row[i] if i < width else None for i in at]
         finally:
             response.close()
 

@@ -42,14 +42,18 @@ COMPARED: dict[str, frozenset[str]] = {
 _NOTHING: frozenset[str] = frozenset()
 
 
+# per object, the fields kept (looked up in each record: fewer than the record has)
+_KEPT: dict[str, tuple[str, ...]] = {
+    sobject: tuple(sorted(VERBATIM.get(sobject, _NOTHING) | COMPARED.get(sobject, _NOTHING)))
+    for sobject in {*VERBATIM, *COMPARED}}
+
+
 def shadow_of(sobject: str, written: Mapping[str, Any]) -> dict[str, Any]:
     """What the shadow keeps of ``written`` (what mapsync wrote to a ``sobject`` record)."""
-    verbatim = VERBATIM.get(sobject, _NOTHING)
     compared = COMPARED.get(sobject, _NOTHING)
     out: dict[str, Any] = {}
-    for name, value in written.items():
-        if name in verbatim or (name in compared and value is None):
-            out[name] = value
-        elif name in compared:
-            out[name] = Digest.of(value)
+    for name in _KEPT.get(sobject, ()):
+        if name in written:
+            value = written[name]
+            out[name] = Digest.of(value) if name in compared and value is not None else value
     return out

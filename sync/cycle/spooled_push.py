@@ -3,8 +3,9 @@
 Plans first; then the milestones' Tasks (each new Task's description links its plan, whose
 Id the plan job's results give); then milestones and Opportunity rollups side by side (a new
 milestone names its plan's Id and its new Task's Id, both from the results before). Each
-object's CSV is built from the spool, batch by batch, into parts cut only at the upload
-limit, each written to a file and uploaded from it; each job's results go, row by row, into
+stage reads the spool once, batch by batch, encoding each record of its objects once
+(``spool_csv``); each object's CSV then goes in parts cut only at the upload limit, each
+written to a file and uploaded from it; each job's results go, row by row, into
 the spool's tables (``spool_tables``), which each batch asks for its own records, so nothing
 held grows with the run. Each part's job id is saved (``save``) as soon as it is uploaded,
 and the object's ids once every part is: a resumed run (a backfill, a streamed first cycle)
@@ -20,10 +21,9 @@ anyway (the plan index and shadow need every plan's Id), so the Id costs nothing
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, BinaryIO, Protocol
+from typing import BinaryIO, Protocol
 
 from connectors.salesforce.bulk import MAX_UPLOAD_BYTES
-from connectors.salesforce.bulk_csv import _header, _rows
 from connectors.salesforce.errors import RecordError
 from connectors.salesforce.results import RecordResult
 from sync.cycle.decide import Decisions
@@ -45,6 +45,7 @@ from sync.cycle.sobjects import (
     UPSERT_KEY,
 )
 from sync.cycle.spool import Spool
+from sync.cycle.spool_csv import ObjectCsv
 from sync.cycle.spool_tables import PEOPLE, PEOPLE_FIELDS, SpoolTables
 
 Records = Callable[[Decisions], list[RecordChange]]
@@ -170,12 +171,9 @@ class _Stage:
     def run(self, steps: list[tuple[str, Records]]) -> None:
         """Submit the objects' jobs (those not saved yet) side by side, then collect the
         results of those not collected yet into the spool's tables."""
-        for sobject, records in steps:
-            if sobject not in self.saved:
-                ids = list(self._submit(sobject, records))
-                self.saved = {**{k: v for k, v in self.saved.items() if k != sobject + PARTS},
-                              sobject: ids}
-                self.save(self.saved)
+        todo = [(sobject, records) for sobject, records in steps if sobject not in self.saved]
+        if todo:
+            self._submit(todo)
         tables = self.spool.tables
         pending = [(sobject, job) for sobject, _ in steps for job in self.saved[sobject]
                    if not tables.collected(job)]
@@ -185,34 +183,34 @@ class _Stage:
                 [self.sizes.get(job, 0) for _, job in pending],
                 lambda n, results: tables.keep(*pending[n], results))
 
-    def _submit(self, sobject: str, records: Records) -> Iterable[str]:
-        key = UPSERT_KEY[sobject]
-        columns = {key: None}
-        for d in self.spool.batches():  # the columns only: names, however many records
-            for change in records(d):
-                columns.update(dict.fromkeys(change.fields))
-        names = list(columns)
-        header = _header(names)
-        operation = "update" if key == "Id" else "upsert"
+    def _submit(self, steps: list[tuple[str, Records]]) -> None:
+        """One read of the spool encodes every record of the stage's objects
+        (``spool_csv``); then each object's parts are uploaded, and its jobs saved."""
+        lines = {sobject: ObjectCsv(self.spool.path.with_suffix(f".{n}.lines"),
+                                    UPSERT_KEY[sobject])
+                 for n, (sobject, _) in enumerate(steps)}
         # each part is written to a file beside the spool and uploaded from there: a part
         # is up to the upload limit, more than a run should hold in memory
         part = self.spool.path.with_suffix(".part")
-        with part.open("w+b") as out:
-            try:
-                size, count, n = out.write(header), 0, 0
-                for d in self.spool.batches():
-                    for row in _rows(_bodies(records(d), key), names):
-                        if count and size + len(row) > self.max_bytes:
-                            yield self._send(sobject, key, out, count, operation, n)
-                            out.seek(0)
-                            out.truncate()
-                            size, count, n = out.write(header), 0, n + 1
-                        size += out.write(row)
-                        count += 1
-                if count:
-                    yield self._send(sobject, key, out, count, operation, n)
-            finally:
-                part.unlink(missing_ok=True)
+        try:
+            for d in self.spool.batches():
+                for sobject, records in steps:
+                    add = lines[sobject].add
+                    for change in records(d):
+                        add(change)
+            with part.open("w+b") as out:
+                for sobject, _ in steps:
+                    key = UPSERT_KEY[sobject]
+                    operation = "update" if key == "Id" else "upsert"
+                    ids = [self._send(sobject, key, out, count, operation, n)
+                           for n, count in enumerate(lines[sobject].parts(out, self.max_bytes))]
+                    self.saved = {**{k: v for k, v in self.saved.items() if k != sobject + PARTS},
+                                  sobject: ids}
+                    self.save(self.saved)
+        finally:
+            part.unlink(missing_ok=True)
+            for object_lines in lines.values():
+                object_lines.close()
 
     def _send(self, sobject: str, key: str, part: BinaryIO, count: int, operation: str,
               n: int) -> str:
@@ -228,10 +226,3 @@ class _Stage:
         self.saved = {**self.saved, sobject + PARTS: [*sent, job]}
         self.save(self.saved)
         return job
-
-
-def _bodies(changes: list[RecordChange], key: str) -> Iterable[dict[str, Any]]:
-    for change in changes:
-        body = change.payload()
-        body[key] = change.key
-        yield body

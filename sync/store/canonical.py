@@ -26,8 +26,15 @@ def canonical_json(value: Any) -> str:
         plain = _plain(value)
     except _NeedsExactDigits:
         return canonical_json_exact(value)
-    return json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
+    return _ENCODER.encode(plain)
+
+
+# the JSON string of text, as the encoder writes it (``ensure_ascii=False``)
+encode_basestring = json.encoder.encode_basestring
+# one encoder for every call: ``json.dumps`` with options builds a new one each time, which
+# cost as much as encoding a short value (a digest per milestone name, millions of them)
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                            allow_nan=False)
 
 
 def canonical_fields(fields: Mapping[str, Any]) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sync.store.canonical import canonical_json, decode
+from sync.store.canonical import canonical_json, decode, encode_basestring
 
 DIGEST_BYTES = 8
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -54,9 +54,12 @@ class Digest:
     @classmethod
     def of(cls, value: Any) -> Digest:
         """The digest of ``value`` (of its canonical JSON); a digest is its own."""
-        if isinstance(value, Digest):
+        if type(value) is str:  # most digests: canonical JSON of text is its JSON string
+            text = encode_basestring(value).encode("utf-8")
+        elif isinstance(value, Digest):
             return value
-        text = canonical_json(value).encode("utf-8")
+        else:
+            text = canonical_json(value).encode("utf-8")
         return cls(hashlib.blake2b(text, digest_size=DIGEST_BYTES).digest())
 
     def __eq__(self, other: object) -> bool:
@@ -79,15 +82,20 @@ _UPPER = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _ID = re.compile(r"[0-9A-Za-z]{18}")
 
 
+# each character as "1" (upper case) or "0"; then each run of five such flags names its
+# checksum character (the first character is the lowest bit)
+_CASE_FLAGS = str.maketrans({c: "1" if c in _UPPER else "0" for c in _ALPHABET})
+_SUFFIX_OF = {"".join("1" if bits >> i & 1 else "0" for i in range(5)): _SUFFIX[bits]
+              for bits in range(32)}
+
+
 def _checksum(id15: str) -> str:
-    out = ""
-    for start in (0, 5, 10):
-        bits = 0
-        for i, c in enumerate(id15[start:start + 5]):
-            if c in _UPPER:
-                bits |= 1 << i
-        out += _SUFFIX[bits]
-    return out
+    flags = id15.translate(_CASE_FLAGS)
+    try:
+        return _SUFFIX_OF[flags[0:5]] + _SUFFIX_OF[flags[5:10]] + _SUFFIX_OF[flags[10:15]]
+    except KeyError:  # a character that is not base 62: the checksum of its case alone
+        return "".join(_SUFFIX[sum(1 << i for i, c in enumerate(id15[start:start + 5])
+                                   if c in _UPPER)] for start in (0, 5, 10))
 
 
 def _is_id(text: str) -> bool:
@@ -98,8 +106,9 @@ def pack_key(text: str) -> bytes:
     """An Id, or an external id that starts with one, in its compact form (see module)."""
     if _is_id(text):
         number = 0
+        digit = _DIGIT
         for c in text[:15]:
-            number = number * 62 + _DIGIT[c]
+            number = number * 62 + digit[c]
         return bytes([_PACKED]) + number.to_bytes(12, "big") + text[18:].encode("utf-8")
     return bytes([_RAW]) + text.encode("utf-8")
 
@@ -136,18 +145,25 @@ _LEADS: dict[tuple[str, ...], bytes] = {}
 _NONE_BYTES, _TRUE_BYTES, _FALSE_BYTES = bytes([_NONE]), bytes([_TRUE]), bytes([_FALSE])
 
 
+# the bytes of short text, by text: a shadow's statuses and dates repeat across records
+_SHORT_TEXT: dict[str, bytes] = {}
+_SHORT, _SHORT_KEPT = 32, 4_096  # texts of up to 32 characters, 4,096 at most (< 1 MB)
+
+
 def _value(value: Any) -> bytes:
     """One value's bytes; plain types on a fast path, the rest in canonical form first."""
     kind = type(value)
     if value is None:
         return _NONE_BYTES
     if kind is str:
-        if len(value) == 10 and _is_iso_date(value):
-            return bytes([_DATE]) + date.fromisoformat(value).toordinal().to_bytes(3, "big")
-        raw = value.encode("utf-8")
-        if len(raw) < 256:
-            return bytes([_TEXT, len(raw)]) + raw
-        return _json(value)
+        if len(value) > _SHORT:
+            return _text(value)
+        found = _SHORT_TEXT.get(value)
+        if found is None:
+            found = _text(value)
+            if len(_SHORT_TEXT) < _SHORT_KEPT:
+                _SHORT_TEXT[value] = found
+        return found
     if kind is bool:
         return _TRUE_BYTES if value else _FALSE_BYTES
     if kind is int:
@@ -162,6 +178,16 @@ def _value(value: Any) -> bytes:
     if type(plain) is not type(value) or isinstance(plain, str | int):
         return _value(plain)
     return _json(plain)
+
+
+def _text(value: str) -> bytes:
+    """Text's bytes: an ISO date in 3, other short text after its length, long as JSON."""
+    if len(value) == 10 and _is_iso_date(value):
+        return bytes([_DATE]) + date.fromisoformat(value).toordinal().to_bytes(3, "big")
+    raw = value.encode("utf-8")
+    if len(raw) < 256:
+        return bytes([_TEXT, len(raw)]) + raw
+    return _json(value)
 
 
 def _json(value: Any) -> bytes:

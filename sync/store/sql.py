@@ -61,12 +61,15 @@ def upsert(
     compiled = stmt.compile(dialect=conn.dialect, column_keys=names)
     order = compiled.positiontup if compiled.positional else None
     convert = _converters(conn, table, names)
+    sql = str(compiled)
     for chunk in batched(rows, UPSERT_BATCH):
-        params: list[Any] = []
-        for row in chunk:
-            values = {n: convert[n](row[n]) if n in convert else row[n] for n in names}
-            params.append(tuple(values[n] for n in order) if order is not None else values)
-        conn.exec_driver_sql(str(compiled), params)
+        if order is not None:  # each row's values straight into the statement's order
+            params: list[Any] = [tuple(convert[n](row[n]) if n in convert else row[n]
+                                       for n in order) for row in chunk]
+        else:
+            params = [{n: convert[n](row[n]) if n in convert else row[n] for n in names}
+                      for row in chunk]
+        conn.exec_driver_sql(sql, params)
 
 
 def _copy_then_upsert(

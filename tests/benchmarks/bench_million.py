@@ -32,6 +32,7 @@ Opportunities) and seconds, not minutes, of CPU.
     python -m tests.benchmarks.bench_million [--opportunities N] [--edits N] [--postgres]
                                              [--only backfill|cycle] [--fresh]
                                              [--profile-incremental FILE]
+                                             [--profile-backfill FILE] [--profile-first-cycle FILE]
 """
 
 from __future__ import annotations
@@ -180,6 +181,10 @@ def main(argv: list[str]) -> int:
                              "history inside the first read's window), not 10 minutes after")
     parser.add_argument("--profile-incremental", type=Path, metavar="FILE",
                         help="write a cProfile of the incremental cycle to FILE")
+    parser.add_argument("--profile-backfill", type=Path, metavar="FILE",
+                        help="write a cProfile of the backfill (SQLite) to FILE")
+    parser.add_argument("--profile-first-cycle", type=Path, metavar="FILE",
+                        help="write a cProfile of the first cycle (SQLite) to FILE")
     args = parser.parse_args(argv)
     quiet()
     n = args.opportunities
@@ -195,14 +200,17 @@ def main(argv: list[str]) -> int:
             if args.only != "cycle":
                 with seeded(work / f"org-b-{backend}", n, args.fresh) as (org, took):
                     seeding.append(took)
-                    result = measured(org, "backfill", child_env(org, url("backfill")), args)
+                    result = measured(org, "backfill", child_env(org, url("backfill")), args,
+                                      args.profile_backfill if backend == "SQLite" else None)
                     rows.append((f"(a) backfill, {backend}", result))
             if args.only == "backfill":
                 continue
             with seeded(work / f"org-c-{backend}", n, args.fresh) as (org, took):
                 seeding.append(took)
                 env = child_env(org, url("cycle"))
-                rows.append((f"(b) first cycle, {backend}", measured(org, "cycle", env, args)))
+                first = measured(org, "cycle", env, args,
+                                 args.profile_first_cycle if backend == "SQLite" else None)
+                rows.append((f"(b) first cycle, {backend}", first))
                 if backend != "SQLite":
                     continue
                 landed, edit_seconds = rep_edits(org, args.edits)

@@ -3,13 +3,15 @@ value in its canonical form, and digests equal to the values they stand for only
 
 from __future__ import annotations
 
+import hashlib
 import random
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 
-from sync.store.canonical import canonical_fields
+from sync.store import compact
+from sync.store.canonical import canonical_fields, canonical_json
 from sync.store.compact import Digest, decode_values, encode, pack_key, unpack_key
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -72,3 +74,20 @@ def test_a_digest_equals_its_value_and_nothing_else() -> None:
     assert Digest.of(date(2026, 4, 1)) == "2026-04-01"  # as dates are written
     with pytest.raises(ValueError, match="8 bytes"):
         Digest(b"short")
+
+
+def test_text_encodes_the_same_whether_its_bytes_were_remembered_or_not(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    fields = {"day": "2026-04-01", "status": "Not Started", "long": "y" * 40, "empty": ""}
+    first = encode(fields)
+    assert encode(fields) == first  # the short texts' bytes now remembered
+    monkeypatch.setattr(compact, "_SHORT_TEXT", {})
+    monkeypatch.setattr(compact, "_SHORT_KEPT", 0)  # none remembered
+    assert encode(fields) == first
+    assert decode_values(*first) == fields
+
+
+def test_a_text_digest_is_the_digest_of_its_canonical_json() -> None:
+    for text in ("Kickoff", 'a "quote", a \\ and ✓\n', ""):
+        expected = hashlib.blake2b(canonical_json(text).encode("utf-8"), digest_size=8).digest()
+        assert Digest.of(text).value == expected
