@@ -39,7 +39,7 @@ def test_a_call_count_over_its_target_is_missed_and_one_under_is_met(
 def _run(code: int, outcome: str, calls: int) -> dict[str, object]:
     return {"code": code, "outcome": outcome, "calls": calls, "floor": 25, "wall": 1.0,
             "cpu": 1.0, "peak_mb": 150.0, "store_bytes": 0, "bulk": "", "touched": 0,
-            "records": {}, "org_peak_mb": 60.0, "error": "schema revision none"}
+            "records": {}, "org_peak_mb": 60.0, "error": "schema revision none", "endpoints": {}}
 
 
 def test_a_million_run_that_crashed_meets_no_target_however_few_calls_it_made(
