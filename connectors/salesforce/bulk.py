@@ -22,8 +22,10 @@ import io
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, BinaryIO, cast
 
+import requests
 import structlog
 
 from config.errors import FatalError, MapsyncError
@@ -292,13 +294,22 @@ class BulkJobs:
             params = {"maxRecords": str(max_records)}
             if locator:
                 params["locator"] = locator
-            response = t.request("GET", f"jobs/query/{job_id}/results", params=params,
-                                 headers=CSV_ACCEPT, context=f"results of bulk query {job_id}",
-                                 stream=True)
-            locator = response.headers.get("Sforce-Locator")
-            yield from page_rows(response)  # (downloaded whole to disk first, then read)
+            what = f"results of bulk query {job_id}"
+            found: list[str | None] = [None]  # the next page's locator, as the page says
+            # (downloaded whole to disk first, again by its locator if cut short, then read)
+            yield from page_rows(partial(self._page, job_id, params, found), what)
+            locator = found[0]
             if not locator or locator == "null":
                 return
+
+    def _page(self, job_id: str, params: dict[str, str],
+              found: list[str | None]) -> requests.Response:
+        """One result page of a query job, streamed; its next page's locator into ``found``."""
+        response = self.transport.request(
+            "GET", f"jobs/query/{job_id}/results", params=params, headers=CSV_ACCEPT,
+            context=f"results of bulk query {job_id}", stream=True)
+        found[0] = response.headers.get("Sforce-Locator")
+        return response
 
     # --- polling -------------------------------------------------------------------------
 

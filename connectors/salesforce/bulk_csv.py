@@ -12,18 +12,22 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import requests
+import structlog
 
-from connectors.salesforce.errors import RecordError
+from connectors.salesforce.errors import RecordError, error_from_network
 from connectors.salesforce.results import RecordResult
 from connectors.salesforce.values import csv_cell
 
 __all__ = ["_columns", "_never_ran", "_parts", "page_rows", "parse_bulk_error", "to_csv"]
 
 PAGE_PIECE = 1 << 16  # bytes downloaded at a time
+PAGE_TRIES = 3  # downloads of one result page before its run fails
+
+log = structlog.get_logger(__name__)
 
 
 def to_csv(records: Sequence[dict[str, Any]], columns: list[str]) -> str:
@@ -102,19 +106,33 @@ def parse_bulk_error(text: str) -> RecordError:
     return RecordError(code.strip() or "UNKNOWN_ERROR", message.strip(), fields)
 
 
-def page_rows(response: requests.Response) -> Iterator[dict[str, str | None]]:
-    """The rows of one Bulk query result page (``response`` streamed), empty cells ``None``.
+def page_rows(fetch: Callable[[], requests.Response], what: str,
+              tries: int = PAGE_TRIES) -> Iterator[dict[str, str | None]]:
+    """The rows of one Bulk query result page, empty cells ``None``; ``fetch`` asks for the
+    page (streamed), again if the connection drops while it downloads.
 
     The page is downloaded whole into a temporary file first, then read row by row from
     there: the connection is not held open while the caller works through the rows (a first
     cycle plans between them), and the page is not held in memory, so a page can be as
-    large as the calls it saves are worth."""
+    large as the calls it saves are worth. A page's locator names the same rows as long as
+    the job exists, so a download cut short is asked for again (``tries`` in all) rather
+    than failing a run that read every page before it."""
     with tempfile.TemporaryFile() as page:
-        try:
-            for piece in response.iter_content(PAGE_PIECE):
-                page.write(piece)
-        finally:
-            response.close()
+        for attempt in range(1, tries + 1):
+            response = fetch()
+            page.seek(0)
+            page.truncate()
+            try:
+                for piece in response.iter_content(PAGE_PIECE):
+                    page.write(piece)
+                break
+            except requests.RequestException as err:
+                if attempt == tries:
+                    raise error_from_network(err, f"downloading {what}") from None
+                log.warning("salesforce.bulk.page_cut_short", what=what, attempt=attempt,
+                            error=type(err).__name__)
+            finally:
+                response.close()
         page.seek(0)
         charset = "charset" in response.headers.get("Content-Type", "")
         text = io.TextIOWrapper(page, newline="", encoding=(

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 import responses
 
-from config.errors import FatalError
+from config.errors import FatalError, MapsyncError
 from connectors.salesforce import SalesforceClient
 from connectors.salesforce.bulk import Ingest
 from connectors.salesforce.bulk_csv import _parts, parse_bulk_error, to_csv
@@ -290,3 +290,55 @@ def test_a_job_that_has_run_long_waits_up_to_a_quarter_of_its_age_between_polls(
                        [{"External_Id__c": f"P:{n}"} for n in range(40)])
     # doubling from 0.5 s to the 10 s of a young job; from 40 s on, a quarter of the age
     assert sleeps == pytest.approx([0.5, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0, 10.0, 11.375, 14.21875])
+
+
+class _CutShort(io.RawIOBase):
+    """A response body whose connection drops after ``cut`` bytes."""
+
+    def __init__(self, data: bytes, cut: int) -> None:
+        self.data, self.cut, self.at = data, cut, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        if self.at >= self.cut:
+            raise ConnectionResetError("connection reset by peer")
+        n = min(len(buffer), self.cut - self.at)
+        buffer[:n] = self.data[self.at:self.at + n]
+        self.at += n
+        return n
+
+
+PAGE = b'"Id","Name"\n' + b"".join(b'"006%04d","Deal %d"\n' % (i, i) for i in range(2_000))
+
+
+def _query_job(sf: responses.RequestsMock, cut_pages: int, whole: bool = True) -> None:
+    add_token(sf)
+    sf.add(responses.POST, f"{API}/jobs/query", json={"id": "750Q", "state": "UploadComplete"})
+    sf.add(responses.GET, f"{API}/jobs/query/750Q", json={"id": "750Q", "state": "JobComplete"})
+    for _ in range(cut_pages):  # answered in the order registered, the last one from then on
+        sf.add(responses.GET, f"{API}/jobs/query/750Q/results",
+               body=io.BufferedReader(_CutShort(PAGE, len(PAGE) // 2)),  # type: ignore[arg-type]
+               headers={"Sforce-Locator": "null"})
+    if whole:
+        sf.add(responses.GET, f"{API}/jobs/query/750Q/results", body=PAGE,
+               headers={"Sforce-Locator": "null"})
+
+
+def test_a_result_page_cut_short_is_downloaded_again_by_its_locator(
+        sf: responses.RequestsMock, client: SalesforceClient) -> None:
+    _query_job(sf, cut_pages=2)
+    rows = list(client.bulk_query("SELECT Id, Name FROM Opportunity"))
+    assert len(rows) == 2_000  # each row once: the half page downloaded before is dropped
+    assert rows[0] == {"Id": "0060000", "Name": "Deal 0"}
+    assert rows[-1] == {"Id": "0061999", "Name": "Deal 1999"}
+    assert sum(1 for c in sf.calls if c.request.url and "/results" in c.request.url) == 3
+
+
+def test_a_result_page_cut_short_every_time_fails_the_read_with_one_clear_error(
+        sf: responses.RequestsMock, client: SalesforceClient) -> None:
+    _query_job(sf, cut_pages=3, whole=False)
+    with pytest.raises(MapsyncError, match="results of bulk query 750Q") as failed:
+        list(client.bulk_query("SELECT Id, Name FROM Opportunity"))
+    assert "Traceback" not in str(failed.value)
