@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.emulator.server import Emulator
+from tests.emulator.bulk_support import BulkClient
 
 
 @pytest.fixture
@@ -33,3 +34,9 @@ def strict_org(emulator_server: Emulator) -> Emulator:
     """A fresh demo org as shipped: the integration user holds only its permission set."""
     emulator_server.reset(seed="demo")
     return emulator_server
+
+
+@pytest.fixture
+def bulk(emulator: Emulator) -> BulkClient:
+    """A Bulk API client of the integration user on the ``emulator`` org."""
+    return BulkClient(emulator)

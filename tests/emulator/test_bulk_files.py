@@ -7,25 +7,11 @@ and an ORDER BY query its order across chunk boundaries. A deleted job leaves no
 
 from __future__ import annotations
 
-import pytest
-
 from connectors.emulator import routes_bulk
 from connectors.emulator.bulk_query import SPOOL_ROWS
-from connectors.emulator.server import Emulator
-from tests.emulator.bulk_support import BulkClient, rows_of
+from tests.emulator.bulk_support import BulkClient, accounts, rows_of
 
 ROWS = 2 * SPOOL_ROWS + 345
-
-
-@pytest.fixture
-def bulk(emulator: Emulator) -> BulkClient:
-    return BulkClient(emulator)
-
-
-def _accounts(org: Emulator, n: int) -> list[str]:
-    account = org.org.schema.objects["Account"]
-    return org.org.store.insert_rows(account, [{"Name": f"Account {i:05d}"} for i in range(n)],
-                                     org.org.integration_user_id)
 
 
 def _pages(bulk: BulkClient, job_id: str, size: int) -> list[dict[str, str]]:
@@ -43,7 +29,7 @@ def _pages(bulk: BulkClient, job_id: str, size: int) -> list[dict[str, str]]:
 
 
 def test_pages_across_chunks_give_every_row_once(emulator, bulk):
-    ids = _accounts(emulator, ROWS)
+    ids = accounts(emulator, ROWS)
     job = bulk.query("SELECT Id, Name FROM Account")
     rows = _pages(bulk, job["id"], 4_001)
     assert sorted(r["Id"] for r in rows) == sorted(i[:18] for i in ids)
@@ -51,14 +37,14 @@ def test_pages_across_chunks_give_every_row_once(emulator, bulk):
 
 
 def test_an_ordered_query_keeps_its_order_across_chunks(emulator, bulk):
-    _accounts(emulator, ROWS)
+    accounts(emulator, ROWS)
     job = bulk.query("SELECT Name FROM Account ORDER BY Name DESC")
     names = [r["Name"] for r in _pages(bulk, job["id"], 3_333)]
     assert names == sorted((f"Account {i:05d}" for i in range(ROWS)), reverse=True)
 
 
 def test_a_deleted_job_leaves_no_files(emulator, bulk):
-    _accounts(emulator, 10)
+    accounts(emulator, 10)
     query = bulk.query("SELECT Id FROM Account")
     ingest = bulk.ingest("Account", "insert", "Name\nOne\nTwo\n")
     folders = [emulator.org.bulk_dir / job["id"] for job in (query, ingest)]

@@ -15,12 +15,7 @@ from simple_salesforce.exceptions import SalesforceOperationError
 from connectors.emulator.pytest_plugin import salesforce_client
 from connectors.emulator.server import Emulator
 from connectors.salesforce.bulk import MAX_UPLOAD_BYTES
-from tests.emulator.bulk_support import BulkClient, rows_of
-
-
-@pytest.fixture
-def bulk(emulator: Emulator) -> BulkClient:
-    return BulkClient(emulator)
+from tests.emulator.bulk_support import rows_of
 
 
 def _opportunity(org: Emulator, name: str = "Bulk Deal") -> str:

@@ -10,26 +10,12 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-import pytest
-
 from connectors.emulator.pytest_plugin import salesforce_client
-from connectors.emulator.server import Emulator
-from tests.emulator.bulk_support import BulkClient, rows_of
-
-
-@pytest.fixture
-def bulk(emulator: Emulator) -> BulkClient:
-    return BulkClient(emulator)
-
-
-def _accounts(org: Emulator, n: int) -> list[str]:
-    account = org.org.schema.objects["Account"]
-    return org.org.store.insert_rows(account, [{"Name": f"Account {i:05d}"} for i in range(n)],
-                                     org.org.integration_user_id)
+from tests.emulator.bulk_support import accounts, rows_of
 
 
 def test_results_page_by_locator_until_the_locator_is_null(emulator, bulk):
-    ids = _accounts(emulator, 2500)
+    ids = accounts(emulator, 2500)
     job = bulk.query("SELECT Id, Name FROM Account")
     assert (job["state"], job["jobType"], job["numberRecordsProcessed"]) == \
         ("JobComplete", "V2Query", 2500)
@@ -51,7 +37,7 @@ def test_results_page_by_locator_until_the_locator_is_null(emulator, bulk):
 
 
 def test_locators_are_opaque_and_a_forged_one_is_refused(emulator, bulk):
-    _accounts(emulator, 3)
+    accounts(emulator, 3)
     job = bulk.query("SELECT Id FROM Account")
     first = bulk.call("GET", f"query/{job['id']}/results", params={"maxRecords": "2"})
     assert first.headers["Sforce-Locator"] == base64.b64encode(b"2").decode()
@@ -95,7 +81,7 @@ def test_query_all_sees_deleted_rows_and_query_does_not(emulator, bulk):
 
 
 def test_simple_salesforce_reads_every_page_of_a_query_job(emulator):
-    _accounts(emulator, 450)
+    accounts(emulator, 450)
     sf: Any = salesforce_client(emulator)
     pages = list(sf.bulk2.Account.query("SELECT Id, Name FROM Account", max_records=200,
                                         wait=0.1))

@@ -14,18 +14,7 @@ import pytest
 
 from connectors.emulator.pytest_plugin import client_session
 from connectors.emulator.server import Emulator
-from tests.emulator.bulk_support import BulkClient, rows_of
-
-
-@pytest.fixture
-def bulk(emulator: Emulator) -> BulkClient:
-    return BulkClient(emulator)
-
-
-def _accounts(org: Emulator, n: int) -> list[str]:
-    account = org.org.schema.objects["Account"]
-    return org.org.store.insert_rows(account, [{"Name": f"Account {i:05d}"} for i in range(n)],
-                                     org.org.integration_user_id)
+from tests.emulator.bulk_support import BulkClient, accounts, rows_of
 
 
 @pytest.mark.parametrize(("soql", "what"), [
@@ -45,7 +34,7 @@ def test_bulk_query_refuses_what_bulk_api_2_does_not_support(bulk, soql, what):
 
 
 def test_bulk_query_words_inside_string_literals_are_not_clauses(emulator, bulk):
-    _accounts(emulator, 2)
+    accounts(emulator, 2)
     job = bulk.query("SELECT Id FROM Account WHERE Name != 'OFFSET 5 GROUP BY (SELECT'")
     assert job["state"] == "JobComplete"
     assert job["numberRecordsProcessed"] == 2
@@ -57,7 +46,7 @@ def _ids(bulk: BulkClient, soql: str) -> list[str]:
 
 
 def test_bulk_query_rows_come_back_in_no_particular_order(emulator, bulk):
-    ids = _accounts(emulator, 300)
+    ids = accounts(emulator, 300)
     first, second = (_ids(bulk, "SELECT Id FROM Account") for _ in range(2))
     assert sorted(first) == sorted(second) == sorted(ids)
     assert first != sorted(first)
@@ -65,7 +54,7 @@ def test_bulk_query_rows_come_back_in_no_particular_order(emulator, bulk):
 
 
 def test_bulk_query_with_order_by_keeps_its_order(emulator, bulk):
-    ids = _accounts(emulator, 300)
+    ids = accounts(emulator, 300)
     assert _ids(bulk, "SELECT Id FROM Account ORDER BY Id") == sorted(ids)
 
 
@@ -93,7 +82,7 @@ def _follow(org: Emulator, session: Any, url: str) -> Any:
 
 @pytest.fixture
 def clock(emulator: Emulator) -> Clock:
-    _accounts(emulator, 250)
+    accounts(emulator, 250)
     tick = Clock()
     emulator.org.cursors.clock = tick
     return tick
