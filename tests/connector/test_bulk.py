@@ -64,15 +64,16 @@ def test_bulk_upsert_runs_one_job_and_maps_every_record_back_by_external_id(
     assert client.usage.calls == 9
 
 
-def test_polling_waits_as_long_as_the_rest_of_the_job_should_take_at_its_rate(
-        sf: responses.RequestsMock, client: SalesforceClient, sleeps: Sleeps) -> None:
+def _forty_records_processed_after(sf: responses.RequestsMock, client: SalesforceClient,
+                                   processed: tuple[int, ...]) -> None:
+    """A job of 40 milestones, polled while ``processed`` records are done, then done."""
     add_token(sf)
     sf.add(responses.POST, f"{API}/jobs/ingest", json={"id": JOB, "state": "Open"})
     sf.add(responses.PUT, f"{API}/jobs/ingest/{JOB}/batches", status=201)
     sf.add(responses.PATCH, f"{API}/jobs/ingest/{JOB}", json={"id": JOB})
-    for processed in (0, 10):
+    for done in processed:
         sf.add(responses.GET, f"{API}/jobs/ingest/{JOB}", json={
-            "id": JOB, "state": "InProgress", "numberRecordsProcessed": processed})
+            "id": JOB, "state": "InProgress", "numberRecordsProcessed": done})
     sf.add(responses.GET, f"{API}/jobs/ingest/{JOB}", json={
         "id": JOB, "state": "JobComplete", "numberRecordsProcessed": 40,
         "numberRecordsFailed": 0})
@@ -81,6 +82,11 @@ def test_polling_waits_as_long_as_the_rest_of_the_job_should_take_at_its_rate(
                f'"a{n}","true",P:{n}\n' for n in range(40)))
     client.bulk_upsert("MAP_Milestone__c", "External_Id__c",
                        [{"External_Id__c": f"P:{n}"} for n in range(40)])
+
+
+def test_polling_waits_as_long_as_the_rest_of_the_job_should_take_at_its_rate(
+        sf: responses.RequestsMock, client: SalesforceClient, sleeps: Sleeps) -> None:
+    _forty_records_processed_after(sf, client, (0, 10))
     # 0.5 s: nothing processed, so twice as long; at 1.5 s a quarter is done, so the rest
     # should take three times as long again, 4.5 s
     assert sleeps == [0.5, 1.0, 4.5]
@@ -88,21 +94,7 @@ def test_polling_waits_as_long_as_the_rest_of_the_job_should_take_at_its_rate(
 
 def test_a_job_that_slows_is_polled_at_the_rate_it_goes_now_not_its_rate_since_the_start(
         sf: responses.RequestsMock, client: SalesforceClient, sleeps: Sleeps) -> None:
-    add_token(sf)
-    sf.add(responses.POST, f"{API}/jobs/ingest", json={"id": JOB, "state": "Open"})
-    sf.add(responses.PUT, f"{API}/jobs/ingest/{JOB}/batches", status=201)
-    sf.add(responses.PATCH, f"{API}/jobs/ingest/{JOB}", json={"id": JOB})
-    for processed in (0, 10, 20):
-        sf.add(responses.GET, f"{API}/jobs/ingest/{JOB}", json={
-            "id": JOB, "state": "InProgress", "numberRecordsProcessed": processed})
-    sf.add(responses.GET, f"{API}/jobs/ingest/{JOB}", json={
-        "id": JOB, "state": "JobComplete", "numberRecordsProcessed": 40,
-        "numberRecordsFailed": 0})
-    sf.add(responses.GET, f"{API}/jobs/ingest/{JOB}/successfulResults/",
-           body='"sf__Id","sf__Created",External_Id__c\n' + "".join(
-               f'"a{n}","true",P:{n}\n' for n in range(40)))
-    client.bulk_upsert("MAP_Milestone__c", "External_Id__c",
-                       [{"External_Id__c": f"P:{n}"} for n in range(40)])
+    _forty_records_processed_after(sf, client, (0, 10, 20))
     # at 6 s half is done, 10 records in the last 4.5 s: the other 20 take 9 s at that rate
     # (at the rate since the start, 6 s: polled early, and again, as the rest shrinks)
     assert sleeps == [0.5, 1.0, 4.5, 9.0]
