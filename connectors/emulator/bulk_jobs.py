@@ -146,6 +146,7 @@ class BulkTally:
     def __init__(self) -> None:
         self.jobs = 0
         self.polls = 0
+        self.uploaded: dict[str, int] = {}  # CSV bytes uploaded to ingest jobs, by object
         self._lock = threading.Lock()
 
     def job(self) -> None:
@@ -156,9 +157,13 @@ class BulkTally:
         with self._lock:
             self.polls += 1
 
-    def snapshot(self) -> dict[str, int]:
+    def upload(self, sobject: str, size: int) -> None:
         with self._lock:
-            return {"jobs": self.jobs, "polls": self.polls}
+            self.uploaded[sobject] = self.uploaded.get(sobject, 0) + size
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {"jobs": self.jobs, "polls": self.polls, "uploaded": dict(self.uploaded)}
 
 
 class JobBook:

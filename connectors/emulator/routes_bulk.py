@@ -217,6 +217,7 @@ async def upload(call: Call) -> Response:
         with job.lock:
             _refuse_upload(job)  # a second PUT may have finished first
             part.replace(job.files.path(UPLOAD))
+        call.org.bulk_tally.upload(job.sobject, size)
     finally:
         part.unlink(missing_ok=True)
     return Response(status_code=201)

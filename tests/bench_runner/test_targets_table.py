@@ -39,7 +39,8 @@ def test_a_call_count_over_its_target_is_missed_and_one_under_is_met(
 def _run(code: int, outcome: str, calls: int) -> dict[str, object]:
     return {"code": code, "outcome": outcome, "calls": calls, "floor": 25, "wall": 1.0,
             "cpu": 1.0, "peak_mb": 150.0, "store_bytes": 0, "bulk": "", "touched": 0,
-            "records": {}, "org_peak_mb": 60.0, "error": "schema revision none", "endpoints": {}}
+            "records": {}, "org_peak_mb": 60.0, "error": "schema revision none", "endpoints": {},
+            "forced_jobs": 0}
 
 
 def test_a_million_run_that_crashed_meets_no_target_however_few_calls_it_made(
@@ -53,3 +54,15 @@ def test_a_million_run_that_crashed_meets_no_target_however_few_calls_it_made(
                                 if line.startswith(TARGET + "{")))
     assert [(t["target"], t["met"]) for t in gathered] == [
         ("5,000 Opportunities: backfill, PostgreSQL: completed (crashed)", False)]
+
+
+def test_the_million_floor_counts_the_jobs_salesforces_upload_limit_forces() -> None:
+    from tests.benchmarks.bench_million import forced_jobs
+
+    mb = 1_000_000
+    # 112.5 MB of CSV is 150 MB once base64-encoded: one job; a byte more takes two
+    assert forced_jobs({}, {"MAP_Milestone__c": 112_500_000}) == 0
+    assert forced_jobs({}, {"MAP_Milestone__c": 112_500_001}) == 1
+    # only what was sent between the two tallies counts, each object on its own
+    assert forced_jobs({"MAP_Milestone__c": 400 * mb},
+                       {"MAP_Milestone__c": 800 * mb, "Task": 230 * mb, "MAP_Plan__c": 1}) == 3 + 2

@@ -195,3 +195,16 @@ def test_the_26th_concurrent_request_running_20_s_is_refused_with_concurrent_req
 def test_an_unknown_profile_is_refused_naming_the_known_ones() -> None:
     with pytest.raises(ValueError, match="unknown profile 'fast': choose flat or realistic"):
         profile_named("fast")
+
+
+def test_the_bulk_tally_counts_the_csv_bytes_uploaded_to_ingest_jobs_by_object(
+        emulator: Emulator) -> None:
+    bulk = BulkClient(emulator)
+    before = emulator.org.bulk_tally.snapshot()["uploaded"]
+    start_ingest(bulk, 300)
+    start_ingest(bulk, 20)
+    csv_bytes = sum(len("Name\n" + "".join(f"Account {i}\n" for i in range(n)))
+                    for n in (300, 20))
+    after = emulator.org.bulk_tally.snapshot()["uploaded"]
+    assert after.get("Account", 0) - before.get("Account", 0) == csv_bytes
+    assert set(after) - set(before) <= {"Account"}
