@@ -20,7 +20,8 @@ Bulk floor, wall time, mapsync's CPU seconds (``time.process_time`` of the run),
 RSS (``VmHWM`` of its process) and the store on disk (every table with its indexes,
 ``tx.table_sizes()``) per synced record (a plan, milestone, rollup or milestone Task
 written). ``--postgres`` repeats (a) and (b) into a PostgreSQL 15 store
-(``tests/fixtures/postgres.py`` starts the server).
+(``tests/fixtures/postgres.py`` starts the server); ``--postgres-only`` runs them into it
+alone.
 
 The Bulk floor of a run is what Bulk API 2.0 needs at the least: one query job for the
 Opportunities and one ingest job per object the run wrote, ≈ 5 calls each (create, upload,
@@ -32,7 +33,8 @@ calls proportional to the change (1 poll + the reads and writes of the touched
 Opportunities) and seconds, not minutes, of CPU.
 
     python -m tests.benchmarks.bench_million [--opportunities N] [--edits N] [--postgres]
-                                             [--only backfill|cycle] [--fresh]
+                                             [--postgres-only] [--only backfill|cycle]
+                                             [--fresh]
                                              [--profile-incremental FILE]
                                              [--profile-backfill FILE] [--profile-first-cycle FILE]
 """
@@ -190,6 +192,8 @@ def main(argv: list[str]) -> int:
                         help="the backfill's batch (default: the product's)")
     parser.add_argument("--postgres", action="store_true",
                         help="repeat the backfill and the first cycle into PostgreSQL 15")
+    parser.add_argument("--postgres-only", action="store_true",
+                        help="the backfill and the first cycle into PostgreSQL 15 only")
     parser.add_argument("--only", choices=("backfill", "cycle"))
     parser.add_argument("--fresh", action="store_true",
                         help="run on the org the moment it is seeded (every row and its stage "
@@ -206,9 +210,10 @@ def main(argv: list[str]) -> int:
     rows: list[tuple[str, dict[str, Any]]] = []
     seeding: list[float] = []
     with tempfile.TemporaryDirectory(prefix="bench-million-") as tmp, \
-            postgres_urls(args.postgres) as pg:
+            postgres_urls(args.postgres or args.postgres_only) as pg:
         work = Path(tmp)
-        backends = [("SQLite", lambda name: f"sqlite:///{work / name}.db")]
+        backends = [] if args.postgres_only else [
+            ("SQLite", lambda name: f"sqlite:///{work / name}.db")]
         if pg is not None:
             backends.append(("PostgreSQL", lambda name: upgraded(pg.create_database())))
         for backend, url in backends:
