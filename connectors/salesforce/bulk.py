@@ -28,7 +28,7 @@ from typing import Any, BinaryIO, cast
 import requests
 import structlog
 
-from config.errors import FatalError, MapsyncError
+from config.errors import FatalError, MapsyncError, RecordGoneError
 from connectors.salesforce.bulk_csv import _columns, _never_ran, _parts, page_rows, parse_bulk_error
 from connectors.salesforce.bulk_polls import (
     FASTEST_RECORDS_PER_SECOND,
@@ -255,27 +255,40 @@ class BulkJobs:
         return self._submit(Ingest(sobject, key, (), operation), (), body).job_id
 
     def results_into(self, jobs: Sequence[tuple[str, str]], sizes: Sequence[int],
-                     sink: Callable[[int, Iterator[RecordResult]], None]) -> None:
+                     sink: Callable[[int, Iterator[RecordResult]], None]) -> list[str]:
         """Wait for jobs submitted earlier, by this process or one before it (``(job id, key
         field)`` each, processed side by side), then hand each one's results to ``sink``
         (its index in ``jobs``, its results row by row as they download: a run's results
         are kept on disk, not in memory). ``sizes``: the jobs' records where known (0 not),
         so the first poll comes when the job should be done at the pace jobs were seen done
-        before."""
+        before.
+
+        A job that ended Failed, even before processing a record, is collected as any
+        other: its records never processed are failures for a person to look at (dead
+        letters), not an error that would end every attempt to finish the run. The jobs
+        Salesforce no longer has (``404``: it deletes a job 7 days after it ends) are
+        returned, unsunk: what they held must be uploaded again."""
         polls = []
         for n, (job_id, _) in enumerate(jobs):
             size = sizes[n] if n < len(sizes) else 0
             first = self._first_wait(self._pace.get(("", "")) if size else None, size)
-            polls.append(Poll(f"jobs/ingest/{job_id}", first, size, partial_ok=True))
+            polls.append(Poll(f"jobs/ingest/{job_id}", first, size, partial_ok=True,
+                              spanning=True))
         self._poll(polls)
         for poll in polls:
-            if poll.done_at > 0 and poll.total:
+            if poll.done_at > 0 and poll.total and not poll.gone:
                 self._pace[("", "")] = poll.total / poll.done_at
+        gone = []
         for n, ((job_id, key), poll) in enumerate(zip(jobs, polls, strict=True)):
+            if poll.gone:
+                log.warning("salesforce.bulk.job_gone", job_id=job_id)
+                gone.append(job_id)
+                continue
             info = poll.info or {}
             failed_job = (str(info.get("errorMessage") or "no message")
                           if info.get("state") == "Failed" else None)
             sink(n, self._result_rows(job_id, key, 0, info, failed_job))
+        return gone
 
     # --- query ---------------------------------------------------------------------------
 
@@ -379,12 +392,18 @@ class BulkJobs:
 
     def _poll_one(self, poll: Poll, elapsed: float, late: bool) -> bool:
         """One poll of one job: whether it is done (its info kept), else its next wait."""
-        info: dict[str, Any] = self.transport.request(
-            "GET", poll.path, context=f"poll {poll.path}").json()
+        try:
+            info: dict[str, Any] = self.transport.request(
+                "GET", poll.path, context=f"poll {poll.path}").json()
+        except RecordGoneError:
+            if not poll.spanning:
+                raise
+            poll.gone = True
+            return True
         state = str(info.get("state"))
         if state in DONE_STATES or (
                 poll.partial_ok and state == "Failed"
-                and int(info.get("numberRecordsProcessed") or 0) > 0):
+                and (poll.spanning or int(info.get("numberRecordsProcessed") or 0) > 0)):
             poll.info = info
             return True
         if state in FAILED_STATES:

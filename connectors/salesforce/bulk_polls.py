@@ -36,6 +36,12 @@ class Poll:
     wait: float
     total: int = 0
     partial_ok: bool = False
+    # a job collected across processes (``BulkApi.results_into``): one Salesforce failed
+    # before processing anything is done too (its records failures), one it no longer has
+    # (deleted 7 days after it ended, or by someone) is ``gone``: fatal either way, a
+    # resumed run would meet it again at every attempt
+    spanning: bool = False
+    gone: bool = False
     due: float = 0.0
     info: dict[str, Any] | None = None
     # when it was done, seconds after the close (0: not known): between the last poll that

@@ -14,7 +14,7 @@ dead letters with Salesforce's error, and a failure of one record never stops th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -85,7 +85,7 @@ def write(writer: Writer, decisions: Decisions, control: RunControl,
         control.check_write()
         before = len(into.written)
         upsert(writer, TASK, tasks, into)
-        new_tasks = {c.key: r.id for c, r in into.written[before:] if r.created and r.id}
+        new_tasks = new_task_ids(decisions, {c.key: r for c, r in into.written[before:]})
     milestones = milestones_to_write(decisions, failed_plans, plan_ids, new_tasks)
     control.check_write()
     upsert_together(writer, [(MILESTONE_OBJECT, milestones),
@@ -94,6 +94,22 @@ def write(writer: Writer, decisions: Decisions, control: RunControl,
     if gone:
         control.check_write()
         into.deleted = writer.delete(gone)
+
+
+def new_task_ids(decisions: Decisions, results: Mapping[str, RecordResult]) -> dict[str, str]:
+    """The Ids of the Tasks just created, by milestone key: each goes out in its milestone's
+    write. Created as Salesforce answered (an upsert that found its Task deleted makes a new
+    one) or as mapsync decided: a write whose answer was lost and that was sent again (a
+    run resumed, a retry) finds its Task already there, ``created`` false, and the Task
+    must be linked all the same."""
+    out: dict[str, str] = {}
+    for c in decisions.changes:
+        for task in c.tasks:
+            result = results.get(task.key)
+            if result is not None and result.success and result.id and (
+                    task.created or result.created):
+                out[task.key] = result.id
+    return out
 
 
 def tasks_to_write(decisions: Decisions, failed_plans: set[str],

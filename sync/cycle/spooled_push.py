@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import BinaryIO, Protocol
 
+from config.errors import FatalError
 from connectors.salesforce.bulk import MAX_UPLOAD_BYTES
 from connectors.salesforce.errors import RecordError
 from connectors.salesforce.results import RecordResult
@@ -33,6 +34,7 @@ from sync.cycle.push import (
     Failure,
     PushResult,
     milestones_to_write,
+    new_task_ids,
     rollups_to_write,
     tasks_to_write,
 )
@@ -61,7 +63,7 @@ class RunSpanningJobs(Protocol):
                operation: str = ...) -> str: ...
 
     def results_into(self, jobs: Sequence[tuple[str, str]], sizes: Sequence[int],
-                     sink: Callable[[int, Iterator[RecordResult]], None]) -> None: ...
+                     sink: Callable[[int, Iterator[RecordResult]], None]) -> list[str]: ...
 
 
 def people_of(salesforce: Salesforce, tables: SpoolTables, kind: str,
@@ -110,9 +112,7 @@ class Written:
         return tasks_to_write(d, *self._plans(d))
 
     def milestones(self, d: Decisions) -> list[RecordChange]:
-        mine = {k: r.id for k, r in self.found(d, TASK).items()
-                if r.success and r.created and r.id}
-        return milestones_to_write(d, *self._plans(d), mine)
+        return milestones_to_write(d, *self._plans(d), new_task_ids(d, self.found(d, TASK)))
 
     def rollups(self, d: Decisions) -> list[RecordChange]:
         return rollups_to_write(d, self._plans(d)[0])
@@ -168,20 +168,38 @@ class _Stage:
         self.saved, self.save, self.max_bytes = saved, save, max_bytes
         self.sizes: dict[str, int] = {}  # records per job submitted by this process
 
-    def run(self, steps: list[tuple[str, Records]]) -> None:
+    def run(self, steps: list[tuple[str, Records]], again: bool = True) -> None:
         """Submit the objects' jobs (those not saved yet) side by side, then collect the
-        results of those not collected yet into the spool's tables."""
+        results of those not collected yet into the spool's tables.
+
+        A saved job Salesforce no longer has (a run resumed over 7 days after its upload,
+        or a job someone deleted) is uploaded again, with the parts of its object after
+        it: the parts are cut alike from the same spool, and upserts by external id land
+        on the same records. Once: a job just uploaded and gone is an error."""
         todo = [(sobject, records) for sobject, records in steps if sobject not in self.saved]
         if todo:
             self._submit(todo)
         tables = self.spool.tables
         pending = [(sobject, job) for sobject, _ in steps for job in self.saved[sobject]
                    if not tables.collected(job)]
-        if pending:
-            self.jobs.results_into(
-                [(job, UPSERT_KEY[sobject]) for sobject, job in pending],
-                [self.sizes.get(job, 0) for _, job in pending],
-                lambda n, results: tables.keep(*pending[n], results))
+        if not pending:
+            return
+        gone = set(self.jobs.results_into(
+            [(job, UPSERT_KEY[sobject]) for sobject, job in pending],
+            [self.sizes.get(job, 0) for _, job in pending],
+            lambda n, results: tables.keep(*pending[n], results)))
+        if not gone:
+            return
+        if not again:
+            raise FatalError(f"Bulk jobs {', '.join(sorted(gone))} were gone as soon as "
+                             "they were uploaded", error_code="BULK_JOB_GONE")
+        for sobject in {sobject for sobject, job in pending if job in gone}:
+            ids = self.saved[sobject]
+            first = min(ids.index(job) for job in gone if job in ids)
+            self.saved = {**{k: v for k, v in self.saved.items() if k != sobject},
+                          sobject + PARTS: ids[:first]}
+        self.save(self.saved)
+        self.run(steps, again=False)
 
     def _submit(self, steps: list[tuple[str, Records]]) -> None:
         """One read of the spool encodes every record of the stage's objects

@@ -53,3 +53,43 @@ def test_a_job_that_failed_before_processing_anything_is_fatal(
     demo_org.org.set_knobs(bulk_fail_after=0)
     with pytest.raises(FatalError, match="ended Failed"):
         client.bulk_upsert("MAP_Milestone__c", "External_Id__c", records)
+
+
+def _csv(records: list[dict[str, Any]]) -> bytes:
+    header = list(records[0])
+    return ("\n".join([",".join(header)] + [",".join(str(r[h]) for h in header)
+                                            for r in records]) + "\n").encode()
+
+
+def test_a_run_spanning_job_failed_outright_is_collected_its_records_failures(
+        demo_org: Emulator, connect: Callable[..., Any]) -> None:  # noqa: F811
+    client, _ = connect()
+    [opp] = first_opportunities(client, 1)
+    records = milestones(new_plan(client, opp), opp, 3)
+    demo_org.org.set_knobs(bulk_fail_after=0)
+    job = client.bulk.submit("MAP_Milestone__c", "External_Id__c", _csv(records))
+    got: dict[int, list[Any]] = {}
+    gone = client.bulk.results_into([(job, "External_Id__c")], [3],
+                                    lambda n, rows: got.setdefault(n, list(rows)))
+    assert gone == []
+    assert sorted(r.external_id for r in got[0]) == sorted(r["External_Id__c"] for r in records)
+    assert {(r.success, r.errors[0].code, r.outcome) for r in got[0]} == {
+        (False, "BULK_JOB_FAILED", "skippable")}
+
+
+def test_a_run_spanning_job_salesforce_no_longer_has_is_named_not_fatal(
+        demo_org: Emulator, connect: Callable[..., Any]) -> None:  # noqa: F811
+    client, _ = connect()
+    [opp] = first_opportunities(client, 1)
+    records = milestones(new_plan(client, opp), opp, 2)
+    kept, lost = (client.bulk.submit("MAP_Milestone__c", "External_Id__c", _csv(part))
+                  for part in (records[:1], records[1:]))
+    client.bulk.results_into([(lost, "External_Id__c")], [1], lambda n, rows: list(rows))
+    assert client.transport.request("DELETE", f"jobs/ingest/{lost}",
+                                    context="delete").status_code == 204
+    got: dict[int, list[Any]] = {}
+    gone = client.bulk.results_into([(lost, "External_Id__c"), (kept, "External_Id__c")],
+                                    [1, 1], lambda n, rows: got.setdefault(n, list(rows)))
+    assert gone == [lost]
+    assert list(got) == [1]  # the job still there is collected
+    assert [(r.external_id, r.success) for r in got[1]] == [(records[0]["External_Id__c"], True)]

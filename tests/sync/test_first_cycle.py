@@ -7,6 +7,7 @@ each).
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,22 @@ def _ingest_jobs(world: World) -> dict[str, str]:
 
 def _new(jobs: dict[str, str], before: dict[str, str]) -> list[str]:
     return sorted(sobject for job, sobject in jobs.items() if job not in before)
+
+
+def _links(world: World) -> set[tuple[str, str]]:
+    """Each milestone that names a Task: its key and the Task's."""
+    tasks = {r["Id"]: r["MAP_External_Id__c"] for r in world.query(
+        "SELECT Id, MAP_External_Id__c FROM Task WHERE MAP_External_Id__c != null")}
+    return {(r["External_Id__c"], tasks.get(r["Task_Id__c"], "?")) for r in world.query(
+        "SELECT External_Id__c, Task_Id__c FROM MAP_Milestone__c WHERE Task_Id__c != null")}
+
+
+def _finished(world: World, job: str) -> None:
+    deadline = time.monotonic() + 30
+    while world.client.transport.request("GET", f"jobs/ingest/{job}", context="poll").json()[
+            "state"] != "JobComplete":
+        assert time.monotonic() < deadline, f"job {job} never completed"
+        time.sleep(0.05)
 
 
 def _stamps(world: World) -> set[tuple[str, str]]:
@@ -221,3 +238,65 @@ def test_a_first_cycle_killed_before_its_spool_was_whole_starts_over(
     assert cp is not None
     assert cp.status.value == "completed"
     assert world.cycle().api_calls == 1
+
+
+def test_a_resumed_first_cycle_whose_saved_jobs_salesforce_no_longer_has_uploads_them_again(
+        emulator: Emulator, org_knobs: Knobs, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(first_cycle_push, "UPLOAD_BYTES", 1_500)  # parts of a few rows
+    reference = _world(emulator, tmp_path / "reference", STREAMED)
+    reference.cycle()
+    expected, links = _written(reference), _links(reference)
+    assert len(links) == len(expected[1])  # every Task named by its milestone
+    emulator.reset(seed="empty", knobs=org_knobs)
+    world = _world(emulator, tmp_path / "killed", STREAMED)
+    writes = 0
+
+    def fifth_write() -> None:  # both plan parts and two of the Tasks' are in
+        nonlocal writes
+        writes += 1
+        if writes == 5:
+            raise SystemExit("killed")
+
+    before = _ingest_jobs(world)
+    with pytest.raises(SystemExit):
+        world.cycle(RunControl(before_write=fifth_write))
+    saved = [job for job in _ingest_jobs(world) if job not in before]
+    tasks = [job for job in saved if _ingest_jobs(world)[job] == "Task"]
+    assert len(tasks) == 2
+    for job in tasks:  # Salesforce deletes a job 7 days after it ends; so may an admin
+        _finished(world, job)  # its Tasks created, the answer saying so gone with it
+        deleted = world.client.transport.request("DELETE", f"jobs/ingest/{job}",
+                                                 context="delete")
+        assert deleted.status_code == 204
+    report = world.cycle()
+    assert report.outcome == "succeeded", report.error
+    assert _written(world) == expected
+    assert _links(world) == links  # each Task the lost jobs created named by its milestone
+    with world.store.transaction(write=False) as tx:
+        assert tx.dead_letters(world.org_id, status="open") == []
+    assert world.cycle().api_calls == 1
+
+
+def test_a_first_cycle_whose_jobs_salesforce_failed_outright_ends_with_dead_letters_not_stuck(
+        emulator: Emulator, org_knobs: Knobs, tmp_path: Path) -> None:
+    world = _world(emulator, tmp_path, STREAMED)
+    writes = 0
+
+    def third_write() -> None:  # the milestones' and rollups' jobs fail before one record
+        nonlocal writes
+        writes += 1
+        if writes == 3:
+            emulator.org.set_knobs(bulk_fail_after=0)
+
+    report = world.cycle(RunControl(before_write=third_write))
+    assert report.outcome == "partial", report.error
+    plans, milestones = world.counts()
+    assert (plans, milestones) == (6, 0)
+    with world.store.transaction(write=False) as tx:
+        letters = tx.dead_letters(world.org_id, status="open")
+    assert {dl.object_name for dl in letters} == {"MAP_Milestone__c", "Opportunity"}
+    assert {dl.error_code for dl in letters} == {"BULK_JOB_FAILED"}
+    assert len([dl for dl in letters if dl.object_name == "Opportunity"]) == 6
+    emulator.org.set_knobs(bulk_fail_after=None)
+    assert world.cycle().outcome == "succeeded"  # the next cycle is not held by the failed job
