@@ -104,6 +104,9 @@ def measured(org: OrgProcess, kind: str, env: dict[str, str], args: argparse.Nam
                   bulk=polls_per_job(before, after), endpoints=calls_by_endpoint(before, after))
     written = sum(1 for n in result["records"].values() if n)
     result["forced_jobs"] = forced_jobs(before["uploaded"], after["uploaded"])
+    result["uploaded_mb"] = {k: round((v - before["uploaded"].get(k, 0)) / 1e6, 1)
+                             for k, v in after["uploaded"].items()
+                             if v > before["uploaded"].get(k, 0)}
     result["floor"] = BULK_JOB_CALLS * (1 + written + result["forced_jobs"])
     return result
 
@@ -277,7 +280,8 @@ def report(n: int, rows: list[tuple[str, dict[str, Any]]], seeding: list[float])
               f"the local org's peak RSS so far {r['org_peak_mb']:,.0f} MB"
               f"{' (' + str(r['error']) + ')' if r.get('error') else ''}{extra}")
         print(f"{label}: calls by request: {r['endpoints']}; jobs the upload limit forces "
-              f"beyond one per object: {r['forced_jobs']}")
+              f"beyond one per object: {r['forced_jobs']} (CSV uploaded, MB: "
+              f"{r.get('uploaded_mb', {})})")
     print(f"targets (issue 14): calls <= 2 x the Bulk floor (5 x (1 read job + 1 job per "
           f"object written + the jobs the 150 MB upload limit forces)), peak RSS < "
           f"{TARGET_PEAK_MB} MB, <= {TARGET_BYTES_PER_RECORD} bytes per synced record; "
