@@ -102,6 +102,20 @@ def _new(jobs: dict[str, str], before: dict[str, str]) -> list[str]:
     return sorted(sobject for job, sobject in jobs.items() if job not in before)
 
 
+def _killed_at_write(world: World, n: int) -> None:
+    """A cycle of ``world`` whose process dies before its ``n``-th write."""
+    writes = 0
+
+    def before_write() -> None:
+        nonlocal writes
+        writes += 1
+        if writes == n:
+            raise SystemExit("killed")
+
+    with pytest.raises(SystemExit):
+        world.cycle(RunControl(before_write=before_write))
+
+
 def _links(world: World) -> set[tuple[str, str]]:
     """Each milestone that names a Task: its key and the Task's."""
     tasks = {r["Id"]: r["MAP_External_Id__c"] for r in world.query(
@@ -205,17 +219,8 @@ def test_a_first_cycle_killed_between_the_parts_of_a_job_uploads_only_the_parts_
     assert parts.count("Task") > 3
     emulator.reset(seed="empty", knobs=org_knobs)
     world = _world(emulator, tmp_path / "killed", STREAMED)
-    writes = 0
-
-    def fifth_write() -> None:  # both plan parts and two of the Tasks' are in
-        nonlocal writes
-        writes += 1
-        if writes == 5:
-            raise SystemExit("killed")
-
     before = _ingest_jobs(world)
-    with pytest.raises(SystemExit):
-        world.cycle(RunControl(before_write=fifth_write))
+    _killed_at_write(world, 5)  # both plan parts and two of the Tasks' are in
     assert _new(_ingest_jobs(world), before) == [PLAN_OBJECT] * 2 + ["Task"] * 2
     assert world.cycle().outcome == "succeeded"
     assert _new(_ingest_jobs(world), before) == parts  # no part uploaded twice
@@ -250,17 +255,8 @@ def test_a_resumed_first_cycle_whose_saved_jobs_salesforce_no_longer_has_uploads
     assert len(links) == len(expected[1])  # every Task named by its milestone
     emulator.reset(seed="empty", knobs=org_knobs)
     world = _world(emulator, tmp_path / "killed", STREAMED)
-    writes = 0
-
-    def fifth_write() -> None:  # both plan parts and two of the Tasks' are in
-        nonlocal writes
-        writes += 1
-        if writes == 5:
-            raise SystemExit("killed")
-
     before = _ingest_jobs(world)
-    with pytest.raises(SystemExit):
-        world.cycle(RunControl(before_write=fifth_write))
+    _killed_at_write(world, 5)  # both plan parts and two of the Tasks' are in
     saved = [job for job in _ingest_jobs(world) if job not in before]
     tasks = [job for job in saved if _ingest_jobs(world)[job] == "Task"]
     assert len(tasks) == 2
