@@ -35,6 +35,8 @@ class Knobs:
     late_stamp_rate: float = 0.0  # share of writes stamped in the past, as a late commit is
     late_stamp_ms: int = 2_000  # how far in the past such a write is stamped
     bulk_fail_after: int | None = None  # a Bulk ingest job ends Failed after this many rows
+    # Get Updated / Get Deleted answer EXCEEDED_ID_LIMIT past this many Ids (Salesforce's)
+    replication_id_limit: int = 600_000
     journal: bool = False  # keep a journal of every API call (``Org.journal``), for tests
     profile: Profile = FLAT  # how long calls, writes and Bulk jobs take (``profile.py``)
 

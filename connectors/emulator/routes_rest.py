@@ -238,10 +238,20 @@ def _window(call: Call, reach: timedelta) -> tuple[str, str, str]:
     return format_datetime(start), format_datetime(end), format_datetime(covered)
 
 
+def _within_id_limit(call: Call, rows: list[tuple[str, str]]) -> None:
+    """Salesforce answers at most 600,000 Ids a window, else refuses the whole window."""
+    limit = call.org.knobs.replication_id_limit
+    if len(rows) > limit:
+        raise ApiError(400, "EXCEEDED_ID_LIMIT",
+                       f"The number of Ids returned exceeds the limit of {limit}: ask for a "
+                       "shorter window between the start and end dates")
+
+
 async def updated(call: Call) -> Response:
     obj = sobject_of(call)
     start, end, covered = _window(call, UPDATED_REACH)
     rows = call.org.store.changed_between(obj, start, end, deleted=False)
+    _within_id_limit(call, rows)
     return json_response({"ids": [r[0] for r in rows], "latestDateCovered": covered})
 
 
@@ -250,6 +260,7 @@ async def deleted(call: Call) -> Response:
     start, end, covered = _window(call, DELETED_REACH)
     call.org.empty_recycle_bin(obj.name)
     rows = call.org.store.changed_between(obj, start, end, deleted=True)
+    _within_id_limit(call, rows)
     earliest = format_datetime(call.org.now() - DELETED_REACH)
     return json_response({"deletedRecords": [{"id": r[0], "deletedDate": r[1]} for r in rows],
                           "earliestDateAvailable": earliest, "latestDateCovered": covered})

@@ -6,10 +6,12 @@ records and Salesforce's history. Salesforce's Get Updated and Get Deleted resou
 the same request at no extra call: an idle poll still costs one. Only when they answer with
 Ids does the poll pay a second call, one Composite request that reads those records (deleted
 ones too, ``queryAll``) by Id. A window naming more Ids than one such call reads (mapsync's
-own writes of a large cycle: every Task it just wrote is named) is read instead as one query
-of the rows changed since the window's start by anyone but mapsync: its cost follows the
-reps' changes, not mapsync's (Salesforce stamps a deletion's ``SystemModstamp`` and
-``LastModifiedById`` too, so deleted rows are in it).
+own writes of a large cycle: every Task it just wrote is named), or one Salesforce refuses
+for naming over 600,000 (``EXCEEDED_ID_LIMIT``: a first cycle of a million Opportunities
+writes three million Tasks), is read instead as one query of the rows changed since the
+window's start by anyone but mapsync: its cost follows the reps' changes, not mapsync's
+(Salesforce stamps a deletion's ``SystemModstamp`` and ``LastModifiedById`` too, so deleted
+rows are in it).
 
 Salesforce's rules, which the windows here follow: seconds of ``start`` and ``end`` are
 ignored (whole minutes), ``start`` must precede ``end`` and lie within the days Salesforce
@@ -143,8 +145,12 @@ def collect(reader: RowReader, prepared: Prepared, answers: Sequence[Answer],
         changed, gone = answers[2 * n], answers[2 * n + 1]
         ids: dict[str, None] = {}
         latest = window.end
+        too_many = False
         for (status, body), key in ((changed, "ids"), (gone, "deletedRecords")):
             if status >= 300:
+                if me and _too_many_ids(body):
+                    too_many = True
+                    continue
                 raise error_from_body(status, json.dumps(body),
                                       f"{window.sobject} changes since {window.start}")
             for item in body.get(key) or ():
@@ -152,7 +158,7 @@ def collect(reader: RowReader, prepared: Prepared, answers: Sequence[Answer],
             if body.get("latestDateCovered"):
                 latest = min(latest, parse_stamp(str(body["latestDateCovered"])))
         covered[window.sobject] = max(latest, window.start)
-        if me and len(ids) > IDS_PER_QUERY * QUERIES_PER_CALL:
+        if me and (too_many or len(ids) > IDS_PER_QUERY * QUERIES_PER_CALL):
             since[window.sobject] = window.start
         else:
             wanted[window.sobject] = list(ids)
@@ -176,6 +182,13 @@ def collect(reader: RowReader, prepared: Prepared, answers: Sequence[Answer],
                               if parse_stamp(str(r["SystemModstamp"])) >= position)
             out.marks[sobject] = Watermark(position, known)
     return out
+
+
+def _too_many_ids(body: Any) -> bool:
+    """Whether Salesforce refused a window for naming over 600,000 Ids (``EXCEEDED_ID_LIMIT``:
+    the echo of a cycle that wrote millions of records); read by its changes instead."""
+    errors = body if isinstance(body, list) else [body]
+    return any(isinstance(e, dict) and e.get("errorCode") == "EXCEEDED_ID_LIMIT" for e in errors)
 
 
 def _fetch(reader: RowReader, wanted: Mapping[str, Sequence[str]],

@@ -97,3 +97,19 @@ def test_updated_and_deleted_ride_beside_five_queries_in_one_composite_call(
     assert [a["httpStatusCode"] for a in answers] == [200] * 7
     assert answers[5]["body"]["latestDateCovered"] == "2030-01-02T10:07:00.000+0000"
     assert org.api_calls == before + 1
+
+
+def test_a_window_naming_more_ids_than_salesforce_answers_is_refused_whole(
+        org: Emulator) -> None:
+    org.org.set_knobs(replication_id_limit=2)  # Salesforce's: 600,000
+    sf = salesforce_client(org)
+    accounts = [sf.Account.create({"Name": f"Account {n}"})["id"] for n in range(3)]
+    window = _window("2030-01-02T10:00:00Z", "2030-01-02T11:00:00Z")
+    refused = _get(org, "sobjects/Account/updated/" + window)
+    assert refused.status_code == 400
+    assert refused.json()[0]["errorCode"] == "EXCEEDED_ID_LIMIT"
+    for account in accounts[:2]:
+        sf.Account.delete(account)
+    assert _get(org, "sobjects/Account/deleted/" + window).status_code == 200  # two: answered
+    # the deleted two are no longer updated ones: the one left is answered
+    assert _get(org, "sobjects/Account/updated/" + window).json()["ids"] == accounts[2:]

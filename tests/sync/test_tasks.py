@@ -253,3 +253,23 @@ def test_the_echo_of_a_large_cycles_tasks_costs_one_read_and_a_reps_edit_in_it_i
     # the poll, the window's changes in one read, then gather and push for one Opportunity;
     # the same cycle reading the 15 Tasks back by Id (one a query, five a call) cost 9
     assert report.api_calls == 7
+
+
+def test_a_window_salesforce_refuses_for_too_many_ids_is_read_by_its_changes_not_failed(
+        emulator: Emulator, tmp_path: Path) -> None:
+    """Get Updated answers EXCEEDED_ID_LIMIT past 600,000 Ids (a first cycle of a million
+    Opportunities writes three million Tasks); here past 4. The next poll reads the window's
+    changes by anyone but mapsync instead, and finds the Task a rep completed in it."""
+    emulator.org.set_knobs(replication_id_limit=4)
+    world = World(emulator, tmp_path)
+    opps = [world.opportunity(stage="Qualification", name=f"Initech {n}") for n in range(2)]
+    assert world.cycle().tasks_written > 4
+    milestone = open_seller_milestone(world, opps[0])
+    world.edit("Task", tasks(world, opps[0])[milestone["Key__c"]]["Id"], Status="Completed")
+    world.minutes_later(1)
+    report = world.cycle(RunControl())
+    assert report.outcome == "succeeded", report.error
+    assert report.pulled["Task"] == 1
+    assert milestone_rows(world, opps[0])[milestone["Key__c"]]["Status__c"] == "Done"
+    world.minutes_later(1)
+    assert world.cycle().outcome == "succeeded"  # the mark moved on: not refused again
