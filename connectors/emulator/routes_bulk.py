@@ -181,7 +181,8 @@ def _abort(call: Call, job: Job) -> None:
     job.modstamp = call.org.store.stamp()
 
 
-def _base64_length(size: int) -> int:
+def base64_length(size: int) -> int:
+    """The bytes ``size`` bytes of upload count for once Salesforce base64-encodes them."""
     return 4 * -(-size // 3)
 
 
@@ -208,9 +209,9 @@ async def upload(call: Call) -> Response:
         with part.open("wb") as out:
             async for piece in call.request.stream():
                 size += len(piece)
-                if _base64_length(size) <= MAX_UPLOAD_BASE64_BYTES:
+                if base64_length(size) <= MAX_UPLOAD_BASE64_BYTES:
                     out.write(piece)
-        if _base64_length(size) > MAX_UPLOAD_BASE64_BYTES:  # refused once the body is read,
+        if base64_length(size) > MAX_UPLOAD_BASE64_BYTES:  # refused once the body is read,
             # so the client hears it
             raise ApiError(413, "INVALIDJOB", "InvalidJob : the upload exceeds 150 MB "
                            "once base64-encoded")

@@ -52,6 +52,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from connectors.emulator.routes_bulk import MAX_UPLOAD_BASE64_BYTES, base64_length
 from tests.benchmarks.child_run import run_child
 from tests.benchmarks.profiles import (
     BenchProfile,
@@ -63,7 +64,6 @@ from tests.benchmarks.profiles import (
 )
 
 BULK_JOB_CALLS = 5  # create, upload, close, one poll, results
-MAX_UPLOAD_BASE64_BYTES = 150_000_000  # one ingest job's upload, counted base64-encoded
 TARGET_PEAK_MB = 500
 TARGET_BYTES_PER_RECORD = 250
 LOOKBACK_SECONDS = 30  # the seeded rows are older than this when a cycle runs
@@ -118,7 +118,7 @@ def forced_jobs(before: dict[str, int], after: dict[str, int]) -> int:
     extra = 0
     for sobject, size in after.items():
         sent = size - before.get(sobject, 0)
-        extra += max(0, -(-(4 * -(-sent // 3)) // MAX_UPLOAD_BASE64_BYTES) - 1)
+        extra += max(0, -(-base64_length(sent) // MAX_UPLOAD_BASE64_BYTES) - 1)
     return extra
 
 
