@@ -173,9 +173,10 @@ class _Stage:
         results of those not collected yet into the spool's tables.
 
         A saved job Salesforce no longer has (a run resumed over 7 days after its upload,
-        or a job someone deleted) is uploaded again, with the parts of its object after
-        it: the parts are cut alike from the same spool, and upserts by external id land
-        on the same records. Once: a job just uploaded and gone is an error."""
+        or a job someone deleted) is uploaded again, and only that part of its object: the
+        parts are cut alike from the same spool (upserts by external id land on the same
+        records), so a part whose job stands is not sent twice. Once: a job just uploaded
+        and gone is an error."""
         todo = [(sobject, records) for sobject, records in steps if sobject not in self.saved]
         if todo:
             self._submit(todo)
@@ -194,10 +195,9 @@ class _Stage:
             raise FatalError(f"Bulk jobs {', '.join(sorted(gone))} were gone as soon as "
                              "they were uploaded", error_code="BULK_JOB_GONE")
         for sobject in {sobject for sobject, job in pending if job in gone}:
-            ids = self.saved[sobject]
-            first = min(ids.index(job) for job in gone if job in ids)
+            parts = ["" if job in gone else job for job in self.saved[sobject]]  # "": to send
             self.saved = {**{k: v for k, v in self.saved.items() if k != sobject},
-                          sobject + PARTS: ids[:first]}
+                          sobject + PARTS: parts}
         self.save(self.saved)
         self.run(steps, again=False)
 
@@ -235,12 +235,12 @@ class _Stage:
         """Upload part ``n`` of the object's CSV, unless a run before this one did (the
         parts are cut alike from the same spool): its job id, saved as soon as uploaded."""
         sent = self.saved.get(sobject + PARTS, [])
-        if n < len(sent):
+        if n < len(sent) and sent[n]:
             return sent[n]
         part.flush()
         self.control.check_write()
         job = self.jobs.submit(sobject, key, part, operation)
         self.sizes[job] = count
-        self.saved = {**self.saved, sobject + PARTS: [*sent, job]}
+        self.saved = {**self.saved, sobject + PARTS: [*sent[:n], job, *sent[n + 1:]]}
         self.save(self.saved)
         return job

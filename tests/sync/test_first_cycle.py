@@ -274,6 +274,37 @@ def test_a_resumed_first_cycle_whose_saved_jobs_salesforce_no_longer_has_uploads
     assert world.cycle().api_calls == 1
 
 
+def test_a_resumed_first_cycle_uploads_again_only_the_parts_whose_jobs_are_gone(
+        emulator: Emulator, org_knobs: Knobs, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(first_cycle_push, "UPLOAD_BYTES", 1_500)  # parts of a few rows
+    reference = _world(emulator, tmp_path / "reference", STREAMED)
+    before = _ingest_jobs(reference)
+    reference.cycle()
+    expected, links = _written(reference), _links(reference)
+    task_parts = _new(_ingest_jobs(reference), before).count("Task")
+    assert task_parts > 2
+    emulator.reset(seed="empty", knobs=org_knobs)
+    world = _world(emulator, tmp_path / "killed", STREAMED)
+    before = _ingest_jobs(world)
+    _killed_at_write(world, 5)  # both plan parts and two of the Tasks' are in
+    tasks = [job for job in _ingest_jobs(world) if job not in before
+             and _ingest_jobs(world)[job] == "Task"]
+    gone, _standing = sorted(tasks)  # job Ids ascend with their creation: part 1 is gone
+    _finished(world, gone)
+    deleted = world.client.transport.request("DELETE", f"jobs/ingest/{gone}", context="delete")
+    assert deleted.status_code == 204
+    before = _ingest_jobs(world)
+    report = world.cycle()
+    assert report.outcome == "succeeded", report.error
+    # the gone part and those never uploaded: the second part's job still stands
+    assert _new(_ingest_jobs(world), before).count("Task") == task_parts - 1
+    assert _written(world) == expected
+    assert _links(world) == links
+    with world.store.transaction(write=False) as tx:
+        assert tx.dead_letters(world.org_id, status="open") == []
+
+
 def test_a_first_cycle_whose_jobs_salesforce_failed_outright_ends_with_dead_letters_not_stuck(
         emulator: Emulator, org_knobs: Knobs, tmp_path: Path) -> None:
     world = _world(emulator, tmp_path, STREAMED)
