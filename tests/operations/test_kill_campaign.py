@@ -20,6 +20,15 @@ FAULTS = {"unavailable_rate": 0.1, "drop_rate": 0.05, "lock_rate": 0.05}
 NO_FAULTS = dict.fromkeys(FAULTS, 0.0)
 
 
+def _running(log: Path, timeout: float = 60.0) -> None:
+    """Wait until the worker writing ``log`` says it started: on a loaded machine the
+    interpreter's start-up alone can take seconds of a life."""
+    deadline = time.monotonic() + timeout
+    while b"worker started" not in log.read_bytes():
+        assert time.monotonic() < deadline, f"the worker never started: {log.read_text()}"
+        time.sleep(0.05)
+
+
 def settled(ops: Ops, org_id: str) -> bool:
     """The last cycle found nothing to do and no dead letter waits for a retry."""
     with ops.store.transaction(write=False) as tx:
@@ -49,8 +58,10 @@ def test_a_worker_killed_again_and_again_under_faults_converges_to_the_fault_fre
     try:
         while lives < MAX_LIVES and not settled(ops, org_id):
             lives += 1
+            log = tmp_path / f"life{lives}.log"
             worker = ops.start("worker", "--interval", "0.2", "--no-reconcile",
-                               "--retry-interval", "600", log=tmp_path / f"life{lives}.log")
+                               "--retry-interval", "600", log=log)
+            _running(log)  # a life's 3-6 s count from its start, not the process's launch
             time.sleep(rng.uniform(3.0, 6.0))
             worker.send_signal(signal.SIGKILL)
             worker.wait(timeout=30)
