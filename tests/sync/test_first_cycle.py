@@ -116,6 +116,25 @@ def _killed_at_write(world: World, n: int) -> None:
         world.cycle(RunControl(before_write=before_write))
 
 
+def _killed_at_fifth_write(
+        emulator: Emulator, org_knobs: Knobs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> tuple[list[str], Any, set[tuple[str, str]], World, dict[str, str]]:
+    """A first cycle cut into parts of a few rows, run clean (the object of each part's job,
+    what it wrote, its Task links); then, on the org seeded afresh, one killed before its
+    fifth write (both plan parts and two of the Tasks' are in), and the jobs before it."""
+    monkeypatch.setattr(first_cycle_push, "UPLOAD_BYTES", 1_500)
+    reference = _world(emulator, tmp_path / "reference", STREAMED)
+    before = _ingest_jobs(reference)
+    reference.cycle()
+    parts = _new(_ingest_jobs(reference), before)
+    expected, links = _written(reference), _links(reference)
+    emulator.reset(seed="empty", knobs=org_knobs)
+    world = _world(emulator, tmp_path / "killed", STREAMED)
+    before = _ingest_jobs(world)
+    _killed_at_write(world, 5)
+    return parts, expected, links, world, before
+
+
 def _links(world: World) -> set[tuple[str, str]]:
     """Each milestone that names a Task: its key and the Task's."""
     tasks = {r["Id"]: r["MAP_External_Id__c"] for r in world.query(
@@ -209,18 +228,10 @@ def test_the_watermarks_move_with_the_last_committed_batch_only(
 def test_a_first_cycle_killed_between_the_parts_of_a_job_uploads_only_the_parts_left(
         emulator: Emulator, org_knobs: Knobs, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(first_cycle_push, "UPLOAD_BYTES", 1_500)  # parts of a few rows
-    reference = _world(emulator, tmp_path / "reference", STREAMED)
-    before = _ingest_jobs(reference)
-    reference.cycle()
-    parts = _new(_ingest_jobs(reference), before)  # one entry a part, each its own job
-    expected = _written(reference)
+    parts, expected, _, world, before = _killed_at_fifth_write(
+        emulator, org_knobs, tmp_path, monkeypatch)  # one entry a part, each its own job
     assert parts.count(PLAN_OBJECT) == 2
     assert parts.count("Task") > 3
-    emulator.reset(seed="empty", knobs=org_knobs)
-    world = _world(emulator, tmp_path / "killed", STREAMED)
-    before = _ingest_jobs(world)
-    _killed_at_write(world, 5)  # both plan parts and two of the Tasks' are in
     assert _new(_ingest_jobs(world), before) == [PLAN_OBJECT] * 2 + ["Task"] * 2
     assert world.cycle().outcome == "succeeded"
     assert _new(_ingest_jobs(world), before) == parts  # no part uploaded twice
@@ -248,15 +259,9 @@ def test_a_first_cycle_killed_before_its_spool_was_whole_starts_over(
 def test_a_resumed_first_cycle_whose_saved_jobs_salesforce_no_longer_has_uploads_them_again(
         emulator: Emulator, org_knobs: Knobs, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(first_cycle_push, "UPLOAD_BYTES", 1_500)  # parts of a few rows
-    reference = _world(emulator, tmp_path / "reference", STREAMED)
-    reference.cycle()
-    expected, links = _written(reference), _links(reference)
+    _, expected, links, world, before = _killed_at_fifth_write(
+        emulator, org_knobs, tmp_path, monkeypatch)
     assert len(links) == len(expected[1])  # every Task named by its milestone
-    emulator.reset(seed="empty", knobs=org_knobs)
-    world = _world(emulator, tmp_path / "killed", STREAMED)
-    before = _ingest_jobs(world)
-    _killed_at_write(world, 5)  # both plan parts and two of the Tasks' are in
     saved = [job for job in _ingest_jobs(world) if job not in before]
     tasks = [job for job in saved if _ingest_jobs(world)[job] == "Task"]
     assert len(tasks) == 2
@@ -277,17 +282,10 @@ def test_a_resumed_first_cycle_whose_saved_jobs_salesforce_no_longer_has_uploads
 def test_a_resumed_first_cycle_uploads_again_only_the_parts_whose_jobs_are_gone(
         emulator: Emulator, org_knobs: Knobs, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(first_cycle_push, "UPLOAD_BYTES", 1_500)  # parts of a few rows
-    reference = _world(emulator, tmp_path / "reference", STREAMED)
-    before = _ingest_jobs(reference)
-    reference.cycle()
-    expected, links = _written(reference), _links(reference)
-    task_parts = _new(_ingest_jobs(reference), before).count("Task")
+    parts, expected, links, world, before = _killed_at_fifth_write(
+        emulator, org_knobs, tmp_path, monkeypatch)
+    task_parts = parts.count("Task")
     assert task_parts > 2
-    emulator.reset(seed="empty", knobs=org_knobs)
-    world = _world(emulator, tmp_path / "killed", STREAMED)
-    before = _ingest_jobs(world)
-    _killed_at_write(world, 5)  # both plan parts and two of the Tasks' are in
     tasks = [job for job in _ingest_jobs(world) if job not in before
              and _ingest_jobs(world)[job] == "Task"]
     gone, _standing = sorted(tasks)  # job Ids ascend with their creation: part 1 is gone
