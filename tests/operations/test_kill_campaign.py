@@ -12,21 +12,12 @@ from pathlib import Path
 from connectors.emulator.server import Emulator
 from sync.cycle import run_cycle
 from sync.store.records import RunKind, RunOutcome
-from tests.operations.ops import Ops
+from tests.operations.ops import Ops, wait_for
 
 MAX_LIVES = 20  # the bound: 300 Opportunities at 20 % faults, chunks of 10, a kill every 3-6 s
 OPPORTUNITIES = 300
 FAULTS = {"unavailable_rate": 0.1, "drop_rate": 0.05, "lock_rate": 0.05}
 NO_FAULTS = dict.fromkeys(FAULTS, 0.0)
-
-
-def _running(log: Path, timeout: float = 60.0) -> None:
-    """Wait until the worker writing ``log`` says it started: on a loaded machine the
-    interpreter's start-up alone can take seconds of a life."""
-    deadline = time.monotonic() + timeout
-    while b"worker started" not in log.read_bytes():
-        assert time.monotonic() < deadline, f"the worker never started: {log.read_text()}"
-        time.sleep(0.05)
 
 
 def settled(ops: Ops, org_id: str) -> bool:
@@ -61,7 +52,10 @@ def test_a_worker_killed_again_and_again_under_faults_converges_to_the_fault_fre
             log = tmp_path / f"life{lives}.log"
             worker = ops.start("worker", "--interval", "0.2", "--no-reconcile",
                                "--retry-interval", "600", log=log)
-            _running(log)  # a life's 3-6 s count from its start, not the process's launch
+            # a life's 3-6 s count from the worker's start, not its process's launch: on a
+            # loaded machine the interpreter's start-up alone can take seconds
+            wait_for(lambda at=log: b"worker started" in at.read_bytes(), 60,
+                     every=0.05, what="the worker's start")
             time.sleep(rng.uniform(3.0, 6.0))
             worker.send_signal(signal.SIGKILL)
             worker.wait(timeout=30)
