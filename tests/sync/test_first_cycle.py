@@ -102,6 +102,12 @@ def _new(jobs: dict[str, str], before: dict[str, str]) -> list[str]:
     return sorted(sobject for job, sobject in jobs.items() if job not in before)
 
 
+def _new_jobs(world: World, before: dict[str, str], sobject: str) -> list[str]:
+    """The Ids of the ingest jobs of ``sobject`` created since ``before``, in creation order."""
+    return sorted(job for job, of in _ingest_jobs(world).items()
+                  if job not in before and of == sobject)
+
+
 def _killed_at_write(world: World, n: int) -> None:
     """A cycle of ``world`` whose process dies before its ``n``-th write."""
     writes = 0
@@ -262,8 +268,7 @@ def test_a_resumed_first_cycle_whose_saved_jobs_salesforce_no_longer_has_uploads
     _, expected, links, world, before = _killed_at_fifth_write(
         emulator, org_knobs, tmp_path, monkeypatch)
     assert len(links) == len(expected[1])  # every Task named by its milestone
-    saved = [job for job in _ingest_jobs(world) if job not in before]
-    tasks = [job for job in saved if _ingest_jobs(world)[job] == "Task"]
+    tasks = _new_jobs(world, before, "Task")
     assert len(tasks) == 2
     for job in tasks:  # Salesforce deletes a job 7 days after it ends; so may an admin
         _finished(world, job)  # its Tasks created, the answer saying so gone with it
@@ -286,9 +291,7 @@ def test_a_resumed_first_cycle_uploads_again_only_the_parts_whose_jobs_are_gone(
         emulator, org_knobs, tmp_path, monkeypatch)
     task_parts = parts.count("Task")
     assert task_parts > 2
-    tasks = [job for job in _ingest_jobs(world) if job not in before
-             and _ingest_jobs(world)[job] == "Task"]
-    gone, _standing = sorted(tasks)  # job Ids ascend with their creation: part 1 is gone
+    gone, _standing = _new_jobs(world, before, "Task")  # part 1's job is gone
     _finished(world, gone)
     deleted = world.client.transport.request("DELETE", f"jobs/ingest/{gone}", context="delete")
     assert deleted.status_code == 204
