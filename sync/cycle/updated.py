@@ -38,7 +38,7 @@ from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from config.batching import batched
-from connectors.salesforce.errors import error_from_body
+from connectors.salesforce.errors import error_from_body, parse_error_body
 from connectors.salesforce.soql import quote
 from sync.cycle.watermark import parse_stamp, row_key, soql_stamp
 from sync.store.records import Watermark
@@ -148,7 +148,7 @@ def collect(reader: RowReader, prepared: Prepared, answers: Sequence[Answer],
         too_many = False
         for (status, body), key in ((changed, "ids"), (gone, "deletedRecords")):
             if status >= 300:
-                if me and _too_many_ids(body):
+                if me and _too_many_ids(status, body):
                     too_many = True
                     continue
                 raise error_from_body(status, json.dumps(body),
@@ -184,11 +184,11 @@ def collect(reader: RowReader, prepared: Prepared, answers: Sequence[Answer],
     return out
 
 
-def _too_many_ids(body: Any) -> bool:
+def _too_many_ids(status: int, body: Any) -> bool:
     """Whether Salesforce refused a window for naming over 600,000 Ids (``EXCEEDED_ID_LIMIT``:
     the echo of a cycle that wrote millions of records); read by its changes instead."""
-    errors = body if isinstance(body, list) else [body]
-    return any(isinstance(e, dict) and e.get("errorCode") == "EXCEEDED_ID_LIMIT" for e in errors)
+    return any(e.code == "EXCEEDED_ID_LIMIT"
+               for e in parse_error_body(status, json.dumps(body)))
 
 
 def _fetch(reader: RowReader, wanted: Mapping[str, Sequence[str]],
