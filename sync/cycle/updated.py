@@ -148,10 +148,11 @@ def collect(reader: RowReader, prepared: Prepared, answers: Sequence[Answer],
         too_many = False
         for (status, body), key in ((changed, "ids"), (gone, "deletedRecords")):
             if status >= 300:
-                if me and _too_many_ids(status, body):
+                text = json.dumps(body)
+                if me and _too_many_ids(status, text):
                     too_many = True
                     continue
-                raise error_from_body(status, json.dumps(body),
+                raise error_from_body(status, text,
                                       f"{window.sobject} changes since {window.start}")
             for item in body.get(key) or ():
                 ids[str(item if key == "ids" else item["id"])] = None
@@ -184,11 +185,10 @@ def collect(reader: RowReader, prepared: Prepared, answers: Sequence[Answer],
     return out
 
 
-def _too_many_ids(status: int, body: Any) -> bool:
+def _too_many_ids(status: int, body: str) -> bool:
     """Whether Salesforce refused a window for naming over 600,000 Ids (``EXCEEDED_ID_LIMIT``:
     the echo of a cycle that wrote millions of records); read by its changes instead."""
-    return any(e.code == "EXCEEDED_ID_LIMIT"
-               for e in parse_error_body(status, json.dumps(body)))
+    return any(e.code == "EXCEEDED_ID_LIMIT" for e in parse_error_body(status, body))
 
 
 def _fetch(reader: RowReader, wanted: Mapping[str, Sequence[str]],
