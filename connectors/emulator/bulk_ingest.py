@@ -179,13 +179,15 @@ class RowWriter:
         return [k is not None and seen[k] > 1 for k in keys]
 
 
-def process_ingest(org: Org, job: Job) -> None:
+def process_ingest(org: Org, job: Job, *, counts_batches: bool = True) -> None:
     """Run an ingest job that has reached UploadComplete to JobComplete (or Failed).
 
     Under the org's profile the job first waits in the queue (still UploadComplete), then
     each batch takes its modelled time before its records count as processed, so a client
     polling sees ``numberRecordsProcessed`` grow batch by batch. The upload is read a batch
     at a time and each batch's results written out before the next is read.
+    ``counts_batches``: the job's batches count against the org's daily Bulk batches (a
+    Bulk API 1.0 batch run this way was counted as it was added).
     """
     pace, profile = org.pace, org.knobs.profile
     if not pace.sleep(pace.draw(profile.bulk_queue)):
@@ -201,6 +203,8 @@ def process_ingest(org: Org, job: Job) -> None:
         assert obj is not None
         header, total = scan_csv(job)
         job.header = header
+        if counts_batches:  # against the day's Bulk batches, as processing starts
+            org.bulk_tally.ingested(total)
         writer = RowWriter(org, job, obj, resolve_columns(org, obj, header)) if header else None
     except JobFailed as failed:
         job.error_message = str(failed)

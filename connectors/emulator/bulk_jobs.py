@@ -136,22 +136,45 @@ class Job:
         return out
 
 
+BATCH_RECORDS = 10_000  # records per internal batch of a Bulk API 2.0 ingest job
+DAILY_BATCHES = 15_000  # Bulk batches a day, Bulk API 1.0 and 2.0 together
+DAILY_QUERY_JOBS = 10_000  # Bulk API 2.0 query jobs a day
+
+
 class BulkTally:
     """How many Bulk jobs the org ran and how often clients polled them (thread-safe).
 
     A poll is a ``GET`` of one job's state: the count a client's polling strategy spends,
-    which benchmarks report per job beside the org's processing time.
+    which benchmarks report per job beside the org's processing time. ``batches`` and
+    ``query_jobs`` are what Salesforce counts against the org's daily Bulk allocations
+    (``DailyBulkApiBatches``, ``DailyBulkV2QueryJobs`` in ``/limits``): every Bulk API 1.0
+    batch, and one batch per 10,000 records (at least one) of each Bulk API 2.0 ingest job
+    processed; Bulk API 2.0 query jobs count apart and consume no batch.
     """
 
     def __init__(self) -> None:
         self.jobs = 0
         self.polls = 0
+        self.batches = 0
+        self.query_jobs = 0
         self.uploaded: dict[str, int] = {}  # CSV bytes uploaded to ingest jobs, by object
         self._lock = threading.Lock()
 
     def job(self) -> None:
         with self._lock:
             self.jobs += 1
+
+    def batch(self, count: int = 1) -> None:
+        with self._lock:
+            self.batches += count
+
+    def query_job(self) -> None:
+        with self._lock:
+            self.query_jobs += 1
+
+    def ingested(self, records: int) -> None:
+        """A Bulk API 2.0 ingest job of ``records`` rows taken to processing."""
+        self.batch(max(1, -(-records // BATCH_RECORDS)))
 
     def poll(self) -> None:
         with self._lock:
@@ -163,7 +186,8 @@ class BulkTally:
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
-            return {"jobs": self.jobs, "polls": self.polls, "uploaded": dict(self.uploaded)}
+            return {"jobs": self.jobs, "polls": self.polls, "batches": self.batches,
+                    "query_jobs": self.query_jobs, "uploaded": dict(self.uploaded)}
 
 
 class JobBook:

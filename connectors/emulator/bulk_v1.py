@@ -206,7 +206,7 @@ def _ingest(org: Org, job: BulkJob, batch: Batch) -> None:
         text = json_to_csv(org, job, batch.data)
     run = _run_job(job, batch, "ingest")
     run.upload = text
-    process_ingest(org, run)
+    process_ingest(org, run, counts_batches=False)
     batch.processing_ms = run.processing_ms
     batch.outcomes, batch.processed, batch.failed = run.outcomes, run.processed, run.failed
     if run.state == FAILED:

@@ -259,6 +259,7 @@ async def query_jobs(call: Call) -> Response:
     book_of(call).add(job)
     answer = json_response(job.info(detail=False))
     call.org.bulk_tally.job()
+    call.org.bulk_tally.query_job()
     _start(run_query, call.org, job, compiled)
     return answer
 

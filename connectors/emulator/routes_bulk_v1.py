@@ -202,6 +202,7 @@ async def batches(call: Call) -> Response:
         batch = Batch(id=book_of(call).new_id(BATCH_PREFIX), job_id=job.id,
                       created_date=call.org.store.stamp(), data=data)
         job.batches[batch.id] = batch
+    call.org.bulk_tally.batch()  # every Bulk API 1.0 batch counts against the day's
     queued = batch.info()
     threading.Thread(target=process_batch, args=(call.org, job, batch), name="bulk-v1-batch",
                      daemon=True).start()

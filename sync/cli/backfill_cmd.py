@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from config.errors import NothingToResumeError
+from config.errors import MapsyncError, NothingToResumeError
 from config.logging import get_logger
 from config.settings import load_settings
 from sync.cli.app import app, fail, run_guarded
@@ -26,8 +26,9 @@ from sync.cli.runtime import load_mapping_from, open_runtime
 from sync.cli.signals import stop_on_signals
 from sync.cycle import RunControl, StopToken
 from sync.jobs.backfill import DEFAULT_BATCH_SIZE, Backfill
-from sync.jobs.backfill_report import BackfillReport
+from sync.jobs.backfill_report import DAILY_BULK_BATCHES, BackfillReport
 from sync.jobs.selection import Selection
+from sync.jobs.status import api_usage_from_limits
 from sync.planner.model import DesiredPlan
 from sync.store.records import BackfillStatus
 
@@ -76,7 +77,7 @@ def backfill(
             job = Backfill(rt.org, selection, batch_size=batch_size, dry_run=dry_run,
                            recreate_deleted=recreate_deleted, control=RunControl(stop=token))
             if not dry_run and not yes:
-                _confirm(job, selection)
+                _confirm(job, selection, rt.client)
             with progress_of("backfill", log) as progress:
                 job.progress = progress
                 if not resume and not dry_run and job.resumable():
@@ -108,13 +109,34 @@ def _check_choices(selection: Selection) -> None:
                        + ", ".join(valid), code=2)
 
 
-def _confirm(job: Backfill, selection: Selection) -> None:
+def _confirm(job: Backfill, selection: Selection, client: Any) -> None:
     """Say what a real run will touch and cost, then ask."""
     selected = job.count()
     print(f"{selected:,} Opportunities selected ({_describe(selection)}); writing their plans "
           f"costs up to {job.estimated_calls(selected):,} API calls.")
+    batches = job.estimated_batches(selected)
+    if batches:
+        left = _bulk_batches_left(client)
+        print(f"It takes about {batches:,} Bulk batches of the org's "
+              f"{DAILY_BULK_BATCHES:,} a day"
+              + (f" ({left:,} left today)." if left is not None else "."))
+        if left is not None and batches > left:
+            print("mapsync: warning: more Bulk batches than are left today: Salesforce "
+                  "refuses Bulk work past the day's allocation (run it tomorrow, or select "
+                  "fewer Opportunities)", file=sys.stderr)
     if not typer.confirm("Write plans for them?", default=False):
         raise fail("backfill not started", code=1)
+
+
+def _bulk_batches_left(client: Any) -> int | None:
+    """The org's Bulk batches left today (``/limits``, one call), or ``None`` unknown."""
+    try:
+        usage = api_usage_from_limits(client.limits())
+    except MapsyncError as err:  # the question stands without it
+        log.warning("limits unreadable", error=str(err))
+        return None
+    batches = usage.get("bulk_batches") if usage else None
+    return batches["max"] - batches["used"] if batches else None
 
 
 def _describe(selection: Selection) -> str:
@@ -145,6 +167,8 @@ def _print_report(report: BackfillReport, store: Any, org_id: str) -> None:
     if report.dry_run:
         rows.append(("API calls a real run would cost",
                      report.totals.api_calls + report.estimated_write_calls))
+        rows.append((f"Bulk batches a real run would take (of {DAILY_BULK_BATCHES:,} a day)",
+                     report.estimated_bulk_batches))
     rows.append(("duration", f"{report.totals.seconds:.1f} s"))
     for what, value in rows:
         table.add_row(what, str(value))

@@ -109,14 +109,18 @@ def _print(s: Status) -> None:
         console.print(f"  - {problem}")
     lag = "-" if s.lag_seconds is None else f"{s.lag_seconds:.0f} s"
     hb = "-" if s.heartbeat_age_seconds is None else f"{s.heartbeat_age_seconds:.0f} s ago"
-    usage = "-"
+    usage = bulk = "-"
     if s.api_usage:
         usage = f"{s.api_usage['used']:,} of {s.api_usage['max']:,} today"
+        bulk = "; ".join(f"{what} {n['used']:,} of {n['max']:,} today" for what, n in (
+            ("batches", s.api_usage.get("bulk_batches")),
+            ("query jobs", s.api_usage.get("bulk_query_jobs"))) if n) or "-"
     summary = Table(show_header=False)
     summary.add_column("what")
     summary.add_column("value")
     for what, value in (("lag", lag), ("newest change seen", s.newest_change_seen or "-"),
-                        ("API usage", usage), ("lease holder", s.lease_holder or "-"),
+                        ("API usage", usage), ("Bulk API usage", bulk),
+                        ("lease holder", s.lease_holder or "-"),
                         ("heartbeat", hb),
                         ("dead letters", ", ".join(f"{k} {v}" for k, v in
                                                    s.dead_letters.items() if v) or "none")):

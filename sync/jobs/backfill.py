@@ -28,6 +28,8 @@ from sync.cycle.spool import Spool
 from sync.cycle.spooled_push import people_of, push_spool, run_spanning_jobs
 from sync.jobs.backfill_report import (
     BackfillReport,
+    bulk_batches,
+    estimate_batches,
     estimate_calls,
     tasks_per_plan,
     write_calls,
@@ -77,6 +79,13 @@ class Backfill:
         return estimate_calls(selected, self.batch_size, longest,
                               self.org.salesforce.bulk_threshold,
                               tasks_per_plan(self.org.mapping))
+
+    def estimated_batches(self, selected: int) -> int:
+        """:func:`estimate_batches` for this backfill's mapping, batch size and org."""
+        longest = max(len(t.milestones) for t in self.org.mapping.templates)
+        return estimate_batches(selected, self.batch_size, longest,
+                                self.org.salesforce.bulk_threshold,
+                                tasks_per_plan(self.org.mapping))
 
     def resumable(self) -> bool:
         """Whether this selection has a paused or interrupted backfill to continue."""
@@ -152,6 +161,9 @@ class Backfill:
                 if spool is not None:
                     self._push_spool(spool, org, params, report,
                                      cursor.encode() if cursor else None)
+                elif self.dry_run and self._would_spool(use_bulk):  # one job per object
+                    report.estimated_bulk_batches = sum(
+                        bulk_batches(count) for count in report.would_write.values())
                 report.status = BackfillStatus.COMPLETED.value
         except (RateLimitedError, StopRequested) as err:  # a spooled backfill's: resumable
             report.status, report.totals.error = BackfillStatus.PAUSED.value, str(err)
@@ -170,6 +182,12 @@ class Backfill:
 
     # --- a spooled backfill (spool.py, spooled_push.py) -----------------------------------
 
+    def _would_spool(self, use_bulk: bool) -> bool:
+        """Whether a new real run would spool (``_spool``): past the Bulk threshold, on an
+        org without plans, with a connector whose jobs can span the run."""
+        return (use_bulk and not self._holds.plans
+                and run_spanning_jobs(self.org.salesforce) is not None)
+
     def _spool(self, report: BackfillReport, resume: bool, use_bulk: bool) -> Spool | None:
         """The spool of a resumed spooled backfill, or of a new real one past the Bulk
         threshold on an org without plans (nothing to read back, so no push per batch)."""
@@ -177,7 +195,7 @@ class Backfill:
             return None
         if resume and report.spool is not None:
             return Spool(str(report.spool["name"]))
-        if resume or not use_bulk or self._holds.plans:
+        if resume or not self._would_spool(use_bulk):
             return None
         spool = Spool(uuid.uuid4().hex)
         report.spool = {"name": spool.name, "length": 0, "jobs": {},
@@ -282,12 +300,18 @@ class Backfill:
         report.totals.api_calls = spent_before + client.usage.calls - calls_before
         if self.dry_run:
             threshold = client.bulk_threshold
-            changed_plans = len(cycle.plans) - cycle.plans_unchanged
+            changed_plans = cycle.plans_created + cycle.plans_updated  # (plans: a sample)
             report.estimated_write_calls += (
-                write_calls(max(changed_plans, 0), threshold)
+                write_calls(changed_plans, threshold)
                 + write_calls(cycle.milestones_written, threshold)
                 + 2 * write_calls(cycle.tasks_written, threshold)
                 + write_calls(cycle.rollups_written, threshold))
+            written = {"plans": changed_plans, "milestones": cycle.milestones_written,
+                       "tasks": cycle.tasks_written, "rollups": cycle.rollups_written}
+            for name, count in written.items():
+                report.would_write[name] = report.would_write.get(name, 0) + count
+            report.estimated_bulk_batches += sum(  # each batch's own jobs
+                bulk_batches(count) for count in written.values() if count > threshold)
             for plan in cycle.plans.values():
                 if len(report.sample) < SAMPLE_SIZE:
                     report.sample.append(plan)

@@ -2,7 +2,7 @@
 
 The report's counts are what the checkpoint stores, so a resumed backfill adds to them; the
 estimate is an upper bound of the API calls a real run costs, shown to an admin who must
-confirm a backfill before it writes.
+confirm a backfill before it writes, with the Bulk batches it takes of the org's day.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from sync.planner.model import DesiredPlan
 from sync.store.records import BackfillStatus, RunKind
 
 BULK_JOB_CALLS = 6  # create, upload, close, one poll, successful and failed results
+BATCH_RECORDS = 10_000  # Salesforce cuts a Bulk API 2.0 ingest job into batches of these
+DAILY_BULK_BATCHES = 15_000  # an org's Bulk batches a day, Bulk API 1.0 and 2.0 together
 # The checkpoint's counts: its keys and the report's counters they hold.
 _STORED = {"created": "plans_created", "updated": "plans_updated",
            "unchanged": "plans_unchanged", "failed": "dead_letters",
@@ -35,6 +37,10 @@ class BackfillReport:
     selected: int = 0
     done: int = 0
     estimated_write_calls: int = 0
+    # dry: the day's Bulk batches a real run would take, and the records it would write by
+    # object (plans, milestones, tasks, rollups) that count them
+    estimated_bulk_batches: int = 0
+    would_write: dict[str, int] = field(default_factory=dict)
     sample: list[DesiredPlan] = field(default_factory=list)
     totals: RunReport = field(default_factory=lambda: RunReport(kind=RunKind.BACKFILL))
     # Opportunity names of the sampled plans (a dry run's table shows names, not Ids)
@@ -62,6 +68,7 @@ class BackfillReport:
         return {"backfill_id": self.backfill_id, "status": self.status,
                 "dry_run": self.dry_run, **self.stored_counts(),
                 "estimated_write_calls": self.estimated_write_calls,
+                "estimated_bulk_batches": self.estimated_bulk_batches,
                 "seconds": round(self.totals.seconds, 2), "error": self.totals.error}
 
 
@@ -72,6 +79,27 @@ def write_calls(records: int, threshold: int) -> int:
     if records > threshold:
         return BULK_JOB_CALLS
     return math.ceil(records / 200)
+
+
+def bulk_batches(records: int) -> int:
+    """The Bulk batches one ingest job of ``records`` records takes of the org's day."""
+    return -(-records // BATCH_RECORDS) if records > 0 else 0
+
+
+def estimate_batches(selected: int, batch_size: int, milestones_per_plan: int,
+                     threshold: int, tasks_per_plan: int = 0) -> int:
+    """About the most Bulk batches a real backfill of ``selected`` Opportunities takes of the
+    org's 15,000 a day, as if every Opportunity got a new plan: the larger of a run that
+    writes each object in one job for the whole backfill (past the Bulk threshold, on an org
+    without plans) and one that writes each batch's objects by Bulk when they are more
+    records than the threshold. A job cut at the upload limit may take one more each cut."""
+    per_plan = (1, milestones_per_plan, tasks_per_plan, 1)  # plans, milestones, Tasks, rollups
+    whole = sum(bulk_batches(selected * k) for k in per_plan) if selected > threshold else 0
+    full, rest = divmod(max(selected, 0), batch_size)
+    by_batch = sum(times * bulk_batches(size * k)
+                   for size, times in ((batch_size, full), (rest, 1 if rest else 0))
+                   for k in per_plan if size * k > threshold)
+    return max(whole, by_batch)
 
 
 def estimate_calls(selected: int, batch_size: int, milestones_per_plan: int,

@@ -2,7 +2,8 @@
 
 ``mapsync status`` answers an admin ("when did it last sync, what failed, how much API did
 it use") and a platform health check (exit 1 when the worker looks unhealthy). Everything
-comes from the store except today's API usage, which costs one call to ``/limits``.
+comes from the store except today's API usage (requests, Bulk batches and Bulk query jobs),
+which costs one call to ``/limits``.
 
 Lag is measured on the read side: every committed cycle advances each object's watermark
 and stamps it, so *now minus the oldest watermark's stamp* is how long changes made in
@@ -66,13 +67,27 @@ class Status:
 
 
 def api_usage_from_limits(limits: dict[str, Any]) -> dict[str, Any] | None:
-    """Today's API requests against the daily limit, from ``GET /limits``."""
+    """Today's API requests against the daily limit, from ``GET /limits``, with the day's
+    Bulk batches (``bulk_batches``: Bulk API 1.0 and 2.0 together, a 2.0 ingest job one per
+    10,000 records) and Bulk API 2.0 query jobs (``bulk_query_jobs``) when Salesforce
+    reports them: a large backfill spends those before it spends requests."""
     daily = limits.get("DailyApiRequests")
     if not daily:
         return None
     used = int(daily["Max"]) - int(daily["Remaining"])
     return {"used": used, "max": int(daily["Max"]),
-            "share": round(used / int(daily["Max"]), 4) if daily["Max"] else None}
+            "share": round(used / int(daily["Max"]), 4) if daily["Max"] else None,
+            "bulk_batches": _used(limits.get("DailyBulkApiBatches")),
+            "bulk_query_jobs": _used(limits.get("DailyBulkV2QueryJobs"))}
+
+
+def _used(pair: Any) -> dict[str, int] | None:
+    """``{"used", "max"}`` of one ``/limits`` entry (``Max``, ``Remaining``), if it is one."""
+    try:
+        most, left = int(pair["Max"]), int(pair["Remaining"])
+    except (TypeError, KeyError, ValueError):
+        return None
+    return {"used": most - left, "max": most}
 
 
 def orgs_in_store(store: Store) -> list[str]:

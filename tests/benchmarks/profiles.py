@@ -74,12 +74,14 @@ def profile_of(args: argparse.Namespace) -> BenchProfile:
 
 
 def polls_per_job(before: dict[str, int], after: dict[str, int]) -> str:
-    """``"2 jobs, 7 polls (3.5/job)"`` from two ``bulk_tally`` snapshots."""
+    """``"2 jobs, 7 polls (3.5/job), 3 batches"`` from two ``bulk_tally`` snapshots: the
+    batches are those taken of the org's 15,000 a day."""
     jobs, polls = after["jobs"] - before["jobs"], after["polls"] - before["polls"]
     if not jobs:
         return "no Bulk job"
+    batches = after.get("batches", 0) - before.get("batches", 0)
     return (f"{jobs} Bulk job{'s' if jobs > 1 else ''}, {polls} poll{'s' if polls != 1 else ''}"
-            f" ({polls / jobs:.1f}/job)")
+            f" ({polls / jobs:.1f}/job), {batches:,} batch{'es' if batches != 1 else ''}")
 
 
 def summary(bench: str, profile: BenchProfile, **figures: Any) -> None:

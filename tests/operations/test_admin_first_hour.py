@@ -18,7 +18,7 @@ import requests
 from connectors.emulator.server import Emulator
 from sync.cycle import run_cycle
 from sync.jobs.backfill import Backfill
-from sync.jobs.backfill_report import estimate_calls, tasks_per_plan
+from sync.jobs.backfill_report import estimate_batches, estimate_calls, tasks_per_plan
 from sync.jobs.selection import Selection
 from sync.store.records import BackfillStatus
 from tests.operations.ops import MAPSYNC, MILESTONE, PLAN, Ops, json_lines, stop, wait_for
@@ -88,6 +88,21 @@ def test_the_api_call_estimate_bounds_what_a_backfill_costs(ops: Ops) -> None:
     assert report.totals.api_calls <= estimate <= 3 * report.totals.api_calls
 
 
+def test_the_bulk_batch_estimate_counts_a_batch_per_10000_records_of_each_objects_jobs() -> None:
+    # 1,000,000 Opportunities: one job per object for the whole run takes plans 100,
+    # milestones 1,200, Tasks 400, rollups 100 (10,000 records a batch): 1,800; batch by
+    # batch (2,000 each), 500 batches' milestones (24,000: 3) and Tasks (8,000: 1): 2,000
+    assert estimate_batches(1_000_000, 2_000, 12, 2_000, 4) == 500 * (3 + 1)
+    assert estimate_batches(1_000_000, 1_000_000, 12, 2_000, 4) == 100 + 1_200 + 400 + 100
+    # 10,001 plans take two batches; under the threshold, a run writes nothing by Bulk
+    assert estimate_batches(10_001, 20_000, 1, 2_000, 0) == 2 + 2 + 2
+    assert estimate_batches(1_500, 2_000, 1, 2_000, 0) == 0
+    # batch by batch (2,000 Opportunities each), only the milestones pass the threshold,
+    # 24,000 a batch: three batches each, more than one job for the whole run takes
+    assert estimate_batches(1_000, 2_000, 12, 999, 0) == 1 + 2 + 1
+    assert estimate_batches(4_000, 2_000, 12, 5_000, 0) == 2 * 3
+
+
 def checkpoint(ops: Ops, org_id: str) -> tuple[str, int] | None:
     with ops.store.transaction(write=False) as tx:
         cps = tx.checkpoints(org_id)
@@ -124,11 +139,14 @@ def test_backfill_killed_before_its_first_batch_commits_resumes_to_an_uninterrup
     clean.close()
 
 
-def test_backfill_shows_the_selection_and_its_cost_before_asking(ops: Ops) -> None:
+@pytest.mark.parametrize("spent", [0, 14_999], ids=["batches-left", "day-spent"])
+def test_backfill_shows_the_selection_and_its_cost_before_asking(ops: Ops, spent: int) -> None:
+    ops.org.org.bulk_tally.batch(spent)  # the org's Bulk work earlier today
     master, slave = pty.openpty()
+    left = 15_000 - ops.org.org.bulk_tally.snapshot()["batches"]
     process = subprocess.Popen([MAPSYNC, "backfill", "--stage", "Needs Analysis"],
-                               env=ops.env(LOG_FORMAT="console"), stdin=slave, stdout=slave,
-                               stderr=slave, close_fds=True)
+                               env=ops.env(LOG_FORMAT="console", SF_BULK_THRESHOLD="1"),
+                               stdin=slave, stdout=slave, stderr=slave, close_fds=True)
     os.close(slave)
     seen = b""
     try:
@@ -155,6 +173,10 @@ def test_backfill_shows_the_selection_and_its_cost_before_asking(ops: Ops) -> No
     assert f"{wanted} Opportunities selected" in text[:question]
     assert "costs up to " in text[:question]
     assert " API calls" in text[:question]
+    assert "Bulk batches of the org's 15,000 a day" in text[:question]
+    assert f"({left:,} left today)" in text[:question]
+    warned = "warning: more Bulk batches than are left today" in text[:question]
+    assert warned == (spent > 0)
     assert code == 1
     assert "backfill not started" in text
     assert ops.count(PLAN) == 0

@@ -113,6 +113,7 @@ def test_dry_run_writes_nothing_and_reports_what_a_real_run_would_do(ops: Ops):
     assert ops.count(MILESTONE) == 0
     assert "plans would be created" in done.stdout
     assert "API calls a real run would cost" in done.stdout
+    assert "Bulk batches a real run would take (of 15,000 a day)" in done.stdout
     assert "sample of the plans" in done.stdout
     assert ops.org.api_calls - calls_before < 10  # reads only
 
@@ -258,10 +259,23 @@ def test_a_spooled_backfill_writes_what_a_backfill_batch_by_batch_writes(
     batched.close()
 
     spooled = seeded(emulator_server, tmp_path, "spooled")
+    dry = Backfill(spooled.sync(sf_bulk_threshold=1000), Selection(), batch_size=1000,
+                   dry_run=True).run()
+    bound = Backfill(spooled.sync(sf_bulk_threshold=1000), Selection(),
+                     batch_size=1000).estimated_batches(dry.selected)
+    batches = emulator_server.org.bulk_tally.snapshot()["batches"]
     report = Backfill(spooled.sync(sf_bulk_threshold=1000), Selection(),
                       batch_size=1000).run()
     assert report.status == BackfillStatus.COMPLETED.value
     assert report.spool is not None
+    # the day's Bulk batches it took: as its dry run said, within what was asked to confirm
+    taken = emulator_server.org.bulk_tally.snapshot()["batches"] - batches
+    assert taken == dry.estimated_bulk_batches > 4
+    assert taken <= bound
+    assert dry.would_write == {"plans": report.totals.plans_created,
+                               "milestones": report.totals.milestones_written,
+                               "tasks": report.totals.tasks_written,
+                               "rollups": report.totals.rollups_written}
     # one job per object for the whole run
     assert {o: len(jobs) for o, jobs in report.spool["jobs"].items()} == {
         PLAN: 1, "Task": 1, MILESTONE: 1, "Opportunity": 1}

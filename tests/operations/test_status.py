@@ -8,6 +8,7 @@ import json
 from sync.cycle import run_cycle
 from sync.jobs import status
 from sync.store.records import RunKind
+from tests.emulator.bulk_support import BulkClient
 from tests.operations.ops import Ops
 
 
@@ -84,3 +85,26 @@ def test_status_for_health_checks_costs_no_api_call(ops: Ops):
     assert done.returncode == 0, done.stdout + done.stderr
     assert json.loads(done.stdout)["api_usage"] is None
     assert ops.org.api_calls == before
+
+
+def test_status_counts_the_days_bulk_batches_an_ingest_job_spends(ops: Ops):
+    org = ops.sync()
+    run_cycle(org)
+    ops.store.try_acquire_lease(org.id, "worker-1", 60)
+
+    def bulk_usage() -> tuple[dict[str, int], dict[str, int]]:
+        done = ops.run("status", "--json")
+        assert done.returncode == 0, done.stdout + done.stderr
+        usage = json.loads(done.stdout)["api_usage"]
+        return usage["bulk_batches"], usage["bulk_query_jobs"]
+
+    batches, query_jobs = bulk_usage()
+    assert (batches["max"], query_jobs["max"]) == (15_000, 10_000)
+    rows = "Name\n" + "".join(f"Bulk {i}\n" for i in range(10_001))  # two batches
+    assert BulkClient(ops.org).ingest("Account", "insert", rows)["state"] == "JobComplete"
+
+    after, after_queries = bulk_usage()
+    assert after["used"] == batches["used"] + 2
+    assert after_queries == query_jobs
+    text = ops.run("status")
+    assert f"batches {after['used']:,} of 15,000 today" in text.stdout
