@@ -75,17 +75,18 @@ class Backfill:
 
     def estimated_calls(self, selected: int) -> int:
         """:func:`estimate_calls` for this backfill's mapping, batch size and org."""
-        longest = max(len(t.milestones) for t in self.org.mapping.templates)
-        return estimate_calls(selected, self.batch_size, longest,
-                              self.org.salesforce.bulk_threshold,
-                              tasks_per_plan(self.org.mapping))
+        return estimate_calls(selected, *self._shape())
 
     def estimated_batches(self, selected: int) -> int:
         """:func:`estimate_batches` for this backfill's mapping, batch size and org."""
+        return estimate_batches(selected, *self._shape())
+
+    def _shape(self) -> tuple[int, int, int, int]:
+        """What the estimates read: batch size, the longest template's milestones, the Bulk
+        threshold and the most Tasks a plan gets."""
         longest = max(len(t.milestones) for t in self.org.mapping.templates)
-        return estimate_batches(selected, self.batch_size, longest,
-                                self.org.salesforce.bulk_threshold,
-                                tasks_per_plan(self.org.mapping))
+        return (self.batch_size, longest, self.org.salesforce.bulk_threshold,
+                tasks_per_plan(self.org.mapping))
 
     def resumable(self) -> bool:
         """Whether this selection has a paused or interrupted backfill to continue."""
